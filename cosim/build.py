@@ -1,0 +1,168 @@
+"""Turn a case into an inspectable federation: HELICS JSON configs and a runner JSON.
+
+The build imports no helics. It writes, into the run directory ``DIR``:
+
+* ``DIR/case.toml``: the resolved case (every default filled in) plus a
+  ``[meta]`` table with the package versions and the seed;
+* ``DIR/configs/<federate>.json``: one HELICS value-federate config per
+  federate (named publications/subscriptions with units; a ``cosim`` section
+  naming the adapter, the case and the output folder, relative to the config);
+* ``DIR/runner.json``: a runner that ``helics run --path DIR/runner.json``
+  accepts and that runs the same federation (broker included).
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import shlex
+import socket
+import sys
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+
+import tomli_w
+
+from cosim.case import Case
+from cosim.errors import CosimError
+from federates.registry import FederateSpec, Port, federation
+
+LOOPBACK = "127.0.0.1"
+VERSIONED = ("aifactory-cosim", "helics", "pandapower", "lightsim2grid", "numpy", "scipy", "pandas", "pyarrow", "pydantic")
+
+
+class BuildError(CosimError):
+    """The federation of a case is not consistent (a wiring mistake in the federate specs)."""
+
+
+@dataclass(frozen=True)
+class Build:
+    """What the build wrote."""
+
+    dir: Path
+    case_path: Path
+    configs: dict[str, Path]
+    runner: Path
+    broker_address: str
+    broker_cmd: list[str]
+    specs: list[FederateSpec]
+
+    def federate_cmd(self, name: str) -> list[str]:
+        return [sys.executable, "-m", "federates.common.loop", str(self.configs[name])]
+
+
+def free_port(host: str = LOOPBACK) -> int:
+    """A TCP port that is free now on ``host`` (the OS picks it)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind((host, 0))
+        return s.getsockname()[1]
+
+
+def versions() -> dict[str, str]:
+    out = {"python": platform.python_version()}
+    for pkg in VERSIONED:
+        try:
+            out[pkg] = metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            out[pkg] = "not installed"
+    return out
+
+
+def write_resolved_case(case: Case, path: Path) -> Path:
+    data = case.to_dict()
+    data["meta"] = {
+        "seed": case.seed,
+        "written_utc": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "source_dir": str(case.base_dir),
+        "versions": versions(),
+    }
+    path.write_text(tomli_w.dumps(data))
+    return path
+
+
+def core_init_string(broker_address: str) -> str:
+    """Core options: the broker to join; receive ports chosen by the OS (no collisions)."""
+    return f"--federates=1 --broker_address={broker_address} --useosport"
+
+
+def wiring(specs: list[FederateSpec]) -> dict[str, Port]:
+    """Publication key -> Port over the federation; raise when a subscription has no publisher."""
+    ports: dict[str, Port] = {}
+    for spec in specs:
+        for port in spec.publications:
+            if port.key in ports:
+                raise BuildError(f"publication {port.key!r} is registered twice")
+            ports[port.key] = port
+    for spec in specs:
+        missing = [k for k in spec.subscriptions if k not in ports]
+        if missing:
+            raise BuildError(f"federate {spec.name!r} subscribes to {missing} that no federate publishes")
+    return ports
+
+
+def federate_config(spec: FederateSpec, case: Case, broker_address: str, ports: dict[str, Port]) -> dict:
+    """The HELICS JSON config of one federate."""
+    cfg = {
+        "name": spec.name,
+        "coreType": case.run.core_type,
+        "coreInitString": core_init_string(broker_address),
+        "loglevel": case.run.log_level,
+        "uninterruptible": not spec.iterative,
+        "terminate_on_error": True,
+        "wait_for_current_time_update": spec.wait_for_current_time_update,
+        "publications": [
+            {"key": p.key, "type": p.type, "unit": p.unit, "global": True} for p in spec.publications
+        ],
+        "subscriptions": [
+            {"key": k, "type": ports[k].type, "unit": ports[k].unit, "required": True} for k in spec.subscriptions
+        ],
+        "cosim": {
+            "adapter": f"{spec.module}:make",
+            "case": "../case.toml",
+            "out_dir": "..",
+            "iterative": spec.iterative,
+            "max_iterations": spec.max_iterations,
+            "tolerance": spec.tolerance,
+            **spec.extra,
+        },
+    }
+    return cfg
+
+
+def build(case: Case, out_dir: Path | str, *, broker_port: int | None = None, host: str = LOOPBACK) -> Build:
+    """Write the resolved case, the federate configs and the runner JSON into ``out_dir``."""
+    out = Path(out_dir).resolve()
+    (out / "configs").mkdir(parents=True, exist_ok=True)
+    port = broker_port or free_port(host)
+    address = f"tcp://{host}:{port}"
+    case_path = write_resolved_case(case, out / "case.toml")
+    specs = federation(case)
+    ports = wiring(specs)
+    configs: dict[str, Path] = {}
+    for spec in specs:
+        path = out / "configs" / f"{spec.name}.json"
+        path.write_text(json.dumps(federate_config(spec, case, address, ports), indent=2))
+        configs[spec.name] = path
+    broker_cmd = [
+        "helics_broker", f"--coretype={case.run.core_type}", f"--local_interface={host}", f"--port={port}",
+        f"--federates={len(specs)}", f"--loglevel={case.run.log_level}", f"--name=broker_{port}",
+    ]
+    runner = {
+        "name": case.name,
+        "broker": False,
+        "federates": [{"name": "broker", "directory": ".", "host": "localhost", "exec": shlex.join(broker_cmd)}]
+        + [
+            {
+                "name": spec.name,
+                "directory": ".",
+                "host": "localhost",
+                "exec": shlex.join([sys.executable, "-m", "federates.common.loop", f"configs/{spec.name}.json"]),
+            }
+            for spec in specs
+        ],
+    }
+    runner_path = out / "runner.json"
+    runner_path.write_text(json.dumps(runner, indent=2))
+    return Build(out, case_path, configs, runner_path, address, broker_cmd, specs)

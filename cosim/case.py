@@ -1,0 +1,231 @@
+"""The case file: a TOML description of a whole study, parsed into a typed schema.
+
+A case is validated completely before any process starts; every problem is one
+line naming the key path, the value and what is allowed, e.g.
+``bess.soc_min: 1.2 is not <= 1``. Any key can be overridden with
+``key.path=value`` strings (values parsed as TOML, falling back to a string).
+
+Relative file paths inside a case are resolved against the case file's folder.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from cosim.errors import CaseError
+from cosim.requirements import RequirementsConfig
+from federates.common.timegrid import time_grid
+from federates.factory.config import BessConfig, ControlsConfig, FactoryConfig
+from federates.grid.config import DistributionConfig, EventConfig, FrequencyConfig, GridConfig
+
+CASES_DIR = Path(__file__).resolve().parents[1] / "cases"
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class HorizonConfig(_Section):
+    duration_s: float = Field(3600.0, gt=0, description="simulated horizon [s]")
+    grid_dt_s: float = Field(1.0, gt=0, description="quasi-static grid step [s]")
+    factory_dt_s: float = Field(0.05, gt=0, le=1.0, description="factory internal step [s]; DOMAIN: 10-100 ms")
+    event_dt_s: float = Field(0.01, gt=0, description="grid step inside event windows [s]")
+    event_margin_s: float = Field(1.0, ge=0, description="refined time before and after each event [s]")
+
+
+class OutputsConfig(_Section):
+    high_rate: bool = Field(True, description="record the factory's internal-step POI series")
+    report: bool = Field(True, description="write report.html and plots after the run")
+
+
+class RunConfig(_Section):
+    wall_limit_s: float | None = Field(None, gt=0, description="stop the federation after this wall time [s]")
+    core_type: str = Field("zmq", pattern="^(zmq|tcp|tcpss|zmqss)$")
+    log_level: str = Field("warning", pattern="^(error|warning|summary|connections|timing|debug|trace)$")
+
+
+class Case(_Section):
+    """A whole study. Section classes live next to the models they configure."""
+
+    name: str = Field("case", min_length=1)
+    description: str = ""
+    seed: int = Field(0, ge=0)
+    horizon: HorizonConfig = HorizonConfig()
+    factory: FactoryConfig = FactoryConfig()
+    bess: BessConfig = BessConfig()
+    controls: ControlsConfig = ControlsConfig()
+    grid: GridConfig = GridConfig()
+    distribution: DistributionConfig | None = None
+    frequency: FrequencyConfig = FrequencyConfig()
+    events: list[EventConfig] = []
+    requirements: RequirementsConfig = RequirementsConfig()
+    outputs: OutputsConfig = OutputsConfig()
+    run: RunConfig = RunConfig()
+
+    # folder that relative paths in the case are resolved against (not a case key)
+    base_dir: Path = Field(Path("."), exclude=True)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Case:
+        if self.bess.soc_min >= self.bess.soc_max:
+            raise ValueError(f"bess.soc_min ({self.bess.soc_min}) must be below bess.soc_max ({self.bess.soc_max})")
+        if not self.bess.soc_min <= self.bess.soc_init <= self.bess.soc_max:
+            raise ValueError(f"bess.soc_init ({self.bess.soc_init}) must lie in [soc_min, soc_max]")
+        if self.horizon.grid_dt_s > self.horizon.duration_s:
+            raise ValueError("horizon.grid_dt_s must not exceed horizon.duration_s")
+        if self.horizon.factory_dt_s > self.horizon.grid_dt_s:
+            raise ValueError("horizon.factory_dt_s must not exceed horizon.grid_dt_s")
+        return self
+
+    def resolve(self, path: str | Path) -> Path:
+        """A path from the case, resolved against the case file's folder."""
+        p = Path(path).expanduser()
+        return p if p.is_absolute() else (self.base_dir / p).resolve()
+
+    def time_grid(self) -> np.ndarray:
+        """Solve instants ``t_s`` shared by every federate (refined around events)."""
+        h = self.horizon
+        windows = [(*e.window_s(h.event_margin_s), h.event_dt_s) for e in self.events]
+        return time_grid(h.duration_s, h.grid_dt_s, windows)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The resolved case as plain data (TOML-writable: no None values)."""
+        return _drop_none(self.model_dump(mode="json"))
+
+
+def _drop_none(obj: Any) -> Any:
+    if isinstance(obj, dict):
+        return {k: _drop_none(v) for k, v in obj.items() if v is not None}
+    if isinstance(obj, list):
+        return [_drop_none(v) for v in obj]
+    return obj
+
+
+# ---------------------------------------------------------------- loading
+
+
+def find_case(name_or_path: str | Path) -> Path:
+    """A case file path, or the bundled case of that name (``cosim cases`` lists them)."""
+    p = Path(name_or_path)
+    if p.suffix == ".toml" or p.exists():
+        if not p.is_file():
+            raise CaseError(f"case file not found: {p}")
+        return p
+    bundled = CASES_DIR / f"{name_or_path}.toml"
+    if bundled.is_file():
+        return bundled
+    names = ", ".join(c.stem for c in bundled_cases()) or "none"
+    raise CaseError(f"no case file or bundled case named {name_or_path!r} (bundled: {names})")
+
+
+def bundled_cases() -> list[Path]:
+    return sorted(CASES_DIR.glob("*.toml"))
+
+
+def parse_override(text: str) -> tuple[list[str], Any]:
+    """``"a.b.c=value"`` -> (["a","b","c"], value parsed as TOML or kept as string)."""
+    key, sep, raw = text.partition("=")
+    key = key.strip()
+    if not sep or not key or any(not part for part in key.split(".")):
+        raise CaseError(f"--set {text!r}: expected KEY.PATH=VALUE")
+    try:
+        value = tomllib.loads(f"v = {raw.strip()}")["v"]
+    except tomllib.TOMLDecodeError:
+        value = raw.strip()
+    return key.split("."), value
+
+
+def apply_overrides(data: dict[str, Any], overrides: list[str] | dict[str, Any]) -> dict[str, Any]:
+    """Set dotted keys in a raw case dict (a list of ``k=v`` or a mapping k -> value)."""
+    items = (
+        [parse_override(o) for o in overrides]
+        if isinstance(overrides, list)
+        else [(k.split("."), v) for k, v in overrides.items()]
+    )
+    for path, value in items:
+        node = data
+        for part in path[:-1]:
+            nxt = node.get(part)
+            if nxt is None:
+                nxt = node[part] = {}
+            if not isinstance(nxt, dict):
+                raise CaseError(f"--set {'.'.join(path)}: {part} is not a table")
+            node = nxt
+        node[path[-1]] = value
+    return data
+
+
+def format_errors(exc: ValidationError) -> list[str]:
+    """One line per pydantic error: ``key.path: value — what is allowed``."""
+    lines = []
+    for err in exc.errors():
+        loc = ".".join(str(p) for p in err["loc"]) or "(case)"
+        value = err.get("input")
+        kind, ctx, msg = err["type"], err.get("ctx") or {}, err["msg"]
+        shown = _short(value)
+        if kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
+            op = {"greater_than_equal": ">=", "less_than_equal": "<=", "greater_than": ">", "less_than": "<"}[kind]
+            bound = next(iter(ctx.values()))
+            lines.append(f"{loc}: {shown} is not {op} {bound}")
+        elif kind == "extra_forbidden":
+            lines.append(f"{loc}: unknown key (value {shown})")
+        elif kind == "missing":
+            lines.append(f"{loc}: required key is missing")
+        elif kind == "literal_error":
+            lines.append(f"{loc}: {shown} is not one of {ctx.get('expected', '')}")
+        elif kind == "value_error":
+            lines.append(f"{loc}: {msg.removeprefix('Value error, ')}")
+        else:
+            lines.append(f"{loc}: {shown} is invalid: {msg}")
+    return lines
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def case_from_dict(data: dict[str, Any], base_dir: Path = Path("."), source: str | None = None) -> Case:
+    """Validate raw case data; raise :class:`CaseError` with every problem."""
+    try:
+        case = Case.model_validate({**data, "base_dir": base_dir}, context={"base_dir": base_dir})
+    except ValidationError as exc:
+        raise CaseError(format_errors(exc), source) from None
+    return case
+
+
+def read_case_dict(path: Path) -> dict[str, Any]:
+    try:
+        text = path.read_text()
+    except OSError as exc:
+        raise CaseError(f"cannot read case file: {exc.strerror}", str(path)) from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise CaseError(f"not valid TOML: {exc}", str(path)) from None
+    data.pop("meta", None)  # written by `cosim run` into the resolved case
+    return data
+
+
+def load_case(
+    case: str | Path | Case | dict[str, Any],
+    overrides: list[str] | dict[str, Any] | None = None,
+) -> Case:
+    """A validated :class:`Case` from a path, a bundled name, a dict or a Case."""
+    if isinstance(case, Case):
+        if not overrides:
+            return case
+        data, base, source = case.to_dict(), case.base_dir, case.name
+    elif isinstance(case, dict):
+        data, base, source = dict(case), Path("."), None
+    else:
+        path = find_case(case)
+        data, base, source = read_case_dict(path), path.resolve().parent, str(path)
+    if overrides:
+        data = apply_overrides(data, overrides)
+    return case_from_dict(data, base, source)

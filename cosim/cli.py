@@ -1,0 +1,196 @@
+"""The ``cosim`` command line: check, build, run, cases, report, compare, and the study commands.
+
+User mistakes (a malformed case, a missing file, a failed federate) print one
+line per problem to stderr and exit non-zero without a traceback: 2 for a case
+error, 1 for a failed run, 130 for Ctrl-C. ``--debug`` shows tracebacks.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from cosim.errors import CosimError
+
+# modules that add subcommands: each has ``register(subparsers)`` and sets ``func`` on its parsers
+PLUGINS = ("cosim.cli_study",)
+
+
+def _add_case_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("case", help="case file (.toml) or the name of a bundled case (see `cosim cases`)")
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a case key, e.g. --set horizon.duration_s=600 (repeatable)")
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    case = _load_checked(args)
+    print(f"{case.name}: ok ({case.horizon.duration_s:g} s, {len(case.time_grid())} grid steps, "
+          f"network {case.grid.network}, POI bus {case.factory.poi_bus})")
+    return 0
+
+
+def _load_checked(args: argparse.Namespace) -> Any:
+    from cosim.case import load_case
+    from cosim.checks import check_case
+
+    case = load_case(args.case, args.overrides)
+    check_case(case)
+    return case
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    from cosim.build import build
+
+    case = _load_checked(args)
+    b = build(case, Path(args.output))
+    print(f"wrote {len(b.configs)} federate configs and {b.runner} (run it with: helics run --path {b.runner})")
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from cosim.runner import run_case
+
+    case = _load_checked(args)
+    if args.wall_limit is not None:
+        case.run.wall_limit_s = args.wall_limit
+    out = Path(args.output) if args.output else None
+    results = run_case(case, out, baseline=args.baseline, progress=not args.quiet,
+                       report=False if args.no_report else None)
+    print_summary(results.summary, results.dir)
+    if results.baseline is not None:
+        from cosim.compare import compare_summaries, render_comparison
+
+        print("\nBESS vs baseline (BESS off):")
+        print(render_comparison(compare_summaries(results.baseline.summary, results.summary)))
+    return 0
+
+
+def print_summary(s: dict[str, Any], run_dir: Path) -> None:
+    """A short terminal summary of a run."""
+    def g(*path: str) -> Any:
+        node: Any = s
+        for p in path:
+            node = node.get(p) if isinstance(node, dict) else None
+        return node
+
+    def f(x: Any, fmt: str = ".3f") -> str:
+        return "n/a" if x is None else format(x, fmt)
+
+    print(f"run {run_dir}: {s.get('status')} in {f(s.get('wall_s'), '.1f')} s wall, {s.get('steps', 'n/a')} steps")
+    print(f"  POI   P {f(g('poi', 'p_min_mw'), '.1f')} .. {f(g('poi', 'p_max_mw'), '.1f')} MW, "
+          f"ramp max {f(g('poi', 'ramp_max_mw_per_min'), '.1f')} MW/min, "
+          f"V {f(g('poi', 'v_min_pu'))} .. {f(g('poi', 'v_max_pu'))} pu")
+    print(f"  BESS  SOC {f(g('bess', 'soc_min'))} .. {f(g('bess', 'soc_max'))}, "
+          f"throughput {f(g('bess', 'throughput_mwh'), '.2f')} MWh")
+    print(f"  grid  V {f(g('grid', 'v_min_pu'))} .. {f(g('grid', 'v_max_pu'))} pu, "
+          f"max loading {f(g('grid', 'loading_max_percent'), '.1f')} %")
+    checks = s.get("checks") or []
+    if checks:
+        failed = [c for c in checks if c.get("passed") is False]
+        print(f"  verdict {str(s.get('verdict', 'n/a')).upper()}: {len(checks) - len(failed)}/{len(checks)} checks pass")
+        for c in failed:
+            print(f"    FAIL {c['name']}: {c['value']} {c.get('unit', '')} vs limit {c['limit']} ({c.get('source', '')})")
+    if s.get("summary_error"):
+        print(f"  (summary incomplete: {s['summary_error']})")
+    print(f"  results: {run_dir}/summary.json, {run_dir}/timeseries/, {run_dir}/report.html")
+
+
+def cmd_cases(args: argparse.Namespace) -> int:
+    from cosim.case import bundled_cases, load_case
+
+    for path in bundled_cases():
+        try:
+            desc = load_case(path).description.strip().splitlines()[0]
+        except (CosimError, IndexError):
+            desc = ""
+        print(f"{path.stem:28s} {desc}")
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from cosim.report import write_report
+
+    path = write_report(Path(args.run_dir))
+    print(f"wrote {path}")
+    return 0
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from cosim.compare import compare_runs, render_comparison
+
+    table = compare_runs(Path(args.run_a), Path(args.run_b))
+    print(render_comparison(table))
+    if args.output:
+        Path(args.output).write_text(json.dumps(table, indent=2, default=str))
+        print(f"wrote {args.output}")
+    return 0
+
+
+def make_parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(prog="cosim", description=__doc__.splitlines()[0])
+    ap.add_argument("--debug", action="store_true", help="show tracebacks")
+    sub = ap.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("check", help="validate a case (and its network) without running it")
+    _add_case_args(p)
+    p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser("build", help="write the HELICS configs and a `helics run` runner JSON")
+    _add_case_args(p)
+    p.add_argument("-o", "--output", required=True, help="output directory")
+    p.set_defaults(func=cmd_build)
+
+    p = sub.add_parser("run", help="run a case as a HELICS federation")
+    _add_case_args(p)
+    p.add_argument("-o", "--output", help="run directory (default: runs/<case name>)")
+    p.add_argument("--baseline", action="store_true", help="also run with the BESS off into DIR/baseline")
+    p.add_argument("--wall-limit", type=float, default=None, metavar="S", help="stop after S wall-clock seconds")
+    p.add_argument("--no-report", action="store_true", help="skip report.html")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("cases", help="list the bundled cases")
+    p.set_defaults(func=cmd_cases)
+
+    p = sub.add_parser("report", help="(re)build report.html of a run directory")
+    p.add_argument("run_dir")
+    p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser("compare", help="deltas of every metric between two runs")
+    p.add_argument("run_a")
+    p.add_argument("run_b")
+    p.add_argument("-o", "--output", help="write the comparison as JSON")
+    p.set_defaults(func=cmd_compare)
+
+    for mod in PLUGINS:
+        try:
+            plugin = importlib.import_module(mod)
+        except ModuleNotFoundError as exc:
+            if exc.name != mod:
+                raise
+            continue
+        plugin.register(sub)
+    return ap
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = make_parser()
+    args = ap.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except CosimError as exc:
+        if args.debug:
+            raise
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

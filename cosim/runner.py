@@ -1,0 +1,122 @@
+"""Run a case end to end: validate, build, supervise, finalize results, summarise, report."""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+import sys
+import traceback
+from pathlib import Path
+from typing import Any
+
+from cosim.build import build
+from cosim.case import Case, load_case
+from cosim.errors import RunError
+from cosim.results import Results, finalize_timeseries, load_results
+from cosim.supervisor import Outcome, supervise
+
+log = logging.getLogger("cosim")
+
+
+def default_out_dir(case: Case) -> Path:
+    return Path("runs") / case.name
+
+
+def prepare_out_dir(out: Path) -> None:
+    """Empty the generated parts of a previous run in ``out`` (never other files)."""
+    out.mkdir(parents=True, exist_ok=True)
+    for sub in ("timeseries", "logs", "configs", "plots", "baseline"):
+        shutil.rmtree(out / sub, ignore_errors=True)
+    for f in ("summary.json", "report.html", "runner.json", "case.toml"):
+        (out / f).unlink(missing_ok=True)
+
+
+def run_federation(case: Case, out: Path, *, progress: bool = False) -> Outcome:
+    prepare_out_dir(out)
+    b = build(case, out)
+    outcome = supervise(b, case.horizon.duration_s, wall_limit_s=case.run.wall_limit_s, progress=progress)
+    finalize_timeseries(out)
+    return outcome
+
+
+def write_summary(out: Path, outcome: Outcome) -> dict[str, Any]:
+    """Summarise whatever is on disk (also for a failed run) into summary.json."""
+    run_info = {
+        "status": outcome.status,
+        "wall_s": round(outcome.wall_s, 3),
+        "failed": outcome.failed,
+        "reason": outcome.reason,
+        "returncodes": outcome.returncodes,
+    }
+    summary: dict[str, Any] = {"status": outcome.status, "wall_s": run_info["wall_s"]}
+    try:
+        from cosim.summary import build_summary
+
+        results = load_results(out)
+        results.info = run_info
+        summary = build_summary(results, results.case)
+    except Exception as exc:  # noqa: BLE001 - a summary failure must not lose the run
+        summary["summary_error"] = f"{type(exc).__name__}: {exc}"
+        log.debug("summary failed:\n%s", traceback.format_exc())
+    summary["status"] = outcome.status
+    summary["wall_s"] = run_info["wall_s"]
+    summary["run"] = run_info
+    (out / "summary.json").write_text(json.dumps(summary, indent=2, default=_jsonable))
+    return summary
+
+
+def _jsonable(x: Any) -> Any:
+    try:
+        return float(x)
+    except (TypeError, ValueError):
+        return str(x)
+
+
+def run_case(
+    case: str | Path | Case | dict[str, Any],
+    out_dir: str | Path | None = None,
+    overrides: list[str] | dict[str, Any] | None = None,
+    *,
+    baseline: bool = False,
+    progress: bool = False,
+    report: bool | None = None,
+) -> Results:
+    """Run a case and return its :class:`Results`; raise :class:`RunError` when it failed.
+
+    On failure the partial series and a ``summary.json`` with ``status: failed``
+    are on disk before the error is raised.
+    """
+    c = load_case(case, overrides)
+    out = Path(out_dir) if out_dir is not None else default_out_dir(c)
+    out = out.resolve()
+    outcome = run_federation(c, out, progress=progress)
+    write_summary(out, outcome)
+    if outcome.status != "ok":
+        raise RunError(_failure_message(outcome, out))
+    if baseline:
+        base_case = load_case(c, {"bess.enabled": False})
+        b_out = out / "baseline"
+        b_outcome = run_federation(base_case, b_out, progress=progress)
+        write_summary(b_out, b_outcome)
+        if b_outcome.status != "ok":
+            raise RunError("baseline run: " + _failure_message(b_outcome, b_out))
+    if c.outputs.report if report is None else report:
+        try:
+            from cosim.report import write_report
+
+            write_report(out)
+        except Exception as exc:  # noqa: BLE001 - the run's results stay valid without a report
+            print(f"warning: report not written: {type(exc).__name__}: {exc}", file=sys.stderr)
+    return load_results(out)
+
+
+def _failure_message(outcome: Outcome, out: Path) -> str:
+    msg = f"federate {outcome.failed!r} failed: {outcome.reason}"
+    if outcome.failed in ("wall-clock limit", "user"):
+        msg = outcome.reason
+    lines = [msg, f"partial results kept in {out}"]
+    if outcome.log_tail:
+        lines.append(f"--- last lines of {outcome.failed}.log ---")
+        lines.append(outcome.log_tail)
+    return "\n".join(lines)

@@ -1,0 +1,253 @@
+"""The one HELICS federate loop that every federate reuses.
+
+A federate is an *adapter* (copies inputs into a pure model and its outputs
+out) driven by :func:`run_federate`: create the federate from its JSON config,
+enter executing mode, for every instant of the shared time grid request that
+time, read the subscriptions, call ``adapter.step``, publish, record; then
+finalize, disconnect and free.
+
+HELICS time is ``t_s + TIME_OFFSET_S`` so that the first step is a real time
+request (time 0 is granted without synchronisation). Federates that consume
+values published at the same instant set ``wait_for_current_time_update`` in
+their config; the build decides that, not the adapter.
+
+Iterative federates (T&D coupling) request ``ITERATE_IF_NEEDED`` and are called
+again at the same ``t_s`` with ``iteration`` incremented while their inputs
+change; they publish a value only when it moved by more than the config's
+``tolerance``, which is what lets the exchange settle.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import logging
+import math
+import signal
+import sys
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+from federates.common.recorder import Recorder
+
+TIME_OFFSET_S = 1.0
+log = logging.getLogger("federates.loop")
+
+
+@dataclass
+class StepOutput:
+    """What an adapter hands back for one step.
+
+    publish : publication key -> value (scalars or lists of floats)
+    record : one row of the federate's grid-step series at ``t_s``
+    block : optional high-rate rows (equal-length arrays, include ``t_s``),
+        recorded in ``<name>_hr``
+    """
+
+    publish: dict[str, Any]
+    record: dict[str, float] = field(default_factory=dict)
+    block: dict[str, np.ndarray] | None = None
+
+
+class Adapter(Protocol):
+    """The adapter interface: copy inputs in, outputs out; physics lives elsewhere."""
+
+    def step(
+        self, t_s: float, t_next_s: float, inputs: Mapping[str, Any], iteration: int
+    ) -> StepOutput: ...
+
+    def finalize(self) -> dict[str, Any]: ...
+
+
+AdapterFactory = Callable[[dict[str, Any], Path], Adapter]
+
+
+class _Stop(Exception):
+    """Raised by the SIGTERM handler so that the loop flushes what it has."""
+
+
+def _on_sigterm(signum: int, frame: Any) -> None:  # pragma: no cover - signal path
+    raise _Stop(f"signal {signum}")
+
+
+def load_adapter_factory(spec: str) -> AdapterFactory:
+    """Resolve ``"package.module:function"``."""
+    module, _, attr = spec.partition(":")
+    return getattr(importlib.import_module(module), attr)
+
+
+def run_federate(
+    config: dict[str, Any],
+    adapter: Adapter,
+    times_s: np.ndarray,
+    duration_s: float,
+    out_dir: Path,
+    *,
+    broker_address: str | None = None,
+    progress_every_s: float = 0.5,
+) -> dict[str, Any]:
+    """Run one federate to the end of ``times_s``. Returns the adapter's final info.
+
+    ``config`` is the federate's HELICS JSON config (as written by the build),
+    whose ``cosim`` section carries ``iterative``, ``max_iterations`` and
+    ``tolerance``. Time series go to ``out_dir/timeseries``; a progress file
+    (last simulated ``t_s``) goes to ``out_dir/logs/<name>.progress``.
+    """
+    import helics as h  # the only helics import of the loop
+
+    signal.signal(signal.SIGTERM, _on_sigterm)
+    name = config["name"]
+    opts = config.get("cosim", {})
+    iterative = bool(opts.get("iterative", False))
+    max_iter = int(opts.get("max_iterations", 20))
+    tol = float(opts.get("tolerance", 1e-6))
+    helics_cfg = {k: v for k, v in config.items() if k != "cosim"}
+    if broker_address:
+        helics_cfg["coreInitString"] = f"--federates=1 --broker_address={broker_address} --useosport"
+
+    ts_dir = out_dir / "timeseries"
+    rec = Recorder(ts_dir, name)
+    rec_hr = Recorder(ts_dir, f"{name}_hr")
+    progress = out_dir / "logs" / f"{name}.progress"
+    progress.parent.mkdir(parents=True, exist_ok=True)
+
+    fed = h.helicsCreateValueFederateFromConfig(json.dumps(helics_cfg))
+    pubs = {
+        h.helicsPublicationGetName(p): p
+        for p in (h.helicsFederateGetPublicationByIndex(fed, i)
+                  for i in range(h.helicsFederateGetPublicationCount(fed)))
+    }
+    subs = {
+        h.helicsInputGetTarget(s): s
+        for s in (h.helicsFederateGetInputByIndex(fed, i)
+                  for i in range(h.helicsFederateGetInputCount(fed)))
+    }
+    for key, default in opts.get("defaults", {}).items():
+        if key in subs:
+            h.helicsInputSetDefaultDouble(subs[key], float(default))
+    last_pub: dict[str, Any] = {}
+    info: dict[str, Any] = {}
+    t_wall = time.monotonic()
+    t_progress = 0.0
+
+    def read_inputs() -> dict[str, Any]:
+        values: dict[str, Any] = {}
+        for key, sub in subs.items():
+            if h.helicsInputGetType(sub) == "double_vector" or h.helicsInputGetPublicationType(sub) == "double_vector":
+                values[key] = list(h.helicsInputGetVector(sub))
+            else:
+                values[key] = h.helicsInputGetDouble(sub)
+        return values
+
+    def publish(values: Mapping[str, Any], force: bool) -> None:
+        for key, value in values.items():
+            pub = pubs.get(key)
+            if pub is None:
+                raise KeyError(f"{name}: adapter published unknown key {key!r}")
+            if not force and iterative and key in last_pub and _close(last_pub[key], value, tol):
+                continue
+            if isinstance(value, (list, tuple, np.ndarray)):
+                h.helicsPublicationPublishVector(pub, [float(x) for x in value])
+            else:
+                h.helicsPublicationPublishDouble(pub, float(value))
+            last_pub[key] = value
+
+    try:
+        h.helicsFederateEnterExecutingMode(fed)
+        ends = np.append(times_s[1:], duration_s)
+        k = 0
+        n = len(times_s)
+        if n:
+            h.helicsFederateRequestTime(fed, float(times_s[0]) + TIME_OFFSET_S)
+        while k < n:
+            t_s, t_next_s = float(times_s[k]), float(ends[k])
+            iteration = 0
+            while True:
+                out = adapter.step(t_s, t_next_s, read_inputs(), iteration)
+                publish(out.publish, force=iteration == 0)
+                request = (float(times_s[k + 1]) if k + 1 < n else duration_s) + TIME_OFFSET_S
+                if iterative and iteration < max_iter:
+                    _, state = h.helicsFederateRequestTimeIterative(
+                        fed, request, h.HELICS_ITERATION_REQUEST_ITERATE_IF_NEEDED
+                    )
+                    if state == h.HELICS_ITERATION_RESULT_ITERATING:
+                        iteration += 1
+                        continue
+                elif k + 1 < n:
+                    h.helicsFederateRequestTime(fed, request)
+                break
+            row = dict(out.record)
+            row["t_s"] = t_s
+            if iterative:
+                row["iterations"] = iteration + 1
+            rec.append(row)
+            if out.block:
+                rec_hr.extend(out.block)
+            k += 1
+            now = time.monotonic()
+            if now - t_progress >= progress_every_s or k == n:
+                progress.write_text(f"{t_next_s:.6f}\n")
+                t_progress = now
+        info = adapter.finalize() or {}
+        info.update(steps=k, wall_s=round(time.monotonic() - t_wall, 3), status="ok")
+    except _Stop as exc:
+        info = {"status": "stopped", "reason": str(exc)}
+        raise
+    finally:
+        rec.close()
+        rec_hr.close()
+        (ts_dir / f"{name}.info.json").write_text(json.dumps(info, indent=1, default=float))
+        try:
+            h.helicsFederateDisconnect(fed)
+            h.helicsFederateFree(fed)
+        except Exception:  # noqa: BLE001 - the broker may already be gone
+            pass
+        h.helicsCloseLibrary()
+    return info
+
+
+def _close(a: Any, b: Any, tol: float) -> bool:
+    if isinstance(a, (list, tuple, np.ndarray)) or isinstance(b, (list, tuple, np.ndarray)):
+        a, b = np.asarray(a, float), np.asarray(b, float)
+        return a.shape == b.shape and bool(np.all(np.abs(a - b) <= tol))
+    return math.isclose(float(a), float(b), rel_tol=0.0, abs_tol=tol)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of one federate process: ``python -m federates.common.loop CONFIG``.
+
+    The config JSON names the adapter factory (``cosim.adapter``), the case file
+    (``cosim.case``) and the output directory (``cosim.out_dir``).
+    """
+    import argparse
+
+    ap = argparse.ArgumentParser(prog="federate")
+    ap.add_argument("config", type=Path)
+    ap.add_argument("--broker", default=None, help="broker address, e.g. tcp://127.0.0.1:23500")
+    ap.add_argument("--out", type=Path, default=None, help="output directory (overrides the config)")
+    args = ap.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    config = json.loads(args.config.read_text())
+    opts = config["cosim"]
+    here = args.config.resolve().parent
+    opts["case"] = str((here / opts["case"]).resolve())
+    out_dir = (args.out or (here / opts["out_dir"])).resolve()
+    factory = load_adapter_factory(opts["adapter"])
+    adapter, times_s, duration_s = factory(config, out_dir)
+    log.info("federate %s: %d steps over %.1f s", config["name"], len(times_s), duration_s)
+    try:
+        info = run_federate(config, adapter, times_s, duration_s, out_dir, broker_address=args.broker)
+    except _Stop as exc:
+        log.warning("federate %s stopped: %s", config["name"], exc)
+        return 143
+    log.info("federate %s done: %s", config["name"], info)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

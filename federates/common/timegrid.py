@@ -1,0 +1,50 @@
+"""The simulated instants at which the grid federates solve (pure, no helics).
+
+Every federate of a federation derives the same grid from the case, so that
+they request the same HELICS times. A step at ``t_s`` covers the interval
+``[t_s, t_next_s)``: the factory publishes the interval's mean POI power at
+``t_s`` and the networks solve at ``t_s`` with it.
+
+Inside refinement windows (events such as voltage sags) the step shrinks to the
+window's ``dt_s`` and grows back to the base step after it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+
+_DECIMALS = 9  # round instants to the nanosecond so that every federate agrees bit for bit
+
+
+def time_grid(
+    duration_s: float,
+    dt_s: float,
+    windows: Iterable[tuple[float, float, float]] = (),
+) -> np.ndarray:
+    """Return the solve instants ``t_s`` (s) in ``[0, duration_s)``.
+
+    Parameters
+    ----------
+    duration_s : horizon [s], > 0
+    dt_s : base step [s], > 0
+    windows : ``(start_s, end_s, dt_s)`` refinement windows; inside each the
+        step is ``min(base, window dt)``. Overlapping windows take the finest step.
+    """
+    if duration_s <= 0 or dt_s <= 0:
+        raise ValueError(f"duration_s and dt_s must be > 0 (got {duration_s}, {dt_s})")
+    base = np.arange(0.0, duration_s, dt_s)
+    pieces = [base]
+    for start_s, end_s, w_dt_s in windows:
+        start_s, end_s = max(0.0, float(start_s)), min(float(end_s), duration_s)
+        if end_s <= start_s or w_dt_s <= 0 or w_dt_s >= dt_s:
+            continue
+        pieces.append(np.arange(start_s, end_s, w_dt_s))
+    t = np.unique(np.round(np.concatenate(pieces), _DECIMALS))
+    return t[t < duration_s - 10.0**-_DECIMALS]
+
+
+def interval_ends(t_s: np.ndarray, duration_s: float) -> np.ndarray:
+    """End of each step's interval: the next instant, or the horizon for the last one."""
+    return np.append(t_s[1:], duration_s)

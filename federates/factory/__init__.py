@@ -1,0 +1,1 @@
+"""AI-factory load, BESS and controls (pure models) and their HELICS adapter."""

@@ -1,0 +1,1 @@
+"""Grid side: network loading, power flow, grid controls, events, frequency."""

@@ -1,0 +1,87 @@
+"""The build: configs and runner JSON are consistent and need no helics."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import tomllib
+
+from cosim.build import BuildError, build, wiring
+from cosim.case import load_case
+from federates.registry import FederateSpec, Port
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory):
+    out = tmp_path_factory.mktemp("build")
+    return build(load_case("ieee118_factory", ["horizon.duration_s=30"]), out, broker_port=23777)
+
+
+def _configs(b) -> dict[str, dict]:
+    return {name: json.loads(path.read_text()) for name, path in b.configs.items()}
+
+
+def test_every_subscription_has_a_publisher_with_the_same_unit(built) -> None:
+    cfgs = _configs(built)
+    assert {"factory", "transmission"} <= set(cfgs)
+    pubs = {p["key"]: p for c in cfgs.values() for p in c["publications"]}
+    for cfg in cfgs.values():
+        for sub in cfg["subscriptions"]:
+            assert sub["key"] in pubs, f"{cfg['name']} subscribes to unpublished {sub['key']}"
+            assert sub["unit"] == pubs[sub["key"]]["unit"]
+            assert sub["type"] == pubs[sub["key"]]["type"]
+    assert pubs["factory/p_mw"]["unit"] == "MW"
+    assert pubs["transmission/poi_vm_pu"]["unit"] == "pu"
+
+
+def test_configs_point_at_the_broker_and_the_resolved_case(built) -> None:
+    for cfg in _configs(built).values():
+        assert "--broker_address=tcp://127.0.0.1:23777" in cfg["coreInitString"]
+        assert cfg["coreType"] == "zmq"
+        case_path = (built.configs[cfg["name"]].parent / cfg["cosim"]["case"]).resolve()
+        assert case_path == built.case_path
+        assert ":" in cfg["cosim"]["adapter"]
+    resolved = tomllib.loads(built.case_path.read_text())
+    assert resolved["horizon"]["duration_s"] == 30
+    assert resolved["meta"]["seed"] == 42
+    assert "helics" in resolved["meta"]["versions"]
+
+
+def test_runner_json_is_what_helics_run_accepts(built) -> None:
+    runner = json.loads(built.runner.read_text())
+    names = [f["name"] for f in runner["federates"]]
+    assert names[0] == "broker" and set(names[1:]) == set(built.configs)
+    assert runner["broker"] is False
+    assert "--port=23777" in runner["federates"][0]["exec"]
+    assert "--federates=2" in runner["federates"][0]["exec"]
+    for fed in runner["federates"][1:]:
+        assert f"configs/{fed['name']}.json" in fed["exec"]
+        assert fed["directory"] == "."
+
+
+def test_consumer_waits_for_current_time_update(built) -> None:
+    cfgs = _configs(built)
+    assert cfgs["transmission"]["wait_for_current_time_update"] is True
+    assert cfgs["factory"]["wait_for_current_time_update"] is False
+
+
+def test_wiring_rejects_a_dangling_subscription() -> None:
+    a = FederateSpec("a", "m", (Port("a/x", "MW"),), ("b/y",))
+    with pytest.raises(BuildError, match="subscribes to \\['b/y'\\]"):
+        wiring([a])
+    b = FederateSpec("b", "m", (Port("a/x", "MW"),))
+    with pytest.raises(BuildError, match="registered twice"):
+        wiring([a, b])
+
+
+def test_build_imports_no_helics(tmp_path: Path) -> None:
+    code = (
+        "import sys; from cosim.build import build; from cosim.case import load_case; "
+        f"build(load_case('ieee118_factory'), {str(tmp_path)!r}); "
+        "assert 'helics' not in sys.modules, 'helics imported'"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=120)

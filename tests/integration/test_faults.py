@@ -1,0 +1,101 @@
+"""Faults: a killed or crashing federate ends the run fast, names it, leaves nothing, keeps data."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+
+from cosim import load_results
+from cosim.build import build
+from cosim.case import load_case
+from cosim.supervisor import supervise
+from tests.integration.conftest import run_processes
+
+pytestmark = pytest.mark.integration
+
+
+def _wait_for_progress(run_dir: Path, name: str, t_min_s: float, timeout_s: float = 120) -> None:
+    deadline = time.monotonic() + timeout_s
+    f = run_dir / "logs" / f"{name}.progress"
+    while time.monotonic() < deadline:
+        try:
+            if float(f.read_text()) >= t_min_s:
+                return
+        except (OSError, ValueError):
+            pass
+        time.sleep(0.1)
+    raise AssertionError(f"{name} made no progress to {t_min_s} s")
+
+
+def _federate_process(run_dir: Path, name: str) -> psutil.Process:
+    for p in run_processes(run_dir):
+        if f"configs/{name}.json" in " ".join(p.cmdline()):
+            return p
+    raise AssertionError(f"no {name} process")
+
+
+def test_kill_9_of_transmission_mid_run(tmp_path: Path) -> None:
+    out = tmp_path / "killed"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "cosim.cli", "run", "ieee118_factory", "-o", str(out), "-q", "--no-report"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        _wait_for_progress(out, "transmission", 30.0)
+        victim = _federate_process(out, "transmission")
+        t_kill = time.monotonic()
+        os.kill(victim.pid, signal.SIGKILL)
+        stdout, stderr = proc.communicate(timeout=10)
+        elapsed = time.monotonic() - t_kill
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 1
+    assert elapsed < 10.0
+    assert "federate 'transmission' failed: killed by SIGKILL" in stderr
+    assert "Traceback" not in stderr
+    time.sleep(0.2)
+    assert run_processes(out) == []
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["status"] == "failed"
+    assert summary["run"]["failed"] == "transmission"
+    r = load_results(out)
+    fac, tr = r.frame("factory"), r.frame("transmission")
+    assert len(tr) >= 25 and len(fac) >= 25  # every flushed step before the kill reads back
+    assert tr["t_s"].is_monotonic_increasing and tr["t_s"].iloc[-1] < 3600
+    assert not list((out / "timeseries").glob("*.arrow"))
+
+
+def test_federate_that_raises_at_start_up(tmp_path: Path) -> None:
+    case = load_case("ieee118_factory", ["horizon.duration_s=30"])
+    b = build(case, tmp_path / "crash")
+    cfg_path = b.configs["transmission"]
+    cfg = json.loads(cfg_path.read_text())
+    cfg["cosim"]["adapter"] = "federates.grid.no_such_module:make"
+    cfg_path.write_text(json.dumps(cfg))
+    t0 = time.monotonic()
+    outcome = supervise(b, 30.0)
+    assert time.monotonic() - t0 < 20.0  # includes the interpreters' start-up
+    assert outcome.status == "failed"
+    assert outcome.failed == "transmission"
+    assert "exited with code 1" in outcome.reason
+    assert "No module named 'federates.grid.no_such_module'" in outcome.log_tail
+    assert run_processes(b.dir) == []
+
+
+def test_wall_clock_limit_stops_the_run(tmp_path: Path) -> None:
+    from cosim.errors import RunError
+    from cosim.runner import run_case
+
+    with pytest.raises(RunError, match="wall-clock limit"):
+        run_case("ieee118_factory", tmp_path / "slow", {"run.wall_limit_s": 6, "outputs.report": False})
+    assert run_processes(tmp_path / "slow") == []
+    assert json.loads((tmp_path / "slow" / "summary.json").read_text())["status"] == "failed"
