@@ -135,14 +135,16 @@ def run_federate(
     t_wall = time.monotonic()
     t_progress = 0.0
 
+    vector_keys = {
+        s["key"] for s in helics_cfg.get("subscriptions", []) if s.get("type") in ("vector", "double_vector")
+    }
+    readers = [
+        (key, sub, h.helicsInputGetVector if key in vector_keys else h.helicsInputGetDouble)
+        for key, sub in subs.items()
+    ]
+
     def read_inputs() -> dict[str, Any]:
-        values: dict[str, Any] = {}
-        for key, sub in subs.items():
-            if h.helicsInputGetType(sub) == "double_vector" or h.helicsInputGetPublicationType(sub) == "double_vector":
-                values[key] = list(h.helicsInputGetVector(sub))
-            else:
-                values[key] = h.helicsInputGetDouble(sub)
-        return values
+        return {key: get(sub) for key, sub, get in readers}
 
     def publish(values: Mapping[str, Any], force: bool) -> None:
         for key, value in values.items():
