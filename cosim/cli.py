@@ -17,7 +17,7 @@ from typing import Any
 from cosim.errors import CosimError
 
 # modules that add subcommands: each has ``register(subparsers)`` and sets ``func`` on its parsers
-PLUGINS = ("cosim.cli_study",)
+PLUGINS = ("cosim.cli_study", "cosim.cli_qualify")
 
 
 def _add_case_args(p: argparse.ArgumentParser) -> None:

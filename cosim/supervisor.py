@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from cosim.build import Build
+from federates.common.loop import FATAL_PREFIX
 
 POLL_S = 0.05
 GRACE_S = 3.0
@@ -185,8 +186,21 @@ def _describe_exit(code: int | None) -> str:
     return f"exited with code {code}"
 
 
+def fatal_line(log: Path) -> str | None:
+    """The federate's own one-line account of its failure, if it wrote one."""
+    try:
+        lines = log.read_text(errors="replace").splitlines()
+    except OSError:
+        return None
+    hits = [ln[len(FATAL_PREFIX):] for ln in lines if ln.startswith(FATAL_PREFIX)]
+    return hits[-1] if hits else None
+
+
 def _fail(procs: list[_Proc], t0: float, culprit: _Proc, reason: str) -> Outcome:
     stop_all(procs)
+    fatal = fatal_line(culprit.log)
+    if fatal:
+        reason = f"{fatal} ({reason})"
     return Outcome("failed", time.monotonic() - t0, culprit.name, reason, tail(culprit.log), _codes(procs))
 
 

@@ -36,6 +36,7 @@ import numpy as np
 from federates.common.recorder import Recorder
 
 TIME_OFFSET_S = 1.0
+FATAL_PREFIX = "FATAL: "  # the one line the supervisor quotes when a federate fails
 log = logging.getLogger("federates.loop")
 
 
@@ -235,19 +236,24 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     config = json.loads(args.config.read_text())
-    opts = config["cosim"]
-    here = args.config.resolve().parent
-    opts["case"] = str((here / opts["case"]).resolve())
-    out_dir = (args.out or (here / opts["out_dir"])).resolve()
-    factory = load_adapter_factory(opts["adapter"])
-    adapter, times_s, duration_s = factory(config, out_dir)
-    log.info("federate %s: %d steps over %.1f s", config["name"], len(times_s), duration_s)
+    name = config.get("name", args.config.stem)
     try:
+        opts = config["cosim"]
+        here = args.config.resolve().parent
+        opts["case"] = str((here / opts["case"]).resolve())
+        out_dir = (args.out or (here / opts["out_dir"])).resolve()
+        factory = load_adapter_factory(opts["adapter"])
+        adapter, times_s, duration_s = factory(config, out_dir)
+        log.info("federate %s: %d steps over %.1f s", name, len(times_s), duration_s)
         info = run_federate(config, adapter, times_s, duration_s, out_dir, broker_address=args.broker)
     except _Stop as exc:
-        log.warning("federate %s stopped: %s", config["name"], exc)
+        log.warning("federate %s stopped: %s", name, exc)
         return 143
-    log.info("federate %s done: %s", config["name"], info)
+    except Exception as exc:  # noqa: BLE001 - reported as one FATAL line the supervisor shows
+        log.exception("federate %s failed", name)
+        print(f"{FATAL_PREFIX}{type(exc).__name__}: {exc}", file=sys.stderr, flush=True)
+        return 1
+    log.info("federate %s done: %s", name, info)
     return 0
 
 

@@ -86,7 +86,7 @@ def test_federate_that_raises_at_start_up(tmp_path: Path) -> None:
     assert time.monotonic() - t0 < 20.0  # includes the interpreters' start-up
     assert outcome.status == "failed"
     assert outcome.failed == "transmission"
-    assert "exited with code 1" in outcome.reason
+    assert outcome.reason == "ModuleNotFoundError: No module named 'federates.grid.no_such_module' (exited with code 1)"
     assert "No module named 'federates.grid.no_such_module'" in outcome.log_tail
     assert run_processes(b.dir) == []
 
