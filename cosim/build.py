@@ -113,10 +113,10 @@ def federate_config(spec: FederateSpec, case: Case, broker_address: str, ports: 
         "terminate_on_error": True,
         "wait_for_current_time_update": spec.wait_for_current_time_update,
         "publications": [
-            {"key": p.key, "type": p.type, "unit": p.unit, "global": True} for p in spec.publications
+            {"key": p.key, "type": "vector", "unit": p.unit, "global": True} for p in spec.publications
         ],
         "subscriptions": [
-            {"key": k, "type": ports[k].type, "unit": ports[k].unit, "required": True} for k in spec.subscriptions
+            {"key": k, "type": "vector", "unit": ports[k].unit, "required": True} for k in spec.subscriptions
         ],
         "cosim": {
             "adapter": f"{spec.module}:make",
@@ -125,6 +125,8 @@ def federate_config(spec: FederateSpec, case: Case, broker_address: str, ports: 
             "iterative": spec.iterative,
             "max_iterations": spec.max_iterations,
             "tolerance": spec.tolerance,
+            "grid_dt_s": case.horizon.grid_dt_s,
+            "sync_interval_s": case.horizon.sync_interval_s or case.horizon.grid_dt_s,
             **spec.extra,
         },
     }

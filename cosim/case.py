@@ -36,6 +36,11 @@ class HorizonConfig(_Section):
     factory_dt_s: float = Field(0.05, gt=0, le=1.0, description="factory internal step [s]; DOMAIN: 10-100 ms")
     event_dt_s: float = Field(0.01, gt=0, description="grid step inside event windows [s]")
     event_margin_s: float = Field(1.0, ge=0, description="refined time before and after each event [s]")
+    sync_interval_s: float | None = Field(
+        None, gt=0,
+        description="exchange values every this many seconds of base steps (vectors of per-step values); "
+        "None = every grid step (exact). Event windows are always exchanged every step.",
+    )
 
 
 class OutputsConfig(_Section):
@@ -72,10 +77,6 @@ class Case(_Section):
 
     @model_validator(mode="after")
     def _consistent(self) -> Case:
-        if self.bess.soc_min >= self.bess.soc_max:
-            raise ValueError(f"bess.soc_min ({self.bess.soc_min}) must be below bess.soc_max ({self.bess.soc_max})")
-        if not self.bess.soc_min <= self.bess.soc_init <= self.bess.soc_max:
-            raise ValueError(f"bess.soc_init ({self.bess.soc_init}) must lie in [soc_min, soc_max]")
         if self.horizon.grid_dt_s > self.horizon.duration_s:
             raise ValueError("horizon.grid_dt_s must not exceed horizon.duration_s")
         if self.horizon.factory_dt_s > self.horizon.grid_dt_s:

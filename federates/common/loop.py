@@ -15,6 +15,15 @@ Iterative federates (T&D coupling) request ``ITERATE_IF_NEEDED`` and are called
 again at the same ``t_s`` with ``iteration`` incremented while their inputs
 change; they publish a value only when it moved by more than the config's
 ``tolerance``, which is what lets the exchange settle.
+
+Multi-rate exchange: publications are HELICS vectors holding one value per
+step of a *sync block* (``federates.common.timegrid.sync_blocks``). A block is
+every step (exact, the default) or, with ``horizon.sync_interval_s`` above the
+grid step, up to that many seconds of base steps; inside event windows every
+step is its own block. A federate that waits for the current time update
+receives the same block's values step by step; the others hold the latest
+value received (the last step of the previous block). Adapters still see one
+step at a time and publish scalars.
 """
 
 from __future__ import annotations
@@ -34,6 +43,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from federates.common.recorder import Recorder
+from federates.common.timegrid import sync_blocks
 
 TIME_OFFSET_S = 1.0
 FATAL_PREFIX = "FATAL: "  # the one line the supervisor quotes when a federate fails
@@ -44,7 +54,7 @@ log = logging.getLogger("federates.loop")
 class StepOutput:
     """What an adapter hands back for one step.
 
-    publish : publication key -> value (scalars or lists of floats)
+    publish : publication key -> value of this step (float)
     record : one row of the federate's grid-step series at ``t_s``
     block : optional high-rate rows (equal-length arrays, include ``t_s``),
         recorded in ``<name>_hr``
@@ -130,50 +140,57 @@ def run_federate(
     }
     for key, default in opts.get("defaults", {}).items():
         if key in subs:
-            h.helicsInputSetDefaultDouble(subs[key], float(default))
-    last_pub: dict[str, Any] = {}
+            h.helicsInputSetDefaultVector(subs[key], [float(default)])
+    aligned = bool(config.get("wait_for_current_time_update", False))
+    blocks = sync_blocks(times_s, duration_s, float(opts.get("grid_dt_s", np.inf)),
+                         float(opts.get("sync_interval_s", 0.0)))
+    ends = np.append(times_s[1:], duration_s)
+    sub_items = list(subs.items())
+    last_pub: dict[str, np.ndarray] = {}
     info: dict[str, Any] = {}
     t_wall = time.monotonic()
     t_progress = 0.0
 
-    vector_keys = {
-        s["key"] for s in helics_cfg.get("subscriptions", []) if s.get("type") in ("vector", "double_vector")
-    }
-    readers = [
-        (key, sub, h.helicsInputGetVector if key in vector_keys else h.helicsInputGetDouble)
-        for key, sub in subs.items()
-    ]
+    def read_inputs() -> dict[str, np.ndarray]:
+        return {key: np.asarray(h.helicsInputGetVector(sub), dtype=float) for key, sub in sub_items}
 
-    def read_inputs() -> dict[str, Any]:
-        return {key: get(sub) for key, sub, get in readers}
+    def step_inputs(vectors: dict[str, np.ndarray], j: int, n_block: int) -> dict[str, float]:
+        # same-block values for a federate that waits for the current time; else the latest held
+        return {
+            key: float(v[j] if aligned and len(v) == n_block else v[-1]) if len(v) else math.nan
+            for key, v in vectors.items()
+        }
 
-    def publish(values: Mapping[str, Any], force: bool) -> None:
-        for key, value in values.items():
+    def publish(values: dict[str, list[float]], force: bool) -> None:
+        for key, seq in values.items():
             pub = pubs.get(key)
             if pub is None:
                 raise KeyError(f"{name}: adapter published unknown key {key!r}")
-            if not force and iterative and key in last_pub and _close(last_pub[key], value, tol):
+            arr = np.asarray(seq, dtype=float)
+            if not force and key in last_pub and _close(last_pub[key], arr, tol):
                 continue
-            if isinstance(value, (list, tuple, np.ndarray)):
-                h.helicsPublicationPublishVector(pub, [float(x) for x in value])
-            else:
-                h.helicsPublicationPublishDouble(pub, float(value))
-            last_pub[key] = value
+            h.helicsPublicationPublishVector(pub, arr.tolist())
+            last_pub[key] = arr
 
     try:
         h.helicsFederateEnterExecutingMode(fed)
-        ends = np.append(times_s[1:], duration_s)
-        k = 0
-        n = len(times_s)
-        if n:
-            h.helicsFederateRequestTime(fed, float(times_s[0]) + TIME_OFFSET_S)
-        while k < n:
-            t_s, t_next_s = float(times_s[k]), float(ends[k])
+        n_done = 0
+        for b, (i0, i1) in enumerate(blocks):
+            if b == 0:
+                h.helicsFederateRequestTime(fed, float(times_s[0]) + TIME_OFFSET_S)
+            request = (float(times_s[i1]) if i1 < len(times_s) else duration_s) + TIME_OFFSET_S
             iteration = 0
             while True:
-                out = adapter.step(t_s, t_next_s, read_inputs(), iteration)
-                publish(out.publish, force=iteration == 0)
-                request = (float(times_s[k + 1]) if k + 1 < n else duration_s) + TIME_OFFSET_S
+                vectors = read_inputs()
+                outs = [
+                    adapter.step(float(times_s[i]), float(ends[i]), step_inputs(vectors, i - i0, i1 - i0), iteration)
+                    for i in range(i0, i1)
+                ]
+                published: dict[str, list[float]] = {}
+                for out in outs:
+                    for key, value in out.publish.items():
+                        published.setdefault(key, []).append(float(value))
+                publish(published, force=iteration == 0)
                 if iterative and iteration < max_iter:
                     _, state = h.helicsFederateRequestTimeIterative(
                         fed, request, h.HELICS_ITERATION_REQUEST_ITERATE_IF_NEEDED
@@ -181,21 +198,23 @@ def run_federate(
                     if state == h.HELICS_ITERATION_RESULT_ITERATING:
                         iteration += 1
                         continue
-                elif k + 1 < n:
+                elif b + 1 < len(blocks):
                     h.helicsFederateRequestTime(fed, request)
                 break
-            row = dict(out.record)
-            row["t_s"] = t_s
-            if iterative:
-                row["iterations"] = iteration + 1
-            rec.append(row)
-            if out.block:
-                rec_hr.extend(out.block)
-            k += 1
+            for i, out in zip(range(i0, i1), outs, strict=True):
+                row = dict(out.record)
+                row["t_s"] = float(times_s[i])
+                if iterative:
+                    row["iterations"] = iteration + 1
+                rec.append(row)
+                if out.block:
+                    rec_hr.extend(out.block)
+            n_done = i1
             now = time.monotonic()
-            if now - t_progress >= progress_every_s or k == n:
-                progress.write_text(f"{t_next_s:.6f}\n")
+            if now - t_progress >= progress_every_s or i1 == len(times_s):
+                progress.write_text(f"{float(ends[i1 - 1]):.6f}\n")
                 t_progress = now
+        k = n_done
         info = adapter.finalize() or {}
         info.update(steps=k, wall_s=round(time.monotonic() - t_wall, 3), status="ok")
     except _Stop as exc:
@@ -214,11 +233,8 @@ def run_federate(
     return info
 
 
-def _close(a: Any, b: Any, tol: float) -> bool:
-    if isinstance(a, (list, tuple, np.ndarray)) or isinstance(b, (list, tuple, np.ndarray)):
-        a, b = np.asarray(a, float), np.asarray(b, float)
-        return a.shape == b.shape and bool(np.all(np.abs(a - b) <= tol))
-    return math.isclose(float(a), float(b), rel_tol=0.0, abs_tol=tol)
+def _close(a: np.ndarray, b: np.ndarray, tol: float) -> bool:
+    return a.shape == b.shape and bool(np.all(np.abs(a - b) <= tol))
 
 
 def main(argv: list[str] | None = None) -> int:

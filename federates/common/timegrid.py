@@ -34,13 +34,14 @@ def time_grid(
     """
     if duration_s <= 0 or dt_s <= 0:
         raise ValueError(f"duration_s and dt_s must be > 0 (got {duration_s}, {dt_s})")
-    base = np.arange(0.0, duration_s, dt_s)
+    base = dt_s * np.arange(int(np.ceil(duration_s / dt_s - 1e-9)))
     pieces = [base]
     for start_s, end_s, w_dt_s in windows:
         start_s, end_s = max(0.0, float(start_s)), min(float(end_s), duration_s)
         if end_s <= start_s or w_dt_s <= 0 or w_dt_s >= dt_s:
             continue
-        pieces.append(np.arange(start_s, end_s, w_dt_s))
+        n = int(np.ceil((end_s - start_s) / w_dt_s - 1e-9))
+        pieces.append(start_s + w_dt_s * np.arange(n))
     t = np.unique(np.round(np.concatenate(pieces), _DECIMALS))
     return t[t < duration_s - 10.0**-_DECIMALS]
 
@@ -48,3 +49,30 @@ def time_grid(
 def interval_ends(t_s: np.ndarray, duration_s: float) -> np.ndarray:
     """End of each step's interval: the next instant, or the horizon for the last one."""
     return np.append(t_s[1:], duration_s)
+
+
+def sync_blocks(
+    t_s: np.ndarray, duration_s: float, grid_dt_s: float, sync_interval_s: float
+) -> list[tuple[int, int]]:
+    """Group solve instants into blocks exchanged at one HELICS synchronisation.
+
+    Returns ``(i0, i1)`` index ranges (``i1`` exclusive). A block holds
+    consecutive base-length steps spanning less than ``sync_interval_s``;
+    refined steps (shorter than ``grid_dt_s``, i.e. inside event windows) are
+    always blocks of one, so that events are exchanged at every step. With
+    ``sync_interval_s <= grid_dt_s`` every step is its own block.
+    """
+    n = len(t_s)
+    if n == 0:
+        return []
+    ends = interval_ends(t_s, duration_s)
+    eps = 1e-9
+    refined = (ends - t_s) < grid_dt_s - eps
+    blocks = []
+    i0 = 0
+    for i in range(1, n):
+        if refined[i] or refined[i - 1] or t_s[i] - t_s[i0] >= sync_interval_s - eps:
+            blocks.append((i0, i))
+            i0 = i
+    blocks.append((i0, n))
+    return blocks

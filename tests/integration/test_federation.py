@@ -85,3 +85,16 @@ def test_helics_run_on_the_built_runner_gives_the_same_result(default_run, tmp_p
     for name in ("factory", "transmission"):
         got = pd.read_parquet(tmp_path / "built" / "timeseries" / f"{name}.parquet")
         pd.testing.assert_frame_equal(got, default_run.frame(name), check_exact=True)
+
+
+def test_sync_blocks_hold_the_latest_voltage(default_run, tmp_path: Path) -> None:
+    r = run_case("ieee118_factory", tmp_path / "blocks", horizon__duration_s=20,
+                 horizon__sync_interval_s=5, outputs__report=False)
+    fac, tr = r.frame("factory"), r.frame("transmission")
+    v = tr["poi_vm_pu"].to_numpy()
+    # steps 0-4 see the 1.0 pu default; steps 5-9 the voltage solved at step 4; and so on
+    expected = [1.0] * 5 + [v[4]] * 5 + [v[9]] * 5 + [v[14]] * 5
+    assert fac["vm_pu"].to_numpy() == pytest.approx(expected)
+    # the grid solved each step with that step's own factory power
+    assert len(tr) == 20
+    pd.testing.assert_series_equal(fac["p_mw"], default_run.frame("factory")["p_mw"])
