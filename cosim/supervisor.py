@@ -125,7 +125,7 @@ def supervise(
         for name in build.configs:
             procs.append(_start(name, build.federate_cmd(name), logs / f"{name}.log", build.dir))
         feds = procs[1:]
-        if progress:
+        if progress and sys.stderr.isatty():
             from tqdm import tqdm
 
             bar = tqdm(total=round(duration_s, 3), unit="sim s", file=sys.stderr, dynamic_ncols=True,
