@@ -35,6 +35,7 @@ CHECK_IDS: dict[str, str] = {
     "v_range_a_max": "bus voltages <= Range A maximum",
     "v_range_b_min": "bus voltages >= Range B minimum",
     "v_range_b_max": "bus voltages <= Range B maximum",
+    "v_preexisting": "buses outside the band before the site connects are not worsened by it",
     "thermal": "branch loading vs normal rating",
     "thermal_emergency": "branch loading vs emergency rating",
     "pst": "short-term flicker severity at the POI",
@@ -134,6 +135,14 @@ class RequirementsConfig(BaseModel):
     )
     voltage_buses: Literal["all", "poi"] | list[int] = _f(
         "all", "-", "assumed", "buses the voltage checks cover: all recorded, the POI, or a list"
+    )
+    voltage_preexisting: Literal["attribute", "include"] = _f(
+        "attribute", "-", "interconnection-study practice (only new or worsened violations are the site's)",
+        "'attribute': buses already outside the band in the pre-connection power flow are judged on "
+        "worsening only; 'include': every bus counts against the band",
+    )
+    voltage_worsening_max_pu: float = _f(
+        0.005, "pu", "assumed", "largest extra deviation the site may cause at a pre-existing violation", ge=0
     )
     # --- thermal
     thermal_max_percent: float = _f(100.0, "%", "NERC TPL-001", "branch loading, normal rating", gt=0)

@@ -1,0 +1,234 @@
+"""Grid strength at the POI (short-circuit ratio) and N-1 contingency screening.
+
+These take a pandapower network *without* the site and never modify it (they
+work on copies). Short-circuit data missing from the network (NaN or absent
+columns) is filled from :class:`cosim.requirements.ShortCircuitDefaults`; what
+was filled is returned, so the summary can say the SCR rests on assumptions.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import warnings
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from cosim.requirements import ShortCircuitDefaults
+
+N1_COLUMNS = [
+    "snapshot", "outage", "converged", "poi_isolated", "isolated_buses", "v_min_pu", "v_min_bus",
+    "v_max_pu", "v_max_bus", "loading_max_percent", "loading_max_branch", "violations", "severity",
+]
+
+
+def _fill(df: pd.DataFrame, col: str, values: Any, label: str, notes: list[str]) -> None:
+    if not len(df):
+        return
+    if col not in df.columns:
+        df[col] = np.nan
+    missing = df[col].isna().to_numpy()
+    if missing.any():
+        vals = np.broadcast_to(np.asarray(values, dtype=float), (len(df),))
+        df.loc[missing, col] = vals[missing]
+        shown = np.unique(np.round(vals[missing], 4))
+        val = f"{shown[0]:g}" if shown.size == 1 else f"{shown.min():g}..{shown.max():g}"
+        notes.append(f"{label}.{col} = {val} for {int(missing.sum())} element(s)")
+
+
+def with_short_circuit_defaults(net: Any, defaults: ShortCircuitDefaults | None = None) -> tuple[Any, list[str]]:
+    """A copy of ``net`` with missing IEC 60909 data filled in, and what was filled.
+
+    * ext_grid: ``s_sc_max_mva``, ``rx_max``;
+    * gen: ``vn_kv`` (its bus), ``cos_phi``, ``sn_mva`` (``max_p_mw / cos_phi``,
+      else ``|p_mw| / cos_phi``, at least 1 MVA), ``xdss_pu``,
+      ``rdss_ohm = ratio * xdss_pu * vn_kv^2 / sn_mva``;
+    * sgen: ``k`` and ``sn_mva`` (``|p_mw|``, at least 1 MVA).
+    """
+    d = defaults or ShortCircuitDefaults()
+    net = copy.deepcopy(net)
+    notes: list[str] = []
+    _fill(net.ext_grid, "s_sc_max_mva", d.ext_grid_s_sc_max_mva, "ext_grid", notes)
+    _fill(net.ext_grid, "rx_max", d.ext_grid_rx_max, "ext_grid", notes)
+    gen = net.gen
+    if len(gen):
+        _fill(gen, "vn_kv", net.bus.loc[gen.bus, "vn_kv"].to_numpy(dtype=float), "gen", notes)
+        _fill(gen, "cos_phi", d.gen_cos_phi, "gen", notes)
+        pmax = gen["max_p_mw"].to_numpy(dtype=float) if "max_p_mw" in gen else np.full(len(gen), np.nan)
+        p = np.where(np.isfinite(pmax) & (pmax > 0), pmax, np.abs(gen["p_mw"].to_numpy(dtype=float)))
+        _fill(gen, "sn_mva", np.maximum(p / gen["cos_phi"].to_numpy(dtype=float), 1.0), "gen", notes)
+        _fill(gen, "xdss_pu", d.gen_xdss_pu, "gen", notes)
+        rdss = (d.gen_rdss_ratio * gen["xdss_pu"].to_numpy(dtype=float)
+                * gen["vn_kv"].to_numpy(dtype=float) ** 2 / gen["sn_mva"].to_numpy(dtype=float))
+        _fill(gen, "rdss_ohm", rdss, "gen", notes)
+    if len(net.sgen):
+        _fill(net.sgen, "k", d.sgen_k, "sgen", notes)
+        _fill(net.sgen, "sn_mva", np.maximum(np.abs(net.sgen["p_mw"].to_numpy(dtype=float)), 1.0), "sgen", notes)
+    return net, notes
+
+
+@contextlib.contextmanager
+def _python_ybus() -> Iterator[None]:
+    """Use pypower's Ybus builder inside calc_sc.
+
+    pandapower's numba version is compiled uncached on first use in every
+    process (10-30 s); the plain one takes milliseconds for one calculation.
+    """
+    from pandapower.pypower.makeYbus import makeYbus
+    from pandapower.shortcircuit import impedance
+
+    saved = impedance.makeYbus
+    impedance.makeYbus = makeYbus
+    try:
+        yield
+    finally:
+        impedance.makeYbus = saved
+
+
+def short_circuit_ratio(
+    net: Any, bus: int, p_site_mw: float, defaults: ShortCircuitDefaults | None = None,
+) -> dict[str, Any]:
+    """Short-circuit ratio at ``bus``: ``SCR = S_sc / P_site``.
+
+    ``S_sc = sqrt(3) * Ik'' * Vn`` [MVA] from pandapower's IEC 60909 maximum
+    three-phase short circuit (``pandapower.shortcircuit.calc_sc``, case
+    "max") on a copy of ``net`` with missing data filled
+    (:func:`with_short_circuit_defaults`).
+
+    Returns
+    -------
+    dict: ``scr``, ``s_sc_mva``, ``ikss_ka``, ``rx_ratio`` (R/X of the
+    Thevenin impedance), ``vn_kv``, ``defaults_applied`` (list of notes).
+    """
+    import pandapower.shortcircuit as sc
+
+    work, notes = with_short_circuit_defaults(net, defaults)
+    with warnings.catch_warnings(), _python_ybus():
+        warnings.simplefilter("ignore")
+        sc.calc_sc(work, case="max", bus=[bus])
+    res = work.res_bus_sc.loc[bus]
+    vn = float(work.bus.at[bus, "vn_kv"])
+    s_sc = float(np.sqrt(3.0) * res["ikss_ka"] * vn)
+    x = float(res["xk_ohm"])
+    return {
+        "scr": s_sc / p_site_mw if p_site_mw > 0 else None,
+        "s_sc_mva": s_sc,
+        "ikss_ka": float(res["ikss_ka"]),
+        "rx_ratio": float(res["rk_ohm"]) / x if x else None,
+        "vn_kv": vn,
+        "defaults_applied": notes,
+    }
+
+
+def _snapshot_rows(net: Any, poi_bus: int, v_min_pu: float, v_max_pu: float,
+                   loading_max_percent: float) -> dict[str, Any]:
+    vm = net.res_bus.vm_pu
+    served = vm.notna() & net.bus.in_service
+    row: dict[str, Any] = {
+        "converged": True,
+        "poi_isolated": bool(np.isnan(vm.get(poi_bus, np.nan))),
+        "isolated_buses": int((~served & net.bus.in_service).sum()),
+    }
+    v = vm[served]
+    row.update(v_min_pu=float(v.min()), v_min_bus=int(v.idxmin()), v_max_pu=float(v.max()), v_max_bus=int(v.idxmax()))
+    loads = []
+    for kind in ("line", "trafo", "trafo3w"):
+        res = getattr(net, f"res_{kind}", None)
+        if res is not None and len(res) and "loading_percent" in res:
+            loads.append(res["loading_percent"].rename(lambda i, k=kind: f"{k}.{i}"))
+    lp = pd.concat(loads).dropna() if loads else pd.Series(dtype=float)
+    row.update(loading_max_percent=float(lp.max()) if len(lp) else None,
+               loading_max_branch=str(lp.idxmax()) if len(lp) else None)
+    n_v = int(((v < v_min_pu) | (v > v_max_pu)).sum())
+    n_l = int((lp > loading_max_percent).sum())
+    row["violations"] = n_v + n_l
+    sev = max(0.0, 100.0 * (v_min_pu - row["v_min_pu"]), 100.0 * (row["v_max_pu"] - v_max_pu),
+              (row["loading_max_percent"] or 0.0) - loading_max_percent)
+    row["severity"] = float("inf") if row["poi_isolated"] else sev
+    return row
+
+
+def n1_screening(
+    net: Any,
+    poi_bus: int,
+    snapshots: Sequence[tuple[str, float, float]],
+    v_min_pu: float = 0.95,
+    v_max_pu: float = 1.05,
+    loading_max_percent: float = 100.0,
+    elements: Iterable[str] = ("line", "trafo"),
+    max_outages: int | None = None,
+) -> pd.DataFrame:
+    """N-1 screening: each in-service line / transformer out, at each snapshot.
+
+    Parameters
+    ----------
+    net : pandapower network without the site (not modified)
+    poi_bus : bus the site is added to as a load
+    snapshots : ``(name, p_mw, q_mvar)`` of the site, e.g. peak import and the
+        deepest swing trough
+    v_min_pu, v_max_pu, loading_max_percent : limits judged at every bus / branch
+    elements : element tables to outage
+    max_outages : screen only the first n outages of each snapshot
+
+    Returns
+    -------
+    DataFrame with :data:`N1_COLUMNS`, one row per (snapshot, outage) plus the
+    intact case (``outage == "none"``), sorted by ``severity`` (descending):
+    the largest excess over a limit in percent points (voltage in % of 1 pu,
+    loading in % of rating); ``inf`` when the power flow diverges or the POI
+    is isolated.
+    """
+    import pandapower as pp
+
+    work = copy.deepcopy(net)
+    load = pp.create_load(work, bus=poi_bus, p_mw=0.0, q_mvar=0.0, name="cosim N-1 site")
+    outages = [(kind, int(i)) for kind in elements for i in getattr(work, kind).index[getattr(work, kind).in_service]]
+    if max_outages is not None:
+        outages = outages[:max_outages]
+    rows = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for name, p_mw, q_mvar in snapshots:
+            work.load.loc[load, ["p_mw", "q_mvar"]] = (p_mw, q_mvar)
+            try:
+                pp.runpp(work, numba=False)
+                rows.append({"snapshot": name, "outage": "none",
+                             **_snapshot_rows(work, poi_bus, v_min_pu, v_max_pu, loading_max_percent)})
+                base = (work.res_bus.vm_pu.fillna(1.0).to_numpy(), work.res_bus.va_degree.fillna(0.0).to_numpy())
+            except pp.LoadflowNotConverged:
+                rows.append(_diverged(name, "none"))
+                base = None
+            for kind, idx in outages:
+                table = getattr(work, kind)
+                table.at[idx, "in_service"] = False
+                try:
+                    _solve(pp, work, base)
+                    rows.append({"snapshot": name, "outage": f"{kind}.{idx}",
+                                 **_snapshot_rows(work, poi_bus, v_min_pu, v_max_pu, loading_max_percent)})
+                except pp.LoadflowNotConverged:
+                    rows.append(_diverged(name, f"{kind}.{idx}"))
+                finally:
+                    table.at[idx, "in_service"] = True
+    df = pd.DataFrame(rows, columns=N1_COLUMNS)
+    return df.sort_values("severity", ascending=False, kind="stable").reset_index(drop=True)
+
+
+def _solve(pp: Any, net: Any, base: tuple[np.ndarray, np.ndarray] | None) -> None:
+    """Power flow started from the intact case's solution; a flat start when that fails."""
+    if base is not None:
+        try:
+            pp.runpp(net, init_vm_pu=base[0], init_va_degree=base[1], numba=False)
+            return
+        except pp.LoadflowNotConverged:
+            pass
+    pp.runpp(net, init="flat", max_iteration=30, numba=False)
+
+
+def _diverged(snapshot: str, outage: str) -> dict[str, Any]:
+    return {"snapshot": snapshot, "outage": outage, "converged": False, "poi_isolated": None,
+            "isolated_buses": None, "v_min_pu": None, "v_min_bus": None, "v_max_pu": None, "v_max_bus": None,
+            "loading_max_percent": None, "loading_max_branch": None, "violations": None,
+            "severity": float("inf")}
