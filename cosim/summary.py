@@ -25,7 +25,6 @@ Each check is ``{id, name, value, limit, unit, source, passed, kind, note}``;
 from __future__ import annotations
 
 import copy
-
 import json
 import math
 import traceback

@@ -370,6 +370,10 @@ class BessConfig(_Section):
 class RampLimitConfig(_Section):
     enabled: bool = True
     mw_per_min: float = Field(20.0, gt=0, description="POI ramp limit; DOMAIN: 20 MW/min (Southern Co)")
+    headroom: float = Field(
+        0.9, gt=0, le=1,
+        description="the limiter aims at headroom x mw_per_min, leaving room for the BESS lag (assumed)",
+    )
 
 
 class SmoothingConfig(_Section):
