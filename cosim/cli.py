@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -65,7 +64,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         from cosim.compare import compare_summaries, render_comparison
 
         print("\nBESS vs baseline (BESS off):")
-        print(render_comparison(compare_summaries(results.baseline.summary, results.summary)))
+        cmp = compare_summaries(results.baseline.summary, results.summary, "baseline (BESS off)", "with BESS")
+        print(render_comparison(cmp, changed_only=True))
     return 0
 
 
@@ -120,13 +120,15 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    from cosim.compare import compare_runs, render_comparison
+    from cosim.compare import compare_runs, render_comparison, write_comparison_json
 
+    for d in (args.run_a, args.run_b):
+        if not (Path(d) / "summary.json").is_file():
+            raise CosimError(f"{d}: not a run directory (no summary.json)")
     table = compare_runs(Path(args.run_a), Path(args.run_b))
     print(render_comparison(table))
     if args.output:
-        Path(args.output).write_text(json.dumps(table, indent=2, default=str))
-        print(f"wrote {args.output}")
+        print(f"wrote {write_comparison_json(table, Path(args.output))}")
     return 0
 
 
