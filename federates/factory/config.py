@@ -274,11 +274,11 @@ class FactoryConfig(_Section):
     def _consistent(self) -> FactoryConfig:
         if (self.racks is None) != (self.kw_per_rack is None):
             raise ValueError("racks and kw_per_rack go together")
-        if self.racks is not None and "it_mw" in self.model_fields_set:
-            if not math.isclose(self.it_mw, self.it_peak_mw, rel_tol=1e-6):
-                raise ValueError(
-                    f"it_mw ({self.it_mw}) disagrees with racks x kw_per_rack ({self.it_peak_mw:g} MW)"
-                )
+        explicit = self.racks is not None and "it_mw" in self.model_fields_set
+        if explicit and not math.isclose(self.it_mw, self.it_peak_mw, rel_tol=1e-6):
+            raise ValueError(
+                f"it_mw ({self.it_mw}) disagrees with racks x kw_per_rack ({self.it_peak_mw:g} MW)"
+            )
         if self.aux_mw < -1e-9:
             raise ValueError(
                 f"pue ({self.pue}) is below 1 + cooling.fraction ({1 + self.cooling.fraction:g})"

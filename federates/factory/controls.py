@@ -1,0 +1,286 @@
+"""Grid-friendly BESS controls at the POI (pure, no helics).
+
+The controls turn the site load ``p_site`` into a POI setpoint ``y``; the BESS
+is asked for ``y - p_site`` (+ = charging). Each control is on/off and tuned
+from ``[controls.*]``; with ``bess.enabled = false`` none runs (the baseline).
+
+Priority order (each later stage overrides the earlier ones)::
+
+    1 soc_restore           slow bias toward the rest SOC: + (target - soc) E / tau, capped
+    2 damping               remove a band (0.2-3 Hz) of p_site: u = p_site - gain * bandpass(p_site)
+    3 smoothing             first-order low-pass of u (tau_s)
+    4 ramp_limit            |y[k] - y[k-1]| <= headroom x ramp x dt
+    5 freq_watt             + droop: (f - f_nom -/+ deadband) / f_nom / droop x bess.p_mw (not ramp-limited)
+    6 peak_cap              y <= limit_mw (interconnection limit)
+    7 demand_response       y <= call cap (ramps to target over 2 s fast / 60 s slow)
+    8 ride_through_support  y = POI power just before the event, while V is out of band
+                            or the site is (partly) on UPS / backup / chillers restarting
+    volt_var                Q request from the POI voltage (IEEE 1547 cat. B curve)
+
+The BESS then clips what it cannot do (recorded in its ledger). Anti-windup:
+when the last step of an interval was clipped, capped or held, the ramp
+limiter restarts from the POI power actually reached (less the droop), so the
+POI ramps away from a cap or a hold instead of jumping.
+
+Demand response also curtails the site itself (GPU power caps) when a call's
+``resource`` is ``load`` or ``both``: the IT power is capped so that IT +
+cooling + auxiliaries stay under the call's cap.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+
+import numpy as np
+from scipy.signal import butter, sosfilt, sosfilt_zi
+
+from federates.factory.config import (
+    BessConfig,
+    ControlsConfig,
+    DemandResponseCall,
+    DemandResponseConfig,
+)
+
+
+class DemandResponse:
+    """Curtailment calls: POI cap (BESS side) and site cap (load side) per step."""
+
+    def __init__(self, cfg: DemandResponseConfig, *, bess_on: bool) -> None:
+        self.cfg = cfg
+        self.bess_on = bess_on
+        self.calls: list[DemandResponseCall] = sorted(cfg.calls, key=lambda c: c.start_s) if cfg.enabled else []
+        self._targets: dict[int, tuple[float, float]] = {}  # call -> (baseline, target) [MW]
+        self._hist: deque[tuple[float, float, float]] = deque()  # (t_end, mean, span) of past intervals
+
+    def observe(self, t_s: float, t_end_s: float, p_mean_mw: float) -> None:
+        """Record an interval's mean POI power (for call baselines)."""
+        if not self.calls:
+            return
+        self._hist.append((t_end_s, p_mean_mw, t_end_s - t_s))
+        horizon = t_end_s - self.cfg.baseline_window_s
+        while self._hist and self._hist[0][0] <= horizon:
+            self._hist.popleft()
+
+    def _baseline(self, p_ref_mw: float) -> float:
+        if not self._hist:
+            return p_ref_mw
+        span = sum(h[2] for h in self._hist)
+        return sum(h[1] * h[2] for h in self._hist) / span
+
+    def _cap(self, i: int, call: DemandResponseCall, t: np.ndarray) -> np.ndarray:
+        base, target = self._targets[i]
+        t0, t1 = call.start_s, call.start_s + call.duration_s
+        ramp = call.ramp_s
+        frac_in = np.clip((t - t0) / ramp, 0.0, 1.0) if ramp > 0 else (t >= t0).astype(float)
+        frac_out = np.clip((t - t1) / call.restore_s, 0.0, 1.0)
+        cap = base + (target - base) * frac_in + (base - target) * frac_out
+        return np.where((t < t0) | (t >= t1 + call.restore_s), np.inf, cap)
+
+    def caps(self, t_s: float, t_end_s: float, t: np.ndarray, p_ref_mw: float) -> tuple[np.ndarray | None, np.ndarray | None]:
+        """(POI cap for the BESS, site cap for the load) at step starts ``t``; None = no cap."""
+        poi = site = None
+        for i, call in enumerate(self.calls):
+            t0 = call.start_s
+            if t0 >= t_end_s:
+                break
+            if t_s >= t0 + call.duration_s + call.restore_s:
+                continue
+            if i not in self._targets:
+                base = self._baseline(p_ref_mw)
+                target = call.target_mw if call.target_mw is not None else (1.0 - (call.reduction or 0.0)) * base
+                self._targets[i] = (base, min(target, base))
+            cap = self._cap(i, call, t)
+            if call.resource in ("bess", "both") and self.bess_on:
+                poi = cap if poi is None else np.minimum(poi, cap)
+            if call.resource in ("load", "both"):
+                site = cap if site is None else np.minimum(site, cap)
+        return poi, site
+
+    def snapshot(self) -> tuple:
+        return (dict(self._targets), list(self._hist))
+
+    def restore(self, snap: tuple) -> None:
+        targets, hist = snap
+        self._targets = dict(targets)
+        self._hist = deque(hist)
+
+
+def _lpf_ramp_uniform(u: list[float], s: float, r: float, a: float, big_r: float, bias: float,
+                      smooth: bool, ramp: bool) -> tuple[list[float], float, float]:
+    """Low-pass then ramp limit with a fixed step (scalar loop, the hot path)."""
+    out: list[float] = []
+    if smooth and ramp:
+        for x in u:
+            s += a * (x - s)
+            y = s + bias
+            hi = r + big_r
+            if y > hi:
+                y = hi
+            else:
+                lo = r - big_r
+                if y < lo:
+                    y = lo
+            r = y
+            out.append(y)
+    elif smooth:
+        for x in u:
+            s += a * (x - s)
+            out.append(s + bias)
+        r = out[-1] if out else r
+    elif ramp:
+        for x in u:
+            y = x + bias
+            if y > r + big_r:
+                y = r + big_r
+            elif y < r - big_r:
+                y = r - big_r
+            r = y
+            out.append(y)
+    else:
+        out = [x + bias for x in u]
+        r = out[-1] if out else r
+    return out, s, r
+
+
+def _lpf_ramp_general(u: list[float], d: list[float], s: float, r: float, tau_s: float, rate_mw_s: float,
+                      bias: float, smooth: bool, ramp: bool) -> tuple[list[float], float, float]:
+    """Same as :func:`_lpf_ramp_uniform` with a per-step length."""
+    out: list[float] = []
+    for x, dt in zip(u, d, strict=True):
+        if smooth:
+            s += (1.0 - math.exp(-dt / tau_s)) * (x - s)
+            y = s + bias
+        else:
+            y = x + bias
+        if ramp:
+            big_r = rate_mw_s * dt
+            if y > r + big_r:
+                y = r + big_r
+            elif y < r - big_r:
+                y = r - big_r
+        r = y
+        out.append(y)
+    return out, s, r
+
+
+class ControlChain:
+    """The POI setpoint of the BESS, one interval at a time (see module docstring)."""
+
+    def __init__(self, cfg: ControlsConfig, bess: BessConfig, *, dt_s: float) -> None:
+        self.cfg = cfg
+        self.bess_cfg = bess
+        self.dt_s = dt_s
+        self.on = bess.enabled and bess.p_mw > 0 and bess.e_mwh > 0
+        self.dr = DemandResponse(cfg.demand_response, bess_on=self.on)
+        self.smooth = cfg.smoothing.enabled
+        self.ramp = cfg.ramp_limit.enabled
+        self.rate_mw_s = cfg.ramp_limit.mw_per_min * cfg.ramp_limit.headroom / 60.0
+        self._a = 1.0 - math.exp(-dt_s / cfg.smoothing.tau_s)
+        self._big_r = self.rate_mw_s * dt_s
+        self._sos = None
+        self._zi = None
+        if cfg.damping.enabled:
+            nyq = 0.5 / dt_s
+            hi = min(cfg.damping.f_high_hz, 0.95 * nyq)
+            self._sos = butter(cfg.damping.order, [cfg.damping.f_low_hz, hi], btype="bandpass", fs=1.0 / dt_s, output="sos")
+        # state
+        self.s: float | None = None  # low-pass state [MW]
+        self.r: float | None = None  # ramp-limiter state [MW]
+        self.last_poi_mw: float | None = None
+        self.hold_mw: float | None = None
+        self.droop_mw = 0.0
+
+    # ------------------------------------------------------------ per-interval pieces
+
+    def soc_bias_mw(self, soc: float) -> float:
+        c = self.cfg.soc_restore
+        if not c.enabled:
+            return 0.0
+        b = (c.target - soc) * self.bess_cfg.e_mwh * 3600.0 / c.tau_s
+        cap = c.max_fraction * self.bess_cfg.p_mw
+        return min(max(b, -cap), cap)
+
+    def droop(self, f_hz: float) -> float:
+        """Frequency-watt change of POI import [MW] (+ when f is high: absorb more)."""
+        c = self.cfg.freq_watt
+        if not c.enabled:
+            return 0.0
+        df = f_hz - c.f_nom_hz
+        if abs(df) <= c.deadband_hz:
+            return 0.0
+        df -= math.copysign(c.deadband_hz, df)
+        p = df / c.f_nom_hz / c.droop * self.bess_cfg.p_mw
+        return min(max(p, -self.bess_cfg.p_mw), self.bess_cfg.p_mw)
+
+    def q_request(self, vm_pu: float) -> float:
+        """Volt-var request [Mvar], load convention (< 0 injects when V is low)."""
+        c = self.cfg.volt_var
+        if not (self.on and c.enabled):
+            return 0.0
+        q = c.q_fraction * self.bess_cfg.s_mva
+        v1, v2, v3, v4 = c.v_pu
+        if v2 <= vm_pu <= v3:
+            return 0.0
+        if vm_pu < v2:
+            return -q if vm_pu <= v1 else -q * (v2 - vm_pu) / (v2 - v1)
+        return q if vm_pu >= v4 else q * (vm_pu - v3) / (v4 - v3)
+
+    # ------------------------------------------------------------ setpoint
+
+    def setpoint(
+        self, p_site: np.ndarray, d: np.ndarray, uniform: bool, *, soc: float, f_hz: float,
+        hold: np.ndarray | None, poi_cap: np.ndarray | None,
+    ) -> tuple[np.ndarray, bool]:
+        """POI setpoint per step, and whether the last step was capped or held."""
+        if self.s is None:  # start in steady state at the first interval's mean
+            self.s = self.r = self.last_poi_mw = float(np.dot(p_site, d) / d.sum())
+        support = self.cfg.ride_through_support.enabled and hold is not None
+        u = p_site
+        if support:
+            if self.hold_mw is None:
+                self.hold_mw = self.last_poi_mw
+            u = np.where(hold, self.hold_mw, p_site)
+        else:
+            self.hold_mw = None
+        if self._sos is not None:
+            if self._zi is None:
+                self._zi = sosfilt_zi(self._sos) * float(u[0])
+            band, self._zi = sosfilt(self._sos, u, zi=self._zi)
+            u = u - self.cfg.damping.gain * band
+        bias = self.soc_bias_mw(soc)
+        self.droop_mw = droop = self.droop(f_hz)
+        if uniform:
+            x, self.s, self.r = _lpf_ramp_uniform(u.tolist(), self.s, self.r, self._a, self._big_r, bias, self.smooth, self.ramp)
+        else:
+            x, self.s, self.r = _lpf_ramp_general(
+                u.tolist(), d.tolist(), self.s, self.r, self.cfg.smoothing.tau_s, self.rate_mw_s, bias, self.smooth, self.ramp
+            )
+        y = np.array(x)
+        if droop:
+            y += droop
+        pre_last = float(y[-1])
+        if self.cfg.peak_cap.enabled and self.cfg.peak_cap.limit_mw is not None:
+            np.minimum(y, self.cfg.peak_cap.limit_mw, out=y)
+        if poi_cap is not None:
+            np.minimum(y, poi_cap, out=y)
+        if support:
+            y = np.where(hold, self.hold_mw, y)
+        return y, float(y[-1]) != pre_last
+
+    def settle(self, p_poi_last_mw: float, reset: bool) -> None:
+        """End of interval: remember the POI reached; restart the ramp from it if ``reset``."""
+        self.last_poi_mw = p_poi_last_mw
+        if reset:
+            self.r = p_poi_last_mw - self.droop_mw
+
+    # ------------------------------------------------------------ re-run support
+
+    def snapshot(self) -> tuple:
+        zi = None if self._zi is None else self._zi.copy()
+        return (self.s, self.r, self.last_poi_mw, self.hold_mw, self.droop_mw, zi, self.dr.snapshot())
+
+    def restore(self, snap: tuple) -> None:
+        self.s, self.r, self.last_poi_mw, self.hold_mw, self.droop_mw, zi, dr = snap
+        self._zi = None if zi is None else zi.copy()
+        self.dr.restore(dr)

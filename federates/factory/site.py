@@ -1,0 +1,284 @@
+"""The AI-factory site with its BESS: the model the HELICS adapter drives (pure, no helics).
+
+:class:`FactorySite` couples the load (:mod:`.load`, :mod:`.trace`), its
+voltage/frequency behaviour (:mod:`.ride_through`), the BESS (:mod:`.bess`) and
+its controls (:mod:`.controls`). The adapter calls :meth:`FactorySite.advance`
+once per grid step with the POI voltage and frequency; the site runs its
+internal steps (``dt_s``, 10-100 ms) and returns the interval's mean, max and
+min POI power plus a grid-step record and the high-rate rows.
+
+Signs (``federates/__init__.py``): load convention at the POI, + = import;
+``p_mw = p_site_mw + p_bess_mw`` with BESS + = charging; same for Q.
+
+Time: internal steps sit on the absolute grid ``k * dt_s``; an interval
+``[t_s, t_end_s)`` is cut at those instants (so a 10 ms event step inside a
+50 ms internal step gives one 10 ms step), and nothing accumulates drift.
+Calling :meth:`advance` again with the same ``t_s`` re-runs that interval from
+the state at ``t_s`` (an iteration of the grid exchange). A gap between
+intervals is not simulated.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from federates.factory.bess import Bess
+from federates.factory.config import BessConfig, ControlsConfig, FactoryConfig
+from federates.factory.controls import ControlChain
+from federates.factory.load import Cooling, ItLoad
+from federates.factory.ride_through import RideThrough
+
+_ALIGN_TOL = 1e-6  # of a step
+
+
+@dataclass
+class IntervalOutput:
+    """What :meth:`FactorySite.advance` returns for one grid step."""
+
+    p_mw: float  # interval mean POI active power (load convention, + = import)
+    q_mvar: float  # interval mean POI reactive power
+    p_max_mw: float  # max of the internal-step POI power in the interval
+    p_min_mw: float  # min of the internal-step POI power in the interval
+    record: dict[str, float] = field(default_factory=dict)  # grid-step row
+    hr: dict[str, np.ndarray] = field(default_factory=dict)  # internal-step rows (t_s = step start)
+
+
+def _finite_min(a: np.ndarray | None) -> float:
+    """Smallest finite value (NaN when none): the active demand-response cap of an interval."""
+    if a is None:
+        return math.nan
+    v = float(np.min(a))
+    return v if math.isfinite(v) else math.nan
+
+
+def _frozen(a: np.ndarray) -> np.ndarray:
+    a.flags.writeable = False
+    return a
+
+
+class FactorySite:
+    """An AI factory and its BESS at one POI, advanced interval by interval."""
+
+    def __init__(
+        self, factory: FactoryConfig, bess: BessConfig, controls: ControlsConfig, *, seed: int, dt_s: float,
+        base_dir: Path = Path("."),
+    ) -> None:
+        if not dt_s > 0:
+            raise ValueError(f"dt_s must be > 0, got {dt_s}")
+        self.factory = factory
+        self.dt_s = float(dt_s)
+        self.load = ItLoad(factory, seed=seed, dt_s=self.dt_s, base_dir=Path(base_dir))
+        self.site_trace = factory.profile == "trace" and factory.trace is not None and factory.trace.applies_to == "site"
+        cooling_cfg = factory.cooling.model_copy(update={"fraction": 0.0}) if self.site_trace else factory.cooling
+        self.cooling = Cooling(cooling_cfg)
+        self.aux_mw = 0.0 if self.site_trace else factory.aux_mw
+        self.rt = RideThrough(factory.ride_through)
+        self.bess = Bess(bess)
+        self.controls = ControlChain(controls, bess, dt_s=self.dt_s)
+        self.bess_on = self.controls.on
+        self.tan_phi = math.tan(math.acos(factory.power_factor))
+        self.residual = factory.ride_through.backup_residual_fraction
+        self._offsets: dict[int, np.ndarray] = {}
+        self._zeros: dict[int, np.ndarray] = {}
+        self._snap: tuple | None = None
+        self._snap_t: float | None = None
+        self._t_end_last: float | None = None
+        self._last_p_mw: float | None = None
+        # ledger
+        self.site_energy_mwh = 0.0
+        self.poi_energy_mwh = 0.0
+        self.poi_max_mw = -math.inf
+        self.poi_min_mw = math.inf
+        self.sim_s = 0.0
+
+    # ------------------------------------------------------------ time
+
+    def _zeros_n(self, n: int) -> np.ndarray:
+        z = self._zeros.get(n)
+        if z is None:
+            z = self._zeros[n] = _frozen(np.zeros(n))
+        return z
+
+    def _steps(self, t_s: float, t_end_s: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, np.ndarray | None, bool]:
+        """Step starts ``a``, ends ``b``, lengths ``d``, first grid index, grid indices (None if
+        contiguous), and whether all steps have the nominal length."""
+        dt = self.dt_s
+        i0f = t_s / dt
+        i0 = round(i0f)
+        nf = (t_end_s - t_s) / dt
+        n = round(nf)
+        if n >= 1 and abs(i0f - i0) < _ALIGN_TOL and abs(nf - n) < _ALIGN_TOL:
+            cached = self._offsets.get(n)
+            if cached is None:
+                cached = self._offsets[n] = (
+                    _frozen(np.arange(n) * dt), _frozen(np.full(n, dt)), _frozen(np.full(n, 1.0 / n))
+                )
+            off, d, _w = cached
+            a = t_s + off
+            b = a + dt
+            b[-1] = t_end_s
+            return a, b, d, i0, None, True
+        k0 = math.floor(i0f + _ALIGN_TOL) + 1
+        k1 = math.ceil(t_end_s / dt - _ALIGN_TOL) - 1
+        inner = np.arange(k0, k1 + 1) * dt
+        a = np.concatenate([[t_s], inner])
+        b = np.concatenate([inner, [t_end_s]])
+        d = b - a
+        idx = np.floor(a / dt + _ALIGN_TOL).astype(np.int64)
+        uniform = bool(len(d) > 1 and np.allclose(d, dt, rtol=0, atol=dt * _ALIGN_TOL))
+        return a, b, d, int(idx[0]), idx, uniform
+
+    # ------------------------------------------------------------ snapshots
+
+    def _snapshot(self) -> tuple:
+        return (
+            self.bess.snapshot(), self.controls.snapshot(), self.rt.snapshot(), self.cooling.snapshot(),
+            (self.site_energy_mwh, self.poi_energy_mwh, self.poi_max_mw, self.poi_min_mw, self.sim_s,
+             self._t_end_last, self._last_p_mw),
+        )
+
+    def _restore(self, snap: tuple) -> None:
+        b, c, r, k, ledger = snap
+        self.bess.restore(b)
+        self.controls.restore(c)
+        self.rt.restore(r)
+        self.cooling.restore(k)
+        (self.site_energy_mwh, self.poi_energy_mwh, self.poi_max_mw, self.poi_min_mw, self.sim_s,
+         self._t_end_last, self._last_p_mw) = ledger
+
+    # ------------------------------------------------------------ interval
+
+    def advance(self, t_s: float, t_end_s: float, vm_pu: float, f_hz: float) -> IntervalOutput:
+        """Run the internal steps covering ``[t_s, t_end_s)`` with ``vm_pu`` and ``f_hz`` held."""
+        if not t_end_s > t_s:
+            raise ValueError(f"empty interval [{t_s}, {t_end_s})")
+        if not (math.isfinite(vm_pu) and math.isfinite(f_hz)):
+            raise ValueError(f"POI inputs must be finite (vm_pu={vm_pu}, f_hz={f_hz})")
+        if self._snap_t is not None and t_s == self._snap_t:
+            self._restore(self._snap)  # re-run of the same interval
+        else:
+            if self._t_end_last is not None and t_s < self._t_end_last - self.dt_s * _ALIGN_TOL:
+                raise ValueError(f"time went backwards: interval starts at {t_s} after one ending at {self._t_end_last}")
+            self._snap, self._snap_t = self._snapshot(), t_s
+        span = t_end_s - t_s
+        a, b, d, i0, idx, uniform = self._steps(t_s, t_end_s)
+        n = len(a)
+        it = self.load.window(i0, n) if idx is None else self.load.at(idx)
+        controls = self.controls
+        p_ref = self._last_p_mw if self._last_p_mw is not None else float(it[0])
+        poi_cap = site_cap = None
+        if controls.dr.calls:
+            poi_cap, site_cap = controls.dr.caps(t_s, t_end_s, a, p_ref)
+            if site_cap is not None:
+                cool_now = self.cooling.cfg.fraction * (self.cooling.heat_mw if self.cooling.heat_mw is not None else float(it.mean()))
+                cool_now *= self.cooling.gate_value(t_s)
+                it = np.minimum(it, np.maximum(site_cap - cool_now - self.aux_mw, 0.0))
+        g, events = self.rt.advance(t_s, t_end_s, vm_pu, f_hz, a, b)
+        it_mean = float(np.dot(it, d)) / span
+        cool, gate = self.cooling.advance(t_s, t_end_s, it_mean, a, b, events)
+        if g is None:
+            p_site = it + cool
+            if self.aux_mw:
+                p_site += self.aux_mw
+            on_backup = self._zeros_n(n)
+        else:
+            conn = self.residual + (1.0 - self.residual) * g
+            p_site = conn * (it + self.aux_mw) + cool
+            on_backup = 1.0 - g
+        q_site = p_site * self.tan_phi
+        clipped_mw = 0.0
+        if self.bess_on:
+            hold = None
+            if controls.cfg.ride_through_support.enabled:
+                rc = self.factory.ride_through
+                if rc.enabled and not rc.v_min_pu <= vm_pu <= rc.v_max_pu:
+                    hold = np.ones(n, dtype=bool)
+                elif g is not None or gate is not None:
+                    m = np.zeros(n, dtype=bool)
+                    if g is not None:
+                        m |= g < 1.0 - 1e-12
+                    if gate is not None:
+                        m |= gate < 1.0 - 1e-12
+                    hold = m if m.any() else None
+            y, capped = controls.setpoint(p_site, d, uniform, soc=self.bess.soc, f_hz=f_hz, hold=hold, poi_cap=poi_cap)
+            req = y - p_site
+            if self._last_p_mw is None:  # the controller was running before t = 0: no start-up lag
+                self.bess.p_mw = min(max(float(req[0]), -self.bess.p_rated_mw), self.bess.p_rated_mw)
+            q_req = controls.q_request(vm_pu)
+            blk = self.bess.run(req, d, q_req, uniform=uniform)
+            p_b, q_b = blk.p_mw, blk.q_mvar
+            soc = blk.e_mwh * (1.0 / self.bess.e_nom_mwh)
+            p_poi = p_site + p_b
+            q_poi = q_site + q_b
+            controls.settle(float(p_poi[-1]), capped or blk.clipped_last)
+            clipped_mw = blk.clipped_mwh * 3600.0 / span
+        else:
+            p_b = q_b = self._zeros_n(n)
+            soc = np.full(n, math.nan)
+            y = p_poi = p_site
+            q_poi = q_site
+        w = self._offsets[n][2] if uniform and idx is None else d / span
+        ps_mean = float(np.dot(p_site, w))
+        cool_mean = float(np.dot(cool, w))
+        bk_mean = float(np.dot(on_backup, w)) if g is not None else 0.0
+        if self.bess_on:
+            pb_mean = float(np.dot(p_b, w))
+            qb_mean = float(np.dot(q_b, w)) if q_req else 0.0
+            y_mean = float(np.dot(y, w))
+        else:
+            pb_mean = qb_mean = 0.0
+            y_mean = ps_mean
+        p_mean = ps_mean + pb_mean  # means are linear: no need to average p_poi and q_poi again
+        q_mean = ps_mean * self.tan_phi + qb_mean
+        p_max, p_min = float(p_poi.max()), float(p_poi.min())
+        # ledger
+        self.site_energy_mwh += ps_mean * span / 3600.0
+        self.poi_energy_mwh += p_mean * span / 3600.0
+        self.poi_max_mw = max(self.poi_max_mw, p_max)
+        self.poi_min_mw = min(self.poi_min_mw, p_min)
+        self.sim_s += span
+        self._t_end_last = t_end_s
+        self._last_p_mw = p_mean
+        if controls.dr.calls:
+            controls.dr.observe(t_s, t_end_s, p_mean)
+        record = {
+            "p_mw": p_mean, "q_mvar": q_mean, "p_max_mw": p_max, "p_min_mw": p_min,
+            "p_site_mw": ps_mean, "q_site_mvar": ps_mean * self.tan_phi,
+            "p_bess_mw": pb_mean, "q_bess_mvar": qb_mean,
+            "soc": float(soc[-1]), "on_backup": bk_mean, "clipped_mw": clipped_mw, "p_setpoint_mw": y_mean,
+            "p_it_mw": it_mean, "p_cooling_mw": cool_mean,
+            "dr_cap_mw": _finite_min(poi_cap if poi_cap is not None else site_cap),
+            "vm_pu": float(vm_pu), "f_hz": float(f_hz),
+        }
+        hr = {
+            "t_s": a, "p_site_mw": p_site, "p_bess_mw": p_b, "p_mw": p_poi, "q_mvar": q_poi,
+            "soc": soc, "on_backup": on_backup, "p_it_mw": it,
+        }
+        return IntervalOutput(p_mean, q_mean, p_max, p_min, record, hr)
+
+    # ------------------------------------------------------------ summary
+
+    def summary(self) -> dict[str, float | list[float]]:
+        """Run totals: BESS wear and ledger, clipping, backup transfers, energies."""
+        out: dict[str, float | list[float]] = {}
+        if self.bess_on:
+            out.update(self.bess.summary())
+        else:
+            out.update({"bess.efc": 0.0, "bess.throughput_mwh": 0.0, "bess.energy_balance_error_mwh": 0.0,
+                        "bess.clipped_mwh": 0.0, "bess.soc_min": math.nan, "bess.soc_max": math.nan,
+                        "bess.rainflow_hist": [], "bess.rainflow_cycles": 0.0})
+        out.update({
+            "site.backup_transfers": float(self.rt.transfers),
+            "site.backup_s": self.rt.backup_s,
+            "site.energy_mwh": self.site_energy_mwh,
+            "poi.energy_mwh": self.poi_energy_mwh,
+            "poi.p_max_mw": self.poi_max_mw,
+            "poi.p_min_mw": self.poi_min_mw,
+            "sim.t_s": self.sim_s,
+            "dr.calls": float(len(self.controls.dr.calls)),
+        })
+        return out
