@@ -53,11 +53,25 @@ class Build:
         return [sys.executable, "-m", "federates.common.loop", str(self.configs[name])]
 
 
-def free_port(host: str = LOOPBACK) -> int:
-    """A TCP port that is free now on ``host`` (the OS picks it)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind((host, 0))
-        return s.getsockname()[1]
+def free_port(host: str = LOOPBACK, tries: int = 50) -> int:
+    """A TCP port ``P`` such that ``P`` and ``P + 1`` are free now on ``host``.
+
+    The zmq broker listens on both. The OS picks ``P``; another process may
+    still take it before the broker binds, which the runner handles by retrying.
+    """
+    for _ in range(tries):
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as a:
+            a.bind((host, 0))
+            port = a.getsockname()[1]
+            if port >= 65535:
+                continue
+            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as b:
+                try:
+                    b.bind((host, port + 1))
+                except OSError:
+                    continue
+                return port
+    raise OSError(f"no pair of free ports found on {host}")
 
 
 def versions() -> dict[str, str]:

@@ -92,7 +92,8 @@ class Case(_Section):
         """Solve instants ``t_s`` shared by every federate (refined around events)."""
         h = self.horizon
         windows = [(*e.window_s(h.event_margin_s), h.event_dt_s) for e in self.events]
-        return time_grid(h.duration_s, h.grid_dt_s, windows)
+        edges = [x for e in self.events for x in (e.t_s, e.t_s + (e.duration_s or 0.0))]
+        return time_grid(h.duration_s, h.grid_dt_s, windows, edges)
 
     def to_dict(self) -> dict[str, Any]:
         """The resolved case as plain data (TOML-writable: no None values)."""

@@ -56,6 +56,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     case = _load_checked(args)
     if args.wall_limit is not None:
         case.run.wall_limit_s = args.wall_limit
+    if args.broker_only:
+        from cosim.distributed import run_broker_only
+
+        out = Path(args.output) if args.output else Path("runs") / case.name
+        return run_broker_only(case, out, args.interface, args.port, wall_limit_s=args.wall_limit)
     out = Path(args.output) if args.output else None
     results = run_case(case, out, baseline=args.baseline, progress=not args.quiet,
                        report=False if args.no_report else None)
@@ -153,6 +158,10 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--wall-limit", type=float, default=None, metavar="S", help="stop after S wall-clock seconds")
     p.add_argument("--no-report", action="store_true", help="skip report.html")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--broker-only", action="store_true",
+                   help="start just the broker; federates join with `cosim federate NAME --broker ...`")
+    p.add_argument("--interface", default="127.0.0.1", help="with --broker-only: address to bind (default loopback)")
+    p.add_argument("--port", type=int, default=None, help="with --broker-only: broker port (default: a free one)")
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("cases", help="list the bundled cases")

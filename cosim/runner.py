@@ -32,10 +32,21 @@ def prepare_out_dir(out: Path) -> None:
         (out / f).unlink(missing_ok=True)
 
 
+BROKER_START_RETRIES = 2
+
+
 def run_federation(case: Case, out: Path, *, progress: bool = False) -> Outcome:
-    prepare_out_dir(out)
-    b = build(case, out)
-    outcome = supervise(b, case.horizon.duration_s, wall_limit_s=case.run.wall_limit_s, progress=progress)
+    """Build and supervise one federation; a broker that dies at start-up (its port
+    taken between the pick and the bind) is retried on a new port."""
+    for attempt in range(BROKER_START_RETRIES + 1):
+        prepare_out_dir(out)
+        b = build(case, out)
+        outcome = supervise(b, case.horizon.duration_s, wall_limit_s=case.run.wall_limit_s, progress=progress)
+        started = any((out / "logs").glob("*.progress"))
+        if outcome.failed == "broker" and not started and attempt < BROKER_START_RETRIES:
+            log.warning("broker failed at start-up (%s); retrying on a new port", outcome.reason)
+            continue
+        break
     finalize_timeseries(out)
     return outcome
 

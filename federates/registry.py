@@ -17,6 +17,8 @@ if TYPE_CHECKING:
 FEDERATE_MODULES = (
     "federates.factory.federate",
     "federates.grid.transmission",
+    "federates.grid.distribution",
+    "federates.grid.frequency_federate",
 )
 
 

@@ -42,7 +42,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from federates.common.recorder import Recorder
+from federates.common.recorder import ArrayRow, Recorder
 from federates.common.timegrid import sync_blocks
 
 TIME_OFFSET_S = 1.0
@@ -55,13 +55,14 @@ class StepOutput:
     """What an adapter hands back for one step.
 
     publish : publication key -> value of this step (float)
-    record : one row of the federate's grid-step series at ``t_s``
+    record : one row of the federate's grid-step series at ``t_s``: a dict, or an
+        :class:`~federates.common.recorder.ArrayRow` (wide float rows, recorded cheaply)
     block : optional high-rate rows (equal-length arrays, include ``t_s``),
         recorded in ``<name>_hr``
     """
 
     publish: dict[str, Any]
-    record: dict[str, float] = field(default_factory=dict)
+    record: dict[str, float] | ArrayRow = field(default_factory=dict)
     block: dict[str, np.ndarray] | None = None
 
 
@@ -118,6 +119,12 @@ def run_federate(
     max_iter = int(opts.get("max_iterations", 20))
     tol = float(opts.get("tolerance", 1e-6))
     helics_cfg = {k: v for k, v in config.items() if k != "cosim"}
+    # A plain federate (neither iterating nor waiting for the current time) is granted a time only
+    # once every dependency is past it, so it never reads an intermediate value of federates still
+    # iterating at the previous instant (T&D coupling): iterative federations stay deterministic.
+    # (Set on iterating or waiting federates too, HELICS deadlocks at the first time request.)
+    if not iterative and not config.get("wait_for_current_time_update", False):
+        helics_cfg.setdefault("restrictive_time_policy", True)
     if broker_address:
         helics_cfg["coreInitString"] = f"--federates=1 --broker_address={broker_address} --useosport"
 
@@ -146,6 +153,8 @@ def run_federate(
                          float(opts.get("sync_interval_s", 0.0)))
     ends = np.append(times_s[1:], duration_s)
     sub_items = list(subs.items())
+    row_columns: tuple[str, ...] | None = None
+    tols = {key: float(v) for key, v in opts.get("tolerances", {}).items()}  # per-publication tolerance
     last_pub: dict[str, np.ndarray] = {}
     info: dict[str, Any] = {}
     t_wall = time.monotonic()
@@ -167,7 +176,7 @@ def run_federate(
             if pub is None:
                 raise KeyError(f"{name}: adapter published unknown key {key!r}")
             arr = np.asarray(seq, dtype=float)
-            if not force and key in last_pub and _close(last_pub[key], arr, tol):
+            if not force and key in last_pub and _close(last_pub[key], arr, tols.get(key, tol)):
                 continue
             h.helicsPublicationPublishVector(pub, arr.tolist())
             last_pub[key] = arr
@@ -192,21 +201,28 @@ def run_federate(
                         published.setdefault(key, []).append(float(value))
                 publish(published, force=iteration == 0)
                 if iterative and iteration < max_iter:
-                    _, state = h.helicsFederateRequestTimeIterative(
+                    granted, state = h.helicsFederateRequestTimeIterative(
                         fed, request, h.HELICS_ITERATION_REQUEST_ITERATE_IF_NEEDED
                     )
-                    if state == h.HELICS_ITERATION_RESULT_ITERATING:
+                    # a grant at the current time (an input updated after the request) is an iteration too
+                    if state == h.HELICS_ITERATION_RESULT_ITERATING or granted < request - 1e-9:
                         iteration += 1
                         continue
                 elif b + 1 < len(blocks):
                     h.helicsFederateRequestTime(fed, request)
                 break
             for i, out in zip(range(i0, i1), outs, strict=True):
-                row = dict(out.record)
-                row["t_s"] = float(times_s[i])
-                if iterative:
-                    row["iterations"] = iteration + 1
-                rec.append(row)
+                if isinstance(out.record, ArrayRow):
+                    if row_columns is None:
+                        row_columns = (*out.record.columns, "t_s", *(("iterations",) if iterative else ()))
+                    tail = (float(times_s[i]), float(iteration + 1)) if iterative else (float(times_s[i]),)
+                    rec.append_array(row_columns, np.concatenate((out.record.values, tail)))
+                else:
+                    row = dict(out.record)
+                    row["t_s"] = float(times_s[i])
+                    if iterative:
+                        row["iterations"] = iteration + 1
+                    rec.append(row)
                 if out.block:
                     rec_hr.extend(out.block)
             n_done = i1

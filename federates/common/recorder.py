@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -21,8 +22,20 @@ import pyarrow.ipc as ipc
 import pyarrow.parquet as pq
 
 
+@dataclass(frozen=True)
+class ArrayRow:
+    """One row of float columns as an array (cheap to record for wide series).
+
+    ``columns`` must be the same tuple object for every row of a run (it is the
+    schema); ``values`` a 1-D float array aligned with it.
+    """
+
+    columns: tuple[str, ...]
+    values: np.ndarray
+
+
 class Recorder:
-    """Append rows (scalars) or blocks (equal-length arrays) of named columns.
+    """Append rows (scalars), array rows or blocks (equal-length arrays) of named columns.
 
     The column set is fixed by the first row or block; a later row must carry
     the same columns (missing ones are recorded as NaN, extra ones are an error).
@@ -51,13 +64,41 @@ class Recorder:
         self._sink = None
         self._last_flush = time.monotonic()
         self.rows = 0
+        self._array_rows: list[np.ndarray] = []
+        self._array_columns: tuple[str, ...] | None = None
 
     def append(self, row: Mapping[str, float]) -> None:
         """Append one row of scalars."""
         self.extend({k: np.asarray([v]) for k, v in row.items()})
 
+    def append_array(self, columns: tuple[str, ...], values: np.ndarray) -> None:
+        """Append one row of floats given as an array aligned with ``columns`` (a fixed tuple).
+
+        Rows are kept as arrays and turned into columns only when flushed, so a
+        row of hundreds of columns costs one array copy.
+        """
+        if self._array_columns is None:
+            self._array_columns = columns
+        elif columns is not self._array_columns and columns != self._array_columns:
+            raise KeyError(f"recorder {self.name}: array row columns changed")
+        self._array_rows.append(np.array(values, dtype=float))
+        self.rows += 1
+        if (len(self._array_rows) >= self.flush_rows
+                or time.monotonic() - self._last_flush >= self.flush_s):
+            self.flush()
+
+    def _drain_array_rows(self) -> None:
+        if not self._array_rows:
+            return
+        rows, self._array_rows = self._array_rows, []
+        self.rows -= len(rows)  # extend() counts them again
+        block = np.vstack(rows)
+        self.extend({c: block[:, j] for j, c in enumerate(self._array_columns)})
+
     def extend(self, block: Mapping[str, np.ndarray]) -> None:
         """Append a block of equal-length 1-D arrays."""
+        if self._array_rows:  # keep row order: array rows first
+            self._drain_array_rows()
         if self._columns is None:
             self._columns = list(block)
             self._buf = {c: [] for c in self._columns}
@@ -80,6 +121,8 @@ class Recorder:
 
     def flush(self) -> None:
         """Write the buffered rows as one record batch and push it to disk."""
+        if self._array_rows:
+            self._drain_array_rows()
         self._last_flush = time.monotonic()
         if not self._buffered or self._columns is None:
             return

@@ -22,6 +22,7 @@ def time_grid(
     duration_s: float,
     dt_s: float,
     windows: Iterable[tuple[float, float, float]] = (),
+    instants: Iterable[float] = (),
 ) -> np.ndarray:
     """Return the solve instants ``t_s`` (s) in ``[0, duration_s)``.
 
@@ -31,6 +32,8 @@ def time_grid(
     dt_s : base step [s], > 0
     windows : ``(start_s, end_s, dt_s)`` refinement windows; inside each the
         step is ``min(base, window dt)``. Overlapping windows take the finest step.
+    instants : extra instants that must be on the grid (event starts and ends),
+        so that an event's edges fall on a step boundary whatever its duration.
     """
     if duration_s <= 0 or dt_s <= 0:
         raise ValueError(f"duration_s and dt_s must be > 0 (got {duration_s}, {dt_s})")
@@ -42,6 +45,7 @@ def time_grid(
             continue
         n = int(np.ceil((end_s - start_s) / w_dt_s - 1e-9))
         pieces.append(start_s + w_dt_s * np.arange(n))
+    pieces.append(np.asarray([x for x in instants if 0.0 <= x < duration_s], dtype=float))
     t = np.unique(np.round(np.concatenate(pieces), _DECIMALS))
     return t[t < duration_s - 10.0**-_DECIMALS]
 

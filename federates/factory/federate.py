@@ -24,7 +24,9 @@ NOMINAL_F_HZ = 60.0
 
 
 def spec(case: Case) -> FederateSpec:
-    subs = [f"{poi_host(case)}/poi_vm_pu"]
+    host = poi_host(case)
+    # the voltage at the site's own bus (behind the POI transformer when the case has one)
+    subs = [f"{host}/site_vm_pu" if host == "transmission" else f"{host}/poi_vm_pu"]
     if case.frequency.enabled:
         subs.append("frequency/f_hz")
     return FederateSpec(

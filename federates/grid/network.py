@@ -1,51 +1,312 @@
-"""Loading the transmission network of a case and attaching the factory (pure, no helics)."""
+"""Networks of a case: loading by name or file, attaching the factory, case checks (pure, no helics).
+
+Readers live here, at the edge: :func:`load_network` returns a pandapower net
+for a bundled name (:data:`NETWORKS`, each with its source), a SimBench code
+(``1-MV-rural--0-sw``; needs the ``simbench`` package), a pandapower JSON
+file or a MATPOWER ``.m`` / ``.mat`` file (pandapower's converter). Problems
+are :class:`cosim.errors.CaseError` with one line each.
+"""
 
 from __future__ import annotations
 
+import re
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandapower as pp
 import pandapower.networks as pn
 
 from cosim.errors import CaseError
 
+if TYPE_CHECKING:
+    from cosim.case import Case
+    from federates.grid.config import PoiTransformerConfig, TransformerConfig
 
-def load_network(spec: str, base_dir: Path = Path(".")) -> pp.pandapowerNet:
-    """A built-in pandapower network by name, or a pandapower JSON / MATPOWER file."""
+
+@dataclass(frozen=True)
+class NetworkInfo:
+    """A bundled network: how to build it and where it comes from."""
+
+    build: Callable[[], pp.pandapowerNet]
+    source: str
+    kind: str  # "transmission" or "distribution"
+
+
+_MATPOWER = "MATPOWER case file via pandapower.networks"
+NETWORKS: dict[str, NetworkInfo] = {
+    "case9": NetworkInfo(pn.case9, f"WSCC 9-bus (Anderson & Fouad); {_MATPOWER}", "transmission"),
+    "case14": NetworkInfo(pn.case14, f"IEEE 14-bus test case (UW archive); {_MATPOWER}", "transmission"),
+    "case30": NetworkInfo(pn.case30, f"IEEE 30-bus test case (UW archive); {_MATPOWER}", "transmission"),
+    "case39": NetworkInfo(pn.case39, f"IEEE 39-bus New England (Athay et al. 1979); {_MATPOWER}", "transmission"),
+    "case57": NetworkInfo(pn.case57, f"IEEE 57-bus test case (UW archive); {_MATPOWER}", "transmission"),
+    "case118": NetworkInfo(pn.case118, f"IEEE 118-bus test case (UW archive); {_MATPOWER}", "transmission"),
+    "case1354pegase": NetworkInfo(
+        pn.case1354pegase, "PEGASE 1354-bus European HV (Josz et al. 2016, Fliscounakis et al. 2013); "
+        f"{_MATPOWER}", "transmission"),
+    "case33bw": NetworkInfo(
+        pn.case33bw, "IEEE 33-bus feeder, Baran & Wu, IEEE Trans. Power Delivery 4(2), 1989; "
+        "pandapower.networks.case33bw", "distribution"),
+    "cigre_mv": NetworkInfo(
+        lambda: pn.create_cigre_network_mv(with_der=False), "CIGRE TB 575 (2014) MV benchmark, European "
+        "configuration; pandapower.networks.create_cigre_network_mv", "distribution"),
+    "cigre_hv": NetworkInfo(
+        pn.create_cigre_network_hv, "CIGRE TB 575 (2014) HV transmission benchmark; "
+        "pandapower.networks.create_cigre_network_hv", "transmission"),
+}
+ALIASES = {"ieee9": "case9", "ieee14": "case14", "ieee30": "case30", "ieee39": "case39", "ieee57": "case57",
+           "ieee118": "case118", "pegase1354": "case1354pegase", "ieee33": "case33bw"}
+SIMBENCH_CODE = re.compile(r"^\d-(EHV|HV|MV|LV)(-[A-Za-z0-9]+)*--\d-(sw|no_sw)$", re.IGNORECASE)
+
+
+def network_source(spec: str) -> str:
+    """One line saying where the network ``spec`` comes from."""
+    name = ALIASES.get(spec, spec)
+    if name in NETWORKS:
+        return NETWORKS[name].source
+    if SIMBENCH_CODE.match(spec):
+        return f"SimBench benchmark grid {spec} (simbench.de; Meinecke et al. 2020)"
+    return f"user file {spec}"
+
+
+def load_network(spec: str, base_dir: Path = Path("."), *, key: str = "grid.network") -> pp.pandapowerNet:
+    """A bundled network by name, a SimBench code, or a pandapower JSON / MATPOWER file."""
     path = Path(spec).expanduser()
     if path.suffix.lower() in (".json", ".m", ".mat"):
         path = path if path.is_absolute() else base_dir / path
         if not path.is_file():
-            raise CaseError(f"grid.network: file not found: {path}")
+            raise CaseError(f"{key}: file not found: {path}")
         try:
-            if path.suffix.lower() == ".json":
-                return pp.from_json(str(path))
-            from pandapower.converter import from_mpc
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                if path.suffix.lower() == ".json":
+                    net = pp.from_json(str(path))
+                else:
+                    from pandapower.converter.matpower.from_mpc import from_mpc
 
-            return from_mpc(str(path))
+                    net = from_mpc(str(path))
         except Exception as exc:  # noqa: BLE001 - any parser failure is a case error
-            raise CaseError(f"grid.network: {path.name} does not parse: {exc}") from None
-    builder = getattr(pn, spec, None)
-    if builder is None or not callable(builder):
-        raise CaseError(f"grid.network: {spec!r} is not a pandapower network name or a .json/.m/.mat file")
-    return builder()
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise CaseError(f"{key}: {path.name} does not parse: {first}") from None
+        if not isinstance(net, pp.pandapowerNet) or not len(net.bus):
+            raise CaseError(f"{key}: {path.name} holds no network buses")
+        return net
+    name = ALIASES.get(spec, spec)
+    if name in NETWORKS:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return NETWORKS[name].build()
+    if SIMBENCH_CODE.match(spec):
+        try:
+            import simbench
+        except ImportError:
+            raise CaseError(f"{key}: {spec!r} is a SimBench code but the simbench package is not installed "
+                            "(pip install simbench)") from None
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                return simbench.get_simbench_net(spec)
+        except Exception as exc:  # noqa: BLE001
+            raise CaseError(f"{key}: SimBench code {spec!r} not available: {exc}") from None
+    names = ", ".join(sorted(NETWORKS))
+    raise CaseError(f"{key}: {spec!r} is not a pandapower network name (bundled: {names}), "
+                    "a SimBench code or a .json/.m/.mat file")
 
 
-def attach_factory(net: pp.pandapowerNet, poi_bus: int, p_mw: float, q_mvar: float) -> int:
-    """Add the factory as a load at ``poi_bus``; return the load index."""
+# ---------------------------------------------------------------- topology
+
+
+def energized_buses(net: pp.pandapowerNet) -> set[int]:
+    """Buses connected through in-service branches (and closed switches) to a slack (ext_grid / slack gen)."""
+    import pandapower.topology as top
+
+    g = top.create_nxgraph(net, respect_switches=True, include_out_of_service=False)
+    roots = set(net.ext_grid.bus[net.ext_grid.in_service].tolist())
+    if "slack" in net.gen:
+        roots |= set(net.gen.bus[net.gen.in_service & net.gen.slack.astype(bool)].tolist())
+    live: set[int] = set()
+    for r in roots:
+        if r in g and r not in live:
+            import networkx as nx
+
+            live |= set(nx.node_connected_component(g, r))
+    return live
+
+
+def bus_problem(net: pp.pandapowerNet, bus: int, key: str, label: str) -> str | None:
+    """One line when ``bus`` is not a live bus of ``net`` (missing, out of service, not energized)."""
+    if bus not in net.bus.index:
+        return f"{key}: {bus} is not a bus of {label} (buses {net.bus.index.min()}..{net.bus.index.max()})"
+    if not bool(net.bus.at[bus, "in_service"]):
+        return f"{key}: bus {bus} of {label} is out of service"
+    if bus not in energized_buses(net):
+        return f"{key}: bus {bus} of {label} is not connected to any slack (ext_grid) through in-service branches"
+    return None
+
+
+# ---------------------------------------------------------------- attaching the site
+
+
+@dataclass(frozen=True)
+class Site:
+    """Where the factory sits in a network."""
+
+    load: int  # pandapower load index of the factory
+    poi_bus: int  # the network's bus at the point of interconnection
+    site_bus: int  # the bus of the factory load (== poi_bus without a POI transformer)
+    trafo: int | None  # index of the POI transformer the case added
+
+
+def add_transformer(net: pp.pandapowerNet, hv_bus: int, lv_bus: int, cfg: TransformerConfig, name: str) -> int:
+    """A two-winding transformer from a case section; returns its index."""
+    return pp.create_transformer_from_parameters(
+        net, hv_bus, lv_bus, sn_mva=cfg.sn_mva, vn_hv_kv=float(net.bus.at[hv_bus, "vn_kv"]),
+        vn_lv_kv=float(net.bus.at[lv_bus, "vn_kv"]), vkr_percent=cfg.vkr_percent, vk_percent=cfg.vk_percent,
+        pfe_kw=0.0, i0_percent=0.0, tap_side=cfg.tap_side, tap_neutral=0, tap_min=cfg.tap_min,
+        tap_max=cfg.tap_max, tap_step_percent=cfg.tap_step_percent, tap_pos=cfg.tap_pos, name=name,
+        tap_changer_type="Ratio",
+    )
+
+
+def attach_factory(
+    net: pp.pandapowerNet, poi_bus: int, p_mw: float = 0.0, q_mvar: float = 0.0,
+    poi_transformer: PoiTransformerConfig | None = None,
+) -> Site:
+    """Add the factory as a load at ``poi_bus``, or behind a new step-down transformer."""
     if poi_bus not in net.bus.index:
-        raise CaseError(f"factory.poi_bus: {poi_bus} is not a bus of the network (0..{net.bus.index.max()})")
-    return pp.create_load(net, poi_bus, p_mw=p_mw, q_mvar=q_mvar, name="ai_factory")
+        raise CaseError(f"factory.poi_bus: {poi_bus} is not a bus of the network "
+                        f"({net.bus.index.min()}..{net.bus.index.max()})")
+    site_bus, trafo = poi_bus, None
+    if poi_transformer is not None:
+        site_bus = pp.create_bus(net, vn_kv=poi_transformer.lv_kv, name="ai_factory_site",
+                                 zone=net.bus.at[poi_bus, "zone"] if "zone" in net.bus else None)
+        trafo = add_transformer(net, poi_bus, site_bus, poi_transformer, "ai_factory_poi_transformer")
+    load = pp.create_load(net, site_bus, p_mw=p_mw, q_mvar=q_mvar, name="ai_factory")
+    return Site(load=int(load), poi_bus=int(poi_bus), site_bus=int(site_bus), trafo=trafo)
 
 
-def case_problems(case) -> list[str]:  # noqa: ANN001 - cosim.case.Case
-    """Problems of a case with its network, one line each (empty when fine)."""
+# ---------------------------------------------------------------- case checks
+
+
+def _element_problem(net: pp.pandapowerNet, table: str, idx: int, key: str) -> str | None:
+    if idx not in net[table].index:
+        n = len(net[table])
+        return f"{key}: {idx} is not a {table} of the network ({n} {table}s)"
+    return None
+
+
+def _controls_problems(net: pp.pandapowerNet, oltc: list, shunts: list, prefix: str, label: str,
+                       extra_trafos: tuple[str, ...]) -> list[str]:
+    out = []
+    for i, o in enumerate(oltc):
+        if isinstance(o.trafo, str):
+            if o.trafo not in extra_trafos:
+                out.append(f"{prefix}.oltc.{i}.trafo: {o.trafo!r} needs the case's {o.trafo} transformer")
+        elif (p := _element_problem(net, "trafo", o.trafo, f"{prefix}.oltc.{i}.trafo")) is not None:
+            out.append(p)
+        if o.bus is not None and o.bus not in net.bus.index:
+            out.append(f"{prefix}.oltc.{i}.bus: {o.bus} is not a bus of {label}")
+    for i, s in enumerate(shunts):
+        if isinstance(s.bus, int) and s.bus not in net.bus.index:
+            out.append(f"{prefix}.shunts.{i}.bus: {s.bus} is not a bus of {label}")
+    return out
+
+
+def case_problems(case: Case) -> list[str]:
+    """Problems of a case with its networks, events and grid files, one line each (empty when fine)."""
+    problems: list[str] = []
     try:
         net = load_network(case.grid.network, case.base_dir)
     except CaseError as exc:
-        return exc.problems
-    problems = []
-    if case.factory.poi_bus not in net.bus.index:
-        problems.append(f"factory.poi_bus: {case.factory.poi_bus} is not a bus of {case.grid.network} "
-                        f"(buses {net.bus.index.min()}..{net.bus.index.max()})")
+        return list(exc.problems)
+    dist = case.distribution
+    label = case.grid.network
+    on_transmission = dist is None or not dist.hosts_factory
+    if on_transmission and (p := bus_problem(net, case.factory.poi_bus, "factory.poi_bus", label)) is not None:
+        problems.append(p)
+    if case.grid.poi_transformer is not None and (dist is not None and dist.hosts_factory):
+        problems.append("grid.poi_transformer: the factory sits on the distribution feeder; "
+                        "use distribution.substation_transformer instead")
+    problems += _controls_problems(net, case.grid.oltc, case.grid.shunts, "grid", label,
+                                   ("poi",) if case.grid.poi_transformer is not None else ())
+    if case.grid.profiles is not None:
+        problems += _profile_problems(case.grid.profiles, net, case, "grid.profiles")
+    feeder = None
+    if dist is not None:
+        if (p := bus_problem(net, dist.substation_bus, "distribution.substation_bus", label)) is not None:
+            problems.append(p)
+        try:
+            feeder = load_network(dist.network, case.base_dir, key="distribution.network")
+        except CaseError as exc:
+            problems += exc.problems
+        if feeder is not None:
+            flabel = dist.network
+            if len(feeder.ext_grid) != 1:
+                problems.append(f"distribution.network: {flabel} has {len(feeder.ext_grid)} ext_grids; "
+                                "a feeder needs exactly one (its substation)")
+            if dist.hosts_factory and (p := bus_problem(feeder, case.factory.poi_bus, "factory.poi_bus",
+                                                         f"feeder {flabel}")) is not None:
+                problems.append(p)
+            problems += _controls_problems(feeder, dist.oltc, dist.shunts, "distribution", flabel,
+                                           ("substation",) if dist.substation_transformer is not None else ())
+            if dist.profiles is not None:
+                problems += _profile_problems(dist.profiles, feeder, case, "distribution.profiles")
+    for i, ev in enumerate(case.events):
+        target = net if ev.network == "transmission" else feeder
+        if target is None:
+            if ev.network == "distribution" and dist is None:
+                problems.append(f"events.{i}.network: 'distribution' but the case has no [distribution]")
+            continue
+        key = f"events.{i}"
+        if ev.bus is not None and ev.bus not in target.bus.index:
+            problems.append(f"{key}.bus: {ev.bus} is not a bus of the {ev.network} network")
+        table = {"line_outage": "line", "trafo_outage": "trafo", "gen_trip": "gen"}.get(ev.kind)
+        if table and (p := _element_problem(target, table, int(ev.element), f"{key}.element")) is not None:
+            problems.append(p)
     return problems
+
+
+def _profile_problems(cfg: Any, net: pp.pandapowerNet, case: Case, key: str) -> list[str]:
+    from federates.grid.profiles import ProfileError, load_profiles
+
+    try:
+        load_profiles(cfg, net, case.base_dir)
+    except ProfileError as exc:
+        return [f"{key}: {exc}"]
+    return []
+
+
+def total_generation_mw(net: pp.pandapowerNet) -> float:
+    """Total in-service generation after a power flow of ``net`` [MW] (gen + sgen + ext_grid)."""
+    total = 0.0
+    for table in ("res_gen", "res_sgen", "res_ext_grid"):
+        if table in net and len(net[table]):
+            total += float(np.nansum(np.clip(net[table].p_mw.to_numpy(float), 0.0, None)))
+    return total
+
+
+def thevenin_network(scr: float, rx_ratio: float, p_site_mw: float, vn_kv: float = 138.0,
+                     v_source_pu: float = 1.0) -> pp.pandapowerNet:
+    """A weak grid: bus 0 = ideal source, bus 1 = POI behind ``Z = V_n^2 / (scr * p_site_mw)`` with R/X.
+
+    ``S_sc`` at the POI is ``scr * p_site_mw`` [MVA] (plain Thevenin figure, no
+    IEC 60909 voltage factor). The source's own short-circuit power is 1000x
+    larger so that a short-circuit calculation sees the impedance only.
+    """
+    if scr <= 0 or p_site_mw <= 0 or rx_ratio < 0:
+        raise ValueError(f"need scr > 0, p_site_mw > 0, rx_ratio >= 0 (got {scr}, {p_site_mw}, {rx_ratio})")
+    s_sc = scr * p_site_mw
+    net = pp.create_empty_network(
+        name=f"Thevenin source behind an impedance: SCR {scr:g} for a {p_site_mw:g} MW site, R/X {rx_ratio:g}",
+        sn_mva=100.0)
+    b0 = pp.create_bus(net, vn_kv, name="source")
+    b1 = pp.create_bus(net, vn_kv, name="POI")
+    pp.create_ext_grid(net, b0, vm_pu=v_source_pu, s_sc_max_mva=1000.0 * s_sc, rx_max=rx_ratio,
+                       s_sc_min_mva=1000.0 * s_sc, rx_min=rx_ratio, name="Thevenin source")
+    x_pu = net.sn_mva / s_sc / float(np.sqrt(1.0 + rx_ratio**2))
+    pp.create_impedance(net, b0, b1, rft_pu=rx_ratio * x_pu, xft_pu=x_pu, sn_mva=net.sn_mva,
+                        name="Thevenin impedance")
+    return net

@@ -1,4 +1,14 @@
-"""HELICS adapter of the transmission network: factory P/Q in, POI voltage out."""
+"""HELICS adapter of the transmission network: factory / feeder P, Q in; POI and boundary voltages out.
+
+All physics lives in :class:`federates.grid.model.GridModel`; this module maps
+HELICS keys to its arguments and its results to publications and an
+:class:`~federates.common.recorder.ArrayRow` (cheap wide recording).
+
+Publications: ``transmission/poi_vm_pu`` (the network's POI bus),
+``transmission/site_vm_pu`` (the factory's bus, behind the POI transformer when
+there is one) and, with a distribution feeder, ``transmission/boundary_vm_pu``
+(the substation bus voltage the feeder's slack follows).
+"""
 
 from __future__ import annotations
 
@@ -7,54 +17,131 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import pandapower as pp
+import numpy as np
 
 from federates.common.adapter import case_of, timing
 from federates.common.loop import StepOutput
-from federates.grid.network import attach_factory, load_network
+from federates.common.recorder import ArrayRow
 from federates.registry import FederateSpec, Port
 
 if TYPE_CHECKING:
     from cosim.case import Case
+    from federates.grid.model import GridModel
 
 NAME = "transmission"
+BOUNDARY = "feeder"
+
+
+def factory_on_transmission(case: Case) -> bool:
+    return case.distribution is None or not case.distribution.hosts_factory
 
 
 def spec(case: Case) -> FederateSpec:
+    dist = case.distribution
+    pubs = [Port(f"{NAME}/poi_vm_pu", "pu"), Port(f"{NAME}/site_vm_pu", "pu")]
+    subs: list[str] = []
+    defaults: dict[str, float] = {}
+    if factory_on_transmission(case):
+        subs += ["factory/p_mw", "factory/q_mvar"]
+        defaults.update({"factory/p_mw": 0.0, "factory/q_mvar": 0.0})
+    if dist is not None:
+        pubs.append(Port(f"{NAME}/boundary_vm_pu", "pu"))
+        subs += ["distribution/p_mw", "distribution/q_mvar"]
+        defaults.update({"distribution/p_mw": 0.0, "distribution/q_mvar": 0.0})
     return FederateSpec(
         name=NAME,
         module=__name__,
-        publications=(Port(f"{NAME}/poi_vm_pu", "pu"),),
-        subscriptions=("factory/p_mw", "factory/q_mvar"),
-        wait_for_current_time_update=True,
-        extra={"defaults": {"factory/p_mw": 0.0, "factory/q_mvar": 0.0}},
+        publications=tuple(pubs),
+        subscriptions=tuple(subs),
+        # alone, it solves after the factory published; with a feeder the feeder waits instead
+        # (two iterating federates that both wait can deadlock in HELICS)
+        wait_for_current_time_update=dist is None,
+        iterative=dist is not None,
+        tolerance=dist.tolerance_vm_pu if dist is not None else 1e-6,
+        max_iterations=dist.max_iterations if dist is not None else 20,
+        extra={"defaults": defaults},
     )
 
 
 class TransmissionAdapter:
-    def __init__(self, net: pp.pandapowerNet, load_idx: int, poi_bus: int) -> None:
-        self.net, self.load_idx, self.poi_bus = net, load_idx, poi_bus
+    """Copies HELICS inputs into the grid model and its results out."""
+
+    def __init__(self, model: GridModel, *, factory: bool, feeder_bus: int | None, iterative: bool) -> None:
+        self.model = model
+        self.factory = factory
+        self.feeder_bus = feeder_bus
+        self.iterative = iterative
+        extra = ("boundary_vm_pu", "boundary_p_mw", "boundary_q_mvar") if feeder_bus is not None else ()
+        self.columns = (*model.columns, *extra)
 
     def step(self, t_s: float, t_next_s: float, inputs: Mapping[str, Any], iteration: int) -> StepOutput:
-        self.net.load.at[self.load_idx, "p_mw"] = inputs["factory/p_mw"]
-        self.net.load.at[self.load_idx, "q_mvar"] = inputs["factory/q_mvar"]
-        try:
-            pp.runpp(self.net, init="results")
-            ok = True
-        except pp.LoadflowNotConverged:
-            ok = False
-        vm = float(self.net.res_bus.vm_pu.at[self.poi_bus]) if ok else math.nan
-        record = {"poi_vm_pu": vm, "converged": float(ok)}
-        record.update({f"vm_pu.{b}": float(v) for b, v in self.net.res_bus.vm_pu.items()})
-        record.update({f"loading_percent.line.{i}": float(v) for i, v in self.net.res_line.loading_percent.items()})
-        return StepOutput(publish={f"{NAME}/poi_vm_pu": vm}, record=record)
+        m = self.model
+        if self.iterative:
+            m.begin_step(t_s)
+        fpq = (_f(inputs.get("factory/p_mw")), _f(inputs.get("factory/q_mvar"))) if self.factory else None
+        bpq = None
+        if self.feeder_bus is not None:
+            bpq = {BOUNDARY: (_f(inputs.get("distribution/p_mw")), _f(inputs.get("distribution/q_mvar")))}
+        r = m.step(t_s, t_next_s, factory_pq=fpq, boundary_pq=bpq)
+        publish = {f"{NAME}/poi_vm_pu": r.poi_vm_pu, f"{NAME}/site_vm_pu": r.site_vm_pu}
+        values = r.values
+        if self.feeder_bus is not None:
+            vb = m.bus_vm(self.feeder_bus)
+            publish[f"{NAME}/boundary_vm_pu"] = vb
+            values = np.concatenate((values, (vb if r.converged else math.nan, *bpq[BOUNDARY])))
+        return StepOutput(publish=publish, record=ArrayRow(self.columns, values))
 
     def finalize(self) -> dict[str, Any]:
-        return {}
+        return self.model.summary()
 
 
-def make(config: dict[str, Any], out_dir: Path):  # noqa: ANN201
+def _f(value: Any) -> float:
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        return 0.0
+    return v if math.isfinite(v) else 0.0
+
+
+def build_model(case: Case) -> tuple[GridModel, int | None]:
+    """The transmission :class:`GridModel` of a case and its feeder bus (None without a feeder)."""
+    from federates.grid.model import GridModel, SolveOptions
+    from federates.grid.network import attach_factory, load_network
+    from federates.grid.profiles import load_profiles
+
+    g = case.grid
+    net = load_network(g.network, case.base_dir)
+    if g.load_scale != 1.0:
+        net.load["p_mw"] *= g.load_scale
+        net.load["q_mvar"] *= g.load_scale
+    site = None
+    poi_bus = None
+    named: dict[str, int] = {}
+    if factory_on_transmission(case):
+        site = attach_factory(net, case.factory.poi_bus, 0.0, 0.0, g.poi_transformer)
+        poi_bus = site.poi_bus
+        if site.trafo is not None:
+            named["poi"] = site.trafo
+    oltc = list(g.oltc)
+    if g.poi_transformer is not None and g.poi_transformer.oltc is not None and site is not None:
+        oltc.append(g.poi_transformer.oltc.model_copy(update={"trafo": "poi"}))
+    feeder_bus = case.distribution.substation_bus if case.distribution is not None else None
+    profiles = load_profiles(g.profiles, net, case.base_dir) if g.profiles is not None else None
+    model = GridModel(
+        net, label=NAME, site=site, poi_bus=poi_bus,
+        options=SolveOptions(g.solver, g.tolerance_mva, g.max_iterations, g.lv_load_threshold_pu,
+                             g.on_nonconvergence),
+        oltc=oltc, shunts=g.shunts, events=[e for e in case.events if e.network == NAME],
+        profiles=profiles, boundary_buses={BOUNDARY: feeder_bus} if feeder_bus is not None else None,
+        named_trafos=named, record_buses=g.record_buses, record_branches=g.record_branches,
+    )
+    return model, feeder_bus
+
+
+def make(config: dict[str, Any], out_dir: Path):  # noqa: ANN201 - (adapter, times_s, duration_s)
+    """Adapter factory called by the shared loop."""
     case = case_of(config)
-    net = load_network(case.grid.network, case.base_dir)
-    idx = attach_factory(net, case.factory.poi_bus, 0.0, 0.0)
-    return (TransmissionAdapter(net, idx, case.factory.poi_bus), *timing(case))
+    model, feeder_bus = build_model(case)
+    adapter = TransmissionAdapter(model, factory=factory_on_transmission(case), feeder_bus=feeder_bus,
+                                  iterative=bool(config.get("cosim", {}).get("iterative", False)))
+    return (adapter, *timing(case))

@@ -45,3 +45,12 @@ def test_blocks_span_the_sync_interval_and_split_at_events() -> None:
     assert spans[2:5] == [(10.0, 1), (pytest.approx(10.1), 1), (pytest.approx(10.2), 1)]
     assert spans[5] == (11.0, 5)
     assert sum(n for _, n in spans) == len(t)
+
+
+def test_event_edges_are_on_the_grid_whatever_their_duration() -> None:
+    from cosim.case import load_case
+
+    case = load_case({"horizon": {"duration_s": 10, "event_dt_s": 0.01},
+                      "events": [{"kind": "sag", "t_s": 5.003, "duration_s": 0.0425, "vm_pu": 0.3}]})
+    t = case.time_grid()
+    assert np.any(np.isclose(t, 5.003)) and np.any(np.isclose(t, 5.0455))

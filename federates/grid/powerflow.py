@@ -1,0 +1,525 @@
+"""Quasi-static AC power flow of a pandapower net, with a fast path for time series (pure, no helics).
+
+The fast path keeps pandapower's own model of the network: the internal
+MATPOWER-like case (``ppci``) and the admittance matrices that
+``pandapower.runpp`` would build (``_pd2ppc`` + ``makeYbus``), so switches,
+three-winding transformers, wards, impedances and shunts are converted exactly
+as pandapower does. Per step only the bus injections change (loads, static
+generators, generator set points): ``Sbus`` is updated with sparse incidence
+matrices and solved by lightsim2grid's Newton-Raphson with the KLU sparse LU
+(``NRSing_KLU``), warm-started from the previous step. Structural changes
+(outages, tap moves, shunt switching) rebuild the cached model (a few ms).
+Results (bus voltages, branch loadings, losses) are computed from ``V`` the
+way ``pandapower.results`` does.
+
+The fast path agrees with ``pandapower.runpp`` to ~1e-9 pu on the bundled
+networks (``tests/federates/grid/test_powerflow.py``). Elements whose power
+depends on voltage inside Newton-Raphson (ZIP loads, SVC / TCSC / SSC / VSC,
+DC buses) are not supported by it: :class:`PowerFlow` then falls back to
+``pandapower.runpp`` for every step and logs why.
+
+Below ``lv_threshold_pu`` constant-power loads are turned into
+constant-impedance loads (``P = P0 (V / V_thr)^2``), as PSS/E does with
+PQBRAK, so that deep voltage sags still solve; a simplification solved as a
+fixed point around Newton-Raphson (fast path only). A "converged" solution with
+a bus below ``LOW_ROOT_PU`` (0.15 pu, or half a sag's held voltage) is the
+unstable low-voltage root of the power-flow equations: it is retried from other
+starting points and else reported as not converged.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import pandapower as pp
+import scipy.sparse as sp
+
+log = logging.getLogger(__name__)
+SQRT3 = math.sqrt(3.0)
+LOW_ROOT_PU = 0.15  # a converged solution with a bus below this (outside sags) is the unstable root
+
+
+class PowerFlowError(RuntimeError):
+    """The fast path cannot model this network (the reason is the message)."""
+
+
+@dataclass
+class Solution:
+    """Results of one solve, in pandapower element order (NaN where not energized).
+
+    vm_pu, va_degree : per ``net.bus`` row
+    line_loading_percent, trafo_loading_percent : per ``net.line`` / ``net.trafo`` row
+    p_loss_mw : total active losses (generation - load) [MW]
+    slack_p_mw, slack_q_mvar : injection of the slack element(s) (sum) [MW, Mvar], positive = into the network
+    """
+
+    converged: bool
+    vm_pu: np.ndarray
+    va_degree: np.ndarray
+    line_loading_percent: np.ndarray
+    trafo_loading_percent: np.ndarray
+    p_loss_mw: float
+    slack_p_mw: float
+    slack_q_mvar: float
+    iterations: int = 0
+
+
+def unsupported_reason(net: pp.pandapowerNet) -> str | None:
+    """Why the fast path cannot solve ``net`` (None when it can)."""
+    load = net.load[net.load.in_service]
+    for col in ("const_z_percent", "const_i_percent", "const_z_p_percent", "const_i_p_percent",
+                "const_z_q_percent", "const_i_q_percent"):
+        if col in load and np.any(np.nan_to_num(load[col].to_numpy(float)) != 0.0):
+            return f"voltage-dependent loads (net.load.{col} != 0)"
+    for table in ("svc", "tcsc", "ssc", "vsc", "bus_dc", "line_dc", "motor", "asymmetric_load",
+                  "asymmetric_sgen"):
+        if table in net and len(net[table]) and ("in_service" not in net[table] or net[table].in_service.any()):
+            return f"element table net.{table} is not supported by the fast path"
+    if "controller" in net and len(net.controller) and net.controller.in_service.any():
+        return "pandapower controllers in net.controller are not run by the fast path"
+    return None
+
+
+def _pp_options(net: pp.pandapowerNet, tolerance_mva: float, max_iteration: int) -> None:
+    from pandapower.auxiliary import _init_runpp_options
+
+    _init_runpp_options(
+        net, algorithm="nr", calculate_voltage_angles=True, init="auto", max_iteration=max_iteration,
+        tolerance_mva=tolerance_mva, trafo_model="t", trafo_loading="current", enforce_p_lims=False,
+        enforce_q_lims=False, check_connectivity=True, voltage_depend_loads=False, passed_parameters=None,
+    )
+
+
+def _incidence(rows: np.ndarray, n_bus: int) -> sp.csr_matrix:
+    """(n_bus x n_elements) matrix with a 1 at (bus, element) for rows >= 0."""
+    n = len(rows)
+    ok = rows >= 0
+    return sp.csr_matrix((np.ones(int(ok.sum())), (rows[ok], np.arange(n)[ok])), shape=(n_bus, n))
+
+
+class PowerFlow:
+    """The network solver of a grid federate.
+
+    Element values are held here (``load_p_mw`` etc., in ``net.<table>`` row
+    order) and copied into ``net`` only when the model is rebuilt; change them
+    with the ``set_*`` methods. Structural edits of ``net`` (in_service flags,
+    ``tap_pos``, shunt ``step``, set points) must be followed by
+    :meth:`invalidate`.
+    """
+
+    def __init__(
+        self,
+        net: pp.pandapowerNet,
+        *,
+        solver: str = "auto",
+        tolerance_mva: float = 1e-8,
+        max_iterations: int = 30,
+        lv_threshold_pu: float = 0.7,
+    ) -> None:
+        self.net = net
+        self.tolerance_mva = float(tolerance_mva)
+        self.max_iterations = int(max_iterations)
+        self.lv_threshold_pu = float(lv_threshold_pu)
+        for table in ("load", "sgen", "gen"):
+            df = net[table]
+            if len(df) and "scaling" in df:
+                s = np.nan_to_num(df.scaling.to_numpy(float), nan=1.0)
+                df["p_mw"] = df.p_mw.to_numpy(float) * s
+                if "q_mvar" in df:
+                    df["q_mvar"] = df.q_mvar.to_numpy(float) * s
+                df["scaling"] = 1.0
+        self.load_p_mw = net.load.p_mw.to_numpy(float).copy()
+        self.load_q_mvar = net.load.q_mvar.to_numpy(float).copy()
+        self.sgen_p_mw = net.sgen.p_mw.to_numpy(float).copy()
+        self.sgen_q_mvar = net.sgen.q_mvar.to_numpy(float).copy()
+        self.gen_p_mw = net.gen.p_mw.to_numpy(float).copy()
+        self.engine = "pandapower"
+        self.fallback_reason: str | None = None
+        if solver == "pandapower":
+            self.fallback_reason = "grid.solver = 'pandapower'"
+        else:
+            reason = unsupported_reason(net)
+            if reason is None:
+                try:
+                    from lightsim2grid.algorithm import NRSing_KLU  # noqa: F401
+                except ImportError as exc:  # pragma: no cover - lightsim2grid is a dependency
+                    reason = f"lightsim2grid not importable ({exc})"
+            if reason is not None and solver == "fast":
+                raise PowerFlowError(f"grid.solver = 'fast' but {reason}")
+            if reason is None:
+                self.engine = "fast"
+            else:
+                self.fallback_reason = reason
+                log.warning("power flow falls back to pandapower.runpp: %s", reason)
+        self._dirty = True
+        self._s_other: np.ndarray | None = None
+        self._v_last: np.ndarray | None = None
+        self._v_last_pp: np.ndarray | None = None
+        self._v_pp: np.ndarray | None = None  # last voltages per pandapower bus (complex), warm start
+        self._v_pp_free: np.ndarray | None = None  # last solution without held (sag) voltages
+        self._had_clamps = False
+        self.rebuilds = 0
+        self.solves = 0
+        self.pandapower_rescues = 0  # fast-path steps solved by pandapower.runpp instead
+
+    # ------------------------------------------------------------ inputs
+
+    def set_load(self, pos: int, p_mw: float, q_mvar: float) -> None:
+        """Set load row ``pos`` (position in ``net.load``)."""
+        self.load_p_mw[pos] = p_mw
+        self.load_q_mvar[pos] = q_mvar
+
+    def set_loads(self, p_mw: np.ndarray, q_mvar: np.ndarray) -> None:
+        self.load_p_mw[:] = p_mw
+        self.load_q_mvar[:] = q_mvar
+
+    def set_sgens(self, p_mw: np.ndarray, q_mvar: np.ndarray | None = None) -> None:
+        self._s_other = None
+        self.sgen_p_mw[:] = p_mw
+        if q_mvar is not None:
+            self.sgen_q_mvar[:] = q_mvar
+
+    def set_gens(self, p_mw: np.ndarray) -> None:
+        self._s_other = None
+        self.gen_p_mw[:] = p_mw
+
+    def invalidate(self) -> None:
+        """Rebuild the cached model before the next solve (after a structural edit of ``net``)."""
+        self._dirty = True
+
+    def set_slack_voltage(self, vm_pu: float) -> None:
+        """Voltage magnitude of the (first) ext_grid [pu]: the feeder's substation voltage."""
+        eg = self.net.ext_grid.index[0]
+        if self.net.ext_grid.at[eg, "vm_pu"] != vm_pu:
+            self.net.ext_grid.at[eg, "vm_pu"] = vm_pu
+            if self.engine == "fast" and not self._dirty:
+                self._vset[self._ref] = vm_pu  # no rebuild: only the set point moves
+
+    # ------------------------------------------------------------ model
+
+    def _write_values(self) -> None:
+        net = self.net
+        net.load["p_mw"] = self.load_p_mw
+        net.load["q_mvar"] = self.load_q_mvar
+        if len(net.sgen):
+            net.sgen["p_mw"] = self.sgen_p_mw
+            net.sgen["q_mvar"] = self.sgen_q_mvar
+        if len(net.gen):
+            net.gen["p_mw"] = self.gen_p_mw
+
+    def _build(self) -> None:
+        from pandapower.auxiliary import _add_auxiliary_elements
+        from pandapower.pd2ppc import _pd2ppc
+        from pandapower.pf.ppci_variables import _get_pf_variables_from_ppci
+        from pandapower.pypower.idx_brch import F_BUS, T_BUS
+        from pandapower.pypower.idx_bus import BASE_KV
+        from pandapower.pypower.idx_gen import GEN_BUS, PG, QG
+        from pandapower.pypower.makeSbus import makeSbus
+        from pandapower.pypower.makeYbus import makeYbus
+
+        net = self.net
+        self._write_values()
+        _pp_options(net, self.tolerance_mva, self.max_iterations)
+        net._pd2ppc_lookups = {k: np.array([], dtype=np.int64) for k in
+                               ("bus", "bus_dc", "ext_grid", "gen", "branch", "branch_dc")}
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            _add_auxiliary_elements(net)
+            ppc, ppci = _pd2ppc(net)
+        base, bus, gen, branch, *_rest = _get_pf_variables_from_ppci(ppci, True)
+        ref, pv, pq, v0, ref_gens = _rest[4], _rest[5], _rest[6], _rest[-2], _rest[-1]
+        n = bus.shape[0]
+        self._base = float(base)
+        ybus, yf, yt = makeYbus(base, bus, branch)
+        self._ybus = sp.csc_matrix(ybus)
+        self._ybus.sum_duplicates()
+        self._yf, self._yt = sp.csr_matrix(yf), sp.csr_matrix(yt)
+        self._ref, self._pv, self._pq = ref.astype(np.int64), pv.astype(np.int64), pq.astype(np.int64)
+        self._vset = np.abs(v0)
+        self._va0 = np.angle(v0)
+        self._n = n
+        self._fbus = branch[:, F_BUS].real.astype(np.int64)
+        self._tbus = branch[:, T_BUS].real.astype(np.int64)
+        self._base_kv = bus[:, BASE_KV].real.astype(float)
+        # pandapower bus -> ppci bus (-1 when not energized)
+        lookup = net._pd2ppc_lookups["bus"]
+        idx = net.bus.index.to_numpy()
+        pp2i = np.full(len(idx), -1, dtype=np.int64)
+        ok = idx < len(lookup)
+        pp2i[ok] = lookup[idx[ok]]
+        pp2i[(pp2i < 0) | (pp2i >= n)] = -1
+        self._pp2i = pp2i
+        pos = {b: i for i, b in enumerate(idx)}
+
+        def rows(table: str) -> np.ndarray:
+            df = net[table]
+            if not len(df):
+                return np.zeros(0, dtype=np.int64)
+            r = np.array([pp2i[pos[b]] for b in df.bus.to_numpy()], dtype=np.int64)
+            r[~df.in_service.to_numpy(bool)] = -1
+            return r
+
+        self._load_rows = rows("load")
+        self._cl = _incidence(self._load_rows, n)
+        self._cs = _incidence(rows("sgen"), n)
+        self._cg = _incidence(rows("gen"), n)
+        # Sbus with every managed element removed: the static part
+        sbus = makeSbus(base, bus, gen)
+        managed = (-(self._cl @ (self.load_p_mw + 1j * self.load_q_mvar))
+                   + self._cs @ (self.sgen_p_mw + 1j * self.sgen_q_mvar)
+                   + self._cg @ self.gen_p_mw) / base
+        self._sbus_static = sbus - managed
+        # makeSbus counted the managed gens' PG too; it cancels above as PG == gen_p_mw after _write_values
+        # slack injection: injections of the ref gens at their buses
+        gi = np.asarray(ref_gens, dtype=np.int64)
+        self._ref_gen_bus = gen[gi, GEN_BUS].real.astype(np.int64) if len(gi) else np.zeros(0, np.int64)
+        self._ref_gen_s = ((gen[gi, PG].real + 1j * gen[gi, QG].real) / base if len(gi)
+                           else np.zeros(0, dtype=complex))
+        # branch lookups (ppc rows -> ppci rows)
+        brs = ppci["internal"]["branch_is"]
+        ppc2i = np.full(len(brs), -1, dtype=np.int64)
+        ppc2i[brs] = np.arange(int(brs.sum()))
+        lk = net._pd2ppc_lookups["branch"]
+        self._line_br = ppc2i[lk["line"][0]:lk["line"][1]] if "line" in lk else np.zeros(0, np.int64)
+        self._trafo_br = ppc2i[lk["trafo"][0]:lk["trafo"][1]] if "trafo" in lk else np.zeros(0, np.int64)
+        line = net.line
+        self._line_imax = (line.max_i_ka * line.df * line.parallel).to_numpy(float) if len(line) else np.zeros(0)
+        tr = net.trafo
+        if len(tr):
+            self._tr_vn = np.vstack([tr.vn_hv_kv.to_numpy(float), tr.vn_lv_kv.to_numpy(float)]).T
+            self._tr_sn = (tr.sn_mva * tr.parallel * tr.df).to_numpy(float)
+        else:
+            self._tr_vn, self._tr_sn = np.zeros((0, 2)), np.zeros(0)
+        from lightsim2grid.algorithm import NRSing_KLU
+
+        self._solver = NRSing_KLU()
+        self._slack_weights = np.zeros(n)
+        self._dirty = False
+        self._s_other = None
+        self._v_last = None  # last solution in this ppci's order (fast warm start)
+        self.rebuilds += 1
+
+    def _v_init(self) -> np.ndarray:
+        """Warm start: the last solution mapped onto the current ppci, set points at PV / ref buses.
+
+        Internal buses pandapower adds (open switches, three-winding star points) have no
+        pandapower bus; they take the voltage of a neighbour, so that transformer phase
+        shifts (e.g. Dyn5, 150 deg) do not leave them far off.
+        """
+        if self._v_last is not None and self._v_pp is self._v_last_pp:
+            v = self._v_last.copy()  # same model, continuing from the last solution
+        else:
+            v = self._vset * np.exp(1j * self._va0)
+        if self._v_pp is not None and self._v_pp is not self._v_last_pp:
+            ok = self._pp2i >= 0
+            prev = self._v_pp[ok]
+            good = np.isfinite(prev)
+            v[self._pp2i[ok][good]] = prev[good]
+            known = np.zeros(len(v), dtype=bool)
+            known[self._pp2i[ok][good]] = True
+            for _ in range(4):
+                if known.all():
+                    break
+                for a, b in ((self._fbus, self._tbus), (self._tbus, self._fbus)):
+                    m = ~known[a] & known[b]
+                    v[a[m]] = v[b[m]]
+                    known[a[m]] = True
+        fixed = np.concatenate([self._ref, self._pv])
+        v[fixed] = self._vset[fixed] * np.exp(1j * np.angle(v[fixed]))
+        v[self._ref] = self._vset[self._ref] * np.exp(1j * self._va0[self._ref])
+        return v
+
+    # ------------------------------------------------------------ solve
+
+    def solve(self, clamps: dict[int, float] | None = None) -> Solution:
+        """Solve the power flow; ``clamps`` maps a pandapower bus to a held voltage [pu] (sags)."""
+        self.solves += 1
+        if self.engine == "pandapower":
+            return self._solve_pandapower(clamps or {})
+        if self._dirty:
+            self._build()
+        return self._solve_fast(clamps or {})
+
+    def _solve_fast(self, clamps: dict[int, float]) -> Solution:
+        """Warm start from the last solution; on divergence retry from the last solution
+        without held voltages (after a sag), then from a flat start."""
+        starts = [self._v_pp]
+        if self._v_pp_free is not None and self._v_pp_free is not self._v_pp:
+            if not clamps and self._had_clamps:
+                # a sag just ended: restart from the last normal state, not from the sagged one
+                # (Newton-Raphson can otherwise land on the low-voltage solution)
+                starts = [self._v_pp_free]
+            else:
+                starts.append(self._v_pp_free)
+        starts.append(None)
+        self._had_clamps = bool(clamps)
+        iters = 0
+        for start in starts:
+            self._v_pp = start
+            sol = self._solve_fast_from(clamps)
+            iters += sol.iterations
+            if sol.converged and self._low_root(sol, clamps):
+                sol.converged = False
+            if sol.converged:
+                if not clamps:
+                    self._v_pp_free = self._v_pp
+                sol.iterations = iters
+                return sol
+        # last resort: pandapower's own Newton-Raphson (its DC initialisation handles phase-shifting
+        # transformers that defeat a flat start); its solution warm-starts the next fast step
+        self._v_pp = starts[0]
+        sol = self._solve_pandapower(clamps)
+        if sol.converged:
+            self.pandapower_rescues += 1
+            if not clamps:
+                self._v_pp_free = self._v_pp
+            return sol
+        return self._failed(iters)
+
+    def _low_root(self, sol: Solution, clamps: dict[int, float]) -> bool:
+        """True for the unstable low-voltage root of Newton-Raphson: a bus below
+        :data:`LOW_ROOT_PU` that no sag holds there (rejected as not converged)."""
+        floor = min([LOW_ROOT_PU, *(0.5 * v for v in clamps.values())])
+        return bool(np.nanmin(sol.vm_pu, initial=1.0) < floor)
+
+    def _solve_fast_from(self, clamps: dict[int, float]) -> Solution:
+        ref, pv, pq = self._ref, self._pv, self._pq
+        vset = self._vset.copy()
+        if clamps:
+            pos = {b: i for i, b in enumerate(self.net.bus.index)}
+            cb = []
+            for b, vm in clamps.items():
+                i = self._pp2i[pos[b]]
+                if i >= 0:
+                    cb.append(i)
+                    vset[i] = vm
+            cbus = np.asarray(cb, dtype=np.int64)
+            pq = pq[~np.isin(pq, cbus)]
+            pv = np.union1d(pv, cbus[~np.isin(cbus, ref)]).astype(np.int64)
+        v0 = self._v_init()
+        fixed = np.concatenate([ref, pv])
+        v0[fixed] = vset[fixed] * np.exp(1j * np.angle(v0[fixed]))
+        scale = np.ones(len(self.load_p_mw))
+        if clamps and self.lv_threshold_pu > 0:
+            # a deep sag: start the fixed point from every load already reduced as at the held voltage
+            # (constant power at 0.3 pu behind a transformer has no solution)
+            scale[:] = min(1.0, (min(clamps.values()) / self.lv_threshold_pu) ** 2)
+        s_load = self.load_p_mw + 1j * self.load_q_mvar
+        if self._s_other is None:
+            self._s_other = self._sbus_static + (self._cs @ (self.sgen_p_mw + 1j * self.sgen_q_mvar)
+                                                 + self._cg @ self.gen_p_mw) / self._base
+        s_other = self._s_other
+        converged, iters = False, 0
+        for _ in range(40):
+            sbus = s_other - (self._cl @ (s_load * scale)) / self._base
+            self._solver.solve(self._ybus, v0, sbus, ref, self._slack_weights, pv, pq,
+                               self.max_iterations, self.tolerance_mva / self._base)
+            converged = bool(self._solver.converged())
+            iters += int(self._solver.get_nb_iter())
+            if not converged:
+                break
+            v = self._solver.get_Vm() * np.exp(1j * self._solver.get_Va())
+            if self.lv_threshold_pu <= 0:
+                break
+            rows = self._load_rows
+            vl = np.where(rows >= 0, np.abs(v[np.maximum(rows, 0)]), 1.0)
+            new = np.where(vl < self.lv_threshold_pu, (vl / self.lv_threshold_pu) ** 2, 1.0)
+            if np.max(np.abs(new - scale)) < 1e-10:
+                break
+            scale = new
+            v0 = v
+        if not converged:
+            return self._failed(iters)
+        self._sbus_used = sbus
+        return self._results(v, iters)
+
+    def _failed(self, iters: int) -> Solution:
+        nb, nl, nt = len(self.net.bus), len(self.net.line), len(self.net.trafo)
+        nan = np.full
+        return Solution(False, nan(nb, np.nan), nan(nb, np.nan), nan(nl, np.nan), nan(nt, np.nan),
+                        math.nan, math.nan, math.nan, iters)
+
+    def _results(self, v: np.ndarray, iters: int) -> Solution:
+        ok = self._pp2i >= 0
+        v_pp = np.full(len(self._pp2i), np.nan + 0j)
+        v_pp[ok] = v[self._pp2i[ok]]
+        self._v_pp = v_pp
+        self._v_last, self._v_last_pp = v, v_pp
+        vm = np.abs(v_pp)
+        va = np.degrees(np.angle(v_pp))
+        base = self._base
+        sf = v[self._fbus] * np.conj(self._yf @ v) * base
+        st = v[self._tbus] * np.conj(self._yt @ v) * base
+        with np.errstate(divide="ignore", invalid="ignore"):
+            i_f = np.abs(sf) / (np.abs(v[self._fbus]) * self._base_kv[self._fbus]) / SQRT3
+            i_t = np.abs(st) / (np.abs(v[self._tbus]) * self._base_kv[self._tbus]) / SQRT3
+        line = self._branch_loading(self._line_br, i_f, i_t, None)
+        trafo = self._branch_loading(self._trafo_br, i_f, i_t, "trafo")
+        s_inj = v * np.conj(self._ybus @ v)
+        p_loss = float(np.sum(s_inj.real)) * base
+        s_ref = s_inj[self._ref].sum() - (self._sbus_used[self._ref].sum())
+        # the ref gens' own set points are part of sbus: add them back
+        s_slack = (s_ref + self._ref_gen_s.sum()) * base
+        return Solution(True, vm, va, line, trafo, p_loss, float(s_slack.real), float(s_slack.imag), iters)
+
+    def _branch_loading(self, br: np.ndarray, i_f: np.ndarray, i_t: np.ndarray, kind: str | None) -> np.ndarray:
+        out = np.zeros(len(br))
+        live = br >= 0
+        if not live.any():
+            return out
+        f, t = i_f[br[live]], i_t[br[live]]
+        if kind == "trafo":
+            vn = self._tr_vn[live]
+            out[live] = np.maximum(f * vn[:, 0], t * vn[:, 1]) * SQRT3 / self._tr_sn[live] * 100.0
+        else:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                out[live] = np.maximum(f, t) / self._line_imax[live] * 100.0
+        return out
+
+    # ------------------------------------------------------------ pandapower fallback
+
+    def _solve_pandapower(self, clamps: dict[int, float]) -> Solution:
+        net = self.net
+        self._write_values()
+        undo: list[tuple[str, int, str, object]] = []
+        added: list[int] = []
+        for b, vm in clamps.items():
+            hit = False
+            for table in ("ext_grid", "gen"):
+                df = net[table]
+                for i in df.index[(df.bus == b) & df.in_service]:
+                    undo.append((table, i, "vm_pu", df.at[i, "vm_pu"]))
+                    df.at[i, "vm_pu"] = vm
+                    hit = True
+            if not hit:
+                added.append(pp.create_gen(net, b, p_mw=0.0, vm_pu=vm, name="sag_clamp"))
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                pp.runpp(net, init="results" if self._v_pp is not None else "auto",
+                         tolerance_mva=self.tolerance_mva, max_iteration=self.max_iterations, numba=True)
+            ok = bool(net.converged)
+        except pp.LoadflowNotConverged:
+            ok = False
+        finally:
+            for table, i, col, val in undo:
+                net[table].at[i, col] = val
+            if added:
+                net.gen.drop(index=added, inplace=True)
+        if not ok:
+            return self._failed(0)
+        res = net.res_bus
+        self._v_pp = res.vm_pu.to_numpy(float) * np.exp(1j * np.radians(res.va_degree.to_numpy(float)))
+        p_loss = -float(np.nansum(res.p_mw.to_numpy(float)))
+        if len(net.shunt):
+            p_loss += float(np.nansum(net.res_shunt.p_mw.to_numpy(float)))
+        return Solution(
+            True, res.vm_pu.to_numpy(float), res.va_degree.to_numpy(float),
+            net.res_line.loading_percent.to_numpy(float) if len(net.line) else np.zeros(0),
+            net.res_trafo.loading_percent.to_numpy(float) if len(net.trafo) else np.zeros(0),
+            p_loss, float(net.res_ext_grid.p_mw.sum()), float(net.res_ext_grid.q_mvar.sum()), 0,
+        )

@@ -1,0 +1,97 @@
+"""The fast power-flow path against pandapower.runpp on every bundled network (STYLE: cross-check engines)."""
+
+from __future__ import annotations
+
+import copy
+import warnings
+
+import numpy as np
+import pandapower as pp
+import pytest
+
+from federates.grid.config import PoiTransformerConfig
+from federates.grid.network import NETWORKS, attach_factory, load_network
+from federates.grid.powerflow import PowerFlow
+
+TOL_PU = 1e-6
+
+
+def _runpp(net: pp.pandapowerNet) -> pp.pandapowerNet:
+    ref = copy.deepcopy(net)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        pp.runpp(ref)
+    return ref
+
+
+def _agree(pf: PowerFlow, ref: pp.pandapowerNet) -> None:
+    sol = pf.solve()
+    assert sol.converged
+    assert pf.engine == "fast"
+    np.testing.assert_allclose(sol.vm_pu, ref.res_bus.vm_pu.to_numpy(), atol=TOL_PU)
+    np.testing.assert_allclose(sol.va_degree, ref.res_bus.va_degree.to_numpy(), atol=1e-4)
+    if len(ref.line):
+        np.testing.assert_allclose(sol.line_loading_percent, ref.res_line.loading_percent.to_numpy(), atol=1e-4)
+    if len(ref.trafo):
+        np.testing.assert_allclose(sol.trafo_loading_percent, ref.res_trafo.loading_percent.to_numpy(), atol=1e-4)
+    assert sol.slack_p_mw == pytest.approx(float(ref.res_ext_grid.p_mw.sum()), abs=1e-4)
+    assert sol.slack_q_mvar == pytest.approx(float(ref.res_ext_grid.q_mvar.sum()), abs=1e-4)
+
+
+@pytest.mark.parametrize("name", sorted(NETWORKS))
+def test_fast_path_agrees_with_runpp_on_every_bundled_network(name: str) -> None:
+    net = load_network(name)
+    _agree(PowerFlow(net), _runpp(net))
+
+
+def test_case33bw_reproduces_baran_wu_losses() -> None:
+    # DOMAIN.md published figure 4: ~202.7 kW losses, minimum ~0.913 pu at bus 18 (index 17)
+    sol = PowerFlow(load_network("case33bw")).solve()
+    assert sol.p_loss_mw == pytest.approx(0.2027, abs=5e-4)
+    assert sol.vm_pu.min() == pytest.approx(0.913, abs=2e-3)
+    assert int(np.argmin(sol.vm_pu)) == 17
+
+
+def test_changed_loads_taps_and_outages_still_agree() -> None:
+    net = load_network("case118")
+    site = attach_factory(net, 59, 0.0, 0.0, PoiTransformerConfig())
+    pf = PowerFlow(net)
+    pos = net.load.index.get_loc(site.load)
+    for p in (300.0, 105.0, 260.0):  # warm-started steps
+        pf.set_load(pos, p, 0.2 * p)
+        pf.solve()
+    net.trafo.at[site.trafo, "tap_pos"] = -3
+    net.line.at[10, "in_service"] = False
+    pf.invalidate()
+    ref = copy.deepcopy(net)
+    ref.load["p_mw"], ref.load["q_mvar"] = pf.load_p_mw, pf.load_q_mvar
+    _agree(pf, _runpp(ref))
+
+
+def test_sag_holds_the_bus_voltage_and_recovers() -> None:
+    net = load_network("case118")
+    site = attach_factory(net, 59, 250.0, 50.0)
+    pf = PowerFlow(net)
+    before = pf.solve()
+    sag = pf.solve({site.poi_bus: 0.3})
+    assert sag.converged and sag.vm_pu[59] == pytest.approx(0.3)
+    assert np.nanmin(sag.vm_pu) >= 0.3 - 1e-9  # the held bus is the deepest
+    after = pf.solve()
+    np.testing.assert_allclose(after.vm_pu, before.vm_pu, atol=1e-8)  # not the low-voltage root
+
+
+def test_voltage_dependent_loads_fall_back_to_pandapower_with_a_reason() -> None:
+    net = load_network("case9")
+    col = "const_z_p_percent" if "const_z_p_percent" in net.load else "const_z_percent"
+    net.load[col] = 50.0
+    pf = PowerFlow(net)
+    assert pf.engine == "pandapower" and "voltage-dependent" in (pf.fallback_reason or "")
+    assert pf.solve().converged
+
+
+def test_divergence_is_reported_not_hidden() -> None:
+    net = load_network("case9")
+    pp.create_load(net, 4, p_mw=20000.0, q_mvar=5000.0)
+    sol = PowerFlow(net).solve()
+    assert not sol.converged
+    assert np.isnan(sol.vm_pu).all()
