@@ -27,6 +27,7 @@ _ZAHEDI = "Zahedi et al., arXiv 2601.12686"
 #: every check the summary can produce, with what it tests
 CHECK_IDS: dict[str, str] = {
     "run": "the federation completed",
+    "converged": "every network power flow converged",
     "ramp": "POI ramp over the ramp window",
     "rvc": "rapid voltage change at the POI",
     "pf_lag": "POI power factor, lagging",

@@ -577,6 +577,12 @@ def _checks(s: dict, req: RequirementsConfig, case: Any) -> list[dict]:
     P, G, B = s["poi"], s["grid"], s["bess"]
     c = [_check(req, "run", "Run completed", s["status"], None, s["status"] == "ok", limit="ok", unit="-",
                 source="cosim", note=str(s.get("error") or ""))]
+    nonconv = G.get("nonconverged_steps")
+    if nonconv is not None:
+        bad = sum(nonconv.values())
+        c.append(_check(req, "converged", "Power flow converged at every step", bad, None, bad == 0, limit=0,
+                        unit="steps", source="cosim",
+                        note=", ".join(f"{n}: {k}" for n, k in nonconv.items() if k) or "all converged"))
     ramp = P.get("ramp_max_mw_per_min")
     c.append(_check(req, "ramp", f"POI ramp over {req.ramp_window_s:g} s", ramp, "ramp_max_mw_per_min",
                     _le(ramp, req.ramp_max_mw_per_min)))

@@ -55,7 +55,7 @@ def tail(path: Path, lines: int = 15) -> str:
     return "\n".join(text[-lines:])
 
 
-def _start(name: str, cmd: list[str], log: Path, cwd: Path) -> _Proc:
+def start_process(name: str, cmd: list[str], log: Path, cwd: Path) -> _Proc:
     fh = open(log, "w")  # noqa: SIM115 - handed to the child, closed when it ends
     env = dict(os.environ, PYTHONUNBUFFERED="1")
     p = subprocess.Popen(cmd, cwd=cwd, stdout=fh, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
@@ -120,10 +120,10 @@ def supervise(
     procs: list[_Proc] = []
     bar = None
     try:
-        broker = _start("broker", build.broker_cmd, logs / "broker.log", build.dir)
+        broker = start_process("broker", build.broker_cmd, logs / "broker.log", build.dir)
         procs.append(broker)
         for name in build.configs:
-            procs.append(_start(name, build.federate_cmd(name), logs / f"{name}.log", build.dir))
+            procs.append(start_process(name, build.federate_cmd(name), logs / f"{name}.log", build.dir))
         feds = procs[1:]
         if progress and sys.stderr.isatty():
             from tqdm import tqdm

@@ -225,3 +225,23 @@ def test_include_mode_counts_every_bus(tmp_path, monkeypatch):
     s = _summary(tmp_path / "run", extra_case={"requirements": {"voltage_preexisting": "include"}})
     assert "range_a_preexisting" not in s["grid"]
     assert any(e["element"] == "transmission:3" for e in s["grid"]["range_a"]["episodes"])
+
+
+def test_diverged_power_flows_fail_the_verdict(tmp_path):
+    import pandas as pd
+
+    run = make_run_dir(tmp_path / "run")
+    path = run / "timeseries" / "transmission.parquet"
+    tr = pd.read_parquet(path)
+    tr["converged"] = 0.0  # every step diverged: no voltage or loading is known
+    tr.to_parquet(path)
+    results = load_results(run)
+    s = build_summary(results, results.case)
+    check = _check(s, "converged")
+    assert check["passed"] is False and check["value"] == len(tr)
+    assert s["verdict"] == "fail"
+
+
+def test_converged_run_passes_the_convergence_check(summary):
+    check = _check(summary, "converged")
+    assert check["passed"] is True and check["value"] == 0
