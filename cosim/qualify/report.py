@@ -10,7 +10,6 @@ The report only renders; every number comes from the test records.
 
 from __future__ import annotations
 
-import base64
 import html
 import json
 import math
@@ -19,6 +18,7 @@ from typing import Any
 
 from cosim.qualify.evidence import Figure
 from cosim.qualify.shortfall import describe
+from cosim.report.html import img_tag
 
 
 def render_figures(figures: list[Figure], out_dir: Path) -> list[Path]:
@@ -140,8 +140,7 @@ def _num(x: Any) -> str:
 def _img(path: str | None) -> str:
     if not path or not Path(path).is_file():
         return '<p class="note">(figure missing)</p>'
-    b64 = base64.b64encode(Path(path).read_bytes()).decode("ascii")
-    return f'<img alt="{_e(Path(path).stem)}" src="data:image/png;base64,{b64}">'
+    return img_tag(Path(path).read_bytes(), Path(path).stem)
 
 
 def render_html(result: dict[str, Any]) -> str:

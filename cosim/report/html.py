@@ -82,12 +82,17 @@ def td(text: Any, num: bool = False) -> str:
     return f"<td{cls}>{esc(text)}</td>"
 
 
+def img_tag(png: bytes, alt: str) -> str:
+    """An ``<img>`` with the PNG inlined as a data URI (the page stays self-contained)."""
+    data = base64.b64encode(png).decode("ascii")
+    return f'<img alt="{esc(alt)}" src="data:image/png;base64,{data}">'
+
+
 def figure(plot_id: str, title: str, png: bytes, caption: str = "") -> str:
     """A figure with its PNG inlined as a data URI."""
-    data = base64.b64encode(png).decode("ascii")
     cap = f"{esc(title)}" + (f" — {esc(caption)}" if caption else "")
     return (f'<figure id="plot-{esc(plot_id)}" data-plot="{esc(plot_id)}"><h3>{esc(title)}</h3>'
-            f'<img alt="{esc(title)}" src="data:image/png;base64,{data}"><figcaption>{cap}</figcaption></figure>')
+            f'{img_tag(png, title)}<figcaption>{cap}</figcaption></figure>')
 
 
 def skipped(plot_id: str, title: str, reason: str) -> str:

@@ -90,7 +90,7 @@ def system_base_mva(case: Case) -> tuple[float, dict[int, float]]:
         return float(case.frequency.s_base_mva), gen_p
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        pp.runpp(net)
+        pp.runpp(net, numba=False)  # one start-up power flow: not worth numba's JIT compile
     return total_generation_mw(net), gen_p
 
 
