@@ -14,6 +14,7 @@ The build imports no helics. It writes, into the run directory ``DIR``:
 from __future__ import annotations
 
 import json
+import math
 import platform
 import shlex
 import socket
@@ -96,9 +97,26 @@ def write_resolved_case(case: Case, path: Path) -> Path:
     return path
 
 
-def core_init_string(broker_address: str) -> str:
-    """Core options: the broker to join; receive ports chosen by the OS (no collisions)."""
-    return f"--federates=1 --broker_address={broker_address} --useosport"
+MIN_MESSAGE_BYTES = 65536
+
+
+def max_message_bytes(case: Case) -> int:
+    """HELICS ``--maxsize`` for the broker and the cores [bytes]: room for the longest vector.
+
+    A publication carries one float64 per step of a sync block. HELICS 3.6's tcp
+    comms drop the connection ("lost comms") on a message above their default
+    buffer (about 4 kB, i.e. a block of ~500 steps) unless ``--maxsize`` is raised.
+    """
+    steps = 1
+    if case.horizon.sync_interval_s:
+        steps = math.ceil(case.horizon.sync_interval_s / case.horizon.grid_dt_s) + 1
+    return max(MIN_MESSAGE_BYTES, 8 * steps + 4096)
+
+
+def core_init_string(broker_address: str, maxsize: int = MIN_MESSAGE_BYTES) -> str:
+    """Core options: the broker to join, receive ports chosen by the OS (no collisions),
+    the largest message (see :func:`max_message_bytes`)."""
+    return f"--federates=1 --broker_address={broker_address} --useosport --maxsize={maxsize}"
 
 
 def wiring(specs: list[FederateSpec]) -> dict[str, Port]:
@@ -121,7 +139,7 @@ def federate_config(spec: FederateSpec, case: Case, broker_address: str, ports: 
     cfg = {
         "name": spec.name,
         "coreType": case.run.core_type,
-        "coreInitString": core_init_string(broker_address),
+        "coreInitString": core_init_string(broker_address, max_message_bytes(case)),
         "loglevel": case.run.log_level,
         "uninterruptible": not spec.iterative,
         "terminate_on_error": True,
@@ -164,6 +182,7 @@ def build(case: Case, out_dir: Path | str, *, broker_port: int | None = None, ho
     broker_cmd = [
         "helics_broker", f"--coretype={case.run.core_type}", f"--local_interface={host}", f"--port={port}",
         f"--federates={len(specs)}", f"--loglevel={case.run.log_level}", f"--name=broker_{port}",
+        f"--maxsize={max_message_bytes(case)}",
     ]
     runner = {
         "name": case.name,

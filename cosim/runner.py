@@ -7,6 +7,7 @@ import logging
 import shutil
 import sys
 import traceback
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -51,8 +52,11 @@ def run_federation(case: Case, out: Path, *, progress: bool = False) -> Outcome:
     return outcome
 
 
-def write_summary(out: Path, outcome: Outcome) -> dict[str, Any]:
-    """Summarise whatever is on disk (also for a failed run) into summary.json."""
+def write_summary(out: Path, outcome: Outcome, context: Any = None) -> dict[str, Any]:
+    """Summarise whatever is on disk (also for a failed run) into summary.json.
+
+    ``context`` is the case's :class:`cosim.summary.NetworkContext`, or a future of one.
+    """
     run_info = {
         "status": outcome.status,
         "wall_s": round(outcome.wall_s, 3),
@@ -66,7 +70,9 @@ def write_summary(out: Path, outcome: Outcome) -> dict[str, Any]:
 
         results = load_results(out)
         results.info = run_info
-        summary = build_summary(results, results.case)
+        if isinstance(context, Future):
+            context = context.result()
+        summary = build_summary(results, results.case, context=context)
     except Exception as exc:  # noqa: BLE001 - a summary failure must not lose the run
         summary["summary_error"] = f"{type(exc).__name__}: {exc}"
         log.debug("summary failed:\n%s", traceback.format_exc())
@@ -101,17 +107,23 @@ def run_case(
     c = load_case(case, overrides)
     out = Path(out_dir) if out_dir is not None else default_out_dir(c)
     out = out.resolve()
-    outcome = run_federation(c, out, progress=progress)
-    write_summary(out, outcome)
-    if outcome.status != "ok":
-        raise RunError(_failure_message(outcome, out))
-    if baseline:
-        base_case = load_case(c, {"bess.enabled": False})
-        b_out = out / "baseline"
-        b_outcome = run_federation(base_case, b_out, progress=progress)
-        write_summary(b_out, b_outcome)
-        if b_outcome.status != "ok":
-            raise RunError("baseline run: " + _failure_message(b_outcome, b_out))
+    # the network-only part of the summary (network load, pre-connection power flow, SCR)
+    # is computed while the federation runs: the supervisor's process is idle meanwhile
+    from cosim.summary import network_context
+
+    with ThreadPoolExecutor(1, thread_name_prefix="network-context") as pool:
+        context = pool.submit(network_context, c)
+        outcome = run_federation(c, out, progress=progress)
+        write_summary(out, outcome, context)
+        if outcome.status != "ok":
+            raise RunError(_failure_message(outcome, out))
+        if baseline:
+            base_case = load_case(c, {"bess.enabled": False})
+            b_out = out / "baseline"
+            b_outcome = run_federation(base_case, b_out, progress=progress)
+            write_summary(b_out, b_outcome, context)  # the same network: bess.enabled does not change it
+            if b_outcome.status != "ok":
+                raise RunError("baseline run: " + _failure_message(b_outcome, b_out))
     if c.outputs.report if report is None else report:
         try:
             from cosim.report import write_report

@@ -29,6 +29,7 @@ import json
 import math
 import traceback
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -140,7 +141,91 @@ def _site_rating_mw(case: Any) -> float | None:
 # ---------------------------------------------------------------- main
 
 
-def build_summary(results: Any, case: Any = None, *, net: Any = None) -> dict[str, Any]:
+@dataclass
+class NetworkContext:
+    """What the summary needs from the case's network alone (not from the run's series).
+
+    net : the transmission network without the site (``grid.load_scale`` applied),
+        or None when it did not load
+    v_pre_pu : pre-connection bus voltages [pu] by bus id (empty unless
+        ``requirements.voltage_preexisting = "attribute"``)
+    scr : :func:`cosim.metrics.grid_strength.short_circuit_ratio` at the POI, or None
+    notes : one line per part that failed
+    """
+
+    net: Any = None
+    v_pre_pu: dict[str, float] = field(default_factory=dict)
+    scr: dict[str, Any] | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+_CONTEXTS: dict[str, NetworkContext] = {}  # in-process cache (a sweep worker runs many cases on one network)
+_CONTEXTS_MAX = 4
+
+
+def _context_key(case: Any) -> str | None:
+    """What a :class:`NetworkContext` depends on; None when it cannot be cached."""
+    try:
+        spec = Path(case.grid.network).expanduser()
+        path = spec if spec.is_absolute() else Path(case.base_dir) / spec
+        stamp = path.stat().st_mtime_ns if spec.suffix and path.is_file() else None
+        req = case.requirements
+        return json.dumps([case.grid.network, str(case.base_dir), stamp, case.grid.load_scale,
+                           int(case.factory.poi_bus), _site_rating_mw(case), req.voltage_preexisting,
+                           req.short_circuit.model_dump(mode="json")], default=str)
+    except Exception:  # noqa: BLE001 - an uncacheable case is computed afresh
+        return None
+
+
+def network_context(case: Any, net: Any = None) -> NetworkContext:
+    """Load the case's network and compute the pre-connection voltages and the SCR; never raises.
+
+    It depends on the case's network, POI, site rating and requirements only, so
+    :func:`cosim.runner.run_case` computes it while the federation runs, reuses it
+    for the baseline run, and keeps the last few in memory for the next runs of
+    a sweep worker. The network is shared: callers copy it before changing it.
+    """
+    if case is None:
+        return NetworkContext(net=net)
+    key = _context_key(case) if net is None else None
+    if key is not None and key in _CONTEXTS:
+        return _CONTEXTS[key]
+    ctx = _compute_network_context(case, net)
+    if key is not None and ctx.net is not None and not ctx.notes:
+        while len(_CONTEXTS) >= _CONTEXTS_MAX:
+            _CONTEXTS.pop(next(iter(_CONTEXTS)))
+        _CONTEXTS[key] = ctx
+    return ctx
+
+
+def _compute_network_context(case: Any, net: Any) -> NetworkContext:
+    ctx = NetworkContext(net=net)
+    req: RequirementsConfig = case.requirements
+    if ctx.net is None:
+        try:
+            from federates.grid.transmission import case_network
+
+            ctx.net = case_network(case)
+        except Exception as exc:  # noqa: BLE001 - SCR / N-1 / pre-existing checks are skipped, not the summary
+            ctx.notes.append(f"network not loaded for SCR / N-1 ({type(exc).__name__}: {exc})")
+            return ctx
+    sec = _Sections()
+    if req.voltage_preexisting == "attribute":
+        sec.run("pre-connection voltages", lambda: ctx.v_pre_pu.update(_preconnection_voltages(ctx.net)))
+
+    def scr() -> None:
+        from cosim.metrics.grid_strength import short_circuit_ratio
+
+        ctx.scr = short_circuit_ratio(ctx.net, int(case.factory.poi_bus), _site_rating_mw(case) or 0.0,
+                                      req.short_circuit)
+
+    sec.run("scr", scr)
+    ctx.notes += sec.notes
+    return ctx
+
+
+def build_summary(results: Any, case: Any = None, *, net: Any = None,
+                  context: NetworkContext | None = None) -> dict[str, Any]:
     """The content of summary.json for a run.
 
     Parameters
@@ -151,6 +236,8 @@ def build_summary(results: Any, case: Any = None, *, net: Any = None) -> dict[st
     net : the transmission network without the site, for the SCR and the N-1
         screening (default: loaded from ``case.grid.network``; when that fails
         both are null with a note)
+    context : a :func:`network_context` of ``case`` computed beforehand (then
+        ``net`` is ignored)
 
     Returns
     -------
@@ -193,16 +280,10 @@ def build_summary(results: Any, case: Any = None, *, net: Any = None) -> dict[st
     sec.run("spectrum", lambda: _spectrum(s, req, p_src, t_end))
     sec.run("site", lambda: _site(s, req, p_src, t_end))
     sec.run("bess", lambda: _bess(s, case, fac, hr, fac_info, t_end))
-    if case is not None and net is None:
-        try:
-            from federates.grid.network import load_network
-
-            net = load_network(case.grid.network, case.base_dir)
-        except Exception as exc:  # noqa: BLE001 - SCR / N-1 / pre-existing checks are skipped, not the summary
-            sec.notes.append(f"network not loaded for SCR / N-1 ({type(exc).__name__}: {exc})")
-    v_pre: dict[str, float] = {}
-    if net is not None and req.voltage_preexisting == "attribute":
-        sec.run("pre-connection voltages", lambda: v_pre.update(_preconnection_voltages(net)))
+    ctx = context if context is not None else network_context(case, net)
+    net = ctx.net
+    sec.notes += ctx.notes
+    v_pre = ctx.v_pre_pu
     sec.run("grid voltage", lambda: _grid_voltage(s, req, case, nets, t_end, v_pre))
     sec.run("grid thermal", lambda: _grid_thermal(s, req, nets, t_end))
     sec.run("grid losses", lambda: _grid_losses(s, nets, t_end))
@@ -210,7 +291,8 @@ def build_summary(results: Any, case: Any = None, *, net: Any = None) -> dict[st
     sec.run("frequency", lambda: _frequency(s, req, freq))
     sec.run("oltc", lambda: _oltc(s, nets))
     if net is not None and case is not None:
-        sec.run("scr", lambda: _scr(s, req, case, net))
+        if ctx.scr is not None:
+            _scr(s, case, ctx.scr)
         if req.n1_screening:
             sec.run("n1", lambda: _n1(s, req, case, net, fac))
     s.setdefault("poi", {}).setdefault("scr", None)
@@ -505,11 +587,8 @@ def _oltc(s: dict, nets: dict[str, pd.DataFrame]) -> None:
         o.update(tap_ops=int(sum(per.values())), per_trafo=per)
 
 
-def _scr(s: dict, req: RequirementsConfig, case: Any, net: Any) -> None:
-    from cosim.metrics.grid_strength import short_circuit_ratio
-
+def _scr(s: dict, case: Any, r: dict[str, Any]) -> None:
     rating = _site_rating_mw(case)
-    r = short_circuit_ratio(net, int(case.factory.poi_bus), rating or 0.0, req.short_circuit)
     s["poi"].update(scr=r["scr"], s_sc_mva=r["s_sc_mva"], sc_rx_ratio=r["rx_ratio"], scr_site_rating_mw=rating,
                     sc_defaults_applied=r["defaults_applied"])
 

@@ -32,6 +32,7 @@ import importlib
 import json
 import logging
 import math
+import re
 import signal
 import sys
 import time
@@ -125,8 +126,11 @@ def run_federate(
     # (Set on iterating or waiting federates too, HELICS deadlocks at the first time request.)
     if not iterative and not config.get("wait_for_current_time_update", False):
         helics_cfg.setdefault("restrictive_time_policy", True)
-    if broker_address:
-        helics_cfg["coreInitString"] = f"--federates=1 --broker_address={broker_address} --useosport"
+    if broker_address:  # keep the build's other core options (--maxsize), replace the broker
+        init = re.sub(r"\s*--broker_address=\S+", "", str(helics_cfg.get("coreInitString", "--federates=1")))
+        helics_cfg["coreInitString"] = f"{init} --broker_address={broker_address}".strip()
+        if "--useosport" not in init:
+            helics_cfg["coreInitString"] += " --useosport"
 
     ts_dir = out_dir / "timeseries"
     rec = Recorder(ts_dir, name)

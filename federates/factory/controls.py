@@ -33,7 +33,6 @@ import math
 from collections import deque
 
 import numpy as np
-from scipy.signal import butter, sosfilt, sosfilt_zi
 
 from federates.factory.config import (
     BessConfig,
@@ -41,6 +40,7 @@ from federates.factory.config import (
     DemandResponseCall,
     DemandResponseConfig,
 )
+from federates.factory.filters import BlockFilter, butter_bandpass_sos
 
 
 class DemandResponse:
@@ -178,12 +178,12 @@ class ControlChain:
         self.rate_mw_s = cfg.ramp_limit.mw_per_min * cfg.ramp_limit.headroom / 60.0
         self._a = 1.0 - math.exp(-dt_s / cfg.smoothing.tau_s)
         self._big_r = self.rate_mw_s * dt_s
-        self._sos = None
+        self._band: BlockFilter | None = None
         self._zi = None
         if cfg.damping.enabled:
             nyq = 0.5 / dt_s
             hi = min(cfg.damping.f_high_hz, 0.95 * nyq)
-            self._sos = butter(cfg.damping.order, [cfg.damping.f_low_hz, hi], btype="bandpass", fs=1.0 / dt_s, output="sos")
+            self._band = BlockFilter(butter_bandpass_sos(cfg.damping.order, cfg.damping.f_low_hz, hi, 1.0 / dt_s))
         # state
         self.s: float | None = None  # low-pass state [MW]
         self.r: float | None = None  # ramp-limiter state [MW]
@@ -243,10 +243,10 @@ class ControlChain:
             u = np.where(hold, self.hold_mw, p_site)
         else:
             self.hold_mw = None
-        if self._sos is not None:
+        if self._band is not None:
             if self._zi is None:
-                self._zi = sosfilt_zi(self._sos) * float(u[0])
-            band, self._zi = sosfilt(self._sos, u, zi=self._zi)
+                self._zi = self._band.steady_state(float(u[0]))
+            band, self._zi = self._band.run(u, self._zi)
             u = u - self.cfg.damping.gain * band
         bias = self.soc_bias_mw(soc)
         self.droop_mw = droop = self.droop(f_hz)

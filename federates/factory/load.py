@@ -40,9 +40,9 @@ import math
 from pathlib import Path
 
 import numpy as np
-from scipy.signal import lfilter
 
 from federates.factory.config import CoolingConfig, FactoryConfig, InferenceConfig, TrainingJob
+from federates.factory.filters import BlockFilter, first_order_lag_sos
 from federates.factory.ride_through import piecewise_linear_means
 from federates.factory.trace import TraceProfile
 
@@ -187,6 +187,8 @@ class InferenceProfile:
         self._rn = rng_noise
         self._rb = rng_burst
         self._x = float(rng_noise.standard_normal()) * cfg.noise_fraction  # stationary start
+        self._lag: BlockFilter | None = None  # AR(1) noise filter, built for the first step length
+        self._lag_a = math.nan
         self._bt: list[float] = [-1.0]
         self._bv: list[float] = [0.0]
         self._burst_until = -1.0
@@ -211,7 +213,9 @@ class InferenceProfile:
         if c.noise_fraction > 0:
             a = math.exp(-dt_s / c.noise_tau_s)
             w = self._rn.standard_normal(len(t)) * (c.noise_fraction * math.sqrt(1 - a * a))
-            noise, zf = lfilter([1.0], [1.0, -a], w, zi=[a * self._x])
+            if self._lag is None or self._lag_a != a:
+                self._lag, self._lag_a = BlockFilter(first_order_lag_sos(a)), a
+            noise, _ = self._lag.run(w, np.array([[a * self._x, 0.0]]))
             self._x = float(noise[-1])
             lvl = lvl + noise
         if c.burst_rate_per_h > 0 and c.burst_fraction > 0:

@@ -89,7 +89,7 @@ def _pp_options(net: pp.pandapowerNet, tolerance_mva: float, max_iteration: int)
 
     _init_runpp_options(
         net, algorithm="nr", calculate_voltage_angles=True, init="auto", max_iteration=max_iteration,
-        tolerance_mva=tolerance_mva, trafo_model="t", trafo_loading="current", enforce_p_lims=False,
+        tolerance_mva=tolerance_mva, trafo_model="t", trafo_loading="current", enforce_p_lims=False, numba=False,
         enforce_q_lims=False, check_connectivity=True, voltage_depend_loads=False, passed_parameters=None,
     )
 

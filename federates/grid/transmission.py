@@ -25,6 +25,8 @@ from federates.common.recorder import ArrayRow
 from federates.registry import FederateSpec, Port
 
 if TYPE_CHECKING:
+    import pandapower as pp
+
     from cosim.case import Case
     from federates.grid.model import GridModel
 
@@ -103,17 +105,26 @@ def _f(value: Any) -> float:
     return v if math.isfinite(v) else 0.0
 
 
-def build_model(case: Case) -> tuple[GridModel, int | None]:
-    """The transmission :class:`GridModel` of a case and its feeder bus (None without a feeder)."""
-    from federates.grid.model import GridModel, SolveOptions
-    from federates.grid.network import attach_factory, load_network
-    from federates.grid.profiles import load_profiles
+def case_network(case: Case) -> pp.pandapowerNet:
+    """The case's transmission network before the site is attached (``grid.load_scale`` applied)."""
+    from federates.grid.network import load_network
 
     g = case.grid
     net = load_network(g.network, case.base_dir)
     if g.load_scale != 1.0:
         net.load["p_mw"] *= g.load_scale
         net.load["q_mvar"] *= g.load_scale
+    return net
+
+
+def build_model(case: Case) -> tuple[GridModel, int | None]:
+    """The transmission :class:`GridModel` of a case and its feeder bus (None without a feeder)."""
+    from federates.grid.model import GridModel, SolveOptions
+    from federates.grid.network import attach_factory
+    from federates.grid.profiles import load_profiles
+
+    g = case.grid
+    net = case_network(case)
     site = None
     poi_bus = None
     named: dict[str, int] = {}

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from cosim.build import BuildError, build, wiring
+from cosim.build import MIN_MESSAGE_BYTES, BuildError, build, max_message_bytes, wiring
 from cosim.case import load_case
 from federates.registry import FederateSpec, Port
 
@@ -41,7 +41,8 @@ def test_every_subscription_has_a_publisher_with_the_same_unit(built) -> None:
 def test_configs_point_at_the_broker_and_the_resolved_case(built) -> None:
     for cfg in _configs(built).values():
         assert "--broker_address=tcp://127.0.0.1:23777" in cfg["coreInitString"]
-        assert cfg["coreType"] == "zmq"
+        assert cfg["coreType"] == "tcp"
+        assert f"--maxsize={MIN_MESSAGE_BYTES}" in cfg["coreInitString"]
         case_path = (built.configs[cfg["name"]].parent / cfg["cosim"]["case"]).resolve()
         assert case_path == built.case_path
         assert ":" in cfg["cosim"]["adapter"]
@@ -58,6 +59,7 @@ def test_runner_json_is_what_helics_run_accepts(built) -> None:
     assert runner["broker"] is False
     assert "--port=23777" in runner["federates"][0]["exec"]
     assert "--federates=2" in runner["federates"][0]["exec"]
+    assert f"--maxsize={MIN_MESSAGE_BYTES}" in runner["federates"][0]["exec"]
     for fed in runner["federates"][1:]:
         assert f"configs/{fed['name']}.json" in fed["exec"]
         assert fed["directory"] == "."
@@ -85,3 +87,10 @@ def test_build_imports_no_helics(tmp_path: Path) -> None:
         "assert 'helics' not in sys.modules, 'helics imported'"
     )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
+
+
+def test_message_size_fits_the_longest_sync_block() -> None:
+    """HELICS tcp comms drop a connection on a message above --maxsize: it must hold a whole block."""
+    assert max_message_bytes(load_case("ieee118_factory")) == MIN_MESSAGE_BYTES
+    day = load_case("ieee118_factory", {"horizon.sync_interval_s": 86400.0})
+    assert max_message_bytes(day) >= 8 * 86400

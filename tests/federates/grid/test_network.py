@@ -39,6 +39,15 @@ def test_pandapower_json_and_matpower_files_load(tmp_path: Path) -> None:
     assert len(load_network("n.mat", tmp_path).bus) == 14
 
 
+def test_matpower_m_file_loads_and_solves() -> None:
+    """A MATPOWER case file (text .m, read through matpowercaseframes) becomes a solvable network."""
+    net = load_network("case3_mpc.m", Path(__file__).parents[2] / "data")
+    assert len(net.bus) == 3 and len(net.gen) + len(net.ext_grid) == 2 and len(net.line) == 3
+    pp.runpp(net)
+    assert net.converged and net.res_bus.vm_pu.at[0] == pytest.approx(1.02)
+    assert net.res_load.p_mw.sum() == pytest.approx(110.0)
+
+
 def test_unparsable_file_is_one_line(tmp_path: Path) -> None:
     bad = tmp_path / "bad.json"
     bad.write_text("{not json")

@@ -44,6 +44,13 @@ def test_fast_path_agrees_with_runpp_on_every_bundled_network(name: str) -> None
     _agree(PowerFlow(net), _runpp(net))
 
 
+def test_fast_path_agrees_with_runpp_on_a_simbench_grid() -> None:
+    """SimBench codes load through the simbench package (an MV grid with switches and transformers)."""
+    net = load_network("1-MV-rural--0-sw")
+    assert len(net.bus) > 50 and len(net.trafo) >= 1
+    _agree(PowerFlow(net), _runpp(net))
+
+
 def test_case33bw_reproduces_baran_wu_losses() -> None:
     # DOMAIN.md published figure 4: ~202.7 kW losses, minimum ~0.913 pu at bus 18 (index 17)
     sol = PowerFlow(load_network("case33bw")).solve()
