@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import shutil
+import socket
 import sys
 import traceback
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -63,6 +65,8 @@ def write_summary(out: Path, outcome: Outcome, context: Any = None) -> dict[str,
         "failed": outcome.failed,
         "reason": outcome.reason,
         "returncodes": outcome.returncodes,
+        "host": socket.gethostname(),  # where the run was supervised (a sweep on a Dask cluster: which worker)
+        "host_pid": os.getpid(),
     }
     summary: dict[str, Any] = {"status": outcome.status, "wall_s": run_info["wall_s"]}
     try:

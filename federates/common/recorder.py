@@ -11,6 +11,7 @@ the partial stream of a federate that died.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -66,10 +67,24 @@ class Recorder:
         self.rows = 0
         self._array_rows: list[np.ndarray] = []
         self._array_columns: tuple[str, ...] | None = None
+        self._row_columns: tuple[str, ...] | None = None  # column order of dict rows
+        self._row_set: frozenset[str] = frozenset()
 
     def append(self, row: Mapping[str, float]) -> None:
-        """Append one row of scalars."""
-        self.extend({k: np.asarray([v]) for k, v in row.items()})
+        """Append one row of float scalars (a key the row lacks is recorded as NaN).
+
+        Kept as an array row (one small array per row, columns built at flush):
+        a dict row per grid step must not cost more than the step's physics.
+        """
+        if self._row_columns is None:
+            self._row_columns = tuple(self._columns) if self._columns is not None else tuple(row)
+            self._row_set = frozenset(self._row_columns)
+        if len(row) != len(self._row_columns) or row.keys() - self._row_set:
+            extra = row.keys() - self._row_set
+            if extra:
+                raise KeyError(f"recorder {self.name}: unknown columns {sorted(extra)}")
+        nan = math.nan
+        self.append_array(self._row_columns, np.array([row.get(c, nan) for c in self._row_columns], dtype=float))
 
     def append_array(self, columns: tuple[str, ...], values: np.ndarray) -> None:
         """Append one row of floats given as an array aligned with ``columns`` (a fixed tuple).

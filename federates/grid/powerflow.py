@@ -294,6 +294,20 @@ class PowerFlow:
             self._tr_sn = (tr.sn_mva * tr.parallel * tr.df).to_numpy(float)
         else:
             self._tr_vn, self._tr_sn = np.zeros((0, 2)), np.zeros(0)
+        # per-step result maps, precomputed: |I| at a branch end [kA] = |Y_end V| * base / (sqrt3 kV_end)
+        self._yft = sp.vstack([self._yf, self._yt]).tocsr()
+        self._k_f = self._base / (SQRT3 * self._base_kv[self._fbus])
+        self._k_t = self._base / (SQRT3 * self._base_kv[self._tbus])
+        self._pp_ok = self._pp2i >= 0
+        self._pp_rows = self._pp2i[self._pp_ok]
+        live = self._line_br >= 0
+        self._line_live, self._line_idx = live, self._line_br[live]
+        with np.errstate(divide="ignore"):
+            self._line_scale = 100.0 / self._line_imax[live]
+        live = self._trafo_br >= 0
+        self._tr_live, self._tr_idx = live, self._trafo_br[live]
+        self._tr_scale_hv = self._tr_vn[live, 0] * SQRT3 / self._tr_sn[live] * 100.0
+        self._tr_scale_lv = self._tr_vn[live, 1] * SQRT3 / self._tr_sn[live] * 100.0
         from lightsim2grid.algorithm import NRSing_KLU
 
         self._solver = NRSing_KLU()
@@ -384,11 +398,11 @@ class PowerFlow:
         """True for the unstable low-voltage root of Newton-Raphson: a bus below
         :data:`LOW_ROOT_PU` that no sag holds there (rejected as not converged)."""
         floor = min([LOW_ROOT_PU, *(0.5 * v for v in clamps.values())])
-        return bool(np.nanmin(sol.vm_pu, initial=1.0) < floor)
+        return bool(np.fmin.reduce(sol.vm_pu, initial=1.0) < floor)  # fmin skips NaN (de-energised buses)
 
     def _solve_fast_from(self, clamps: dict[int, float]) -> Solution:
         ref, pv, pq = self._ref, self._pv, self._pq
-        vset = self._vset.copy()
+        vset = self._vset.copy() if clamps else self._vset
         if clamps:
             pos = {b: i for i, b in enumerate(self.net.bus.index)}
             cb = []
@@ -400,9 +414,10 @@ class PowerFlow:
             cbus = np.asarray(cb, dtype=np.int64)
             pq = pq[~np.isin(pq, cbus)]
             pv = np.union1d(pv, cbus[~np.isin(cbus, ref)]).astype(np.int64)
-        v0 = self._v_init()
-        fixed = np.concatenate([ref, pv])
-        v0[fixed] = vset[fixed] * np.exp(1j * np.angle(v0[fixed]))
+        v0 = self._v_init()  # set points already at PV / ref buses
+        if clamps:
+            fixed = np.concatenate([ref, pv])
+            v0[fixed] = vset[fixed] * np.exp(1j * np.angle(v0[fixed]))
         scale = np.ones(len(self.load_p_mw))
         if clamps and self.lv_threshold_pu > 0:
             # a deep sag: start the fixed point from every load already reduced as at the held voltage
@@ -422,7 +437,7 @@ class PowerFlow:
             iters += int(self._solver.get_nb_iter())
             if not converged:
                 break
-            v = self._solver.get_Vm() * np.exp(1j * self._solver.get_Va())
+            v = np.asarray(self._solver.get_V())
             if self.lv_threshold_pu <= 0:
                 break
             rows = self._load_rows
@@ -444,41 +459,26 @@ class PowerFlow:
                         math.nan, math.nan, math.nan, iters)
 
     def _results(self, v: np.ndarray, iters: int) -> Solution:
-        ok = self._pp2i >= 0
         v_pp = np.full(len(self._pp2i), np.nan + 0j)
-        v_pp[ok] = v[self._pp2i[ok]]
+        v_pp[self._pp_ok] = v[self._pp_rows]
         self._v_pp = v_pp
         self._v_last, self._v_last_pp = v, v_pp
         vm = np.abs(v_pp)
         va = np.degrees(np.angle(v_pp))
         base = self._base
-        sf = v[self._fbus] * np.conj(self._yf @ v) * base
-        st = v[self._tbus] * np.conj(self._yt @ v) * base
-        with np.errstate(divide="ignore", invalid="ignore"):
-            i_f = np.abs(sf) / (np.abs(v[self._fbus]) * self._base_kv[self._fbus]) / SQRT3
-            i_t = np.abs(st) / (np.abs(v[self._tbus]) * self._base_kv[self._tbus]) / SQRT3
-        line = self._branch_loading(self._line_br, i_f, i_t, None)
-        trafo = self._branch_loading(self._trafo_br, i_f, i_t, "trafo")
+        i_ft = np.abs(self._yft @ v)
+        nbr = len(self._k_f)
+        i_f, i_t = i_ft[:nbr] * self._k_f, i_ft[nbr:] * self._k_t
+        line = np.zeros(len(self._line_live))
+        line[self._line_live] = np.maximum(i_f[self._line_idx], i_t[self._line_idx]) * self._line_scale
+        trafo = np.zeros(len(self._tr_live))
+        trafo[self._tr_live] = np.maximum(i_f[self._tr_idx] * self._tr_scale_hv, i_t[self._tr_idx] * self._tr_scale_lv)
         s_inj = v * np.conj(self._ybus @ v)
         p_loss = float(np.sum(s_inj.real)) * base
         s_ref = s_inj[self._ref].sum() - (self._sbus_used[self._ref].sum())
         # the ref gens' own set points are part of sbus: add them back
         s_slack = (s_ref + self._ref_gen_s.sum()) * base
         return Solution(True, vm, va, line, trafo, p_loss, float(s_slack.real), float(s_slack.imag), iters)
-
-    def _branch_loading(self, br: np.ndarray, i_f: np.ndarray, i_t: np.ndarray, kind: str | None) -> np.ndarray:
-        out = np.zeros(len(br))
-        live = br >= 0
-        if not live.any():
-            return out
-        f, t = i_f[br[live]], i_t[br[live]]
-        if kind == "trafo":
-            vn = self._tr_vn[live]
-            out[live] = np.maximum(f * vn[:, 0], t * vn[:, 1]) * SQRT3 / self._tr_sn[live] * 100.0
-        else:
-            with np.errstate(divide="ignore", invalid="ignore"):
-                out[live] = np.maximum(f, t) / self._line_imax[live] * 100.0
-        return out
 
     # ------------------------------------------------------------ pandapower fallback
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
+import time
 from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
@@ -244,6 +246,48 @@ def test_real_sweep_on_a_dask_cluster_on_loopback(case_file: Path, tmp_path: Pat
              for d in df["run_dir"]}
     assert len(ports) == 2
     assert [p.name for p in res.plots] == ["sweep_bess.p_mw.png"]
+
+
+@pytest.mark.integration
+def test_real_sweep_on_separate_dask_scheduler_and_worker_processes(case_file: Path, tmp_path: Path) -> None:
+    """The multi-machine shape: `dask scheduler` and `dask worker` are their own processes (here on
+    loopback); each run is a task that starts its own federation inside the worker process."""
+    pytest.importorskip("distributed")
+    sched_file = tmp_path / "scheduler.json"
+    dask_cli = [sys.executable, "-m", "distributed.cli.dask_scheduler"]
+    worker_cli = [sys.executable, "-m", "distributed.cli.dask_worker"]
+    logs = {n: (tmp_path / f"{n}.log").open("w") for n in ("scheduler", "worker")}
+    procs = [subprocess.Popen([*dask_cli, "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
+                               "--scheduler-file", str(sched_file)], stdout=logs["scheduler"], stderr=subprocess.STDOUT,
+                              start_new_session=True)]
+    try:
+        deadline = time.monotonic() + 60
+        while not sched_file.is_file() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        address = json.loads(sched_file.read_text())["address"]
+        assert address.startswith("tcp://127.0.0.1:")
+        procs.append(subprocess.Popen([*worker_cli, address, "--host", "127.0.0.1", "--nworkers", "1",
+                                       "--nthreads", "2", "--no-dashboard"],
+                                      stdout=logs["worker"], stderr=subprocess.STDOUT, start_new_session=True))
+        run_sweep(case_file, ["bess.p_mw=0,50"], tmp_path / "sweep", scheduler=address, progress=False)
+    finally:
+        for p in reversed(procs):
+            p.terminate()
+        for p in procs:
+            try:
+                p.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                p.kill()
+        for f in logs.values():
+            f.close()
+    df = pd.read_parquet(tmp_path / "sweep" / "sweep.parquet")
+    assert df["status"].tolist() == ["ok", "ok"], df["error"].tolist()
+    assert df["bess.p_mw"].tolist() == [0, 50]
+    for run_dir in df["run_dir"]:
+        assert (Path(run_dir) / "timeseries" / "factory.parquet").is_file()
+    # the runs executed in the worker process, not in this one
+    pids = {json.loads((Path(d) / "summary.json").read_text()).get("run", {}).get("host_pid") for d in df["run_dir"]}
+    assert pids and os.getpid() not in pids and None not in pids
 
 
 @pytest.mark.integration
