@@ -116,7 +116,7 @@ def run_case(
     from cosim.summary import network_context
 
     with ThreadPoolExecutor(1, thread_name_prefix="network-context") as pool:
-        context = pool.submit(network_context, c)
+        context = pool.submit(network_context, c, cached=True)
         outcome = run_federation(c, out, progress=progress)
         write_summary(out, outcome, context)
         if outcome.status != "ok":

@@ -177,17 +177,18 @@ def _context_key(case: Any) -> str | None:
         return None
 
 
-def network_context(case: Any, net: Any = None) -> NetworkContext:
+def network_context(case: Any, net: Any = None, *, cached: bool = False) -> NetworkContext:
     """Load the case's network and compute the pre-connection voltages and the SCR; never raises.
 
     It depends on the case's network, POI, site rating and requirements only, so
     :func:`cosim.runner.run_case` computes it while the federation runs, reuses it
     for the baseline run, and keeps the last few in memory for the next runs of
-    a sweep worker. The network is shared: callers copy it before changing it.
+    a sweep worker (``cached``). A cached network is shared: callers copy it
+    before changing it.
     """
     if case is None:
         return NetworkContext(net=net)
-    key = _context_key(case) if net is None else None
+    key = _context_key(case) if net is None and cached else None
     if key is not None and key in _CONTEXTS:
         return _CONTEXTS[key]
     ctx = _compute_network_context(case, net)
@@ -629,7 +630,10 @@ def _n1(s: dict, req: RequirementsConfig, case: Any, net: Any, fac: pd.DataFrame
 
 
 def _check(req: RequirementsConfig, cid: str, name: str, value: Any, limit_field: str | None, passed: bool | None,
-           *, limit: Any = None, unit: str | None = None, source: str | None = None, note: str = "") -> dict:
+           *, limit: Any = None, unit: str | None = None, source: str | None = None, note: str = "",
+           where: str | None = None, t_s: float | None = None) -> dict:
+    """One check; ``where`` (an element, ``network:bus`` or "POI") and ``t_s`` (simulated time [s])
+    say where and when the judged value occurred, when the metric knows."""
     if limit_field is not None:
         lim = req.limit(limit_field)
         limit = lim.value if limit is None else limit
@@ -641,6 +645,7 @@ def _check(req: RequirementsConfig, cid: str, name: str, value: Any, limit_field
         "id": cid, "name": name, "value": value, "limit": list(limit) if isinstance(limit, tuple) else limit,
         "unit": unit or "", "source": source or "", "passed": passed,
         "kind": "info" if cid in req.informational else "limit", "note": note,
+        "where": where if value is not None else None, "t_s": finite_or_none(t_s) if value is not None else None,
     }
 
 
@@ -664,9 +669,9 @@ def _checks(s: dict, req: RequirementsConfig, case: Any) -> list[dict]:
                         note=", ".join(f"{n}: {k}" for n, k in nonconv.items() if k) or "all converged"))
     ramp = P.get("ramp_max_mw_per_min")
     c.append(_check(req, "ramp", f"POI ramp over {req.ramp_window_s:g} s", ramp, "ramp_max_mw_per_min",
-                    _le(ramp, req.ramp_max_mw_per_min)))
+                    _le(ramp, req.ramp_max_mw_per_min), where="POI", t_s=P.get("ramp_max_t_s")))
     c.append(_check(req, "rvc", "POI rapid voltage change", P.get("rvc_max_percent"), "rvc_max_percent",
-                    _le(P.get("rvc_max_percent"), req.rvc_max_percent)))
+                    _le(P.get("rvc_max_percent"), req.rvc_max_percent), where="POI", t_s=P.get("rvc_max_t_s")))
     pf_lag, pf_lead = P.get("pf_min_lag"), P.get("pf_min_lead")
     c.append(_check(req, "pf_lag", "POI power factor, lagging (min)", pf_lag, "pf_lag_min", _ge(pf_lag, req.pf_lag_min),
                     note="" if pf_lag is not None else "not applicable: no lagging sample"))
@@ -684,10 +689,16 @@ def _checks(s: dict, req: RequirementsConfig, case: Any) -> list[dict]:
             worst = [e for e in rng.get("episodes") or [] if e["kind"] == side]
             extra = f"; worst {worst[0]['element']}" if worst else ""
             n, dur = rng.get(f"count_{side}", 0), rng.get(f"duration_{side}_s", 0.0)
+            if worst:  # the worst episode on this side
+                where, t_at = worst[0]["element"], worst[0]["t_worst_s"]
+            elif v is not None and v == G.get(f"v_{nm}_pu"):  # no episode: the extreme over every bus
+                where, t_at = G.get(f"v_{nm}_bus"), G.get(f"v_{nm}_t_s")
+            else:
+                where, t_at = None, None
             chk = _check(req, cid, f"Bus voltage {nm}, ANSI Range {letter} ({scope})", v, fld,
                          fn(v, getattr(req, fld)),
                          note=f"{n} episodes, {dur:.1f} bus-s {'below' if side == 'low' else 'above'}{extra}"
-                         if v is not None else "")
+                         if v is not None else "", where=where, t_s=t_at)
             if letter != req.voltage_range and cid not in req.informational:
                 chk["kind"] = "info"  # the other range is reported, the chosen one decides
             c.append(chk)
@@ -703,16 +714,18 @@ def _checks(s: dict, req: RequirementsConfig, case: Any) -> list[dict]:
     if req.thermal_emergency_percent is None:
         c.append(_check(req, "thermal", "Branch loading (max)", lmax, "thermal_max_percent",
                         _le(lmax, req.thermal_max_percent),
-                        note=f"worst {G.get('loading_max_branch')}" if lmax is not None else ""))
+                        note=f"worst {G.get('loading_max_branch')}" if lmax is not None else "",
+                        where=G.get("loading_max_branch"), t_s=G.get("loading_max_t_s")))
     else:
         longest = th.get("max_episode_s") if lmax is not None else None
         c.append(_check(req, "thermal", "Longest time above normal rating", longest, "thermal_emergency_max_s",
                         _le(longest, req.thermal_emergency_max_s),
                         note=f"normal rating {req.thermal_max_percent:g} %"))
         c.append(_check(req, "thermal_emergency", "Branch loading vs emergency rating", lmax,
-                        "thermal_emergency_percent", _le(lmax, req.thermal_emergency_percent)))
+                        "thermal_emergency_percent", _le(lmax, req.thermal_emergency_percent),
+                        where=G.get("loading_max_branch"), t_s=G.get("loading_max_t_s")))
     c.append(_check(req, "pst", "Flicker Pst (estimate, max)", P.get("pst_max"), "pst_max",
-                    _le(P.get("pst_max"), req.pst_max)))
+                    _le(P.get("pst_max"), req.pst_max), where="POI"))
     c.append(_check(req, "plt", "Flicker Plt (estimate)", P.get("plt"), "plt_max", _le(P.get("plt"), req.plt_max)))
     rt = s["ride_through"]
     if rt.get("events"):
@@ -743,7 +756,7 @@ def _checks(s: dict, req: RequirementsConfig, case: Any) -> list[dict]:
     nyq = P.get("spectrum_nyquist_hz")
     cut = f"band cut at Nyquist {nyq:g} Hz" if nyq is not None and lo_hz < nyq < hi_hz else ""
     c.append(_check(req, "osc", f"POI power RMS in {lo_hz:g}-{hi_hz:g} Hz", osc, None, _le(osc, osc_lim),
-                    limit=osc_lim, unit="MW", source=osc_src, note=cut))
+                    limit=osc_lim, unit="MW", source=osc_src, note=cut, where="POI"))
     bess_on = case is not None and case.bess.enabled
     if bess_on and B.get("soc_min") is not None:
         lo, hi = case.bess.soc_min, case.bess.soc_max

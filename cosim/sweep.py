@@ -259,7 +259,7 @@ def _flatten_checks(checks: list[Any], prefix: str) -> dict[str, Any]:
         name = str(check.get("id") or check["name"])
         seen[name] = seen.get(name, 0) + 1
         label = name if seen[name] == 1 else f"{name}_{seen[name]}"
-        for field_name in ("passed", "value", "limit"):
+        for field_name in ("passed", "value", "limit", "where", "t_s"):
             if field_name in check:
                 v = check[field_name]
                 out[f"{prefix}.{label}.{field_name}"] = json.dumps(v) if isinstance(v, list | tuple) else v

@@ -112,6 +112,15 @@ def _plots(specs: tuple[PlotSpec, ...], data: PlotData, plot_dir: Path) -> tuple
     return parts, files
 
 
+def _where_when(c: dict[str, Any]) -> str:
+    """``bus 75 (transmission), t = 20 s`` from a check's ``where`` / ``t_s``."""
+    where, t_s = c.get("where"), c.get("t_s")
+    parts = [str(where)] if where else []
+    if t_s is not None:
+        parts.append(f"t = {H.fmt(t_s)} s")
+    return ", ".join(parts)
+
+
 def _verdict_section(s: dict[str, Any]) -> str:
     verdict = str(s.get("verdict") or "n/a")
     cls = {"pass": "pass", "fail": "fail"}.get(verdict, "na")
@@ -120,7 +129,7 @@ def _verdict_section(s: dict[str, Any]) -> str:
         rows.append([
             H.td(c.get("name")), H.td(H.fmt(c.get("value")), num=True), H.td(H.fmt(c.get("limit")), num=True),
             H.td(c.get("unit", "")), H.result_cell(c.get("passed"), c.get("kind", "limit")),
-            H.td(c.get("source", "")), H.td(c.get("note", "")),
+            H.td(_where_when(c)), H.td(c.get("source", "")), H.td(c.get("note", "")),
         ])
     n_lim = [c for c in s.get("checks") or [] if c.get("kind") == "limit"]
     n_fail = sum(1 for c in n_lim if c.get("passed") is False)
@@ -128,7 +137,8 @@ def _verdict_section(s: dict[str, Any]) -> str:
     text = (f'<p><span class="badge {cls}">{H.esc(verdict.upper())}</span> '
             f"{len(n_lim) - n_fail - n_na} of {len(n_lim)} limit checks pass, {n_fail} fail, "
             f"{n_na} not applicable. Informational checks do not decide the verdict.</p>")
-    tbl = H.table(["Check", "Value", "Limit", "Unit", "Result", "Source of the limit", "Note"], rows, "checks", raw=True)
+    tbl = H.table(["Check", "Value", "Limit", "Unit", "Result", "Where, when", "Source of the limit", "Note"], rows,
+                  "checks", raw=True)
     return f'<section id="verdict"><h2>Verdict</h2>{text}{tbl}</section>'
 
 

@@ -193,6 +193,10 @@ class ControlChain:
 
     # ------------------------------------------------------------ per-interval pieces
 
+    def start_from(self, p_mw: float) -> None:
+        """Set the smoothing and ramp-limit states to a steady POI power [MW] (before the first interval)."""
+        self.s = self.r = self.last_poi_mw = float(p_mw)
+
     def soc_bias_mw(self, soc: float) -> float:
         c = self.cfg.soc_restore
         if not c.enabled:

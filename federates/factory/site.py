@@ -60,6 +60,9 @@ def _frozen(a: np.ndarray) -> np.ndarray:
     return a
 
 
+START_WINDOW_S = 60.0  # [s] of IT load whose mean sets the start-up state (a few training iterations)
+
+
 class FactorySite:
     """An AI factory and its BESS at one POI, advanced interval by interval."""
 
@@ -152,6 +155,16 @@ class FactorySite:
 
     # ------------------------------------------------------------ interval
 
+    def _start_steady(self, i0: int) -> None:
+        """Start as if the site had been running before the first interval: the cooling heat and
+        the POI filters (smoothing, ramp limit) at the mean of the first ``START_WINDOW_S`` of IT
+        load, not at the first interval's value (a training swing caught at its top would
+        otherwise make the POI drift by tens of MW over the first minutes)."""
+        n = max(1, round(START_WINDOW_S / self.dt_s))
+        it_mean = float(np.mean(self.load.window(i0, n)))
+        self.cooling.heat_mw = it_mean
+        self.controls.start_from(it_mean * (1.0 + self.cooling.cfg.fraction) + self.aux_mw)
+
     def advance(self, t_s: float, t_end_s: float, vm_pu: float, f_hz: float) -> IntervalOutput:
         """Run the internal steps covering ``[t_s, t_end_s)`` with ``vm_pu`` and ``f_hz`` held."""
         if not t_end_s > t_s:
@@ -167,6 +180,8 @@ class FactorySite:
         span = t_end_s - t_s
         a, b, d, i0, idx, uniform = self._steps(t_s, t_end_s)
         n = len(a)
+        if self._last_p_mw is None and self.cooling.heat_mw is None:
+            self._start_steady(i0)
         it = self.load.window(i0, n) if idx is None else self.load.at(idx)
         controls = self.controls
         p_ref = self._last_p_mw if self._last_p_mw is not None else float(it[0])

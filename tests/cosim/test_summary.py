@@ -86,6 +86,16 @@ def test_checks_and_verdict(summary):
     assert _check(summary, "v_range_b_min")["kind"] == "info"  # Range A decides by default
     assert _check(summary, "scr")["kind"] == "info"
     assert _check(summary, "osc")["limit"] == pytest.approx(2.0)  # 2 % of the 100 MW BESS
+    # where and when each judged value occurred
+    grid = summary["grid"]
+    thermal = _check(summary, "thermal")
+    assert (thermal["where"], thermal["t_s"]) == (grid["loading_max_branch"], grid["loading_max_t_s"])
+    low = [e for e in grid["range_a"]["episodes"] if e["kind"] == "low"][0]
+    v_min = _check(summary, "v_range_a_min")
+    assert (v_min["where"], v_min["t_s"]) == (low["element"], low["t_worst_s"])
+    assert v_min["where"].startswith("transmission:")
+    assert (ramp["where"], ramp["t_s"]) == ("POI", summary["poi"]["ramp_max_t_s"])
+    assert all({"where", "t_s"} <= set(c) for c in summary["checks"])
     assert summary["requirements"]["rvc_max_percent"] == {
         "value": 3.0, "unit": "%", "source": "Dominion (Zahedi et al., arXiv 2601.12686)"}
 

@@ -141,3 +141,15 @@ def test_bundled_cases(name: str) -> None:
     for k in range(20):
         out = site.advance(float(k), k + 1.0, 1.0, 60.0)
     assert out.p_mw > 0 and math.isfinite(out.q_mvar)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_starts_in_steady_state_without_a_start_up_drift(seed: int) -> None:
+    """The smoothing / ramp filters and the cooling start at the first minute's mean, as if the
+    site had been running: the POI does not drift from a training swing caught at t = 0."""
+    site = new_site(seed=seed)
+    outs = [site.advance(float(t), float(t + 1), 1.0, 60.0) for t in range(300)]
+    poi = np.array([o.p_mw for o in outs])
+    site_mean = np.mean([o.record["p_site_mw"] for o in outs[:60]])
+    assert abs(poi[0] - site_mean) < 0.02 * site_mean
+    assert np.ptp(poi) < 0.01 * site_mean  # flat (was a ~20 MW ramp over the first minutes)
