@@ -431,6 +431,11 @@ class VoltVarConfig(_Section):
     q_fraction: float = Field(
         0.44, ge=0, le=1, description="Q at the curve ends / s_mva; 0.44 ~ DOMAIN 'up to 0.9 PF' (IEEE 1547 cat. B)"
     )
+    response_time_s: float = Field(
+        5.0, ge=0, le=90,
+        description="open-loop response time: 90 % of a Q change reached after this [s] (a first-order lag); "
+        "IEEE 1547-2018 Table 8 default 5 s, range 1-90 s; 0 = instantaneous",
+    )
 
     @field_validator("v_pu")
     @classmethod

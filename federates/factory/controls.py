@@ -190,6 +190,7 @@ class ControlChain:
         self.last_poi_mw: float | None = None
         self.hold_mw: float | None = None
         self.droop_mw = 0.0
+        self.q_vv: float | None = None  # volt-var output [Mvar] (lagged)
 
     # ------------------------------------------------------------ per-interval pieces
 
@@ -217,8 +218,22 @@ class ControlChain:
         p = df / c.f_nom_hz / c.droop * self.bess_cfg.p_mw
         return min(max(p, -self.bess_cfg.p_mw), self.bess_cfg.p_mw)
 
+    def q_response(self, vm_pu: float, dt_s: float) -> float:
+        """Volt-var Q [Mvar] for the next ``dt_s``: the curve value through the first-order lag of
+        the open-loop response time (90 % in ``response_time_s``, tau = t90 / ln 10). The lag is
+        what keeps volt-var stable on a weak grid, where the curve's slope times the grid's dV/dQ
+        exceeds 1 and an instantaneous response oscillates. Starts at the curve value (the
+        controller ran before t = 0)."""
+        target = self.q_request(vm_pu)
+        t90 = self.cfg.volt_var.response_time_s
+        if self.q_vv is None or t90 <= 0:
+            self.q_vv = target
+        else:
+            self.q_vv += (target - self.q_vv) * (1.0 - math.exp(-dt_s * math.log(10.0) / t90))
+        return self.q_vv
+
     def q_request(self, vm_pu: float) -> float:
-        """Volt-var request [Mvar], load convention (< 0 injects when V is low)."""
+        """Volt-var curve value [Mvar], load convention (< 0 injects when V is low)."""
         c = self.cfg.volt_var
         if not (self.on and c.enabled):
             return 0.0
@@ -282,9 +297,9 @@ class ControlChain:
 
     def snapshot(self) -> tuple:
         zi = None if self._zi is None else self._zi.copy()
-        return (self.s, self.r, self.last_poi_mw, self.hold_mw, self.droop_mw, zi, self.dr.snapshot())
+        return (self.s, self.r, self.last_poi_mw, self.hold_mw, self.droop_mw, self.q_vv, zi, self.dr.snapshot())
 
     def restore(self, snap: tuple) -> None:
-        self.s, self.r, self.last_poi_mw, self.hold_mw, self.droop_mw, zi, dr = snap
+        self.s, self.r, self.last_poi_mw, self.hold_mw, self.droop_mw, self.q_vv, zi, dr = snap
         self._zi = None if zi is None else zi.copy()
         self.dr.restore(dr)

@@ -223,7 +223,7 @@ class FactorySite:
             req = y - p_site
             if self._last_p_mw is None:  # the controller was running before t = 0: no start-up lag
                 self.bess.p_mw = min(max(float(req[0]), -self.bess.p_rated_mw), self.bess.p_rated_mw)
-            q_req = controls.q_request(vm_pu)
+            q_req = controls.q_response(vm_pu, span)
             blk = self.bess.run(req, d, q_req, uniform=uniform)
             p_b, q_b = blk.p_mw, blk.q_mvar
             soc = blk.e_mwh * (1.0 / self.bess.e_nom_mwh)

@@ -152,3 +152,30 @@ def test_baseline_has_no_bess() -> None:
     assert np.all(hr["p_bess_mw"] == 0.0) and np.all(hr["p_mw"] == hr["p_site_mw"])
     assert np.isnan(rec["soc"]).all()
     assert site.summary()["bess.efc"] == 0.0
+
+
+def test_volt_var_reaches_90_percent_in_its_response_time() -> None:
+    chain = ControlChain(ControlsConfig(), BessConfig(), dt_s=0.05)
+    assert chain.q_response(1.0, 1.0) == 0.0  # starts on the curve
+    qs = [chain.q_response(1.10, 0.5) for _ in range(20)]  # 10 s at 0.5 s steps after a step to 1.10 pu
+    target = 0.44 * 110.0
+    assert qs[9] == pytest.approx(0.9 * target, rel=1e-9)  # 5 s: IEEE 1547-2018 default open-loop response time
+    assert qs[0] < 0.3 * target and qs[-1] == pytest.approx(0.99 * target, rel=1e-9)
+
+
+@pytest.mark.parametrize(("t90_s", "stable"), [(0.0, False), (5.0, True)])
+def test_volt_var_lag_keeps_a_weak_grid_loop_stable(t90_s: float, stable: bool) -> None:
+    """POI voltage sampled every 1 s on a 750 MVA grid (dV/dQ = 1/750 pu per Mvar): the curve's slope
+    (0.44 x 110 Mvar over 0.04 pu) times dV/dQ is 1.6, so an instantaneous response oscillates
+    and grows; the 5 s response time damps it."""
+    cfg = ControlsConfig(volt_var={"response_time_s": t90_s})
+    chain = ControlChain(cfg, BessConfig(), dt_s=0.05)
+    v0, dv_dq = 1.04, 1.0 / 750.0  # without the BESS's Q the POI sits at 1.04 pu
+    q = chain.q_response(v0, 1.0)
+    swings = []
+    for _ in range(60):
+        v = v0 - dv_dq * q  # absorbing Q (load convention, > 0) lowers the voltage
+        q = chain.q_response(v, 1.0)
+        swings.append(v)
+    late = np.ptp(swings[-10:])
+    assert bool(late < 1e-4) is stable
