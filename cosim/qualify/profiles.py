@@ -561,8 +561,11 @@ def _eval_q9(ctx: Context, runs: Frames) -> Verdict:
         dp = float(np.nanmax(np.abs(np.diff(j["p_mw"].to_numpy(float))))) if len(j) > 1 else None
         verdict.measures.update(poi_q_step_max_mvar=dq, poi_p_step_max_mw=dp)
         if dq is not None and dp is not None:
-            verdict.reason += (f"; step to step the POI moved up to {dp:.1f} MW and {dq:.1f} Mvar (the site's Q "
-                               "follows its P at constant PF; the BESS controls smooth P, not Q)")
+            q_smoothed = ctx.spec.case().controls.q_smoothing.enabled
+            why = ("the BESS smooths P and Q" if q_smoothed else
+                   "the site's Q follows its P at constant PF; the BESS controls smooth P, not Q "
+                   "(controls.q_smoothing)")
+            verdict.reason += f"; step to step the POI moved up to {dp:.1f} MW and {dq:.1f} Mvar ({why})"
     return verdict
 
 

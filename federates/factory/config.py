@@ -381,6 +381,20 @@ class SmoothingConfig(_Section):
     tau_s: float = Field(60.0, gt=0, description="low-pass time constant of POI power [s] (assumed)")
 
 
+class QSmoothingConfig(_Section):
+    """POI reactive power low-passed: the BESS inverter carries the site's Q swing.
+
+    The site's Q follows its P at constant power factor, so a training swing is a
+    Q swing too (tens of Mvar on a 300 MW site), which moves the POI voltage on a
+    weak grid. Simplified: the BESS Q is one value per grid step (the interval
+    mean the grid sees is smoothed; the swing inside a step is not), limited by
+    the PCS circle with ``bess.pcs_priority``.
+    """
+
+    enabled: bool = False
+    tau_s: float = Field(60.0, gt=0, description="low-pass time constant of POI reactive power [s] (assumed, as smoothing)")
+
+
 class PeakCapConfig(_Section):
     enabled: bool = False
     limit_mw: float | None = Field(None, gt=0, description="interconnection limit on POI import [MW]")
@@ -497,7 +511,8 @@ class ControlsConfig(_Section):
 
     Applied in this order, each later one overriding the earlier (see
     ``federates.factory.controls``): soc_restore, damping, smoothing, ramp_limit,
-    freq_watt, peak_cap, demand_response, ride_through_support; volt_var sets Q.
+    freq_watt, peak_cap, demand_response, ride_through_support; volt_var and
+    q_smoothing set Q.
     """
 
     ramp_limit: RampLimitConfig = Field(default_factory=RampLimitConfig)
@@ -507,6 +522,7 @@ class ControlsConfig(_Section):
     soc_restore: SocRestoreConfig = Field(default_factory=SocRestoreConfig)
     ride_through_support: RideThroughSupportConfig = Field(default_factory=RideThroughSupportConfig)
     volt_var: VoltVarConfig = Field(default_factory=VoltVarConfig)
+    q_smoothing: QSmoothingConfig = Field(default_factory=QSmoothingConfig)
     freq_watt: FreqWattConfig = Field(default_factory=FreqWattConfig)
     demand_response: DemandResponseConfig = Field(default_factory=DemandResponseConfig)
 

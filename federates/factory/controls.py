@@ -191,12 +191,28 @@ class ControlChain:
         self.hold_mw: float | None = None
         self.droop_mw = 0.0
         self.q_vv: float | None = None  # volt-var output [Mvar] (lagged)
+        self.q_lp: float | None = None  # low-passed site Q [Mvar] (q_smoothing)
 
     # ------------------------------------------------------------ per-interval pieces
 
-    def start_from(self, p_mw: float) -> None:
-        """Set the smoothing and ramp-limit states to a steady POI power [MW] (before the first interval)."""
+    def start_from(self, p_mw: float, q_mvar: float | None = None) -> None:
+        """Set the smoothing and ramp-limit states to a steady POI power [MW] and the Q smoothing
+        to a steady reactive power [Mvar] (before the first interval)."""
         self.s = self.r = self.last_poi_mw = float(p_mw)
+        if q_mvar is not None:
+            self.q_lp = float(q_mvar)
+
+    def q_smooth(self, q_site_mvar: float, dt_s: float) -> float:
+        """BESS Q [Mvar, load convention] that makes the POI's interval-mean Q the low-pass of the
+        site's: ``q_lp - q_site``. Zero when q_smoothing is off or the BESS is off."""
+        c = self.cfg.q_smoothing
+        if not (self.on and c.enabled):
+            return 0.0
+        if self.q_lp is None:
+            self.q_lp = q_site_mvar
+        else:
+            self.q_lp += (q_site_mvar - self.q_lp) * (1.0 - math.exp(-dt_s / c.tau_s))
+        return self.q_lp - q_site_mvar
 
     def soc_bias_mw(self, soc: float) -> float:
         c = self.cfg.soc_restore
@@ -297,9 +313,10 @@ class ControlChain:
 
     def snapshot(self) -> tuple:
         zi = None if self._zi is None else self._zi.copy()
-        return (self.s, self.r, self.last_poi_mw, self.hold_mw, self.droop_mw, self.q_vv, zi, self.dr.snapshot())
+        return (self.s, self.r, self.last_poi_mw, self.hold_mw, self.droop_mw, self.q_vv, self.q_lp, zi,
+                self.dr.snapshot())
 
     def restore(self, snap: tuple) -> None:
-        self.s, self.r, self.last_poi_mw, self.hold_mw, self.droop_mw, self.q_vv, zi, dr = snap
+        self.s, self.r, self.last_poi_mw, self.hold_mw, self.droop_mw, self.q_vv, self.q_lp, zi, dr = snap
         self._zi = None if zi is None else zi.copy()
         self.dr.restore(dr)

@@ -163,7 +163,8 @@ class FactorySite:
         n = max(1, round(START_WINDOW_S / self.dt_s))
         it_mean = float(np.mean(self.load.window(i0, n)))
         self.cooling.heat_mw = it_mean
-        self.controls.start_from(it_mean * (1.0 + self.cooling.cfg.fraction) + self.aux_mw)
+        p_mw = it_mean * (1.0 + self.cooling.cfg.fraction) + self.aux_mw
+        self.controls.start_from(p_mw, p_mw * self.tan_phi)
 
     def advance(self, t_s: float, t_end_s: float, vm_pu: float, f_hz: float) -> IntervalOutput:
         """Run the internal steps covering ``[t_s, t_end_s)`` with ``vm_pu`` and ``f_hz`` held."""
@@ -224,6 +225,8 @@ class FactorySite:
             if self._last_p_mw is None:  # the controller was running before t = 0: no start-up lag
                 self.bess.p_mw = min(max(float(req[0]), -self.bess.p_rated_mw), self.bess.p_rated_mw)
             q_req = controls.q_response(vm_pu, span)
+            if controls.cfg.q_smoothing.enabled:
+                q_req += controls.q_smooth(float(np.dot(q_site, d)) / span, span)
             blk = self.bess.run(req, d, q_req, uniform=uniform)
             p_b, q_b = blk.p_mw, blk.q_mvar
             soc = blk.e_mwh * (1.0 / self.bess.e_nom_mwh)

@@ -239,6 +239,7 @@ class PowerFlow:
         self._ybus.sum_duplicates()
         self._yf, self._yt = sp.csr_matrix(yf), sp.csr_matrix(yt)
         self._ref, self._pv, self._pq = ref.astype(np.int64), pv.astype(np.int64), pq.astype(np.int64)
+        self._ref32, self._pv32, self._pq32 = ref.astype(np.int32), pv.astype(np.int32), pq.astype(np.int32)
         self._vset = np.abs(v0)
         self._va0 = np.angle(v0)
         self._n = n
@@ -429,9 +430,14 @@ class PowerFlow:
                                                  + self._cg @ self.gen_p_mw) / self._base
         s_other = self._s_other
         converged, iters = False, 0
+        # the solver takes int32 indices (int64 ones would be converted on every call)
+        if clamps:
+            ref32, pv32, pq32 = ref.astype(np.int32), pv.astype(np.int32), pq.astype(np.int32)
+        else:
+            ref32, pv32, pq32 = self._ref32, self._pv32, self._pq32
         for _ in range(40):
             sbus = s_other - (self._cl @ (s_load * scale)) / self._base
-            self._solver.solve(self._ybus, v0, sbus, ref, self._slack_weights, pv, pq,
+            self._solver.solve(self._ybus, v0, sbus, ref32, self._slack_weights, pv32, pq32,
                                self.max_iterations, self.tolerance_mva / self._base)
             converged = bool(self._solver.converged())
             iters += int(self._solver.get_nb_iter())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -242,7 +243,8 @@ def test_real_sweep_on_a_dask_cluster_on_loopback(case_file: Path, tmp_path: Pat
     for run_dir in df["run_dir"]:
         assert (Path(run_dir) / "timeseries" / "factory.parquet").is_file()
     # the two runs were separate federations, each with its own broker port
-    ports = {json.loads((Path(d) / "configs" / "factory.json").read_text())["coreInitString"].split(":")[-1]
+    ports = {re.search(r"--broker_address=\S+:(\d+)",
+                       json.loads((Path(d) / "configs" / "factory.json").read_text())["coreInitString"]).group(1)
              for d in df["run_dir"]}
     assert len(ports) == 2
     assert [p.name for p in res.plots] == ["sweep_bess.p_mw.png"]

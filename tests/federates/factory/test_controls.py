@@ -179,3 +179,23 @@ def test_volt_var_lag_keeps_a_weak_grid_loop_stable(t90_s: float, stable: bool) 
         swings.append(v)
     late = np.ptp(swings[-10:])
     assert bool(late < 1e-4) is stable
+
+
+def test_q_smoothing_makes_the_poi_q_the_low_pass_of_the_site_q() -> None:
+    """The BESS carries the site's Q swing: interval-mean POI Q moves like a 60 s low-pass."""
+    cfg = ControlsConfig(q_smoothing={"enabled": True}, volt_var={"enabled": False})
+    _, rec, _ = simulate(FactoryConfig(), BessConfig(), cfg, 300)
+    _, ref, _ = simulate(FactoryConfig(), BessConfig(), ControlsConfig(volt_var={"enabled": False}), 300)
+    q_poi, q_site = np.asarray(rec["q_mvar"]), np.asarray(rec["q_site_mvar"])
+    assert np.allclose(q_poi, np.asarray(rec["q_site_mvar"]) + np.asarray(rec["q_bess_mvar"]))
+    step = np.max(np.abs(np.diff(q_poi)))
+    assert np.max(np.abs(np.diff(q_site))) > 5.0  # the training swing's Q
+    assert step < 0.1 * np.max(np.abs(np.diff(q_site)))
+    assert np.max(np.abs(np.diff(np.asarray(ref["q_mvar"])))) > 5.0  # without it, the POI sees the swing
+    assert abs(q_poi.mean() - q_site.mean()) < 0.05 * abs(q_site.mean())  # no bias: it only smooths
+
+
+def test_q_smoothing_is_off_by_default_and_without_a_bess() -> None:
+    assert not ControlsConfig().q_smoothing.enabled
+    chain = ControlChain(ControlsConfig(q_smoothing={"enabled": True}), BessConfig(enabled=False), dt_s=0.05)
+    assert chain.q_smooth(50.0, 1.0) == 0.0
