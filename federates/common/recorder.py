@@ -79,10 +79,8 @@ class Recorder:
         if self._row_columns is None:
             self._row_columns = tuple(self._columns) if self._columns is not None else tuple(row)
             self._row_set = frozenset(self._row_columns)
-        if len(row) != len(self._row_columns) or row.keys() - self._row_set:
-            extra = row.keys() - self._row_set
-            if extra:
-                raise KeyError(f"recorder {self.name}: unknown columns {sorted(extra)}")
+        if not self._row_set.issuperset(row):
+            raise KeyError(f"recorder {self.name}: unknown columns {sorted(row.keys() - self._row_set)}")
         nan = math.nan
         self.append_array(self._row_columns, np.array([row.get(c, nan) for c in self._row_columns], dtype=float))
 

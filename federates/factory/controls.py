@@ -15,7 +15,12 @@ Priority order (each later stage overrides the earlier ones)::
     7 demand_response       y <= call cap (ramps to target over 2 s fast / 60 s slow)
     8 ride_through_support  y = POI power just before the event, while V is out of band
                             or the site is (partly) on UPS / backup / chillers restarting
-    volt_var                Q request from the POI voltage (IEEE 1547 cat. B curve)
+    volt_var                Q request from the POI voltage (IEEE 1547 cat. B curve), through a
+                            first-order lag of its open-loop response time (default 5 s)
+    q_smoothing             + Q that makes the POI's interval-mean Q a low-pass of the site's
+
+The filters and the volt-var / Q states start in steady state (the site ran
+before t = 0; see ``FactorySite._start_steady``).
 
 The BESS then clips what it cannot do (recorded in its ledger). Anti-windup:
 when the last step of an interval was clipped, capped or held, the ramp

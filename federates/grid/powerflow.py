@@ -237,7 +237,6 @@ class PowerFlow:
         ybus, yf, yt = makeYbus(base, bus, branch)
         self._ybus = sp.csc_matrix(ybus)
         self._ybus.sum_duplicates()
-        self._yf, self._yt = sp.csr_matrix(yf), sp.csr_matrix(yt)
         self._ref, self._pv, self._pq = ref.astype(np.int64), pv.astype(np.int64), pq.astype(np.int64)
         self._ref32, self._pv32, self._pq32 = ref.astype(np.int32), pv.astype(np.int32), pq.astype(np.int32)
         self._vset = np.abs(v0)
@@ -288,15 +287,15 @@ class PowerFlow:
         self._line_br = ppc2i[lk["line"][0]:lk["line"][1]] if "line" in lk else np.zeros(0, np.int64)
         self._trafo_br = ppc2i[lk["trafo"][0]:lk["trafo"][1]] if "trafo" in lk else np.zeros(0, np.int64)
         line = net.line
-        self._line_imax = (line.max_i_ka * line.df * line.parallel).to_numpy(float) if len(line) else np.zeros(0)
+        line_imax = (line.max_i_ka * line.df * line.parallel).to_numpy(float) if len(line) else np.zeros(0)
         tr = net.trafo
         if len(tr):
-            self._tr_vn = np.vstack([tr.vn_hv_kv.to_numpy(float), tr.vn_lv_kv.to_numpy(float)]).T
-            self._tr_sn = (tr.sn_mva * tr.parallel * tr.df).to_numpy(float)
+            tr_vn = np.vstack([tr.vn_hv_kv.to_numpy(float), tr.vn_lv_kv.to_numpy(float)]).T
+            tr_sn = (tr.sn_mva * tr.parallel * tr.df).to_numpy(float)
         else:
-            self._tr_vn, self._tr_sn = np.zeros((0, 2)), np.zeros(0)
+            tr_vn, tr_sn = np.zeros((0, 2)), np.zeros(0)
         # per-step result maps, precomputed: |I| at a branch end [kA] = |Y_end V| * base / (sqrt3 kV_end)
-        self._yft = sp.vstack([self._yf, self._yt]).tocsr()
+        self._yft = sp.vstack([sp.csr_matrix(yf), sp.csr_matrix(yt)]).tocsr()
         self._k_f = self._base / (SQRT3 * self._base_kv[self._fbus])
         self._k_t = self._base / (SQRT3 * self._base_kv[self._tbus])
         self._pp_ok = self._pp2i >= 0
@@ -304,11 +303,11 @@ class PowerFlow:
         live = self._line_br >= 0
         self._line_live, self._line_idx = live, self._line_br[live]
         with np.errstate(divide="ignore"):
-            self._line_scale = 100.0 / self._line_imax[live]
+            self._line_scale = 100.0 / line_imax[live]
         live = self._trafo_br >= 0
         self._tr_live, self._tr_idx = live, self._trafo_br[live]
-        self._tr_scale_hv = self._tr_vn[live, 0] * SQRT3 / self._tr_sn[live] * 100.0
-        self._tr_scale_lv = self._tr_vn[live, 1] * SQRT3 / self._tr_sn[live] * 100.0
+        self._tr_scale_hv = tr_vn[live, 0] * SQRT3 / tr_sn[live] * 100.0
+        self._tr_scale_lv = tr_vn[live, 1] * SQRT3 / tr_sn[live] * 100.0
         from lightsim2grid.algorithm import NRSing_KLU
 
         self._solver = NRSing_KLU()

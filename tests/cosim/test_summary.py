@@ -255,3 +255,18 @@ def test_diverged_power_flows_fail_the_verdict(tmp_path):
 def test_converged_run_passes_the_convergence_check(summary):
     check = _check(summary, "converged")
     assert check["passed"] is True and check["value"] == 0
+
+
+def test_network_context_is_cached_only_when_asked_and_applies_load_scale():
+    from cosim.case import load_case
+    from cosim.summary import network_context
+
+    case = load_case("ieee118_factory")
+    a = network_context(case, cached=True)
+    assert a.net is not None and a.scr is not None and a.v_pre_pu and not a.notes
+    assert network_context(case, cached=True) is a  # a sweep worker's next run on the same network
+    assert network_context(case) is not a  # build_summary without a context computes afresh
+    scaled = network_context(load_case("ieee118_factory", {"grid.load_scale": 1.1}), cached=True)
+    assert scaled is not a
+    assert scaled.net.load.p_mw.sum() == pytest.approx(1.1 * a.net.load.p_mw.sum())
+    assert scaled.v_pre_pu != a.v_pre_pu  # the pre-connection flow sees the scaled load
