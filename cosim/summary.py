@@ -518,9 +518,11 @@ def _grid_voltage(s: dict, req: RequirementsConfig, case: Any, nets: dict[str, p
             continue
         merged = _merge_bands(parts, "worst_bus", "worst_vm_pu")
         merged["buses_checked"] = sum(r["buses"] for r in parts.values())
-        sel = [r for r in parts.values() if r["v_min_pu"] is not None]
-        merged["v_min_pu"] = min((r["v_min_pu"] for r in sel), default=None)
-        merged["v_max_pu"] = max((r["v_max_pu"] for r in sel), default=None)
+        sel = [(n, r) for n, r in parts.items() if r["v_min_pu"] is not None]
+        lo_at = min(((r["v_min_pu"], f"{n}:{r['v_min_bus']}", r["v_min_t_s"]) for n, r in sel), default=None)
+        hi_at = max(((r["v_max_pu"], f"{n}:{r['v_max_bus']}", r["v_max_t_s"]) for n, r in sel), default=None)
+        merged["v_min_pu"], merged["v_min_bus"], merged["v_min_t_s"] = lo_at or (None, None, None)
+        merged["v_max_pu"], merged["v_max_bus"], merged["v_max_t_s"] = hi_at or (None, None, None)
         g[key] = merged
     g["nonconverged_steps"] = {n: int((~network.valid_rows(df)).sum()) for n, df in nets.items()}
 
@@ -691,10 +693,8 @@ def _checks(s: dict, req: RequirementsConfig, case: Any) -> list[dict]:
             n, dur = rng.get(f"count_{side}", 0), rng.get(f"duration_{side}_s", 0.0)
             if worst:  # the worst episode on this side
                 where, t_at = worst[0]["element"], worst[0]["t_worst_s"]
-            elif v is not None and v == G.get(f"v_{nm}_pu"):  # no episode: the extreme over every bus
-                where, t_at = G.get(f"v_{nm}_bus"), G.get(f"v_{nm}_t_s")
-            else:
-                where, t_at = None, None
+            else:  # no episode: the extreme over the judged buses
+                where, t_at = rng.get(f"v_{nm}_bus"), rng.get(f"v_{nm}_t_s")
             chk = _check(req, cid, f"Bus voltage {nm}, ANSI Range {letter} ({scope})", v, fld,
                          fn(v, getattr(req, fld)),
                          note=f"{n} episodes, {dur:.1f} bus-s {'below' if side == 'low' else 'above'}{extra}"
@@ -708,7 +708,8 @@ def _checks(s: dict, req: RequirementsConfig, case: Any) -> list[dict]:
         c.append(_check(req, "v_preexisting", f"Worsening at pre-existing Range {req.voltage_range} violations",
                         w, "voltage_worsening_max_pu", _le(w, req.voltage_worsening_max_pu),
                         note=f"{len(pre['buses'])} buses outside the band before the site connects; "
-                             f"worst bus {pre.get('bus')}"))
+                             f"worst bus {pre.get('bus')}",
+                        where=f"transmission:{pre['bus']}" if pre.get("bus") is not None else None))
     lmax = G.get("loading_max_percent")
     th = G.get("thermal") or {}
     if req.thermal_emergency_percent is None:

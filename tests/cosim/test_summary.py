@@ -94,6 +94,9 @@ def test_checks_and_verdict(summary):
     v_min = _check(summary, "v_range_a_min")
     assert (v_min["where"], v_min["t_s"]) == (low["element"], low["t_worst_s"])
     assert v_min["where"].startswith("transmission:")
+    v_max = _check(summary, "v_range_a_max")  # no high episode: the extreme over the judged buses
+    assert v_max["where"] == grid["range_a"]["v_max_bus"] and v_max["where"].startswith("transmission:")
+    assert v_max["t_s"] == grid["range_a"]["v_max_t_s"]
     assert (ramp["where"], ramp["t_s"]) == ("POI", summary["poi"]["ramp_max_t_s"])
     assert all({"where", "t_s"} <= set(c) for c in summary["checks"])
     assert summary["requirements"]["rvc_max_percent"] == {
