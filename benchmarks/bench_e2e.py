@@ -27,14 +27,20 @@ import numpy as np
 import pandas as pd
 
 
-def run_federation(hours: float, out: Path, core: str | None, sync_s: float | None, high_rate: bool) -> tuple[float, int]:
+def run_federation(
+    hours: float, out: Path, core: str | None, sync_s: float | None, high_rate: bool
+) -> tuple[float, int]:
     from cosim.build import build
     from cosim.case import load_case
     from cosim.results import finalize_timeseries
     from cosim.runner import prepare_out_dir
     from cosim.supervisor import supervise
 
-    over = {"horizon.duration_s": hours * 3600.0, "outputs.report": False, "outputs.high_rate": high_rate}
+    over = {
+        "horizon.duration_s": hours * 3600.0,
+        "outputs.report": False,
+        "outputs.high_rate": high_rate,
+    }
     if core:
         over["run.core_type"] = core
     if sync_s:
@@ -47,7 +53,9 @@ def run_federation(hours: float, out: Path, core: str | None, sync_s: float | No
     wall = time.perf_counter() - t0
     finalize_timeseries(out)
     if outcome.status != "ok":
-        raise SystemExit(f"federation failed: {outcome.failed}: {outcome.reason}\n{outcome.log_tail}")
+        raise SystemExit(
+            f"federation failed: {outcome.failed}: {outcome.reason}\n{outcome.log_tail}"
+        )
     return wall, len(case.time_grid())
 
 
@@ -64,7 +72,9 @@ def run_pandapower(p_mw: np.ndarray, q_mvar: np.ndarray, n: int) -> float:
     site = attach_factory(net, case.factory.poi_bus, float(p_mw[0]), float(q_mvar[0]))
     ds = DFData(pd.DataFrame({"p": p_mw[:n], "q": q_mvar[:n]}))
     ConstControl(net, "load", "p_mw", element_index=[site.load], data_source=ds, profile_name=["p"])
-    ConstControl(net, "load", "q_mvar", element_index=[site.load], data_source=ds, profile_name=["q"])
+    ConstControl(
+        net, "load", "q_mvar", element_index=[site.load], data_source=ds, profile_name=["q"]
+    )
     with tempfile.TemporaryDirectory() as d:
         ow = OutputWriter(net, time_steps=range(n), output_path=d, output_file_type=".csv")
         ow.log_variable("res_bus", "vm_pu")
@@ -80,22 +90,38 @@ def run_pandapower(p_mw: np.ndarray, q_mvar: np.ndarray, n: int) -> float:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--hours", type=float, default=24.0)
-    ap.add_argument("--pp-steps", type=int, default=2000, help="run_timeseries steps to time (0 = all)")
+    ap.add_argument(
+        "--pp-steps", type=int, default=2000, help="run_timeseries steps to time (0 = all)"
+    )
     ap.add_argument("--core", default=None, help="HELICS core type (default: the case's)")
     ap.add_argument("--sync-interval", type=float, default=None, help="horizon.sync_interval_s [s]")
-    ap.add_argument("--no-high-rate", action="store_true", help="do not record the factory's internal-step series")
+    ap.add_argument(
+        "--no-high-rate",
+        action="store_true",
+        help="do not record the factory's internal-step series",
+    )
     ap.add_argument("--out", type=Path, default=None)
     args = ap.parse_args(argv)
     out = args.out or Path(tempfile.mkdtemp(prefix="bench_e2e_"))
-    wall, steps = run_federation(args.hours, out, args.core, args.sync_interval, not args.no_high_rate)
+    wall, steps = run_federation(
+        args.hours, out, args.core, args.sync_interval, not args.no_high_rate
+    )
     fac = pd.read_parquet(out / "timeseries" / "factory.parquet")
     n = steps if args.pp_steps <= 0 else min(args.pp_steps, steps)
     pp_wall = run_pandapower(fac["p_mw"].to_numpy(float), fac["q_mvar"].to_numpy(float), n)
     fed_rate, pp_rate = steps / wall, n / pp_wall
-    print(f"federation (real broker, {args.core or 'case'} core, sync {args.sync_interval or 'every step'}): "
-          f"{steps} steps in {wall:.1f} s = {fed_rate:,.0f} steps/s   [{out}]")
-    extra = "" if n == steps else f" (measured on {n} steps, extrapolated: {steps / pp_rate:,.0f} s for {steps})"
-    print(f"pandapower run_timeseries: {n} steps in {pp_wall:.1f} s = {pp_rate:,.1f} steps/s{extra}")
+    print(
+        f"federation (real broker, {args.core or 'case'} core, sync {args.sync_interval or 'every step'}): "
+        f"{steps} steps in {wall:.1f} s = {fed_rate:,.0f} steps/s   [{out}]"
+    )
+    extra = (
+        ""
+        if n == steps
+        else f" (measured on {n} steps, extrapolated: {steps / pp_rate:,.0f} s for {steps})"
+    )
+    print(
+        f"pandapower run_timeseries: {n} steps in {pp_wall:.1f} s = {pp_rate:,.1f} steps/s{extra}"
+    )
     print(f"ratio: {fed_rate / pp_rate:.1f}x (targets: >= 6x and >= 1,500 steps/s)")
     return 0
 

@@ -22,7 +22,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--grid-dt", type=float, default=1.0, help="grid step [s]")
     ap.add_argument("--no-bess", action="store_true")
     args = ap.parse_args(argv)
-    site = FactorySite(FactoryConfig(), BessConfig(enabled=not args.no_bess), ControlsConfig(), seed=0, dt_s=args.dt)
+    site = FactorySite(
+        FactoryConfig(),
+        BessConfig(enabled=not args.no_bess),
+        ControlsConfig(),
+        seed=0,
+        dt_s=args.dt,
+    )
     n = int(round(args.hours * 3600 / args.grid_dt))
     t0, c0 = time.perf_counter(), time.process_time()
     for k in range(n):
@@ -30,11 +36,17 @@ def main(argv: list[str] | None = None) -> int:
     wall, cpu = time.perf_counter() - t0, time.process_time() - c0
     s = site.summary()
     steps = int(round(n * args.grid_dt / args.dt))
-    print(f"factory model: {args.hours:g} h at {args.dt * 1000:g} ms ({steps:,} internal steps, {n:,} advance calls)")
-    print(f"wall time: {wall:.2f} s ({wall / n * 1e6:.1f} us per grid step), CPU time {cpu:.2f} s; "
-          "target <= 10 s for 24 h at 20 ms")
-    print(f"bess: efc {s['bess.efc']:.2f}, soc {s['bess.soc_min']:.3f}-{s['bess.soc_max']:.3f}, "
-          f"energy balance error {s['bess.energy_balance_error_mwh']:.2e} MWh")
+    print(
+        f"factory model: {args.hours:g} h at {args.dt * 1000:g} ms ({steps:,} internal steps, {n:,} advance calls)"
+    )
+    print(
+        f"wall time: {wall:.2f} s ({wall / n * 1e6:.1f} us per grid step), CPU time {cpu:.2f} s; "
+        "target <= 10 s for 24 h at 20 ms"
+    )
+    print(
+        f"bess: efc {s['bess.efc']:.2f}, soc {s['bess.soc_min']:.3f}-{s['bess.soc_max']:.3f}, "
+        f"energy balance error {s['bess.energy_balance_error_mwh']:.2e} MWh"
+    )
     return 0
 
 

@@ -68,7 +68,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"network {args.network}, factory at bus {args.poi}, engine {pf.engine}")
     print(f"fast path      : {fast * 1e6:9.1f} us/step  ({args.steps} steps)")
     print(f"pandapower.runpp: {slow * 1e6:9.1f} us/step  ({args.pp_steps} steps)")
-    print(f"speed-up       : {slow / fast:9.1f} x   (max |dV| vs runpp at the last step: {dv:.1e} pu)")
+    print(
+        f"speed-up       : {slow / fast:9.1f} x   (max |dV| vs runpp at the last step: {dv:.1e} pu)"
+    )
     return 0
 
 

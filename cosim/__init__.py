@@ -18,7 +18,9 @@ def run_case(case, out_dir=None, **overrides):  # noqa: ANN001, ANN201 - thin re
     """
     from cosim.runner import run_case as _run
 
-    return _run(case, out_dir=out_dir, overrides={k.replace("__", "."): v for k, v in overrides.items()})
+    return _run(
+        case, out_dir=out_dir, overrides={k.replace("__", "."): v for k, v in overrides.items()}
+    )
 
 
 def load_results(directory):  # noqa: ANN001, ANN201

@@ -31,7 +31,17 @@ from cosim.errors import CosimError
 from federates.registry import FederateSpec, Port, federation
 
 LOOPBACK = "127.0.0.1"
-VERSIONED = ("aifactory-cosim", "helics", "pandapower", "lightsim2grid", "numpy", "scipy", "pandas", "pyarrow", "pydantic")
+VERSIONED = (
+    "aifactory-cosim",
+    "helics",
+    "pandapower",
+    "lightsim2grid",
+    "numpy",
+    "scipy",
+    "pandas",
+    "pyarrow",
+    "pydantic",
+)
 
 
 class BuildError(CosimError):
@@ -130,11 +140,15 @@ def wiring(specs: list[FederateSpec]) -> dict[str, Port]:
     for spec in specs:
         missing = [k for k in spec.subscriptions if k not in ports]
         if missing:
-            raise BuildError(f"federate {spec.name!r} subscribes to {missing} that no federate publishes")
+            raise BuildError(
+                f"federate {spec.name!r} subscribes to {missing} that no federate publishes"
+            )
     return ports
 
 
-def federate_config(spec: FederateSpec, case: Case, broker_address: str, ports: dict[str, Port]) -> dict:
+def federate_config(
+    spec: FederateSpec, case: Case, broker_address: str, ports: dict[str, Port]
+) -> dict:
     """The HELICS JSON config of one federate."""
     cfg = {
         "name": spec.name,
@@ -145,10 +159,12 @@ def federate_config(spec: FederateSpec, case: Case, broker_address: str, ports: 
         "terminate_on_error": True,
         "wait_for_current_time_update": spec.wait_for_current_time_update,
         "publications": [
-            {"key": p.key, "type": "vector", "unit": p.unit, "global": True} for p in spec.publications
+            {"key": p.key, "type": "vector", "unit": p.unit, "global": True}
+            for p in spec.publications
         ],
         "subscriptions": [
-            {"key": k, "type": "vector", "unit": ports[k].unit, "required": True} for k in spec.subscriptions
+            {"key": k, "type": "vector", "unit": ports[k].unit, "required": True}
+            for k in spec.subscriptions
         ],
         "cosim": {
             "adapter": f"{spec.module}:make",
@@ -165,7 +181,9 @@ def federate_config(spec: FederateSpec, case: Case, broker_address: str, ports: 
     return cfg
 
 
-def build(case: Case, out_dir: Path | str, *, broker_port: int | None = None, host: str = LOOPBACK) -> Build:
+def build(
+    case: Case, out_dir: Path | str, *, broker_port: int | None = None, host: str = LOOPBACK
+) -> Build:
     """Write the resolved case, the federate configs and the runner JSON into ``out_dir``."""
     out = Path(out_dir).resolve()
     (out / "configs").mkdir(parents=True, exist_ok=True)
@@ -180,20 +198,34 @@ def build(case: Case, out_dir: Path | str, *, broker_port: int | None = None, ho
         path.write_text(json.dumps(federate_config(spec, case, address, ports), indent=2))
         configs[spec.name] = path
     broker_cmd = [
-        "helics_broker", f"--coretype={case.run.core_type}", f"--local_interface={host}", f"--port={port}",
-        f"--federates={len(specs)}", f"--loglevel={case.run.log_level}", f"--name=broker_{port}",
+        "helics_broker",
+        f"--coretype={case.run.core_type}",
+        f"--local_interface={host}",
+        f"--port={port}",
+        f"--federates={len(specs)}",
+        f"--loglevel={case.run.log_level}",
+        f"--name=broker_{port}",
         f"--maxsize={max_message_bytes(case)}",
     ]
     runner = {
         "name": case.name,
         "broker": False,
-        "federates": [{"name": "broker", "directory": ".", "host": "localhost", "exec": shlex.join(broker_cmd)}]
+        "federates": [
+            {
+                "name": "broker",
+                "directory": ".",
+                "host": "localhost",
+                "exec": shlex.join(broker_cmd),
+            }
+        ]
         + [
             {
                 "name": spec.name,
                 "directory": ".",
                 "host": "localhost",
-                "exec": shlex.join([sys.executable, "-m", "federates.common.loop", f"configs/{spec.name}.json"]),
+                "exec": shlex.join(
+                    [sys.executable, "-m", "federates.common.loop", f"configs/{spec.name}.json"]
+                ),
             }
             for spec in specs
         ],

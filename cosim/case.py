@@ -33,11 +33,16 @@ class _Section(BaseModel):
 class HorizonConfig(_Section):
     duration_s: float = Field(3600.0, gt=0, description="simulated horizon [s]")
     grid_dt_s: float = Field(1.0, gt=0, description="quasi-static grid step [s]")
-    factory_dt_s: float = Field(0.05, gt=0, le=1.0, description="factory internal step [s]; DOMAIN: 10-100 ms")
+    factory_dt_s: float = Field(
+        0.05, gt=0, le=1.0, description="factory internal step [s]; DOMAIN: 10-100 ms"
+    )
     event_dt_s: float = Field(0.01, gt=0, description="grid step inside event windows [s]")
-    event_margin_s: float = Field(1.0, ge=0, description="refined time before and after each event [s]")
+    event_margin_s: float = Field(
+        1.0, ge=0, description="refined time before and after each event [s]"
+    )
     sync_interval_s: float | None = Field(
-        None, gt=0,
+        None,
+        gt=0,
         description="exchange values every this many seconds of base steps (vectors of per-step values); "
         "None = every grid step (exact). Event windows are always exchanged every step.",
     )
@@ -49,13 +54,18 @@ class OutputsConfig(_Section):
 
 
 class RunConfig(_Section):
-    wall_limit_s: float | None = Field(None, gt=0, description="stop the federation after this wall time [s]")
+    wall_limit_s: float | None = Field(
+        None, gt=0, description="stop the federation after this wall time [s]"
+    )
     core_type: str = Field(
-        "tcp", pattern="^(zmq|tcp|tcpss|zmqss)$",
+        "tcp",
+        pattern="^(zmq|tcp|tcpss|zmqss)$",
         description="HELICS core; tcp is the fastest here (bare 2-federate exchange ~1,900 steps/s vs "
         "~1,400 for zmq, with less CPU)",
     )
-    log_level: str = Field("warning", pattern="^(error|warning|summary|connections|timing|debug|trace)$")
+    log_level: str = Field(
+        "warning", pattern="^(error|warning|summary|connections|timing|debug|trace)$"
+    )
 
 
 class Case(_Section):
@@ -175,7 +185,12 @@ def format_errors(exc: ValidationError) -> list[str]:
         kind, ctx, msg = err["type"], err.get("ctx") or {}, err["msg"]
         shown = _short(value)
         if kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
-            op = {"greater_than_equal": ">=", "less_than_equal": "<=", "greater_than": ">", "less_than": "<"}[kind]
+            op = {
+                "greater_than_equal": ">=",
+                "less_than_equal": "<=",
+                "greater_than": ">",
+                "less_than": "<",
+            }[kind]
             bound = next(iter(ctx.values()))
             lines.append(f"{loc}: {shown} is not {op} {bound}")
         elif kind == "extra_forbidden":
@@ -196,7 +211,9 @@ def _short(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def case_from_dict(data: dict[str, Any], base_dir: Path = Path("."), source: str | None = None) -> Case:
+def case_from_dict(
+    data: dict[str, Any], base_dir: Path = Path("."), source: str | None = None
+) -> Case:
     """Validate raw case data; raise :class:`CaseError` with every problem."""
     try:
         case = Case.model_validate({**data, "base_dir": base_dir}, context={"base_dir": base_dir})

@@ -20,15 +20,25 @@ PLUGINS = ("cosim.cli_study", "cosim.cli_qualify")
 
 
 def _add_case_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("case", help="case file (.toml) or the name of a bundled case (see `cosim cases`)")
-    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
-                   help="override a case key, e.g. --set horizon.duration_s=600 (repeatable)")
+    p.add_argument(
+        "case", help="case file (.toml) or the name of a bundled case (see `cosim cases`)"
+    )
+    p.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a case key, e.g. --set horizon.duration_s=600 (repeatable)",
+    )
 
 
 def cmd_check(args: argparse.Namespace) -> int:
     case = _load_checked(args)
-    print(f"{case.name}: ok ({case.horizon.duration_s:g} s, {len(case.time_grid())} grid steps, "
-          f"network {case.grid.network}, POI bus {case.factory.poi_bus})")
+    print(
+        f"{case.name}: ok ({case.horizon.duration_s:g} s, {len(case.time_grid())} grid steps, "
+        f"network {case.grid.network}, POI bus {case.factory.poi_bus})"
+    )
     return 0
 
 
@@ -46,7 +56,9 @@ def cmd_build(args: argparse.Namespace) -> int:
 
     case = _load_checked(args)
     b = build(case, Path(args.output))
-    print(f"wrote {len(b.configs)} federate configs and {b.runner} (run it with: helics run --path {b.runner})")
+    print(
+        f"wrote {len(b.configs)} federate configs and {b.runner} (run it with: helics run --path {b.runner})"
+    )
     return 0
 
 
@@ -62,20 +74,28 @@ def cmd_run(args: argparse.Namespace) -> int:
         out = Path(args.output) if args.output else Path("runs") / case.name
         return run_broker_only(case, out, args.interface, args.port, wall_limit_s=args.wall_limit)
     out = Path(args.output) if args.output else None
-    results = run_case(case, out, baseline=args.baseline, progress=not args.quiet,
-                       report=False if args.no_report else None)
+    results = run_case(
+        case,
+        out,
+        baseline=args.baseline,
+        progress=not args.quiet,
+        report=False if args.no_report else None,
+    )
     print_summary(results.summary, results.dir)
     if results.baseline is not None:
         from cosim.compare import compare_summaries, render_comparison
 
         print("\nBESS vs baseline (BESS off):")
-        cmp = compare_summaries(results.baseline.summary, results.summary, "baseline (BESS off)", "with BESS")
+        cmp = compare_summaries(
+            results.baseline.summary, results.summary, "baseline (BESS off)", "with BESS"
+        )
         print(render_comparison(cmp, changed_only=True))
     return 0
 
 
 def print_summary(s: dict[str, Any], run_dir: Path) -> None:
     """A short terminal summary of a run."""
+
     def g(*path: str) -> Any:
         node: Any = s
         for p in path:
@@ -85,20 +105,32 @@ def print_summary(s: dict[str, Any], run_dir: Path) -> None:
     def f(x: Any, fmt: str = ".3f") -> str:
         return "n/a" if x is None else format(x, fmt)
 
-    print(f"run {run_dir}: {s.get('status')} in {f(s.get('wall_s'), '.1f')} s wall, {s.get('steps', 'n/a')} steps")
-    print(f"  POI   P {f(g('poi', 'p_min_mw'), '.1f')} .. {f(g('poi', 'p_max_mw'), '.1f')} MW, "
-          f"ramp max {f(g('poi', 'ramp_max_mw_per_min'), '.1f')} MW/min, "
-          f"V {f(g('poi', 'v_min_pu'))} .. {f(g('poi', 'v_max_pu'))} pu")
-    print(f"  BESS  SOC {f(g('bess', 'soc_min'))} .. {f(g('bess', 'soc_max'))}, "
-          f"throughput {f(g('bess', 'throughput_mwh'), '.2f')} MWh")
-    print(f"  grid  V {f(g('grid', 'v_min_pu'))} .. {f(g('grid', 'v_max_pu'))} pu, "
-          f"max loading {f(g('grid', 'loading_max_percent'), '.1f')} %")
+    print(
+        f"run {run_dir}: {s.get('status')} in {f(s.get('wall_s'), '.1f')} s wall, {s.get('steps', 'n/a')} steps"
+    )
+    print(
+        f"  POI   P {f(g('poi', 'p_min_mw'), '.1f')} .. {f(g('poi', 'p_max_mw'), '.1f')} MW, "
+        f"ramp max {f(g('poi', 'ramp_max_mw_per_min'), '.1f')} MW/min, "
+        f"V {f(g('poi', 'v_min_pu'))} .. {f(g('poi', 'v_max_pu'))} pu"
+    )
+    print(
+        f"  BESS  SOC {f(g('bess', 'soc_min'))} .. {f(g('bess', 'soc_max'))}, "
+        f"throughput {f(g('bess', 'throughput_mwh'), '.2f')} MWh"
+    )
+    print(
+        f"  grid  V {f(g('grid', 'v_min_pu'))} .. {f(g('grid', 'v_max_pu'))} pu, "
+        f"max loading {f(g('grid', 'loading_max_percent'), '.1f')} %"
+    )
     checks = s.get("checks") or []
     if checks:
         failed = [c for c in checks if c.get("passed") is False]
-        print(f"  verdict {str(s.get('verdict', 'n/a')).upper()}: {len(checks) - len(failed)}/{len(checks)} checks pass")
+        print(
+            f"  verdict {str(s.get('verdict', 'n/a')).upper()}: {len(checks) - len(failed)}/{len(checks)} checks pass"
+        )
         for c in failed:
-            print(f"    FAIL {c['name']}: {c['value']} {c.get('unit', '')} vs limit {c['limit']} ({c.get('source', '')})")
+            print(
+                f"    FAIL {c['name']}: {c['value']} {c.get('unit', '')} vs limit {c['limit']} ({c.get('source', '')})"
+            )
     if s.get("summary_error"):
         print(f"  (summary incomplete: {s['summary_error']})")
     print(f"  results: {run_dir}/summary.json, {run_dir}/timeseries/, {run_dir}/report.html")
@@ -154,14 +186,34 @@ def make_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("run", help="run a case as a HELICS federation")
     _add_case_args(p)
     p.add_argument("-o", "--output", help="run directory (default: runs/<case name>)")
-    p.add_argument("--baseline", action="store_true", help="also run with the BESS off into DIR/baseline")
-    p.add_argument("--wall-limit", type=float, default=None, metavar="S", help="stop after S wall-clock seconds")
+    p.add_argument(
+        "--baseline", action="store_true", help="also run with the BESS off into DIR/baseline"
+    )
+    p.add_argument(
+        "--wall-limit",
+        type=float,
+        default=None,
+        metavar="S",
+        help="stop after S wall-clock seconds",
+    )
     p.add_argument("--no-report", action="store_true", help="skip report.html")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
-    p.add_argument("--broker-only", action="store_true",
-                   help="start just the broker; federates join with `cosim federate NAME --broker ...`")
-    p.add_argument("--interface", default="127.0.0.1", help="with --broker-only: address to bind (default loopback)")
-    p.add_argument("--port", type=int, default=None, help="with --broker-only: broker port (default: a free one)")
+    p.add_argument(
+        "--broker-only",
+        action="store_true",
+        help="start just the broker; federates join with `cosim federate NAME --broker ...`",
+    )
+    p.add_argument(
+        "--interface",
+        default="127.0.0.1",
+        help="with --broker-only: address to bind (default loopback)",
+    )
+    p.add_argument(
+        "--port",
+        type=int,
+        default=None,
+        help="with --broker-only: broker port (default: a free one)",
+    )
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("cases", help="list the bundled cases")

@@ -21,17 +21,42 @@ not be judged, 2 for a bad spec, 1 for other errors.
 
 def register(sub: Any) -> None:
     """Add the ``qualify`` subcommand."""
-    p = sub.add_parser("qualify", help="qualify a BESS spec against the Q1-Q12 test profiles",
-                       description=__doc__.splitlines()[0], epilog=EPILOG,
-                       formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("spec", help="BESS spec (.toml: [bess] + [controls] + [qualify]) or a full case file")
-    p.add_argument("-o", "--output", default=None, help="output directory (default: runs/qualify-<spec name>)")
+    p = sub.add_parser(
+        "qualify",
+        help="qualify a BESS spec against the Q1-Q12 test profiles",
+        description=__doc__.splitlines()[0],
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument(
+        "spec", help="BESS spec (.toml: [bess] + [controls] + [qualify]) or a full case file"
+    )
+    p.add_argument(
+        "-o", "--output", default=None, help="output directory (default: runs/qualify-<spec name>)"
+    )
     p.add_argument("--only", default=None, metavar="Q1,Q7", help="run only these tests")
-    p.add_argument("--jobs", type=int, default=None, metavar="N", help="tests in parallel (default: one per core)")
-    p.add_argument("--duration-scale", type=float, default=1.0, metavar="X",
-                   help="multiply each test's duration by X (e.g. 0.05 for CI; default 1 = full durations)")
-    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
-                   help="override a spec key, e.g. --set bess.p_mw=50 or --set qualify.Q1.osc_limit_percent=1")
+    p.add_argument(
+        "--jobs",
+        type=int,
+        default=None,
+        metavar="N",
+        help="tests in parallel (default: one per core)",
+    )
+    p.add_argument(
+        "--duration-scale",
+        type=float,
+        default=1.0,
+        metavar="X",
+        help="multiply each test's duration by X (e.g. 0.05 for CI; default 1 = full durations)",
+    )
+    p.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a spec key, e.g. --set bess.p_mw=50 or --set qualify.Q1.osc_limit_percent=1",
+    )
     p.add_argument("-q", "--quiet", action="store_true", help="no per-test progress lines")
     p.set_defaults(func=cmd_qualify)
 
@@ -51,13 +76,18 @@ def cmd_qualify(args: argparse.Namespace) -> int:
 
     def progress(rec: dict[str, Any]) -> None:
         if not args.quiet:
-            print(f"  {rec['id']:4s} {_state(rec):10s} {rec.get('wall_s', 0):7.1f} s  {rec.get('name')}",
-                  file=sys.stderr)
+            print(
+                f"  {rec['id']:4s} {_state(rec):10s} {rec.get('wall_s', 0):7.1f} s  {rec.get('name')}",
+                file=sys.stderr,
+            )
 
-    result = run_qualification(spec, out, ids, jobs=args.jobs, duration_scale=args.duration_scale,
-                               on_done=progress)
-    print(f"verdict {result['verdict'].upper()} for {spec.name}"
-          f"{' (shortened run)' if result['shortened'] else ''}")
+    result = run_qualification(
+        spec, out, ids, jobs=args.jobs, duration_scale=args.duration_scale, on_done=progress
+    )
+    print(
+        f"verdict {result['verdict'].upper()} for {spec.name}"
+        f"{' (shortened run)' if result['shortened'] else ''}"
+    )
     for t in result["tests"]:
         val = t.get("value")
         shown = "n/a" if val is None else f"{val:.4g}"

@@ -31,15 +31,29 @@ def _split_ints(values: list[str]) -> list[int]:
 
 
 def _add_overrides(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
-                   help="override a case key for every run, e.g. --set horizon.duration_s=600 (repeatable)")
+    p.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a case key for every run, e.g. --set horizon.duration_s=600 (repeatable)",
+    )
 
 
 def _add_pool(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--scheduler", metavar="tcp://HOST:PORT",
-                   help="run on this Dask distributed scheduler (one task per run) instead of a local pool")
-    p.add_argument("--workers", type=int, default=None, metavar="N",
-                   help="local pool size = concurrent federations (default: one per CPU)")
+    p.add_argument(
+        "--scheduler",
+        metavar="tcp://HOST:PORT",
+        help="run on this Dask distributed scheduler (one task per run) instead of a local pool",
+    )
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        metavar="N",
+        help="local pool size = concurrent federations (default: one per CPU)",
+    )
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
 
 
@@ -49,14 +63,24 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
     if args.case is None and not args.cases:
         raise CaseError("give a CASE or --cases A.toml B.toml")
-    res = run_sweep(args.case, args.grid, args.output, cases=args.cases, overrides=args.overrides,
-                    workers=args.workers, scheduler=args.scheduler, progress=not args.quiet,
-                    plots=not args.no_plots)
+    res = run_sweep(
+        args.case,
+        args.grid,
+        args.output,
+        cases=args.cases,
+        overrides=args.overrides,
+        workers=args.workers,
+        scheduler=args.scheduler,
+        progress=not args.quiet,
+        plots=not args.no_plots,
+    )
     df = res.frame
     failed = res.failed
     n_pass = int((df["verdict"] == "pass").sum()) if len(df) else 0
-    print(f"sweep {res.dir}: {len(df)} runs ({res.reused} reused), {len(df) - len(failed)} ok, "
-          f"{len(failed)} failed, {n_pass} pass every check")
+    print(
+        f"sweep {res.dir}: {len(df)} runs ({res.reused} reused), {len(df) - len(failed)} ok, "
+        f"{len(failed)} failed, {n_pass} pass every check"
+    )
     for r in failed.head(MAX_ERRORS_SHOWN).itertuples():
         first = (r.error or "failed").splitlines()[0]
         print(f"  FAILED {r.run_id}: {first}")
@@ -76,9 +100,19 @@ def cmd_hosting(args: argparse.Namespace) -> int:
         bess = [s for s, on in ((True, args.with_bess), (False, args.without_bess)) if on]
     else:
         bess = [True, False]
-    res = hosting_capacity(args.case, _split_ints(args.bus), args.output, bess=bess, min_mw=args.min_mw,
-                           max_mw=args.max_mw, tol_mw=args.tol_mw, overrides=args.overrides,
-                           workers=args.workers, scheduler=args.scheduler, progress=not args.quiet)
+    res = hosting_capacity(
+        args.case,
+        _split_ints(args.bus),
+        args.output,
+        bess=bess,
+        min_mw=args.min_mw,
+        max_mw=args.max_mw,
+        tol_mw=args.tol_mw,
+        overrides=args.overrides,
+        workers=args.workers,
+        scheduler=args.scheduler,
+        progress=not args.quiet,
+    )
     print(f"hosting capacity (factory.it_mw, within {args.tol_mw:g} MW) in {res.dir}:")
     for line in describe(res.frame):
         print(f"  {line}")
@@ -104,12 +138,17 @@ def cmd_federate(args: argparse.Namespace) -> int:
 
     case = _checked_case(args.case, args.overrides)
     out = Path(args.output) if args.output else Path("runs") / case.name
-    res = run_single_federate(args.name, case, args.broker, out, wall_limit_s=args.wall_limit,
-                              progress=not args.quiet)
+    res = run_single_federate(
+        args.name, case, args.broker, out, wall_limit_s=args.wall_limit, progress=not args.quiet
+    )
     if res.ok:
-        print(f"federate {res.name} done in {res.wall_s:.1f} s; series in {out.resolve() / 'timeseries'}")
+        print(
+            f"federate {res.name} done in {res.wall_s:.1f} s; series in {out.resolve() / 'timeseries'}"
+        )
         return 0
-    print(f"federate {res.name} failed (exit code {res.returncode}); last lines of {res.log}:\n{tail(res.log)}")
+    print(
+        f"federate {res.name} failed (exit code {res.returncode}); last lines of {res.log}:\n{tail(res.log)}"
+    )
     return 1
 
 
@@ -134,60 +173,113 @@ def _checked_case(case: str, overrides: list[str]) -> Any:
 
 def register(sub: Any) -> None:
     """Add the study subcommands to the ``cosim`` subparsers."""
-    p = sub.add_parser("sweep", help="run a case over a grid of parameter values (local pool or Dask)",
-                       description="Run the cartesian product of --grid values (times --cases); each run "
-                       "in DIR/runs/<run-id>/, the table in DIR/sweep.parquet, plots in DIR/plots/. "
-                       "Re-running the same command resumes: finished runs are reused.")
+    p = sub.add_parser(
+        "sweep",
+        help="run a case over a grid of parameter values (local pool or Dask)",
+        description="Run the cartesian product of --grid values (times --cases); each run "
+        "in DIR/runs/<run-id>/, the table in DIR/sweep.parquet, plots in DIR/plots/. "
+        "Re-running the same command resumes: finished runs are reused.",
+    )
     p.add_argument("case", nargs="?", help="case file or bundled case name (or use --cases)")
-    p.add_argument("--grid", action="append", default=[], metavar="KEY=V1,V2,...",
-                   help="values of one case key, e.g. --grid bess.p_mw=0,50,100 (repeatable)")
-    p.add_argument("--cases", nargs="+", default=[], metavar="CASE", help="sweep over these case files too")
+    p.add_argument(
+        "--grid",
+        action="append",
+        default=[],
+        metavar="KEY=V1,V2,...",
+        help="values of one case key, e.g. --grid bess.p_mw=0,50,100 (repeatable)",
+    )
+    p.add_argument(
+        "--cases", nargs="+", default=[], metavar="CASE", help="sweep over these case files too"
+    )
     p.add_argument("-o", "--output", required=True, help="sweep directory")
     p.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
     _add_overrides(p)
     _add_pool(p)
     p.set_defaults(func=cmd_sweep)
 
-    p = sub.add_parser("hosting-capacity", help="largest factory (factory.it_mw) per bus that passes every check",
-                       description="Bisection over factory.it_mw at each bus, with and/or without the BESS; "
-                       "reports the binding constraint. Re-running resumes (finished runs are reused).")
+    p = sub.add_parser(
+        "hosting-capacity",
+        help="largest factory (factory.it_mw) per bus that passes every check",
+        description="Bisection over factory.it_mw at each bus, with and/or without the BESS; "
+        "reports the binding constraint. Re-running resumes (finished runs are reused).",
+    )
     p.add_argument("case", help="case file or bundled case name")
-    p.add_argument("--bus", action="append", required=True, metavar="B1,B2,...",
-                   help="POI buses to study, e.g. --bus 12,49 (repeatable)")
+    p.add_argument(
+        "--bus",
+        action="append",
+        required=True,
+        metavar="B1,B2,...",
+        help="POI buses to study, e.g. --bus 12,49 (repeatable)",
+    )
     p.add_argument("--with-bess", action="store_true", help="only with the case's BESS")
     p.add_argument("--without-bess", action="store_true", help="only without BESS (default: both)")
-    p.add_argument("--min-mw", type=float, default=10.0, help="smallest size tried [MW] (default 10)")
-    p.add_argument("--max-mw", type=float, default=1000.0, help="largest size tried [MW] (default 1000)")
-    p.add_argument("--tol-mw", type=float, default=10.0, help="resolution of the result [MW] (default 10)")
+    p.add_argument(
+        "--min-mw", type=float, default=10.0, help="smallest size tried [MW] (default 10)"
+    )
+    p.add_argument(
+        "--max-mw", type=float, default=1000.0, help="largest size tried [MW] (default 1000)"
+    )
+    p.add_argument(
+        "--tol-mw", type=float, default=10.0, help="resolution of the result [MW] (default 10)"
+    )
     p.add_argument("-o", "--output", required=True, help="study directory")
     _add_overrides(p)
     _add_pool(p)
     p.set_defaults(func=cmd_hosting)
 
-    p = sub.add_parser("broker", help="start only the broker of a case (federates join with `cosim federate`)",
-                       description="Build the case into DIR, start helics_broker on --interface:--port, "
-                       "print the command for each federate, wait, then write DIR/summary.json.")
+    p = sub.add_parser(
+        "broker",
+        help="start only the broker of a case (federates join with `cosim federate`)",
+        description="Build the case into DIR, start helics_broker on --interface:--port, "
+        "print the command for each federate, wait, then write DIR/summary.json.",
+    )
     p.add_argument("case", help="case file or bundled case name")
-    p.add_argument("--interface", default="127.0.0.1",
-                   help="address to bind (default 127.0.0.1 = this machine only; 0.0.0.0 = all interfaces)")
+    p.add_argument(
+        "--interface",
+        default="127.0.0.1",
+        help="address to bind (default 127.0.0.1 = this machine only; 0.0.0.0 = all interfaces)",
+    )
     p.add_argument("--port", type=int, default=None, help="port (default: a free one)")
     p.add_argument("-o", "--output", help="run directory (default: runs/<case name>)")
-    p.add_argument("--wall-limit", type=float, default=None, metavar="S", help="stop after S wall-clock seconds")
+    p.add_argument(
+        "--wall-limit",
+        type=float,
+        default=None,
+        metavar="S",
+        help="stop after S wall-clock seconds",
+    )
     _add_overrides(p)
     p.set_defaults(func=cmd_broker)
 
-    p = sub.add_parser("federate", help="start one federate of a case, joined to a running broker",
-                       description="Run federate NAME of CASE against the broker at --broker; its series "
-                       "go to DIR/timeseries/, its log to DIR/logs/NAME.log.")
-    p.add_argument("name", help="federate name (see the broker's printout, e.g. factory, transmission)")
-    p.add_argument("--case", required=True, help="case file or bundled case name (the same as the broker's)")
-    p.add_argument("--broker", required=True, metavar="tcp://HOST:PORT", help="address of the broker")
+    p = sub.add_parser(
+        "federate",
+        help="start one federate of a case, joined to a running broker",
+        description="Run federate NAME of CASE against the broker at --broker; its series "
+        "go to DIR/timeseries/, its log to DIR/logs/NAME.log.",
+    )
+    p.add_argument(
+        "name", help="federate name (see the broker's printout, e.g. factory, transmission)"
+    )
+    p.add_argument(
+        "--case", required=True, help="case file or bundled case name (the same as the broker's)"
+    )
+    p.add_argument(
+        "--broker", required=True, metavar="tcp://HOST:PORT", help="address of the broker"
+    )
     p.add_argument("-o", "--output", help="run directory (default: runs/<case name>)")
-    p.add_argument("--wall-limit", type=float, default=None, metavar="S", help="stop after S wall-clock seconds")
+    p.add_argument(
+        "--wall-limit",
+        type=float,
+        default=None,
+        metavar="S",
+        help="stop after S wall-clock seconds",
+    )
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     _add_overrides(p)
     p.set_defaults(func=cmd_federate)
 
-    p = sub.add_parser("summarize", help="write summary.json of a run whose federates were started separately")
+    p = sub.add_parser(
+        "summarize", help="write summary.json of a run whose federates were started separately"
+    )
     p.add_argument("run_dir")
     p.set_defaults(func=cmd_summarize)

@@ -19,8 +19,18 @@ from pathlib import Path
 from typing import Any
 
 #: summary keys that are bookkeeping, not metrics
-_SKIP = ("requirements", "checks", "notes", "case", "run", "n1.ranking", "n1.intact", "n1.snapshots",
-         "ride_through.event_list", "bess.rainflow_depth_hist")
+_SKIP = (
+    "requirements",
+    "checks",
+    "notes",
+    "case",
+    "run",
+    "n1.ranking",
+    "n1.intact",
+    "n1.snapshots",
+    "ride_through.event_list",
+    "bess.rainflow_depth_hist",
+)
 
 
 def flatten_metrics(summary: dict[str, Any], prefix: str = "") -> dict[str, float]:
@@ -32,14 +42,18 @@ def flatten_metrics(summary: dict[str, Any], prefix: str = "") -> dict[str, floa
             continue
         if isinstance(value, dict):
             out.update(flatten_metrics(value, path + "."))
-        elif isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
+        elif (
+            isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+        ):
             out[path] = float(value)
         elif value is None and prefix:
             out[path] = math.nan  # a metric one run has and the other lacks still shows up
     return out
 
 
-def compare_summaries(a: dict[str, Any], b: dict[str, Any], label_a: str = "A", label_b: str = "B") -> dict[str, Any]:
+def compare_summaries(
+    a: dict[str, Any], b: dict[str, Any], label_a: str = "A", label_b: str = "B"
+) -> dict[str, Any]:
     """Deltas ``b - a`` of every numeric metric, and the checks whose outcome differs.
 
     Metrics present in only one summary (or null in one) are listed with a
@@ -54,21 +68,30 @@ def compare_summaries(a: dict[str, Any], b: dict[str, Any], label_a: str = "A", 
             continue
         delta = vb - va if not (math.isnan(va) or math.isnan(vb)) else None
         pct = 100.0 * delta / abs(va) if delta is not None and va != 0 else None
-        rows.append({"metric": key, "a": _none(va), "b": _none(vb), "delta": delta, "delta_percent": pct})
+        rows.append(
+            {"metric": key, "a": _none(va), "b": _none(vb), "delta": delta, "delta_percent": pct}
+        )
     ca = {c.get("id", c.get("name")): c for c in a.get("checks") or []}
     cb = {c.get("id", c.get("name")): c for c in b.get("checks") or []}
     checks = []
     for cid in list(ca) + [k for k in cb if k not in ca]:
         x, y = ca.get(cid, {}), cb.get(cid, {})
-        checks.append({
-            "id": cid, "name": y.get("name") or x.get("name"), "unit": y.get("unit") or x.get("unit"),
-            "limit": y.get("limit", x.get("limit")),
-            "a_value": x.get("value"), "b_value": y.get("value"),
-            "a_passed": x.get("passed"), "b_passed": y.get("passed"),
-            "changed": x.get("passed") != y.get("passed"),
-        })
+        checks.append(
+            {
+                "id": cid,
+                "name": y.get("name") or x.get("name"),
+                "unit": y.get("unit") or x.get("unit"),
+                "limit": y.get("limit", x.get("limit")),
+                "a_value": x.get("value"),
+                "b_value": y.get("value"),
+                "a_passed": x.get("passed"),
+                "b_passed": y.get("passed"),
+                "changed": x.get("passed") != y.get("passed"),
+            }
+        )
     return {
-        "a": label_a, "b": label_b,
+        "a": label_a,
+        "b": label_b,
         "verdict": {"a": a.get("verdict"), "b": b.get("verdict")},
         "metrics": rows,
         "checks": checks,
@@ -107,7 +130,9 @@ def _fmt(x: Any, width: int = 12) -> str:
     if isinstance(x, float):
         return (f"{x:.4g}" if abs(x) < 1e6 else f"{x:.3e}").rjust(width)
     if isinstance(x, list):
-        return ("[" + ", ".join(f"{v:.3g}" if isinstance(v, float) else str(v) for v in x) + "]").rjust(width)
+        return (
+            "[" + ", ".join(f"{v:.3g}" if isinstance(v, float) else str(v) for v in x) + "]"
+        ).rjust(width)
     return str(x).rjust(width)
 
 
@@ -120,21 +145,29 @@ def render_comparison(cmp: dict[str, Any], changed_only: bool = False) -> str:
 
     ``changed_only`` hides metrics whose delta is 0 and checks that did not change.
     """
-    lines = [f"A: {cmp['a']}", f"B: {cmp['b']}",
-             f"verdict: A {cmp['verdict']['a']}  ->  B {cmp['verdict']['b']}", ""]
+    lines = [
+        f"A: {cmp['a']}",
+        f"B: {cmp['b']}",
+        f"verdict: A {cmp['verdict']['a']}  ->  B {cmp['verdict']['b']}",
+        "",
+    ]
     width = max([len(r["metric"]) for r in cmp["metrics"]] + [6])
     lines.append(f"{'metric':<{width}} {'A':>12} {'B':>12} {'B - A':>12} {'%':>9}")
     for r in cmp["metrics"]:
         if changed_only and r["delta"] == 0:
             continue
         pct = "" if r["delta_percent"] is None else f"{r['delta_percent']:+.1f}"
-        lines.append(f"{r['metric']:<{width}} {_fmt(r['a'])} {_fmt(r['b'])} {_fmt(r['delta'])} {pct:>9}")
+        lines.append(
+            f"{r['metric']:<{width}} {_fmt(r['a'])} {_fmt(r['b'])} {_fmt(r['delta'])} {pct:>9}"
+        )
     lines += ["", f"{'check':<44} {'A':>6} {'B':>6}"]
     for c in cmp["checks"]:
         if changed_only and not c["changed"]:
             continue
         mark = "  <- changed" if c["changed"] else ""
-        lines.append(f"{str(c['name'])[:44]:<44} {_passed(c['a_passed']):>6} {_passed(c['b_passed']):>6}{mark}")
+        lines.append(
+            f"{str(c['name'])[:44]:<44} {_passed(c['a_passed']):>6} {_passed(c['b_passed']):>6}{mark}"
+        )
     return "\n".join(lines)
 
 

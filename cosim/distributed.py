@@ -101,7 +101,10 @@ class BrokerHandle:
     def federate_commands(self, case_ref: str | None = None, out_dir: str = "DIR") -> list[str]:
         """The command that starts each federate on its host."""
         ref = case_ref or str(self.build.case_path)
-        return [f"cosim federate {n} --case {ref} --broker {self.address} -o {out_dir}" for n in self.federates]
+        return [
+            f"cosim federate {n} --case {ref} --broker {self.address} -o {out_dir}"
+            for n in self.federates
+        ]
 
 
 def start_broker(
@@ -127,16 +130,24 @@ def start_broker(
     logs = out / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     proc = start_process("broker", b.broker_cmd, logs / "broker.log", out)
-    if not _wait_listening(proc.popen, (port, port + 1) if c.run.core_type.startswith("zmq") else (port,)):
+    if not _wait_listening(
+        proc.popen, (port, port + 1) if c.run.core_type.startswith("zmq") else (port,)
+    ):
         stop_all([proc], grace_s=0.5)
-        raise CosimError(f"helics_broker did not start listening on {interface}:{port} "
-                         f"(exit code {proc.popen.returncode}); {proc.log}:\n{tail(proc.log)}")
+        raise CosimError(
+            f"helics_broker did not start listening on {interface}:{port} "
+            f"(exit code {proc.popen.returncode}); {proc.log}:\n{tail(proc.log)}"
+        )
     # the address federates dial: the bound one, or this host's name when bound to every interface
-    address = f"tcp://{socket.gethostname()}:{port}" if interface == ANY_INTERFACE else b.broker_address
+    address = (
+        f"tcp://{socket.gethostname()}:{port}" if interface == ANY_INTERFACE else b.broker_address
+    )
     return BrokerHandle(b, address, interface, federate_names(c), proc)
 
 
-def _wait_listening(popen: subprocess.Popen, ports: tuple[int, ...], timeout_s: float = BROKER_START_S) -> bool:
+def _wait_listening(
+    popen: subprocess.Popen, ports: tuple[int, ...], timeout_s: float = BROKER_START_S
+) -> bool:
     """Wait until process ``popen`` listens on every port of ``ports``; False when it exits or times out."""
     import psutil
 
@@ -145,8 +156,15 @@ def _wait_listening(popen: subprocess.Popen, ports: tuple[int, ...], timeout_s: 
         bound: set[int] = set()
         try:
             top = psutil.Process(popen.pid)
-            for proc in [top, *top.children(recursive=True)]:  # helics_broker may be a launcher script
-                bound |= {c.laddr.port for c in proc.net_connections(kind="tcp") if c.status == psutil.CONN_LISTEN}
+            for proc in [
+                top,
+                *top.children(recursive=True),
+            ]:  # helics_broker may be a launcher script
+                bound |= {
+                    c.laddr.port
+                    for c in proc.net_connections(kind="tcp")
+                    if c.status == psutil.CONN_LISTEN
+                }
         except (psutil.NoSuchProcess, psutil.AccessDenied):
             pass
         if set(ports) <= bound:
@@ -190,11 +208,16 @@ def run_broker_only(
         if handle.poll() is None:
             handle.stop()
     summary = finish_run(out, wall_s=time.monotonic() - handle.started, broker_code=handle.poll())
-    echo(f"run {out}: {summary['status']}" + (f" ({summary['run']['reason']})" if summary["status"] != "ok" else ""))
+    echo(
+        f"run {out}: {summary['status']}"
+        + (f" ({summary['run']['reason']})" if summary["status"] != "ok" else "")
+    )
     return 0 if summary["status"] == "ok" else 1
 
 
-def finish_run(out_dir: str | Path, *, wall_s: float | None = None, broker_code: int | None = 0) -> dict[str, Any]:
+def finish_run(
+    out_dir: str | Path, *, wall_s: float | None = None, broker_code: int | None = 0
+) -> dict[str, Any]:
     """Write ``summary.json`` for a federation whose processes were started separately.
 
     The run is ok when every federate of the case left ``timeseries/<name>.info.json``
@@ -213,13 +236,22 @@ def finish_run(out_dir: str | Path, *, wall_s: float | None = None, broker_code:
     codes: dict[str, int | None] = {"broker": broker_code}
     if bad is not None:
         info = infos[bad]
-        reason = (f"federate status {info['status']!r}" if info else
-                  f"no {bad}.info.json in {out / 'timeseries'} (still running, failed, or its series "
-                  "were not copied from its host)")
+        reason = (
+            f"federate status {info['status']!r}"
+            if info
+            else f"no {bad}.info.json in {out / 'timeseries'} (still running, failed, or its series "
+            "were not copied from its host)"
+        )
         outcome = Outcome("failed", wall_s, bad, reason, tail(out / "logs" / f"{bad}.log"), codes)
     elif broker_code not in (0, None):
-        outcome = Outcome("failed", wall_s, "broker", f"broker exited with code {broker_code}",
-                          tail(out / "logs" / "broker.log"), codes)
+        outcome = Outcome(
+            "failed",
+            wall_s,
+            "broker",
+            f"broker exited with code {broker_code}",
+            tail(out / "logs" / "broker.log"),
+            codes,
+        )
     else:
         outcome = Outcome("ok", wall_s, returncodes=codes)
     return write_summary(out, outcome)
@@ -273,7 +305,9 @@ def run_single_federate(
     c = load_case(case)
     names = federate_names(c)
     if name not in names:
-        raise CosimError(f"federate {name!r} is not part of case {c.name} (federates: {', '.join(names)})")
+        raise CosimError(
+            f"federate {name!r} is not part of case {c.name} (federates: {', '.join(names)})"
+        )
     out = Path(out_dir).resolve()
     config = _ensure_build(c, out, host, port) / f"{name}.json"
     ts, logs = out / "timeseries", out / "logs"
@@ -287,8 +321,13 @@ def run_single_federate(
     if progress:
         from tqdm import tqdm
 
-        bar = tqdm(total=round(c.horizon.duration_s, 3), unit="sim s", desc=name, file=sys.stderr,
-                   bar_format="{l_bar}{bar}| {n:.0f}/{total:.0f} sim s [{elapsed}]")
+        bar = tqdm(
+            total=round(c.horizon.duration_s, 3),
+            unit="sim s",
+            desc=name,
+            file=sys.stderr,
+            bar_format="{l_bar}{bar}| {n:.0f}/{total:.0f} sim s [{elapsed}]",
+        )
     try:
         while proc.popen.poll() is None:
             if wall_limit_s is not None and time.monotonic() - t0 > wall_limit_s:
@@ -313,7 +352,9 @@ def _ensure_build(case: Case, out: Path, host: str, port: int) -> Path:
     with open(out / ".build.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         try:
-            same = (out / "case.toml").is_file() and load_case(out / "case.toml").to_dict() == case.to_dict()
+            same = (out / "case.toml").is_file() and load_case(
+                out / "case.toml"
+            ).to_dict() == case.to_dict()
         except CosimError:
             same = False
         names = federate_names(case)

@@ -74,13 +74,17 @@ class Violation:
     excess: float = math.nan  # relative excess over the limit (0.1 = 10 % beyond)
     detail: str = ""  # e.g. why a run failed
 
-
     def describe(self) -> str:
         """``thermal: 104.2 % vs limit 100 % (line 45, t=1234 s)``."""
         text = self.check + (f": {self.detail}" if self.detail and self.value is None else "")
         if self.value is not None:
-            text += f": {_num(self.value)} {self.unit}".rstrip() + f" vs limit {_num(self.limit)} {self.unit}".rstrip()
-        place = ", ".join(p for p in (self.where, None if self.t_s is None else f"t={self.t_s:g} s") if p)
+            text += (
+                f": {_num(self.value)} {self.unit}".rstrip()
+                + f" vs limit {_num(self.limit)} {self.unit}".rstrip()
+            )
+        place = ", ".join(
+            p for p in (self.where, None if self.t_s is None else f"t={self.t_s:g} s") if p
+        )
         return f"{text} ({place})" if place else text
 
 
@@ -219,7 +223,9 @@ def locate(check_id: str, summary: Mapping[str, Any]) -> tuple[str | None, float
     m = re.fullmatch(r"v_range_([ab])_(min|max)", check_id)
     if m:
         side = "low" if m[2] == "min" else "high"
-        episodes = [e for e in _get(summary, f"grid.range_{m[1]}.episodes") or [] if e.get("kind") == side]
+        episodes = [
+            e for e in _get(summary, f"grid.range_{m[1]}.episodes") or [] if e.get("kind") == side
+        ]
         if episodes:
             worst = max(episodes, key=lambda e: e.get("excess") or 0.0)
             return worst.get("element"), worst.get("t_worst_s")
@@ -254,12 +260,19 @@ def violations(summary: Mapping[str, Any], error: str = "") -> tuple[Violation, 
         where, t_s = locate(check_id, summary)
         where = c.get("where", where)
         t_s = c.get("t_s", t_s)
-        found.append(Violation(
-            check=check_id, value=c.get("value"), limit=c.get("limit"),
-            unit=str(c.get("unit") or ""), where=None if where is None else str(where),
-            t_s=None if t_s is None else float(t_s), source=str(c.get("source") or ""),
-            excess=relative_excess(c.get("value"), c.get("limit")), detail=str(c.get("note") or ""),
-        ))
+        found.append(
+            Violation(
+                check=check_id,
+                value=c.get("value"),
+                limit=c.get("limit"),
+                unit=str(c.get("unit") or ""),
+                where=None if where is None else str(where),
+                t_s=None if t_s is None else float(t_s),
+                source=str(c.get("source") or ""),
+                excess=relative_excess(c.get("value"), c.get("limit")),
+                detail=str(c.get("note") or ""),
+            )
+        )
     found.sort(key=lambda v: -v.excess if not math.isnan(v.excess) else math.inf)
     return tuple(found)
 
@@ -274,9 +287,17 @@ def _nonconverged(summary: Mapping[str, Any]) -> list[Violation]:
     steps = _get(summary, "grid.nonconverged_steps")
     per_net = steps if isinstance(steps, Mapping) else {"grid": steps}
     return [
-        Violation("power_flow_converged", value=int(n), limit=0, unit="steps", where=str(net),
-                  detail=f"power flow did not converge at {int(n)} grid steps", excess=math.inf)
-        for net, n in per_net.items() if isinstance(n, int | float) and n > 0
+        Violation(
+            "power_flow_converged",
+            value=int(n),
+            limit=0,
+            unit="steps",
+            where=str(net),
+            detail=f"power flow did not converge at {int(n)} grid steps",
+            excess=math.inf,
+        )
+        for net, n in per_net.items()
+        if isinstance(n, int | float) and n > 0
     ]
 
 
@@ -292,13 +313,19 @@ def evaluation_from_record(it_mw: float, record: Mapping[str, Any], run_id: str 
     verdict = summary.get("verdict")
     if ok and verdict not in ("pass", "fail"):
         why = summary.get("summary_error", "no 'verdict' key")
-        raise CosimError(f"run {run_id} has no verdict in its summary.json ({why}); "
-                         "hosting capacity needs the checks")
+        raise CosimError(
+            f"run {run_id} has no verdict in its summary.json ({why}); "
+            "hosting capacity needs the checks"
+        )
     passed = ok and verdict == "pass" and not _nonconverged(summary)
     poi = summary.get("poi") if isinstance(summary.get("poi"), Mapping) else {}
     return Evaluation(
-        it_mw=float(it_mw), passed=passed, violations=() if passed else violations(summary, error),
-        run_id=run_id, error=error.splitlines()[0] if error else "", poi_p_max_mw=poi.get("p_max_mw"),
+        it_mw=float(it_mw),
+        passed=passed,
+        violations=() if passed else violations(summary, error),
+        run_id=run_id,
+        error=error.splitlines()[0] if error else "",
+        poi_p_max_mw=poi.get("p_max_mw"),
     )
 
 
@@ -316,8 +343,15 @@ class RunEvaluator:
     pool; :meth:`prefetch` submits several sizes at once.
     """
 
-    def __init__(self, base: Case, params: Mapping[str, Any], pool: RunPool, runs_dir: Path,
-                 stop: threading.Event, on_done: Callable[[], None] = lambda: None) -> None:
+    def __init__(
+        self,
+        base: Case,
+        params: Mapping[str, Any],
+        pool: RunPool,
+        runs_dir: Path,
+        stop: threading.Event,
+        on_done: Callable[[], None] = lambda: None,
+    ) -> None:
         self.base = base
         self.params = dict(params)
         self.pool = pool
@@ -336,7 +370,11 @@ class RunEvaluator:
                 run_id = run_id_for(params)
                 case = load_case(self.base, params)
                 run_dir = self.runs_dir / run_id
-                fut = finished_record(run_dir) if is_finished(run_dir, case) else self.pool.submit(case, run_dir)
+                fut = (
+                    finished_record(run_dir)
+                    if is_finished(run_dir, case)
+                    else self.pool.submit(case, run_dir)
+                )
                 self._futures[it_mw] = (run_id, fut)
             return self._futures[it_mw]
 
@@ -416,7 +454,13 @@ def hosting_capacity(
     if progress:
         from tqdm import tqdm
 
-        bar = tqdm(total=per_chain * len(chains), unit="run", desc="hosting", file=sys.stderr, dynamic_ncols=True)
+        bar = tqdm(
+            total=per_chain * len(chains),
+            unit="run",
+            desc="hosting",
+            file=sys.stderr,
+            dynamic_ncols=True,
+        )
 
     def tick() -> None:
         if bar is not None:
@@ -424,7 +468,11 @@ def hosting_capacity(
                 bar.update(1)
 
     capacities: dict[tuple[int, bool], Capacity] = {}
-    with RunPool(workers, scheduler) as pool, ThreadPoolExecutor(max_workers=len(chains)) as threads:
+    with (
+        RunPool(workers, scheduler) as pool,
+        ThreadPoolExecutor(max_workers=len(chains)) as threads,
+    ):
+
         def search(key: tuple[int, bool]) -> Capacity:
             ev = RunEvaluator(base, chains[key], pool, runs_dir, stop, tick)
             cap = bisect_capacity(ev, min_mw, max_mw, tol_mw, prefetch=ev.prefetch)
@@ -454,45 +502,60 @@ def hosting_capacity(
     return HostingResult(out, frame, runs, table, plot, capacities)
 
 
-def capacity_frame(capacities: Mapping[tuple[int, bool], Capacity], min_mw: float, max_mw: float,
-                   tol_mw: float) -> pd.DataFrame:
+def capacity_frame(
+    capacities: Mapping[tuple[int, bool], Capacity], min_mw: float, max_mw: float, tol_mw: float
+) -> pd.DataFrame:
     """One row per bus and BESS setting: capacity, status and the binding constraint."""
     rows = []
-    for (bus, with_bess), cap in sorted(capacities.items(), key=lambda kv: (kv[0][0], not kv[0][1])):
+    for (bus, with_bess), cap in sorted(
+        capacities.items(), key=lambda kv: (kv[0][0], not kv[0][1])
+    ):
         b = cap.binding
-        rows.append({
-            "bus": bus,
-            "bess": with_bess,
-            "capacity_it_mw": cap.capacity_mw,
-            "status": cap.status,
-            "poi_p_max_mw": cap.passing.poi_p_max_mw if cap.passing else None,
-            "binding": b.describe() if b else None,
-            "binding_check": b.check if b else None,
-            "binding_value": _text(b.value) if b else None,
-            "binding_limit": _text(b.limit) if b else None,
-            "binding_unit": b.unit if b else None,
-            "binding_where": b.where if b else None,
-            "binding_t_s": b.t_s if b else None,
-            "binding_source": b.source if b else None,
-            "binding_detail": b.detail if b else None,
-            "binding_at_it_mw": cap.failing.it_mw if cap.failing else None,
-            "binding_run": cap.failing.run_id if cap.failing else None,
-            "failing_checks": ",".join(v.check for v in cap.failing.violations) if cap.failing else "",
-            "passing_run": cap.passing.run_id if cap.passing else None,
-            "evaluations": len(cap.history),
-            "min_mw": min_mw,
-            "max_mw": max_mw,
-            "tol_mw": tol_mw,
-        })
+        rows.append(
+            {
+                "bus": bus,
+                "bess": with_bess,
+                "capacity_it_mw": cap.capacity_mw,
+                "status": cap.status,
+                "poi_p_max_mw": cap.passing.poi_p_max_mw if cap.passing else None,
+                "binding": b.describe() if b else None,
+                "binding_check": b.check if b else None,
+                "binding_value": _text(b.value) if b else None,
+                "binding_limit": _text(b.limit) if b else None,
+                "binding_unit": b.unit if b else None,
+                "binding_where": b.where if b else None,
+                "binding_t_s": b.t_s if b else None,
+                "binding_source": b.source if b else None,
+                "binding_detail": b.detail if b else None,
+                "binding_at_it_mw": cap.failing.it_mw if cap.failing else None,
+                "binding_run": cap.failing.run_id if cap.failing else None,
+                "failing_checks": ",".join(v.check for v in cap.failing.violations)
+                if cap.failing
+                else "",
+                "passing_run": cap.passing.run_id if cap.passing else None,
+                "evaluations": len(cap.history),
+                "min_mw": min_mw,
+                "max_mw": max_mw,
+                "tol_mw": tol_mw,
+            }
+        )
     return pd.DataFrame(rows)
 
 
 def runs_frame(capacities: Mapping[tuple[int, bool], Capacity]) -> pd.DataFrame:
     """Every size tried, in the order tried per search."""
     rows = [
-        {"bus": bus, "bess": with_bess, "step": n, "it_mw": e.it_mw, "passed": e.passed, "run_id": e.run_id,
-         "poi_p_max_mw": e.poi_p_max_mw, "failing_checks": ",".join(v.check for v in e.violations),
-         "error": e.error}
+        {
+            "bus": bus,
+            "bess": with_bess,
+            "step": n,
+            "it_mw": e.it_mw,
+            "passed": e.passed,
+            "run_id": e.run_id,
+            "poi_p_max_mw": e.poi_p_max_mw,
+            "failing_checks": ",".join(v.check for v in e.violations),
+            "error": e.error,
+        }
         for (bus, with_bess), cap in capacities.items()
         for n, e in enumerate(cap.history)
     ]
@@ -506,11 +569,15 @@ def describe(frame: pd.DataFrame) -> list[str]:
         label = "with BESS   " if r.bess else "without BESS"
         cap = f"{r.capacity_it_mw:8.1f} MW"
         if r.status == "above_range":
-            lines.append(f"bus {r.bus:>4} {label} >= {cap.strip()} (passes at the top of the range)")
+            lines.append(
+                f"bus {r.bus:>4} {label} >= {cap.strip()} (passes at the top of the range)"
+            )
             continue
         if r.status == "below_range":
             cap = f"< {r.min_mw:g} MW"
-        lines.append(f"bus {r.bus:>4} {label} {cap}  binding at {r.binding_at_it_mw:g} MW: {r.binding}")
+        lines.append(
+            f"bus {r.bus:>4} {label} {cap}  binding at {r.binding_at_it_mw:g} MW: {r.binding}"
+        )
     return lines
 
 
@@ -531,15 +598,26 @@ def plot_capacity(frame: pd.DataFrame, path: Path) -> Path | None:
         sub = frame[frame["bess"] == with_bess].set_index("bus")
         xs = [i + (n - (len(settings) - 1) / 2) * width for i in range(len(buses))]
         heights = [float(sub.loc[b, "capacity_it_mw"]) if b in sub.index else 0.0 for b in buses]
-        bars = ax.bar(xs, heights, width, label="with BESS" if with_bess else "without BESS",
-                      color="tab:green" if with_bess else "tab:gray")
+        bars = ax.bar(
+            xs,
+            heights,
+            width,
+            label="with BESS" if with_bess else "without BESS",
+            color="tab:green" if with_bess else "tab:gray",
+        )
         for bar_, b in zip(bars, buses, strict=True):
             if b not in sub.index:
                 continue
             row = sub.loc[b]
             text = "≥ max" if row["status"] == "above_range" else str(row["binding_check"] or "")
-            ax.annotate(text, (bar_.get_x() + bar_.get_width() / 2, bar_.get_height()), ha="center",
-                        va="bottom", fontsize=7, rotation=90 if len(text) > 6 else 0)
+            ax.annotate(
+                text,
+                (bar_.get_x() + bar_.get_width() / 2, bar_.get_height()),
+                ha="center",
+                va="bottom",
+                fontsize=7,
+                rotation=90 if len(text) > 6 else 0,
+            )
     ax.set_xticks(range(len(buses)), [str(b) for b in buses])
     ax.set_xlabel("POI bus")
     ax.set_ylabel("hosting capacity, IT power [MW]")

@@ -81,14 +81,24 @@ class ShortCircuitDefaults(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
     ext_grid_s_sc_max_mva: float = _f(
-        5000.0, "MVA", "assumed (strong 138-345 kV source)", "external grid short-circuit power", gt=0
+        5000.0,
+        "MVA",
+        "assumed (strong 138-345 kV source)",
+        "external grid short-circuit power",
+        gt=0,
     )
-    ext_grid_rx_max: float = _f(0.1, "1", "assumed", "external grid R/X at maximum short circuit", ge=0)
+    ext_grid_rx_max: float = _f(
+        0.1, "1", "assumed", "external grid R/X at maximum short circuit", ge=0
+    )
     gen_xdss_pu: float = _f(
         0.2, "pu", "assumed (typical subtransient reactance 0.15-0.25 pu)", "generator X''d", gt=0
     )
     gen_rdss_ratio: float = _f(
-        0.07, "1", "IEC 60909-0 fictitious resistance R_Gf = 0.07 X''d", "generator R''d / X''d", ge=0
+        0.07,
+        "1",
+        "IEC 60909-0 fictitious resistance R_Gf = 0.07 X''d",
+        "generator R''d / X''d",
+        ge=0,
     )
     gen_cos_phi: float = _f(0.85, "1", "assumed", "generator rated power factor", gt=0, le=1)
     sgen_k: float = _f(
@@ -102,60 +112,109 @@ class RequirementsConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
     # --- POI power
-    ramp_max_mw_per_min: float = _f(20.0, "MW/min", f"Southern Co ({_ZAHEDI})", "POI ramp limit", gt=0)
-    ramp_window_s: float = _f(60.0, "s", "assumed (1 min window)", "window the ramp limit is measured over", gt=0)
-    pf_lag_min: float = _f(0.95, "1", f"Ameren ({_ZAHEDI})", "minimum POI power factor, lagging", gt=0, le=1)
-    pf_lead_min: float = _f(0.95, "1", f"Ameren ({_ZAHEDI})", "minimum POI power factor, leading", gt=0, le=1)
+    ramp_max_mw_per_min: float = _f(
+        20.0, "MW/min", f"Southern Co ({_ZAHEDI})", "POI ramp limit", gt=0
+    )
+    ramp_window_s: float = _f(
+        60.0, "s", "assumed (1 min window)", "window the ramp limit is measured over", gt=0
+    )
+    pf_lag_min: float = _f(
+        0.95, "1", f"Ameren ({_ZAHEDI})", "minimum POI power factor, lagging", gt=0, le=1
+    )
+    pf_lead_min: float = _f(
+        0.95, "1", f"Ameren ({_ZAHEDI})", "minimum POI power factor, leading", gt=0, le=1
+    )
     pf_min_load_percent: float = _f(
-        10.0, "%", "assumed", "PF is checked only while |S| >= this share of the site rating", ge=0, le=100
+        10.0,
+        "%",
+        "assumed",
+        "PF is checked only while |S| >= this share of the site rating",
+        ge=0,
+        le=100,
     )
     osc_limit_percent_of_bess: float = _f(
-        2.0, "%", "project suite Q1 (inspired by NVIDIA DSX BESS guidelines)",
-        "RMS of POI power in the oscillation band, share of BESS rating", gt=0,
+        2.0,
+        "%",
+        "project suite Q1 (inspired by NVIDIA DSX BESS guidelines)",
+        "RMS of POI power in the oscillation band, share of BESS rating",
+        gt=0,
     )
     osc_limit_mw: float | None = _f(
-        None, "MW", "case file", "absolute oscillation limit (replaces the share of BESS rating)", gt=0
+        None,
+        "MW",
+        "case file",
+        "absolute oscillation limit (replaces the share of BESS rating)",
+        gt=0,
     )
     osc_band_hz: tuple[float, float] = _f(
         (0.1, 20.0), "Hz", "project suite Q1", "band the oscillation limit applies to"
     )
     # --- POI voltage quality
-    rvc_max_percent: float = _f(3.0, "%", f"Dominion ({_ZAHEDI})", "rapid voltage change at the POI", gt=0)
+    rvc_max_percent: float = _f(
+        3.0, "%", f"Dominion ({_ZAHEDI})", "rapid voltage change at the POI", gt=0
+    )
     rvc_window_s: float = _f(
         1.0, "s", "IEC 61000-4-30 (1 s sliding mean reference)", "reference window of the RVC", gt=0
     )
-    pst_max: float = _f(0.8, "1", "IEEE 1453 planning level (HV/EHV)", "short-term flicker severity", gt=0)
-    plt_max: float = _f(0.6, "1", "IEEE 1453 planning level (HV/EHV)", "long-term flicker severity", gt=0)
+    pst_max: float = _f(
+        0.8, "1", "IEEE 1453 planning level (HV/EHV)", "short-term flicker severity", gt=0
+    )
+    plt_max: float = _f(
+        0.6, "1", "IEEE 1453 planning level (HV/EHV)", "long-term flicker severity", gt=0
+    )
     # --- steady-state voltage
     v_range_a_min_pu: float = _f(0.95, "pu", "ANSI C84.1 Range A", "Range A minimum", gt=0)
     v_range_a_max_pu: float = _f(1.05, "pu", "ANSI C84.1 Range A", "Range A maximum", gt=0)
     v_range_b_min_pu: float = _f(0.917, "pu", "ANSI C84.1 Range B", "Range B minimum", gt=0)
     v_range_b_max_pu: float = _f(1.058, "pu", "ANSI C84.1 Range B", "Range B maximum", gt=0)
     voltage_range: Literal["A", "B"] = _f(
-        "A", "-", "project suite Q9/Q11 (Range A)", "range that decides the verdict (the other is reported)"
+        "A",
+        "-",
+        "project suite Q9/Q11 (Range A)",
+        "range that decides the verdict (the other is reported)",
     )
     voltage_buses: Literal["all", "poi"] | list[int] = _f(
         "all", "-", "assumed", "buses the voltage checks cover: all recorded, the POI, or a list"
     )
     voltage_preexisting: Literal["attribute", "include"] = _f(
-        "attribute", "-", "interconnection-study practice (only new or worsened violations are the site's)",
+        "attribute",
+        "-",
+        "interconnection-study practice (only new or worsened violations are the site's)",
         "'attribute': buses already outside the band in the pre-connection power flow are judged on "
         "worsening only; 'include': every bus counts against the band",
     )
     voltage_worsening_max_pu: float = _f(
-        0.005, "pu", "assumed", "largest extra deviation the site may cause at a pre-existing violation", ge=0
+        0.005,
+        "pu",
+        "assumed",
+        "largest extra deviation the site may cause at a pre-existing violation",
+        ge=0,
     )
     # --- thermal
-    thermal_max_percent: float = _f(100.0, "%", "NERC TPL-001", "branch loading, normal rating", gt=0)
+    thermal_max_percent: float = _f(
+        100.0, "%", "NERC TPL-001", "branch loading, normal rating", gt=0
+    )
     thermal_emergency_percent: float | None = _f(
-        None, "%", "case file", "emergency rating; loading above normal is then allowed for a while", gt=0
+        None,
+        "%",
+        "case file",
+        "emergency rating; loading above normal is then allowed for a while",
+        gt=0,
     )
     thermal_emergency_max_s: float = _f(
-        900.0, "s", "assumed (15 min emergency rating)", "longest time above the normal rating", gt=0
+        900.0,
+        "s",
+        "assumed (15 min emergency rating)",
+        "longest time above the normal rating",
+        gt=0,
     )
     # --- ride-through
-    ride_through_v_min_pu: float = _f(0.90, "pu", "SPP, ERCOT proposal", "continuous band, low", gt=0)
-    ride_through_v_max_pu: float = _f(1.10, "pu", "SPP, ERCOT proposal", "continuous band, high", gt=0)
+    ride_through_v_min_pu: float = _f(
+        0.90, "pu", "SPP, ERCOT proposal", "continuous band, low", gt=0
+    )
+    ride_through_v_max_pu: float = _f(
+        1.10, "pu", "SPP, ERCOT proposal", "continuous band, high", gt=0
+    )
     recovery_fraction: float = _f(
         0.9, "1", "ERCOT proposal", "share of pre-disturbance load to recover", gt=0, le=1
     )
@@ -172,12 +231,18 @@ class RequirementsConfig(BaseModel):
     f_min_hz: float = _f(58.8, "Hz", "SPP continuous frequency band", "frequency, low", gt=0)
     f_max_hz: float = _f(61.2, "Hz", "SPP continuous frequency band", "frequency, high", gt=0)
     rocof_window_s: float = _f(
-        0.5, "s", "assumed (500 ms RoCoF measurement window)", "window of RoCoF computed from f", gt=0
+        0.5,
+        "s",
+        "assumed (500 ms RoCoF measurement window)",
+        "window of RoCoF computed from f",
+        gt=0,
     )
     # --- BESS
     soc_drift_max: float = _f(0.05, "1", "project suite Q5", "|SOC end - SOC start|", gt=0, le=1)
     # --- grid strength and contingencies
-    scr_weak: float = _f(3.0, "1", "NVIDIA test 5 (third-party reading of DSX v0.4)", "SCR below this is weak", gt=0)
+    scr_weak: float = _f(
+        3.0, "1", "NVIDIA test 5 (third-party reading of DSX v0.4)", "SCR below this is weak", gt=0
+    )
     n1_screening: bool = _f(
         False, "-", "NERC TPL-001", "run the N-1 screening (line and trafo outages) after the run"
     )
@@ -204,7 +269,9 @@ class RequirementsConfig(BaseModel):
     @model_validator(mode="after")
     def _consistent(self) -> RequirementsConfig:
         sc_fields = {f"short_circuit.{n}" for n in ShortCircuitDefaults.model_fields}
-        unknown = [k for k in self.sources if k not in type(self).model_fields and k not in sc_fields]
+        unknown = [
+            k for k in self.sources if k not in type(self).model_fields and k not in sc_fields
+        ]
         if unknown:
             raise ValueError(f"sources names unknown limits {unknown}")
         for lo, hi in (
@@ -214,7 +281,9 @@ class RequirementsConfig(BaseModel):
             ("f_min_hz", "f_max_hz"),
         ):
             if getattr(self, lo) >= getattr(self, hi):
-                raise ValueError(f"{lo} ({getattr(self, lo)}) must be below {hi} ({getattr(self, hi)})")
+                raise ValueError(
+                    f"{lo} ({getattr(self, lo)}) must be below {hi} ({getattr(self, hi)})"
+                )
         band = self.osc_band_hz
         if not 0 <= band[0] < band[1]:
             raise ValueError(f"osc_band_hz {list(band)} must be [low, high] with 0 <= low < high")
@@ -258,7 +327,11 @@ class RequirementsConfig(BaseModel):
                 src = self.sources[f"short_circuit.{name}"]
             elif _differs(value, field.default):
                 src = f"case file (default {_fmt(field.default)} from {src})"
-            out[f"short_circuit.{name}"] = {"value": value, "unit": extra.get("unit", ""), "source": src}
+            out[f"short_circuit.{name}"] = {
+                "value": value,
+                "unit": extra.get("unit", ""),
+                "source": src,
+            }
         return out
 
 

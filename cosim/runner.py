@@ -44,7 +44,9 @@ def run_federation(case: Case, out: Path, *, progress: bool = False) -> Outcome:
     for attempt in range(BROKER_START_RETRIES + 1):
         prepare_out_dir(out)
         b = build(case, out)
-        outcome = supervise(b, case.horizon.duration_s, wall_limit_s=case.run.wall_limit_s, progress=progress)
+        outcome = supervise(
+            b, case.horizon.duration_s, wall_limit_s=case.run.wall_limit_s, progress=progress
+        )
         started = any((out / "logs").glob("*.progress"))
         if outcome.failed == "broker" and not started and attempt < BROKER_START_RETRIES:
             log.warning("broker failed at start-up (%s); retrying on a new port", outcome.reason)
@@ -125,7 +127,9 @@ def run_case(
             base_case = load_case(c, {"bess.enabled": False})
             b_out = out / "baseline"
             b_outcome = run_federation(base_case, b_out, progress=progress)
-            write_summary(b_out, b_outcome, context)  # the same network: bess.enabled does not change it
+            write_summary(
+                b_out, b_outcome, context
+            )  # the same network: bess.enabled does not change it
             if b_outcome.status != "ok":
                 raise RunError("baseline run: " + _failure_message(b_outcome, b_out))
     if c.outputs.report if report is None else report:

@@ -58,8 +58,15 @@ def tail(path: Path, lines: int = 15) -> str:
 def start_process(name: str, cmd: list[str], log: Path, cwd: Path) -> _Proc:
     fh = open(log, "w")  # noqa: SIM115 - handed to the child, closed when it ends
     env = dict(os.environ, PYTHONUNBUFFERED="1")
-    p = subprocess.Popen(cmd, cwd=cwd, stdout=fh, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                         env=env, start_new_session=True)
+    p = subprocess.Popen(
+        cmd,
+        cwd=cwd,
+        stdout=fh,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        env=env,
+        start_new_session=True,
+    )
     fh.close()
     return _Proc(name, p, log)
 
@@ -123,13 +130,20 @@ def supervise(
         broker = start_process("broker", build.broker_cmd, logs / "broker.log", build.dir)
         procs.append(broker)
         for name in build.configs:
-            procs.append(start_process(name, build.federate_cmd(name), logs / f"{name}.log", build.dir))
+            procs.append(
+                start_process(name, build.federate_cmd(name), logs / f"{name}.log", build.dir)
+            )
         feds = procs[1:]
         if progress and sys.stderr.isatty():
             from tqdm import tqdm
 
-            bar = tqdm(total=round(duration_s, 3), unit="sim s", file=sys.stderr, dynamic_ncols=True,
-                       bar_format="{l_bar}{bar}| {n:.0f}/{total:.0f} sim s [{elapsed}<{remaining}]")
+            bar = tqdm(
+                total=round(duration_s, 3),
+                unit="sim s",
+                file=sys.stderr,
+                dynamic_ncols=True,
+                bar_format="{l_bar}{bar}| {n:.0f}/{total:.0f} sim s [{elapsed}<{remaining}]",
+            )
         read_progress = _progress_reader(build)
         last_bar = 0.0
         while True:
@@ -148,9 +162,15 @@ def supervise(
             if wall_limit_s is not None and time.monotonic() - t0 > wall_limit_s:
                 slowest = min(feds, key=lambda p: _progress_of(build, p.name))
                 stop_all(procs)
-                return Outcome("failed", time.monotonic() - t0, "wall-clock limit",
-                               f"stopped after the {wall_limit_s:g} s wall-clock limit "
-                               f"(slowest federate: {slowest.name})", tail(slowest.log), _codes(procs))
+                return Outcome(
+                    "failed",
+                    time.monotonic() - t0,
+                    "wall-clock limit",
+                    f"stopped after the {wall_limit_s:g} s wall-clock limit "
+                    f"(slowest federate: {slowest.name})",
+                    tail(slowest.log),
+                    _codes(procs),
+                )
         try:
             broker.popen.wait(timeout=BROKER_EXIT_S)
         except subprocess.TimeoutExpired:
@@ -161,7 +181,9 @@ def supervise(
         return Outcome("ok", time.monotonic() - t0, returncodes=_codes(procs))
     except KeyboardInterrupt:
         stop_all(procs)
-        return Outcome("failed", time.monotonic() - t0, "user", "interrupted (Ctrl-C)", "", _codes(procs))
+        return Outcome(
+            "failed", time.monotonic() - t0, "user", "interrupted (Ctrl-C)", "", _codes(procs)
+        )
     finally:
         stop_all(procs, grace_s=0.5)
         if bar is not None:
@@ -192,7 +214,7 @@ def fatal_line(log: Path) -> str | None:
         lines = log.read_text(errors="replace").splitlines()
     except OSError:
         return None
-    hits = [ln[len(FATAL_PREFIX):] for ln in lines if ln.startswith(FATAL_PREFIX)]
+    hits = [ln[len(FATAL_PREFIX) :] for ln in lines if ln.startswith(FATAL_PREFIX)]
     return hits[-1] if hits else None
 
 
@@ -201,7 +223,9 @@ def _fail(procs: list[_Proc], t0: float, culprit: _Proc, reason: str) -> Outcome
     fatal = fatal_line(culprit.log)
     if fatal:
         reason = f"{fatal} ({reason})"
-    return Outcome("failed", time.monotonic() - t0, culprit.name, reason, tail(culprit.log), _codes(procs))
+    return Outcome(
+        "failed", time.monotonic() - t0, culprit.name, reason, tail(culprit.log), _codes(procs)
+    )
 
 
 def _codes(procs: list[_Proc]) -> dict[str, int | None]:

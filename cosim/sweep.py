@@ -94,7 +94,9 @@ def run_id_for(params: Mapping[str, Any]) -> str:
     The hash covers the full keys and values (``json.dumps`` sorted), so two
     points never share an id; the readable part uses the last key component.
     """
-    digest = hashlib.sha1(json.dumps(dict(params), sort_keys=True, default=str).encode()).hexdigest()[:8]
+    digest = hashlib.sha1(
+        json.dumps(dict(params), sort_keys=True, default=str).encode()
+    ).hexdigest()[:8]
     parts = [f"{k.rsplit('.', 1)[-1]}={_fmt_value(v)}" for k, v in params.items()]
     slug = re.sub(r"[^A-Za-z0-9._=+-]+", "-", "_".join(parts)).strip("-")[:80]
     return f"{slug}-{digest}" if slug else digest
@@ -163,8 +165,12 @@ def check_networks(specs: Sequence[RunSpec]) -> None:
     problems: list[str] = []
     for spec in specs:
         c = spec.case
-        key = (c.grid.model_dump_json(), json.dumps(c.to_dict().get("distribution")), str(c.factory.poi_bus),
-               str(c.base_dir))
+        key = (
+            c.grid.model_dump_json(),
+            json.dumps(c.to_dict().get("distribution")),
+            str(c.factory.poi_bus),
+            str(c.base_dir),
+        )
         if key in seen:
             continue
         seen.add(key)
@@ -262,7 +268,9 @@ def _flatten_checks(checks: list[Any], prefix: str) -> dict[str, Any]:
         for field_name in ("passed", "value", "limit", "where", "t_s"):
             if field_name in check:
                 v = check[field_name]
-                out[f"{prefix}.{label}.{field_name}"] = json.dumps(v) if isinstance(v, list | tuple) else v
+                out[f"{prefix}.{label}.{field_name}"] = (
+                    json.dumps(v) if isinstance(v, list | tuple) else v
+                )
     return out
 
 
@@ -380,7 +388,11 @@ def future_record(future: Any) -> dict[str, Any]:
     try:
         return future.result()
     except Exception as exc:  # noqa: BLE001 - a lost worker is one failed run, not a failed sweep
-        return {"status": "failed", "error": f"task failed: {type(exc).__name__}: {exc}", "summary": {}}
+        return {
+            "status": "failed",
+            "error": f"task failed: {type(exc).__name__}: {exc}",
+            "summary": {},
+        }
 
 
 # ---------------------------------------------------------------- the sweep
@@ -428,8 +440,14 @@ def run_specs(
         if progress:
             from tqdm import tqdm
 
-            bar = tqdm(total=len(specs), initial=reused, unit="run", desc=desc, file=sys.stderr,
-                       dynamic_ncols=True)
+            bar = tqdm(
+                total=len(specs),
+                initial=reused,
+                unit="run",
+                desc=desc,
+                file=sys.stderr,
+                dynamic_ncols=True,
+            )
         for spec in specs:
             if spec.run_id not in rows:
                 pending[pool.submit(spec.case, runs_dir / spec.run_id)] = spec
@@ -535,8 +553,11 @@ def plot_sweep(df: pd.DataFrame, params: Sequence[str], plot_dir: Path) -> list[
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    metrics = [m for m in PLOT_METRICS if m in df and pd.api.types.is_numeric_dtype(df[m])
-               and df[m].notna().any()]
+    metrics = [
+        m
+        for m in PLOT_METRICS
+        if m in df and pd.api.types.is_numeric_dtype(df[m]) and df[m].notna().any()
+    ]
     if not metrics:
         metrics = ["wall_s"] if "wall_s" in df and df["wall_s"].notna().any() else []
     plot_dir.mkdir(parents=True, exist_ok=True)
@@ -551,26 +572,43 @@ def plot_sweep(df: pd.DataFrame, params: Sequence[str], plot_dir: Path) -> list[
         for ax, metric in zip(axes.flat, metrics, strict=False):
             for n, (key, g) in enumerate(groups):
                 order = x[g.index].sort_values().index
-                label = _describe(dict(zip(others, key if isinstance(key, tuple) else (key,), strict=True)))
-                ax.plot(x[order], g.loc[order, metric], "-", color=f"C{n % 10}", alpha=0.5, lw=1,
-                        label=label if n < 8 and others else None, zorder=1)
+                label = _describe(
+                    dict(zip(others, key if isinstance(key, tuple) else (key,), strict=True))
+                )
+                ax.plot(
+                    x[order],
+                    g.loc[order, metric],
+                    "-",
+                    color=f"C{n % 10}",
+                    alpha=0.5,
+                    lw=1,
+                    label=label if n < 8 and others else None,
+                    zorder=1,
+                )
             colors = df["verdict"].map({"pass": "tab:green", "fail": "tab:red"}).fillna("tab:blue")
             ax.scatter(x, df[metric], c=colors, s=28, zorder=2)
             ax.set_title(metric, fontsize=9)
             ax.set_xlabel(param, fontsize=8)
             if ticks is not None:
-                ax.set_xticks(range(len(ticks)), ticks, rotation=30 if max(map(len, ticks)) > 4 else 0,
-                              fontsize=7)
+                ax.set_xticks(
+                    range(len(ticks)),
+                    ticks,
+                    rotation=30 if max(map(len, ticks)) > 4 else 0,
+                    fontsize=7,
+                )
             ax.grid(alpha=0.3)
         if others and metrics:
             axes[0, 0].legend(fontsize=7, title=", ".join(others), title_fontsize=7)
-        for ax in list(axes.flat)[len(metrics):]:
+        for ax in list(axes.flat)[len(metrics) :]:
             ax.axis("off")
         if not metrics:
             axes[0, 0].text(0.5, 0.5, "no metrics in the summaries", ha="center", va="center")
         n_failed = int((df["status"] != "ok").sum())
-        fig.suptitle(f"sweep over {param}: {len(df)} runs, {n_failed} failed "
-                     "(green pass, red fail, blue no verdict)", fontsize=10)
+        fig.suptitle(
+            f"sweep over {param}: {len(df)} runs, {n_failed} failed "
+            "(green pass, red fail, blue no verdict)",
+            fontsize=10,
+        )
         fig.tight_layout()
         path = plot_dir / f"sweep_{re.sub(r'[^A-Za-z0-9._-]+', '_', param)}.png"
         fig.savefig(path, dpi=100)

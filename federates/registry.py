@@ -59,4 +59,8 @@ def federation(case: Case) -> list[FederateSpec]:
 def poi_host(case: Case) -> str:
     """Name of the network federate the factory is connected to."""
     dist = getattr(case, "distribution", None)
-    return "distribution" if dist is not None and getattr(dist, "hosts_factory", False) else "transmission"
+    return (
+        "distribution"
+        if dist is not None and getattr(dist, "hosts_factory", False)
+        else "transmission"
+    )

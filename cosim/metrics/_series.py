@@ -50,7 +50,9 @@ def hold_at(t_s: np.ndarray, x: np.ndarray, t_query_s: np.ndarray) -> np.ndarray
     return out
 
 
-def cumulative_integral(t_s: np.ndarray, x: np.ndarray, t_end_s: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+def cumulative_integral(
+    t_s: np.ndarray, x: np.ndarray, t_end_s: float | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Knots ``(t_k, C_k)`` of the running integral of a step-held series.
 
     ``C`` is piecewise linear between the knots, so ``np.interp(t, t_k, C_k)``
@@ -64,8 +66,13 @@ def cumulative_integral(t_s: np.ndarray, x: np.ndarray, t_end_s: float | None = 
     return knots, c
 
 
-def window_mean(t_s: np.ndarray, x: np.ndarray, start_s: np.ndarray, end_s: np.ndarray,
-                t_end_s: float | None = None) -> np.ndarray:
+def window_mean(
+    t_s: np.ndarray,
+    x: np.ndarray,
+    start_s: np.ndarray,
+    end_s: np.ndarray,
+    t_end_s: float | None = None,
+) -> np.ndarray:
     """Time-weighted mean of a step-held series over ``[start_s, end_s)`` (arrays)."""
     knots, c = cumulative_integral(t_s, x, t_end_s)
     a, b = as_array(start_s), as_array(end_s)
@@ -87,7 +94,9 @@ def runs(mask: np.ndarray) -> list[tuple[int, int]]:
     return list(zip(starts.tolist(), ends.tolist(), strict=True))
 
 
-def uniform(t_s: np.ndarray, x: np.ndarray, dt_s: float, t_end_s: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+def uniform(
+    t_s: np.ndarray, x: np.ndarray, dt_s: float, t_end_s: float | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Resample a step-held series onto a uniform grid of step ``dt_s`` [s]."""
     t = as_array(t_s)
     end = end_time_s(t, t_end_s)
@@ -104,7 +113,7 @@ def is_uniform(t_s: np.ndarray, rtol: float = 1e-6) -> bool:
 
 def prefixed_columns(df: pd.DataFrame, prefix: str) -> dict[str, str]:
     """``{element: column}`` for columns ``<prefix><element>`` (e.g. ``vm_pu.12``)."""
-    return {c[len(prefix):]: c for c in df.columns if isinstance(c, str) and c.startswith(prefix)}
+    return {c[len(prefix) :]: c for c in df.columns if isinstance(c, str) and c.startswith(prefix)}
 
 
 def valid_rows(df: pd.DataFrame) -> np.ndarray:

@@ -53,19 +53,37 @@ def ride_through(
     tp, p = as_array(t_p_s), as_array(p_mw)
     dur = durations_s(tv, t_end_s)
     end = max(end_time_s(tv, t_end_s), end_time_s(tp, t_end_s) if tp.size else 0.0)
-    spans = [(float(tv[i0]), float(tv[i1 - 1] + dur[i1 - 1]), float(np.min(v[i0:i1])), float(np.max(v[i0:i1])))
-             for i0, i1 in runs((v < v_min_pu) | (v > v_max_pu))]
+    spans = [
+        (
+            float(tv[i0]),
+            float(tv[i1 - 1] + dur[i1 - 1]),
+            float(np.min(v[i0:i1])),
+            float(np.max(v[i0:i1])),
+        )
+        for i0, i1 in runs((v < v_min_pu) | (v > v_max_pu))
+    ]
     events = []
     for k, (a, b, vlo, vhi) in enumerate(spans):
         stop = min(b + window_s, spans[k + 1][0] if k + 1 < len(spans) else np.inf, end)
-        ev: dict[str, Any] = {"t_start_s": a, "t_end_s": b, "duration_s": b - a, "v_min_pu": vlo, "v_max_pu": vhi,
-                              "p_pre_mw": None, "p_min_mw": None, "mw_lost": None, "recovery_s": None,
-                              "recovered": None}
+        ev: dict[str, Any] = {
+            "t_start_s": a,
+            "t_end_s": b,
+            "duration_s": b - a,
+            "v_min_pu": vlo,
+            "v_max_pu": vhi,
+            "p_pre_mw": None,
+            "p_min_mw": None,
+            "mw_lost": None,
+            "recovery_s": None,
+            "recovered": None,
+        }
         if tp.size and a > tp[0]:
             if k and a - spans[k - 1][1] < window_s and events[-1]["p_pre_mw"] is not None:
                 p_pre = events[-1]["p_pre_mw"]  # same train: keep the load before the first shot
             else:
-                p_pre = float(window_mean(tp, p, np.array([max(a - pre_s, tp[0])]), np.array([a]), t_end_s)[0])
+                p_pre = float(
+                    window_mean(tp, p, np.array([max(a - pre_s, tp[0])]), np.array([a]), t_end_s)[0]
+                )
             sel = (tp >= a) & (tp < stop)
             p_in = np.concatenate([p[sel], hold_at(tp, p, np.array([a]))])
             p_min = float(np.nanmin(p_in))
@@ -84,8 +102,13 @@ def ride_through(
                 recovered = None  # cut short by the next event or the end: not judged here
             else:
                 recovered = rec is not None and rec <= recovery_time_max_s
-            ev.update(p_pre_mw=p_pre, p_min_mw=p_min, mw_lost=max(p_pre - p_min, 0.0), recovery_s=rec,
-                      recovered=recovered)
+            ev.update(
+                p_pre_mw=p_pre,
+                p_min_mw=p_min,
+                mw_lost=max(p_pre - p_min, 0.0),
+                recovery_s=rec,
+                recovered=recovered,
+            )
         events.append(ev)
     judged = [e for e in events if e["mw_lost"] is not None]
     conclusive = [e for e in judged if e["recovered"] is not None]
@@ -106,7 +129,10 @@ def transfers(on_backup: np.ndarray) -> int:
 
 
 def frequency_stats(
-    t_s: np.ndarray, f_hz: np.ndarray, rocof_hz_per_s: np.ndarray | None = None, rocof_window_s: float = 0.5,
+    t_s: np.ndarray,
+    f_hz: np.ndarray,
+    rocof_hz_per_s: np.ndarray | None = None,
+    rocof_window_s: float = 0.5,
 ) -> dict[str, Any]:
     """Nadir, zenith and largest rate of change of frequency.
 
@@ -122,8 +148,14 @@ def frequency_stats(
     t, f = as_array(t_s), as_array(f_hz)
     ok = np.isfinite(f)
     if not ok.any():
-        return {"nadir_hz": None, "t_nadir_s": None, "zenith_hz": None, "t_zenith_s": None,
-                "rocof_max_hz_per_s": None, "t_rocof_max_s": None}
+        return {
+            "nadir_hz": None,
+            "t_nadir_s": None,
+            "zenith_hz": None,
+            "t_zenith_s": None,
+            "rocof_max_hz_per_s": None,
+            "t_rocof_max_s": None,
+        }
     t, f = t[ok], f[ok]
     i_lo, i_hi = int(np.argmin(f)), int(np.argmax(f))
     if rocof_hz_per_s is not None and np.isfinite(r := as_array(rocof_hz_per_s)[ok]).any():
@@ -131,11 +163,16 @@ def frequency_stats(
         tr = t
     else:
         tr = t[t >= t[0] + rocof_window_s]
-        rate = np.abs(f[t >= t[0] + rocof_window_s] - np.interp(tr - rocof_window_s, t, f)) / rocof_window_s
+        rate = (
+            np.abs(f[t >= t[0] + rocof_window_s] - np.interp(tr - rocof_window_s, t, f))
+            / rocof_window_s
+        )
     j = int(np.nanargmax(rate)) if rate.size and np.isfinite(rate).any() else None
     return {
-        "nadir_hz": float(f[i_lo]), "t_nadir_s": float(t[i_lo]),
-        "zenith_hz": float(f[i_hi]), "t_zenith_s": float(t[i_hi]),
+        "nadir_hz": float(f[i_lo]),
+        "t_nadir_s": float(t[i_lo]),
+        "zenith_hz": float(f[i_hi]),
+        "t_zenith_s": float(t[i_hi]),
         "rocof_max_hz_per_s": None if j is None else float(rate[j]),
         "t_rocof_max_s": None if j is None else float(tr[j]),
     }

@@ -20,8 +20,19 @@ import pandas as pd
 from cosim.requirements import ShortCircuitDefaults
 
 N1_COLUMNS = [
-    "snapshot", "outage", "converged", "poi_isolated", "isolated_buses", "v_min_pu", "v_min_bus",
-    "v_max_pu", "v_max_bus", "loading_max_percent", "loading_max_branch", "violations", "severity",
+    "snapshot",
+    "outage",
+    "converged",
+    "poi_isolated",
+    "isolated_buses",
+    "v_min_pu",
+    "v_min_bus",
+    "v_max_pu",
+    "v_max_bus",
+    "loading_max_percent",
+    "loading_max_branch",
+    "violations",
+    "severity",
 ]
 
 
@@ -39,7 +50,9 @@ def _fill(df: pd.DataFrame, col: str, values: Any, label: str, notes: list[str])
         notes.append(f"{label}.{col} = {val} for {int(missing.sum())} element(s)")
 
 
-def with_short_circuit_defaults(net: Any, defaults: ShortCircuitDefaults | None = None) -> tuple[Any, list[str]]:
+def with_short_circuit_defaults(
+    net: Any, defaults: ShortCircuitDefaults | None = None
+) -> tuple[Any, list[str]]:
     """A copy of ``net`` with missing IEC 60909 data filled in, and what was filled.
 
     * ext_grid: ``s_sc_max_mva``, ``rx_max``;
@@ -57,16 +70,34 @@ def with_short_circuit_defaults(net: Any, defaults: ShortCircuitDefaults | None 
     if len(gen):
         _fill(gen, "vn_kv", net.bus.loc[gen.bus, "vn_kv"].to_numpy(dtype=float), "gen", notes)
         _fill(gen, "cos_phi", d.gen_cos_phi, "gen", notes)
-        pmax = gen["max_p_mw"].to_numpy(dtype=float) if "max_p_mw" in gen else np.full(len(gen), np.nan)
-        p = np.where(np.isfinite(pmax) & (pmax > 0), pmax, np.abs(gen["p_mw"].to_numpy(dtype=float)))
-        _fill(gen, "sn_mva", np.maximum(p / gen["cos_phi"].to_numpy(dtype=float), 1.0), "gen", notes)
+        pmax = (
+            gen["max_p_mw"].to_numpy(dtype=float)
+            if "max_p_mw" in gen
+            else np.full(len(gen), np.nan)
+        )
+        p = np.where(
+            np.isfinite(pmax) & (pmax > 0), pmax, np.abs(gen["p_mw"].to_numpy(dtype=float))
+        )
+        _fill(
+            gen, "sn_mva", np.maximum(p / gen["cos_phi"].to_numpy(dtype=float), 1.0), "gen", notes
+        )
         _fill(gen, "xdss_pu", d.gen_xdss_pu, "gen", notes)
-        rdss = (d.gen_rdss_ratio * gen["xdss_pu"].to_numpy(dtype=float)
-                * gen["vn_kv"].to_numpy(dtype=float) ** 2 / gen["sn_mva"].to_numpy(dtype=float))
+        rdss = (
+            d.gen_rdss_ratio
+            * gen["xdss_pu"].to_numpy(dtype=float)
+            * gen["vn_kv"].to_numpy(dtype=float) ** 2
+            / gen["sn_mva"].to_numpy(dtype=float)
+        )
         _fill(gen, "rdss_ohm", rdss, "gen", notes)
     if len(net.sgen):
         _fill(net.sgen, "k", d.sgen_k, "sgen", notes)
-        _fill(net.sgen, "sn_mva", np.maximum(np.abs(net.sgen["p_mw"].to_numpy(dtype=float)), 1.0), "sgen", notes)
+        _fill(
+            net.sgen,
+            "sn_mva",
+            np.maximum(np.abs(net.sgen["p_mw"].to_numpy(dtype=float)), 1.0),
+            "sgen",
+            notes,
+        )
     return net, notes
 
 
@@ -89,7 +120,10 @@ def _python_ybus() -> Iterator[None]:
 
 
 def short_circuit_ratio(
-    net: Any, bus: int, p_site_mw: float, defaults: ShortCircuitDefaults | None = None,
+    net: Any,
+    bus: int,
+    p_site_mw: float,
+    defaults: ShortCircuitDefaults | None = None,
 ) -> dict[str, Any]:
     """Short-circuit ratio at ``bus``: ``SCR = S_sc / P_site``.
 
@@ -123,8 +157,9 @@ def short_circuit_ratio(
     }
 
 
-def _snapshot_rows(net: Any, poi_bus: int, v_min_pu: float, v_max_pu: float,
-                   loading_max_percent: float) -> dict[str, Any]:
+def _snapshot_rows(
+    net: Any, poi_bus: int, v_min_pu: float, v_max_pu: float, loading_max_percent: float
+) -> dict[str, Any]:
     vm = net.res_bus.vm_pu
     served = vm.notna() & net.bus.in_service
     row: dict[str, Any] = {
@@ -133,20 +168,31 @@ def _snapshot_rows(net: Any, poi_bus: int, v_min_pu: float, v_max_pu: float,
         "isolated_buses": int((~served & net.bus.in_service).sum()),
     }
     v = vm[served]
-    row.update(v_min_pu=float(v.min()), v_min_bus=int(v.idxmin()), v_max_pu=float(v.max()), v_max_bus=int(v.idxmax()))
+    row.update(
+        v_min_pu=float(v.min()),
+        v_min_bus=int(v.idxmin()),
+        v_max_pu=float(v.max()),
+        v_max_bus=int(v.idxmax()),
+    )
     loads = []
     for kind in ("line", "trafo", "trafo3w"):
         res = getattr(net, f"res_{kind}", None)
         if res is not None and len(res) and "loading_percent" in res:
             loads.append(res["loading_percent"].rename(lambda i, k=kind: f"{k}.{i}"))
     lp = pd.concat(loads).dropna() if loads else pd.Series(dtype=float)
-    row.update(loading_max_percent=float(lp.max()) if len(lp) else None,
-               loading_max_branch=str(lp.idxmax()) if len(lp) else None)
+    row.update(
+        loading_max_percent=float(lp.max()) if len(lp) else None,
+        loading_max_branch=str(lp.idxmax()) if len(lp) else None,
+    )
     n_v = int(((v < v_min_pu) | (v > v_max_pu)).sum())
     n_l = int((lp > loading_max_percent).sum())
     row["violations"] = n_v + n_l
-    sev = max(0.0, 100.0 * (v_min_pu - row["v_min_pu"]), 100.0 * (row["v_max_pu"] - v_max_pu),
-              (row["loading_max_percent"] or 0.0) - loading_max_percent)
+    sev = max(
+        0.0,
+        100.0 * (v_min_pu - row["v_min_pu"]),
+        100.0 * (row["v_max_pu"] - v_max_pu),
+        (row["loading_max_percent"] or 0.0) - loading_max_percent,
+    )
     row["severity"] = float("inf") if row["poi_isolated"] else sev
     return row
 
@@ -185,7 +231,11 @@ def n1_screening(
 
     work = copy.deepcopy(net)
     load = pp.create_load(work, bus=poi_bus, p_mw=0.0, q_mvar=0.0, name="cosim N-1 site")
-    outages = [(kind, int(i)) for kind in elements for i in getattr(work, kind).index[getattr(work, kind).in_service]]
+    outages = [
+        (kind, int(i))
+        for kind in elements
+        for i in getattr(work, kind).index[getattr(work, kind).in_service]
+    ]
     if max_outages is not None:
         outages = outages[:max_outages]
     rows = []
@@ -195,9 +245,17 @@ def n1_screening(
             work.load.loc[load, ["p_mw", "q_mvar"]] = (p_mw, q_mvar)
             try:
                 pp.runpp(work, numba=False)
-                rows.append({"snapshot": name, "outage": "none",
-                             **_snapshot_rows(work, poi_bus, v_min_pu, v_max_pu, loading_max_percent)})
-                base = (work.res_bus.vm_pu.fillna(1.0).to_numpy(), work.res_bus.va_degree.fillna(0.0).to_numpy())
+                rows.append(
+                    {
+                        "snapshot": name,
+                        "outage": "none",
+                        **_snapshot_rows(work, poi_bus, v_min_pu, v_max_pu, loading_max_percent),
+                    }
+                )
+                base = (
+                    work.res_bus.vm_pu.fillna(1.0).to_numpy(),
+                    work.res_bus.va_degree.fillna(0.0).to_numpy(),
+                )
             except pp.LoadflowNotConverged:
                 rows.append(_diverged(name, "none"))
                 base = None
@@ -206,8 +264,15 @@ def n1_screening(
                 table.at[idx, "in_service"] = False
                 try:
                     _solve(pp, work, base)
-                    rows.append({"snapshot": name, "outage": f"{kind}.{idx}",
-                                 **_snapshot_rows(work, poi_bus, v_min_pu, v_max_pu, loading_max_percent)})
+                    rows.append(
+                        {
+                            "snapshot": name,
+                            "outage": f"{kind}.{idx}",
+                            **_snapshot_rows(
+                                work, poi_bus, v_min_pu, v_max_pu, loading_max_percent
+                            ),
+                        }
+                    )
                 except pp.LoadflowNotConverged:
                     rows.append(_diverged(name, f"{kind}.{idx}"))
                 finally:
@@ -228,7 +293,18 @@ def _solve(pp: Any, net: Any, base: tuple[np.ndarray, np.ndarray] | None) -> Non
 
 
 def _diverged(snapshot: str, outage: str) -> dict[str, Any]:
-    return {"snapshot": snapshot, "outage": outage, "converged": False, "poi_isolated": None,
-            "isolated_buses": None, "v_min_pu": None, "v_min_bus": None, "v_max_pu": None, "v_max_bus": None,
-            "loading_max_percent": None, "loading_max_branch": None, "violations": None,
-            "severity": float("inf")}
+    return {
+        "snapshot": snapshot,
+        "outage": outage,
+        "converged": False,
+        "poi_isolated": None,
+        "isolated_buses": None,
+        "v_min_pu": None,
+        "v_min_bus": None,
+        "v_max_pu": None,
+        "v_max_bus": None,
+        "loading_max_percent": None,
+        "loading_max_branch": None,
+        "violations": None,
+        "severity": float("inf"),
+    }

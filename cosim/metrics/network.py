@@ -23,7 +23,16 @@ from cosim.metrics._series import (
     valid_rows,
 )
 
-EPISODE_COLUMNS = ["element", "kind", "t_start_s", "t_end_s", "duration_s", "worst", "t_worst_s", "excess"]
+EPISODE_COLUMNS = [
+    "element",
+    "kind",
+    "t_start_s",
+    "t_end_s",
+    "duration_s",
+    "worst",
+    "t_worst_s",
+    "excess",
+]
 
 
 def band_episodes(
@@ -62,8 +71,16 @@ def band_episodes(
                 j = int(np.argmin(seg) if kind == "low" else np.argmax(seg))
                 worst = float(seg[j])
                 rows.append(
-                    (element, kind, float(t[i0]), float(t[i1 - 1] + dur[i1 - 1]), float(dur[i0:i1].sum()),
-                     worst, float(t[i0 + j]), float(lo - worst if kind == "low" else worst - hi))
+                    (
+                        element,
+                        kind,
+                        float(t[i0]),
+                        float(t[i1 - 1] + dur[i1 - 1]),
+                        float(dur[i0:i1].sum()),
+                        worst,
+                        float(t[i0 + j]),
+                        float(lo - worst if kind == "low" else worst - hi),
+                    )
                 )
     ep = pd.DataFrame(rows, columns=EPISODE_COLUMNS)
     return ep.sort_values("excess", ascending=False, kind="stable").reset_index(drop=True)
@@ -128,9 +145,19 @@ def voltage_band(
     if volts:
         mat = np.column_stack(list(volts.values()))
         names = list(volts)
-        out.update(_extreme(mat, names, t, np.nanargmin, "v_min"), **_extreme(mat, names, t, np.nanargmax, "v_max"))
+        out.update(
+            _extreme(mat, names, t, np.nanargmin, "v_min"),
+            **_extreme(mat, names, t, np.nanargmax, "v_max"),
+        )
     else:
-        out.update(v_min_pu=None, v_min_bus=None, v_min_t_s=None, v_max_pu=None, v_max_bus=None, v_max_t_s=None)
+        out.update(
+            v_min_pu=None,
+            v_min_bus=None,
+            v_min_t_s=None,
+            v_max_pu=None,
+            v_max_bus=None,
+            v_max_t_s=None,
+        )
     ep = band_episodes(t, volts, v_min_pu, v_max_pu, t_end_s)
     out.update(_episode_stats(ep, max_listed))
     out["worst_bus"] = out.pop("worst_element")
@@ -139,7 +166,9 @@ def voltage_band(
     return out
 
 
-def _extreme(mat: np.ndarray, names: list[str], t: np.ndarray, argf: Any, key: str) -> dict[str, Any]:
+def _extreme(
+    mat: np.ndarray, names: list[str], t: np.ndarray, argf: Any, key: str
+) -> dict[str, Any]:
     if not np.isfinite(mat).any():
         return {f"{key}_pu": None, f"{key}_bus": None, f"{key}_t_s": None}
     flat = argf(mat)
@@ -168,7 +197,11 @@ def thermal_loading(
     out: dict[str, Any] = {"branches": len(load)}
     if load and np.isfinite(mat := np.column_stack(list(load.values()))).any():
         i, j = np.unravel_index(np.nanargmax(mat), mat.shape)
-        out.update(loading_max_percent=float(mat[i, j]), loading_max_branch=list(load)[j], loading_max_t_s=float(t[i]))
+        out.update(
+            loading_max_percent=float(mat[i, j]),
+            loading_max_branch=list(load)[j],
+            loading_max_t_s=float(t[i]),
+        )
     else:
         out.update(loading_max_percent=None, loading_max_branch=None, loading_max_t_s=None)
     ep = band_episodes(t, load, -np.inf, limit_percent, t_end_s)
@@ -193,7 +226,9 @@ def loading_matrix(df: pd.DataFrame, top: int = 40) -> tuple[np.ndarray, list[st
     return t, names, np.vstack([load[k] for k in names])
 
 
-def energy_loss_mwh(df: pd.DataFrame, t_end_s: float | None = None, column: str = "p_loss_mw") -> float | None:
+def energy_loss_mwh(
+    df: pd.DataFrame, t_end_s: float | None = None, column: str = "p_loss_mw"
+) -> float | None:
     """Energy of a step-held power column [MWh] (e.g. network losses); None without data."""
     if column not in df or "t_s" not in df or not len(df):
         return None
@@ -211,11 +246,16 @@ def preexisting_violations(
 
     Returns ``{bus: "low" | "high"}``.
     """
-    return {b: ("low" if v < v_min_pu else "high") for b, v in v_pre_pu.items()
-            if np.isfinite(v) and (v < v_min_pu - tol_pu or v > v_max_pu + tol_pu)}
+    return {
+        b: ("low" if v < v_min_pu else "high")
+        for b, v in v_pre_pu.items()
+        if np.isfinite(v) and (v < v_min_pu - tol_pu or v > v_max_pu + tol_pu)
+    }
 
 
-def worsening(df: pd.DataFrame, v_pre_pu: dict[str, float], sides: dict[str, str]) -> dict[str, Any]:
+def worsening(
+    df: pd.DataFrame, v_pre_pu: dict[str, float], sides: dict[str, str]
+) -> dict[str, Any]:
     """Largest extra deviation [pu] at pre-existing violations, in their own direction.
 
     For a bus already low, how far below its pre-connection voltage it goes; for

@@ -30,19 +30,29 @@ OSC_BANDS_HZ: dict[str, tuple[float, float]] = {
 }
 
 
-def power_extremes(t_s: np.ndarray, p_mw: np.ndarray, t_end_s: float | None = None) -> dict[str, Any]:
+def power_extremes(
+    t_s: np.ndarray, p_mw: np.ndarray, t_end_s: float | None = None
+) -> dict[str, Any]:
     """Peak and minimum import [MW], their times [s], mean [MW] and energy [MWh]."""
     t, p = as_array(t_s), as_array(p_mw)
     ok = np.isfinite(p)
     if not ok.any():
-        return {"p_max_mw": None, "p_max_t_s": None, "p_min_mw": None, "p_min_t_s": None,
-                "p_mean_mw": None, "energy_mwh": None}
+        return {
+            "p_max_mw": None,
+            "p_max_t_s": None,
+            "p_min_mw": None,
+            "p_min_t_s": None,
+            "p_mean_mw": None,
+            "energy_mwh": None,
+        }
     dur = durations_s(t, t_end_s)
     imax, imin = int(np.nanargmax(p)), int(np.nanargmin(p))
     energy = float(np.sum(p[ok] * dur[ok]))
     return {
-        "p_max_mw": float(p[imax]), "p_max_t_s": float(t[imax]),
-        "p_min_mw": float(p[imin]), "p_min_t_s": float(t[imin]),
+        "p_max_mw": float(p[imax]),
+        "p_max_t_s": float(t[imax]),
+        "p_min_mw": float(p[imin]),
+        "p_min_t_s": float(t[imin]),
         "p_mean_mw": energy / float(dur[ok].sum()) if dur[ok].sum() > 0 else float(p[ok].mean()),
         "energy_mwh": energy / 3600.0,
     }
@@ -83,18 +93,25 @@ def power_factor(
         "pf_min_lag": float(pf[lag].min()) if lag.any() else None,
         "pf_min_lead": float(pf[lead].min()) if lead.any() else None,
         "out_of_band_s": float(dur[out_band].sum()),
-        "out_of_band_percent": 100.0 * float(dur[out_band].sum()) / judged_s if judged_s > 0 else None,
+        "out_of_band_percent": 100.0 * float(dur[out_band].sum()) / judged_s
+        if judged_s > 0
+        else None,
     }
 
 
-def _ramp_at(t: np.ndarray, p: np.ndarray, te: np.ndarray, window_s: float, t_end_s: float | None) -> np.ndarray:
+def _ramp_at(
+    t: np.ndarray, p: np.ndarray, te: np.ndarray, window_s: float, t_end_s: float | None
+) -> np.ndarray:
     now = window_mean(t, p, te - window_s, te, t_end_s)
     before = window_mean(t, p, te - 2 * window_s, te - window_s, t_end_s)
     return (now - before) / window_s
 
 
 def ramp_series(
-    t_s: np.ndarray, p_mw: np.ndarray, window_s: float, t_end_s: float | None = None,
+    t_s: np.ndarray,
+    p_mw: np.ndarray,
+    window_s: float,
+    t_end_s: float | None = None,
     dt_s: float | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Ramp of the ``window_s``-averaged power [MW/s] on a uniform grid.
@@ -119,7 +136,10 @@ def ramp_series(
 
 
 def ramp_rates(
-    t_s: np.ndarray, p_mw: np.ndarray, window_s: float, t_end_s: float | None = None,
+    t_s: np.ndarray,
+    p_mw: np.ndarray,
+    window_s: float,
+    t_end_s: float | None = None,
     percentile: float = 99.0,
 ) -> dict[str, Any]:
     """Largest and ``percentile`` ramp of a power series over ``window_s`` (see :func:`ramp_series`).
@@ -135,8 +155,13 @@ def ramp_rates(
     the largest ramp); Nones when the series is shorter than ``2 * window_s``.
     """
     t, p = as_array(t_s), as_array(p_mw)
-    none = {"max_mw_per_s": None, "p99_mw_per_s": None, "max_mw_per_min": None,
-            "p99_mw_per_min": None, "t_max_s": None}
+    none = {
+        "max_mw_per_s": None,
+        "p99_mw_per_s": None,
+        "max_mw_per_min": None,
+        "p99_mw_per_min": None,
+        "t_max_s": None,
+    }
     te, r = ramp_series(t, p, window_s, t_end_s)
     if te.size == 0:
         return none
@@ -151,8 +176,10 @@ def ramp_rates(
     i = int(np.nanargmax(allr))
     p99 = float(np.nanpercentile(np.abs(r), percentile))
     return {
-        "max_mw_per_s": float(allr[i]), "p99_mw_per_s": p99,
-        "max_mw_per_min": 60.0 * float(allr[i]), "p99_mw_per_min": 60.0 * p99,
+        "max_mw_per_s": float(allr[i]),
+        "p99_mw_per_s": p99,
+        "max_mw_per_min": 60.0 * float(allr[i]),
+        "p99_mw_per_min": 60.0 * p99,
         "t_max_s": float(allt[i]),
     }
 
@@ -195,7 +222,11 @@ def rapid_voltage_change(
         return {"max_percent": None, "t_max_s": None, "excluded_s": float(dur[bad].sum())}
     dv = np.where(judged, 100.0 * np.abs(v - ref), -np.inf)
     i = int(np.argmax(dv))
-    return {"max_percent": float(dv[i]), "t_max_s": float(t[i]), "excluded_s": float(dur[bad].sum())}
+    return {
+        "max_percent": float(dv[i]),
+        "t_max_s": float(t[i]),
+        "excluded_s": float(dur[bad].sum()),
+    }
 
 
 def reversals(x: np.ndarray, threshold: float = 0.01) -> np.ndarray:
@@ -308,7 +339,10 @@ def flicker_severity(
 
 
 def spectrum(
-    t_s: np.ndarray, p_mw: np.ndarray, segment_s: float = 100.0, t_end_s: float | None = None,
+    t_s: np.ndarray,
+    p_mw: np.ndarray,
+    segment_s: float = 100.0,
+    t_end_s: float | None = None,
 ) -> tuple[np.ndarray, np.ndarray, float]:
     """Welch power spectral density of a power series.
 
@@ -331,7 +365,9 @@ def spectrum(
         dt = float(np.min(np.diff(t)))
         t, p = uniform(t, p, dt, t_end_s)
     nper = int(min(p.size, max(8, round(segment_s / dt))))
-    f, pxx = signal.welch(p, fs=1.0 / dt, window="hann", nperseg=nper, detrend="linear", scaling="density")
+    f, pxx = signal.welch(
+        p, fs=1.0 / dt, window="hann", nperseg=nper, detrend="linear", scaling="density"
+    )
     return f, pxx, dt
 
 
@@ -351,7 +387,9 @@ def band_rms(f_hz: np.ndarray, psd: np.ndarray, lo_hz: float, hi_hz: float) -> f
 
 
 def oscillation_bands(
-    t_s: np.ndarray, p_mw: np.ndarray, bands_hz: dict[str, tuple[float, float]] | None = None,
+    t_s: np.ndarray,
+    p_mw: np.ndarray,
+    bands_hz: dict[str, tuple[float, float]] | None = None,
     t_end_s: float | None = None,
 ) -> dict[str, Any]:
     """RMS of POI power in each band [MW] (Welch), plus the Nyquist frequency [Hz].
@@ -366,7 +404,9 @@ def oscillation_bands(
     for key, (lo, hi) in bands.items():
         out[f"osc_rms_{key}_mw"] = band_rms(f, pxx, lo, hi) if f.size else None
     out["nyquist_hz"] = finite_or_none(nyq)
-    out["bands_truncated"] = [k for k, (lo, hi) in bands.items() if nyq is not None and lo < nyq < hi]
+    out["bands_truncated"] = [
+        k for k, (lo, hi) in bands.items() if nyq is not None and lo < nyq < hi
+    ]
     return out
 
 

@@ -36,7 +36,9 @@ def tap_operations(df: pd.DataFrame, prefix: str = "tap_pos.") -> dict[str, Any]
     return {"tap_ops": int(sum(per.values())), "per_trafo": per}
 
 
-def rainflow_depths(soc: np.ndarray, edges: tuple[float, ...] = DEPTH_EDGES) -> dict[str, list[float]]:
+def rainflow_depths(
+    soc: np.ndarray, edges: tuple[float, ...] = DEPTH_EDGES
+) -> dict[str, list[float]]:
     """Rainflow cycle count (ASTM E1049) of a SOC series, binned by depth.
 
     Returns ``{"edges": [...], "cycles": [...]}``: half cycles count 0.5; the
@@ -76,21 +78,42 @@ def bess_wear(
     e_mwh : energy capacity [MWh]
     """
     t = as_array(t_s)
-    out: dict[str, Any] = {"throughput_mwh": None, "charge_mwh": None, "discharge_mwh": None, "efc": None}
+    out: dict[str, Any] = {
+        "throughput_mwh": None,
+        "charge_mwh": None,
+        "discharge_mwh": None,
+        "efc": None,
+    }
     if p_bess_mw is not None and t.size:
         p = np.nan_to_num(as_array(p_bess_mw))
         dur = durations_s(t, t_end_s)
         charge = float(np.sum(np.clip(p, 0, None) * dur)) / 3600.0
         discharge = float(np.sum(np.clip(-p, 0, None) * dur)) / 3600.0
         thr = charge + discharge
-        out.update(throughput_mwh=thr, charge_mwh=charge, discharge_mwh=discharge,
-                   efc=thr / (2.0 * e_mwh) if e_mwh > 0 else None)
+        out.update(
+            throughput_mwh=thr,
+            charge_mwh=charge,
+            discharge_mwh=discharge,
+            efc=thr / (2.0 * e_mwh) if e_mwh > 0 else None,
+        )
     s = as_array(soc) if soc is not None else np.empty(0)
     s = s[np.isfinite(s)]
     if s.size:
-        out.update(soc_min=float(s.min()), soc_max=float(s.max()), soc_start=float(s[0]), soc_end=float(s[-1]),
-                   soc_drift=float(s[-1] - s[0]), rainflow_depth_hist=rainflow_depths(s))
+        out.update(
+            soc_min=float(s.min()),
+            soc_max=float(s.max()),
+            soc_start=float(s[0]),
+            soc_end=float(s[-1]),
+            soc_drift=float(s[-1] - s[0]),
+            rainflow_depth_hist=rainflow_depths(s),
+        )
     else:
-        out.update(soc_min=None, soc_max=None, soc_start=None, soc_end=None, soc_drift=None,
-                   rainflow_depth_hist=None)
+        out.update(
+            soc_min=None,
+            soc_max=None,
+            soc_start=None,
+            soc_end=None,
+            soc_drift=None,
+            rainflow_depth_hist=None,
+        )
     return out

@@ -39,76 +39,222 @@ _RTOL = 1e-9
 #: thresholds of every test (stimulus parameters live in :mod:`cosim.qualify.profiles`)
 THRESHOLDS: dict[str, list[Param]] = {
     "Q1": [
-        Param("osc_limit_percent", 2.0, "% of BESS rating", f"{_SUITE} Q1", "RMS of POI power in the band"),
+        Param(
+            "osc_limit_percent",
+            2.0,
+            "% of BESS rating",
+            f"{_SUITE} Q1",
+            "RMS of POI power in the band",
+        ),
         Param("osc_band_hz", (0.1, 20.0), "Hz", f"{_SUITE} Q1", "band of the oscillation limit"),
-        Param("rvc_limit_percent", 3.0, "%", f"Dominion ({_ZAHEDI}); {_SUITE} Q1", "rapid voltage change at the POI"),
-        Param("rvc_window_s", 1.0, "s", "IEC 61000-4-30 (1 s sliding mean reference)", "RVC reference window"),
-        Param("settle_s", 30.0, "s", "assumed (controller start-up not judged)", "start of the judged window"),
+        Param(
+            "rvc_limit_percent",
+            3.0,
+            "%",
+            f"Dominion ({_ZAHEDI}); {_SUITE} Q1",
+            "rapid voltage change at the POI",
+        ),
+        Param(
+            "rvc_window_s",
+            1.0,
+            "s",
+            "IEC 61000-4-30 (1 s sliding mean reference)",
+            "RVC reference window",
+        ),
+        Param(
+            "settle_s",
+            30.0,
+            "s",
+            "assumed (controller start-up not judged)",
+            "start of the judged window",
+        ),
     ],
     "Q2": [
-        Param("band_hz", (0.2, 3.0), "Hz", f"{_SUITE} Q2; training band of arXiv 2508.14318", "attenuation band"),
-        Param("min_attenuation_db", 10.0, "dB", f"{_SUITE} Q2", "site-to-POI attenuation in the band"),
-        Param("settle_s", 30.0, "s", "assumed (controller start-up not judged)", "start of the judged window"),
+        Param(
+            "band_hz",
+            (0.2, 3.0),
+            "Hz",
+            f"{_SUITE} Q2; training band of arXiv 2508.14318",
+            "attenuation band",
+        ),
+        Param(
+            "min_attenuation_db", 10.0, "dB", f"{_SUITE} Q2", "site-to-POI attenuation in the band"
+        ),
+        Param(
+            "settle_s",
+            30.0,
+            "s",
+            "assumed (controller start-up not judged)",
+            "start of the judged window",
+        ),
     ],
     "Q3": [
-        Param("ramp_limit_mw_per_min", 20.0, "MW/min", f"Southern Co ({_ZAHEDI}); {_SUITE} Q3",
-              "POI ramp limit (the case's requirements.ramp_max_mw_per_min when it sets one)"),
-        Param("ramp_window_s", 60.0, "s", "assumed (1 min window, as the limit's unit)", "ramp window"),
+        Param(
+            "ramp_limit_mw_per_min",
+            20.0,
+            "MW/min",
+            f"Southern Co ({_ZAHEDI}); {_SUITE} Q3",
+            "POI ramp limit (the case's requirements.ramp_max_mw_per_min when it sets one)",
+        ),
+        Param(
+            "ramp_window_s", 60.0, "s", "assumed (1 min window, as the limit's unit)", "ramp window"
+        ),
     ],
     "Q4": [
         Param("step_limit_percent", 3.0, "% of BESS rating", f"{_SUITE} Q4", "largest POI step"),
-        Param("step_window_s", 1.0, "s", "assumed (a step is a change within 1 s)", "window a step is measured over"),
+        Param(
+            "step_window_s",
+            1.0,
+            "s",
+            "assumed (a step is a change within 1 s)",
+            "window a step is measured over",
+        ),
     ],
     "Q5": [
         Param("soc_drift_max", 0.05, "1", f"{_SUITE} Q5", "|SOC end - SOC start|"),
-        Param("soc_min", 0.20, "1", "DOMAIN.md BESS SOC window 20-80 % (assumed)", "lowest allowed SOC"),
-        Param("soc_max", 0.80, "1", "DOMAIN.md BESS SOC window 20-80 % (assumed)", "highest allowed SOC"),
+        Param(
+            "soc_min",
+            0.20,
+            "1",
+            "DOMAIN.md BESS SOC window 20-80 % (assumed)",
+            "lowest allowed SOC",
+        ),
+        Param(
+            "soc_max",
+            0.80,
+            "1",
+            "DOMAIN.md BESS SOC window 20-80 % (assumed)",
+            "highest allowed SOC",
+        ),
     ],
     "Q6": [
         Param("response_fast_s", 2.0, "s", f"{_SUITE} Q6 (fast call)", "time to reach the target"),
         Param("response_slow_s", 60.0, "s", f"{_SUITE} Q6 (slow call)", "time to reach the target"),
-        Param("target_tolerance_percent", 1.0, "% of baseline", "assumed", "POI may sit this far above the target"),
+        Param(
+            "target_tolerance_percent",
+            1.0,
+            "% of baseline",
+            "assumed",
+            "POI may sit this far above the target",
+        ),
     ],
     "Q7": [
-        Param("load_loss_max_percent", 10.0, "% of pre-event", f"{_ERCOT}: >= 90 % of pre-disturbance load",
-              "largest POI load loss the grid sees"),
+        Param(
+            "load_loss_max_percent",
+            10.0,
+            "% of pre-event",
+            f"{_ERCOT}: >= 90 % of pre-disturbance load",
+            "largest POI load loss the grid sees",
+        ),
         Param("recovery_time_max_s", 1.0, "s", _ERCOT, "time to 90 % once POI V >= 0.9 pu"),
-        Param("v_band_pu", (0.9, 1.1), "pu", "SPP / ERCOT continuous band", "band outside which V is a disturbance"),
-        Param("window_s", 10.0, "s", "assumed", "time after a disturbance searched for loss and recovery"),
+        Param(
+            "v_band_pu",
+            (0.9, 1.1),
+            "pu",
+            "SPP / ERCOT continuous band",
+            "band outside which V is a disturbance",
+        ),
+        Param(
+            "window_s",
+            10.0,
+            "s",
+            "assumed",
+            "time after a disturbance searched for loss and recovery",
+        ),
     ],
     "Q8": [
-        Param("load_loss_max_percent", 10.0, "% of pre-event", f"{_ERCOT}: >= 90 % of pre-disturbance load",
-              "largest POI load loss the grid sees"),
+        Param(
+            "load_loss_max_percent",
+            10.0,
+            "% of pre-event",
+            f"{_ERCOT}: >= 90 % of pre-disturbance load",
+            "largest POI load loss the grid sees",
+        ),
         Param("recovery_time_max_s", 1.0, "s", _ERCOT, "time to 90 % once POI V >= 0.9 pu"),
-        Param("v_band_pu", (0.9, 1.1), "pu", "SPP / ERCOT continuous band", "band outside which V is a disturbance"),
-        Param("window_s", 10.0, "s", "assumed", "time after a disturbance searched for loss and recovery"),
+        Param(
+            "v_band_pu",
+            (0.9, 1.1),
+            "pu",
+            "SPP / ERCOT continuous band",
+            "band outside which V is a disturbance",
+        ),
+        Param(
+            "window_s",
+            10.0,
+            "s",
+            "assumed",
+            "time after a disturbance searched for loss and recovery",
+        ),
     ],
     "Q9": [
         Param("v_min_pu", 0.95, "pu", "ANSI C84.1 Range A", "lowest POI voltage"),
         Param("v_max_pu", 1.05, "pu", "ANSI C84.1 Range A", "highest POI voltage"),
-        Param("settle_s", 30.0, "s", "assumed (controller start-up not judged)", "start of the judged window"),
+        Param(
+            "settle_s",
+            30.0,
+            "s",
+            "assumed (controller start-up not judged)",
+            "start of the judged window",
+        ),
     ],
     "Q10": [
-        Param("droop_fraction", 0.9, "1", "assumed (90 %, as the ERCOT recovery figure)",
-              "share of the droop power delivered"),
+        Param(
+            "droop_fraction",
+            0.9,
+            "1",
+            "assumed (90 %, as the ERCOT recovery figure)",
+            "share of the droop power delivered",
+        ),
         Param("response_s", 1.0, "s", f"{_SUITE} Q10", "delay allowed for the droop response"),
-        Param("load_loss_max_percent", 10.0, "% of pre-event", f"{_ERCOT}: stays connected", "largest POI load loss"),
-        Param("f_band_hz", (58.8, 61.2), "Hz", "SPP continuous frequency band", "frequency ride-through band"),
-        Param("avg_s", 2.0, "s", "assumed (one 2 s training iteration)", "centred mean removing the swing residual"),
-        Param("judge_s", 15.0, "s", "assumed (the response, not the governor's recovery)",
-              "time after the excursion's start that is judged"),
+        Param(
+            "load_loss_max_percent",
+            10.0,
+            "% of pre-event",
+            f"{_ERCOT}: stays connected",
+            "largest POI load loss",
+        ),
+        Param(
+            "f_band_hz",
+            (58.8, 61.2),
+            "Hz",
+            "SPP continuous frequency band",
+            "frequency ride-through band",
+        ),
+        Param(
+            "avg_s",
+            2.0,
+            "s",
+            "assumed (one 2 s training iteration)",
+            "centred mean removing the swing residual",
+        ),
+        Param(
+            "judge_s",
+            15.0,
+            "s",
+            "assumed (the response, not the governor's recovery)",
+            "time after the excursion's start that is judged",
+        ),
     ],
     "Q11": [
         Param("v_min_pu", 0.95, "pu", "ANSI C84.1 Range A; NERC TPL-001", "lowest bus voltage"),
         Param("v_max_pu", 1.05, "pu", "ANSI C84.1 Range A; NERC TPL-001", "highest bus voltage"),
         Param("loading_max_percent", 100.0, "%", "NERC TPL-001", "branch loading"),
-        Param("added_severity_max_pp", 0.0, "pp",
-              "assumed: violations the network has without the site are the grid's, not the site's",
-              "worst violation added by the site over the same outage without it"),
+        Param(
+            "added_severity_max_pp",
+            0.0,
+            "pp",
+            "assumed: violations the network has without the site are the grid's, not the site's",
+            "worst violation added by the site over the same outage without it",
+        ),
     ],
     "Q12": [
-        Param("tap_ratio_max", 1.0, "1", f"{_SUITE} Q12 (tap operations reduced: ratio strictly below)",
-              "tap operations with BESS / without must be below this"),
+        Param(
+            "tap_ratio_max",
+            1.0,
+            "1",
+            f"{_SUITE} Q12 (tap operations reduced: ratio strictly below)",
+            "tap operations with BESS / without must be below this",
+        ),
     ],
 }
 
@@ -130,8 +276,16 @@ class Check:
     note: str = ""
 
     def as_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "value": _num(self.value), "threshold": _num(self.threshold), "op": self.op,
-                "unit": self.unit, "source": self.source, "passed": self.passed, "note": self.note}
+        return {
+            "name": self.name,
+            "value": _num(self.value),
+            "threshold": _num(self.threshold),
+            "op": self.op,
+            "unit": self.unit,
+            "source": self.source,
+            "passed": self.passed,
+            "note": self.note,
+        }
 
     @property
     def margin(self) -> float:
@@ -153,8 +307,16 @@ def judge(value: float | None, threshold: float, op: Literal["<=", ">=", "<"]) -
     return value <= threshold + tol if op == "<=" else value >= threshold - tol
 
 
-def check(name: str, value: float | None, th: Value, op: Literal["<=", ">=", "<"], *, threshold: float | None = None,
-          unit: str | None = None, note: str = "") -> Check:
+def check(
+    name: str,
+    value: float | None,
+    th: Value,
+    op: Literal["<=", ">=", "<"],
+    *,
+    threshold: float | None = None,
+    unit: str | None = None,
+    note: str = "",
+) -> Check:
     """A :class:`Check` of ``value`` against the parameter ``th`` (or a derived ``threshold``)."""
     limit = float(th.value) if threshold is None else float(threshold)
     v = None if value is None or not math.isfinite(float(value)) else float(value)
@@ -195,7 +357,10 @@ class Verdict:
         limit; else the tightest."""
         if not self.checks:
             return None
-        return min(self.checks, key=lambda c: (c.passed is not False, c.passed is not None, c.value is None, c.margin))
+        return min(
+            self.checks,
+            key=lambda c: (c.passed is not False, c.passed is not None, c.value is None, c.margin),
+        )
 
 
 def _num(x: float | None) -> float | None:
@@ -228,7 +393,9 @@ def _after(t: np.ndarray, *xs: np.ndarray, start_s: float) -> tuple[np.ndarray, 
 # ---------------------------------------------------------------- helpers
 
 
-def band_rms_mw(t_s: np.ndarray, p_mw: np.ndarray, band_hz: tuple[float, float]) -> tuple[float | None, dict]:
+def band_rms_mw(
+    t_s: np.ndarray, p_mw: np.ndarray, band_hz: tuple[float, float]
+) -> tuple[float | None, dict]:
     """RMS [MW] of a power series in ``band_hz`` (Welch PSD, :mod:`cosim.metrics.poi`).
 
     Returns the RMS and ``{"f_hz", "psd", "nyquist_hz", "truncated"}``;
@@ -240,10 +407,17 @@ def band_rms_mw(t_s: np.ndarray, p_mw: np.ndarray, band_hz: tuple[float, float])
         return None, {"f_hz": f, "psd": psd, "nyquist_hz": None, "truncated": False}
     nyq = 0.5 / dt
     rms = poi_metrics.band_rms(f, psd, band_hz[0], band_hz[1])
-    return rms, {"f_hz": f, "psd": psd, "nyquist_hz": nyq, "truncated": band_hz[1] > nyq * (1 + 1e-9)}
+    return rms, {
+        "f_hz": f,
+        "psd": psd,
+        "nyquist_hz": nyq,
+        "truncated": band_hz[1] > nyq * (1 + 1e-9),
+    }
 
 
-def max_step_mw(t_s: np.ndarray, p_mw: np.ndarray, window_s: float) -> tuple[float | None, float | None]:
+def max_step_mw(
+    t_s: np.ndarray, p_mw: np.ndarray, window_s: float
+) -> tuple[float | None, float | None]:
     """Largest ``|P(t) - P(t - window_s)|`` [MW] of a step-held series and the time it ends."""
     r = poi_metrics.ramp_rates(_arr(t_s), _arr(p_mw), window_s)
     if r["max_mw_per_s"] is None:
@@ -291,8 +465,13 @@ def rate_limited(t_s: np.ndarray, x: np.ndarray, mw_per_s: float) -> np.ndarray:
 
 
 def q1_flatten(
-    t_p: np.ndarray, p_poi: np.ndarray, t_v: np.ndarray, v_poi: np.ndarray, bess_p_mw: float,
-    th: Mapping[str, Value], p_site: np.ndarray | None = None,
+    t_p: np.ndarray,
+    p_poi: np.ndarray,
+    t_v: np.ndarray,
+    v_poi: np.ndarray,
+    bess_p_mw: float,
+    th: Mapping[str, Value],
+    p_site: np.ndarray | None = None,
 ) -> Verdict:
     """Q1: POI power in the oscillation band <= x % of the BESS rating; POI RVC <= 3 %.
 
@@ -312,8 +491,15 @@ def q1_flatten(
     note = ""
     if spec["truncated"]:
         note = f"band cut at the series' Nyquist frequency {_fmt(spec['nyquist_hz'])} Hz"
-    c1 = check(f"POI power RMS in {band[0]:g}-{band[1]:g} Hz", rms, th["osc_limit_percent"], "<=",
-               threshold=limit_mw, unit="MW", note=f"{th['osc_limit_percent'].value:g} % of {bess_p_mw:g} MW. {note}".strip())
+    c1 = check(
+        f"POI power RMS in {band[0]:g}-{band[1]:g} Hz",
+        rms,
+        th["osc_limit_percent"],
+        "<=",
+        threshold=limit_mw,
+        unit="MW",
+        note=f"{th['osc_limit_percent'].value:g} % of {bess_p_mw:g} MW. {note}".strip(),
+    )
     tv, vv = _after(t_v, v_poi, start_s=settle)
     rvc = poi_metrics.rapid_voltage_change(tv, vv, float(th["rvc_window_s"].value))
     c2 = check("POI rapid voltage change", rvc["max_percent"], th["rvc_limit_percent"], "<=")
@@ -321,16 +507,47 @@ def q1_flatten(
     if p_site is not None:
         _, ps = _after(t_p, _arr(p_site), start_s=settle)
         site_rms, _ = band_rms_mw(tp, ps, band)
-    figs = [_fig_power_spectrum("q1", "POI power: time and spectrum", t_p, p_poi, p_site, spec, band, limit_mw, rms,
-                                settle, site_rms),
-            _fig_voltage("q1_voltage", "POI voltage", t_v, v_poi, None, settle)]
-    return Verdict([c1, c2], _reason([c1, c2]), figs,
-                   measures={"osc_rms_mw": rms, "site_osc_rms_mw": site_rms, "rvc_max_percent": rvc["max_percent"]})
+    figs = [
+        _fig_power_spectrum(
+            "q1",
+            "POI power: time and spectrum",
+            t_p,
+            p_poi,
+            p_site,
+            spec,
+            band,
+            limit_mw,
+            rms,
+            settle,
+            site_rms,
+        ),
+        _fig_voltage("q1_voltage", "POI voltage", t_v, v_poi, None, settle),
+    ]
+    return Verdict(
+        [c1, c2],
+        _reason([c1, c2]),
+        figs,
+        measures={
+            "osc_rms_mw": rms,
+            "site_osc_rms_mw": site_rms,
+            "rvc_max_percent": rvc["max_percent"],
+        },
+    )
 
 
-def _fig_power_spectrum(name: str, title: str, t: np.ndarray, p_poi: np.ndarray, p_site: np.ndarray | None,
-                        spec: dict, band: tuple[float, float], limit_mw: float | None, rms: float | None,
-                        settle: float, site_rms: float | None = None) -> Figure:
+def _fig_power_spectrum(
+    name: str,
+    title: str,
+    t: np.ndarray,
+    p_poi: np.ndarray,
+    p_site: np.ndarray | None,
+    spec: dict,
+    band: tuple[float, float],
+    limit_mw: float | None,
+    rms: float | None,
+    settle: float,
+    site_rms: float | None = None,
+) -> Figure:
     t0 = t[0] + settle if t.size else 0.0
     zoom = (t0, t0 + 20.0)
     p1 = Panel("P [MW]", xlim=zoom)
@@ -358,8 +575,15 @@ def _fig_power_spectrum(name: str, title: str, t: np.ndarray, p_poi: np.ndarray,
     return Figure(name, title, [p1, p2, p3], cap + "; top: first 20 s of the judged window.")
 
 
-def _fig_voltage(name: str, title: str, t: np.ndarray, v: np.ndarray, band: tuple[float, float] | None,
-                 settle: float = 0.0, events: list[dict] | None = None) -> Figure:
+def _fig_voltage(
+    name: str,
+    title: str,
+    t: np.ndarray,
+    v: np.ndarray,
+    band: tuple[float, float] | None,
+    settle: float = 0.0,
+    events: list[dict] | None = None,
+) -> Figure:
     p = Panel("V [pu]", band=band)
     p.add("POI voltage", t, v, step=True)
     if t.size and settle > 0:
@@ -370,7 +594,9 @@ def _fig_voltage(name: str, title: str, t: np.ndarray, v: np.ndarray, band: tupl
 # ---------------------------------------------------------------- Q2 attenuation
 
 
-def q2_attenuation(t_p: np.ndarray, p_site: np.ndarray, p_poi: np.ndarray, th: Mapping[str, Value]) -> Verdict:
+def q2_attenuation(
+    t_p: np.ndarray, p_site: np.ndarray, p_poi: np.ndarray, th: Mapping[str, Value]
+) -> Verdict:
     """Q2: ``20 log10(RMS_site / RMS_POI)`` in the band >= 10 dB (chirp stimulus)."""
     t, ps, pp_ = _after(_arr(t_p), _arr(p_site), _arr(p_poi), start_s=float(th["settle_s"].value))
     band = tuple(th["band_hz"].value)
@@ -383,7 +609,9 @@ def q2_attenuation(t_p: np.ndarray, p_site: np.ndarray, p_poi: np.ndarray, th: M
     note = f"site {_fmt(rms_site)} MW, POI {_fmt(rms_poi)} MW RMS in band"
     if rms_site is None or rms_site < 1e-6:
         cause, note = "stimulus", "no site power in the band: the chirp was not applied"
-    c = check(f"attenuation in {band[0]:g}-{band[1]:g} Hz", att, th["min_attenuation_db"], ">=", note=note)
+    c = check(
+        f"attenuation in {band[0]:g}-{band[1]:g} Hz", att, th["min_attenuation_db"], ">=", note=note
+    )
     if att == math.inf:
         c.passed, c.note = True, note + "; no POI power left in the band"
     p = Panel("PSD [MW²/Hz]", xlabel="f [Hz]", logx=True, logy=True)
@@ -395,22 +623,44 @@ def q2_attenuation(t_p: np.ndarray, p_site: np.ndarray, p_poi: np.ndarray, th: M
     pt = Panel("P [MW]")
     pt.add("site", _arr(t_p), _arr(p_site))
     pt.add("POI", _arr(t_p), _arr(p_poi))
-    fig = Figure("q2", "Chirp: site vs POI", [pt, p], f"Attenuation {_fmt(att)} dB in {band[0]:g}-{band[1]:g} Hz.")
-    return Verdict([c], _reason([c]), [fig], cause=cause,
-                   measures={"attenuation_db": att, "site_rms_mw": rms_site, "poi_rms_mw": rms_poi})
+    fig = Figure(
+        "q2",
+        "Chirp: site vs POI",
+        [pt, p],
+        f"Attenuation {_fmt(att)} dB in {band[0]:g}-{band[1]:g} Hz.",
+    )
+    return Verdict(
+        [c],
+        _reason([c]),
+        [fig],
+        cause=cause,
+        measures={"attenuation_db": att, "site_rms_mw": rms_site, "poi_rms_mw": rms_poi},
+    )
 
 
 # ---------------------------------------------------------------- Q3 ramps
 
 
-def q3_ramp(t_p: np.ndarray, p_poi: np.ndarray, th: Mapping[str, Value], p_site: np.ndarray | None = None,
-            marks: list[tuple[str, float]] | None = None) -> Verdict:
+def q3_ramp(
+    t_p: np.ndarray,
+    p_poi: np.ndarray,
+    th: Mapping[str, Value],
+    p_site: np.ndarray | None = None,
+    marks: list[tuple[str, float]] | None = None,
+) -> Verdict:
     """Q3: largest POI ramp over ``ramp_window_s`` <= the ramp limit [MW/min]."""
     t, p = _arr(t_p), _arr(p_poi)
     w = float(th["ramp_window_s"].value)
     r = poi_metrics.ramp_rates(t, p, w)
-    c = check(f"POI ramp over {w:g} s", r["max_mw_per_min"], th["ramp_limit_mw_per_min"], "<=",
-              note=f"at t = {_fmt(r['t_max_s'])} s" if r["t_max_s"] is not None else "series shorter than the window")
+    c = check(
+        f"POI ramp over {w:g} s",
+        r["max_mw_per_min"],
+        th["ramp_limit_mw_per_min"],
+        "<=",
+        note=f"at t = {_fmt(r['t_max_s'])} s"
+        if r["t_max_s"] is not None
+        else "series shorter than the window",
+    )
     cause = None
     site_ramp = None
     if p_site is not None:
@@ -424,22 +674,42 @@ def q3_ramp(t_p: np.ndarray, p_poi: np.ndarray, th: Mapping[str, Value], p_site:
     p1.add("POI", t, p)
     for label, x in marks or []:
         p1.vspans.append((label, x, x + 1.0))
-    te, rr = poi_metrics.ramp_series(t, p, w, dt_s=max(w / 60.0, float(np.median(np.diff(t))) if t.size > 1 else w))
+    te, rr = poi_metrics.ramp_series(
+        t, p, w, dt_s=max(w / 60.0, float(np.median(np.diff(t))) if t.size > 1 else w)
+    )
     p2 = Panel("ramp [MW/min]")
     p2.add(f"POI ramp over {w:g} s", te, 60.0 * rr)
     lim = float(th["ramp_limit_mw_per_min"].value)
     p2.band = (-lim, lim)
-    fig = Figure("q3", "Job start / abort: POI ramp", [p1, p2],
-                 f"Largest POI ramp {_fmt(r['max_mw_per_min'])} MW/min vs {lim:g} MW/min.")
-    return Verdict([c], _reason([c]), [fig], cause=cause,
-                   measures={"ramp_max_mw_per_min": r["max_mw_per_min"], "site_ramp_max_mw_per_min": site_ramp})
+    fig = Figure(
+        "q3",
+        "Job start / abort: POI ramp",
+        [p1, p2],
+        f"Largest POI ramp {_fmt(r['max_mw_per_min'])} MW/min vs {lim:g} MW/min.",
+    )
+    return Verdict(
+        [c],
+        _reason([c]),
+        [fig],
+        cause=cause,
+        measures={
+            "ramp_max_mw_per_min": r["max_mw_per_min"],
+            "site_ramp_max_mw_per_min": site_ramp,
+        },
+    )
 
 
 # ---------------------------------------------------------------- Q4 checkpoint steps
 
 
-def q4_step(t_p: np.ndarray, p_poi: np.ndarray, bess_p_mw: float, th: Mapping[str, Value],
-            p_site: np.ndarray | None = None, dips: list[tuple[float, float]] | None = None) -> Verdict:
+def q4_step(
+    t_p: np.ndarray,
+    p_poi: np.ndarray,
+    bess_p_mw: float,
+    th: Mapping[str, Value],
+    p_site: np.ndarray | None = None,
+    dips: list[tuple[float, float]] | None = None,
+) -> Verdict:
     """Q4: largest POI change within ``step_window_s`` <= x % of the BESS rating.
 
     ``dips`` are the checkpoint windows ``(start, end)`` [s] (for the figure and
@@ -449,8 +719,15 @@ def q4_step(t_p: np.ndarray, p_poi: np.ndarray, bess_p_mw: float, th: Mapping[st
     w = float(th["step_window_s"].value)
     step, t_step = max_step_mw(t, p, w)
     limit = float(th["step_limit_percent"].value) / 100.0 * bess_p_mw
-    c = check(f"largest POI step within {w:g} s", step, th["step_limit_percent"], "<=", threshold=limit, unit="MW",
-              note=f"{th['step_limit_percent'].value:g} % of {bess_p_mw:g} MW; at t = {_fmt(t_step)} s")
+    c = check(
+        f"largest POI step within {w:g} s",
+        step,
+        th["step_limit_percent"],
+        "<=",
+        threshold=limit,
+        unit="MW",
+        note=f"{th['step_limit_percent'].value:g} % of {bess_p_mw:g} MW; at t = {_fmt(t_step)} s",
+    )
     cause = None
     site_step = None
     if p_site is not None:
@@ -477,25 +754,40 @@ def q4_step(t_p: np.ndarray, p_poi: np.ndarray, bess_p_mw: float, th: Mapping[st
     ps.add("POI", te, rr * w)
     ps.band = (-limit, limit)
     panels.append(ps)
-    fig = Figure("q4", "Checkpoint dips at the POI", panels,
-                 f"Largest POI step {_fmt(step)} MW vs {_fmt(limit)} MW; site step {_fmt(site_step)} MW.")
-    return Verdict([c], _reason([c]), [fig], cause=cause, measures={"step_mw": step, "site_step_mw": site_step})
+    fig = Figure(
+        "q4",
+        "Checkpoint dips at the POI",
+        panels,
+        f"Largest POI step {_fmt(step)} MW vs {_fmt(limit)} MW; site step {_fmt(site_step)} MW.",
+    )
+    return Verdict(
+        [c], _reason([c]), [fig], cause=cause, measures={"step_mw": step, "site_step_mw": site_step}
+    )
 
 
 # ---------------------------------------------------------------- Q5 SOC
 
 
-def q5_soc(t_s: np.ndarray, soc: np.ndarray, th: Mapping[str, Value], *, horizon_s: float | None = None) -> Verdict:
+def q5_soc(
+    t_s: np.ndarray, soc: np.ndarray, th: Mapping[str, Value], *, horizon_s: float | None = None
+) -> Verdict:
     """Q5: ``|SOC end - SOC start| <= drift`` and SOC always inside [soc_min, soc_max]."""
     t, s = _arr(t_s), _arr(soc)
     ok = np.isfinite(s)
     if not ok.any():
-        checks = [check("SOC drift", None, th["soc_drift_max"], "<=", note="no SOC recorded (BESS off?)")]
+        checks = [
+            check("SOC drift", None, th["soc_drift_max"], "<=", note="no SOC recorded (BESS off?)")
+        ]
         return Verdict(checks, _reason(checks), cause="stimulus")
     t, s = t[ok], s[ok]
     drift = float(s[-1] - s[0])
-    c1 = check("|SOC drift| over the run", abs(drift), th["soc_drift_max"], "<=",
-               note=f"{_fmt(s[0])} -> {_fmt(s[-1])}")
+    c1 = check(
+        "|SOC drift| over the run",
+        abs(drift),
+        th["soc_drift_max"],
+        "<=",
+        note=f"{_fmt(s[0])} -> {_fmt(s[-1])}",
+    )
     c2 = check("lowest SOC", float(s.min()), th["soc_min"], ">=")
     c3 = check("highest SOC", float(s.max()), th["soc_max"], "<=")
     p = Panel("SOC [1]", band=(float(th["soc_min"].value), float(th["soc_max"].value)))
@@ -503,16 +795,27 @@ def q5_soc(t_s: np.ndarray, soc: np.ndarray, th: Mapping[str, Value], *, horizon
     p.hlines.append(("start ± drift limit", s[0] + float(th["soc_drift_max"].value)))
     p.hlines.append(("", s[0] - float(th["soc_drift_max"].value)))
     span = (t[-1] - t[0]) / 3600.0 if t.size else 0.0
-    fig = Figure("q5", "State of charge", [p], f"SOC {_fmt(s.min())}..{_fmt(s.max())}, drift {drift:+.4f} over {span:.2f} h.")
+    fig = Figure(
+        "q5",
+        "State of charge",
+        [p],
+        f"SOC {_fmt(s.min())}..{_fmt(s.max())}, drift {drift:+.4f} over {span:.2f} h.",
+    )
     checks = [c1, c2, c3]
-    return Verdict(checks, _reason(checks), [fig], measures={"soc_drift": drift, "soc_min": float(s.min()),
-                                                             "soc_max": float(s.max())})
+    return Verdict(
+        checks,
+        _reason(checks),
+        [fig],
+        measures={"soc_drift": drift, "soc_min": float(s.min()), "soc_max": float(s.max())},
+    )
 
 
 # ---------------------------------------------------------------- Q6 demand response
 
 
-def response_time_s(t_s: np.ndarray, p_mw: np.ndarray, t_start_s: float, t_end_s: float, target_mw: float) -> float | None:
+def response_time_s(
+    t_s: np.ndarray, p_mw: np.ndarray, t_start_s: float, t_end_s: float, target_mw: float
+) -> float | None:
     """Time from ``t_start_s`` until ``p`` is at or below ``target_mw`` and stays there until ``t_end_s``.
 
     Step-held samples: the value at ``t[i]`` holds until ``t[i+1]``. 0 when it
@@ -534,8 +837,16 @@ def response_time_s(t_s: np.ndarray, p_mw: np.ndarray, t_start_s: float, t_end_s
     return float(times[above[-1] + 1] - t_start_s)
 
 
-def q6_demand_response(t_p: np.ndarray, p_poi: np.ndarray, t_call_s: float, duration_s: float, baseline_mw: float,
-                       reduction: float, speed: str, th: Mapping[str, Value]) -> Verdict:
+def q6_demand_response(
+    t_p: np.ndarray,
+    p_poi: np.ndarray,
+    t_call_s: float,
+    duration_s: float,
+    baseline_mw: float,
+    reduction: float,
+    speed: str,
+    th: Mapping[str, Value],
+) -> Verdict:
     """Q6: the POI reaches ``(1 - reduction) x baseline`` within 2 s (fast) / 60 s (slow) and holds it.
 
     ``baseline_mw`` is the POI mean before the call [MW]; the target may be
@@ -547,28 +858,54 @@ def q6_demand_response(t_p: np.ndarray, p_poi: np.ndarray, t_call_s: float, dura
     t_end = min(t_call_s + duration_s, t[-1] if t.size else t_call_s)
     rt = response_time_s(t, p, t_call_s, t_end, target + tol)
     key = "response_fast_s" if speed == "fast" else "response_slow_s"
-    c = check(f"time to reach {100 * reduction:g} % cut ({speed} call)", rt, th[key], "<=",
-              note=f"target {_fmt(target)} MW (+{_fmt(tol)} MW) from baseline {_fmt(baseline_mw)} MW"
-              + ("" if rt is not None else "; never held the target until the end of the call"))
+    c = check(
+        f"time to reach {100 * reduction:g} % cut ({speed} call)",
+        rt,
+        th[key],
+        "<=",
+        note=f"target {_fmt(target)} MW (+{_fmt(tol)} MW) from baseline {_fmt(baseline_mw)} MW"
+        + ("" if rt is not None else "; never held the target until the end of the call"),
+    )
     win = (t_call_s - 60.0, min(t_call_s + max(120.0, 2 * float(th[key].value)), t_end + 60.0))
     p1 = Panel("P [MW]", xlim=win)
     p1.add("POI", t, p, window=win)
     p1.hlines += [("baseline", baseline_mw), ("target + tolerance", target + tol)]
-    p1.vspans.append((f"allowed response ({th[key].value:g} s)", t_call_s, t_call_s + float(th[key].value)))
+    p1.vspans.append(
+        (f"allowed response ({th[key].value:g} s)", t_call_s, t_call_s + float(th[key].value))
+    )
     p2 = Panel("P [MW]")
     p2.add("POI", t, p)
     p2.vspans.append(("call", t_call_s, t_call_s + duration_s))
     p2.hlines.append(("target + tolerance", target + tol))
-    fig = Figure("q6", "Demand-response call", [p1, p2], f"Response time {_fmt(rt)} s vs {th[key].value:g} s.")
-    return Verdict([c], _reason([c]), [fig], measures={"response_s": rt, "target_mw": target, "baseline_mw": baseline_mw})
+    fig = Figure(
+        "q6",
+        "Demand-response call",
+        [p1, p2],
+        f"Response time {_fmt(rt)} s vs {th[key].value:g} s.",
+    )
+    return Verdict(
+        [c],
+        _reason([c]),
+        [fig],
+        measures={"response_s": rt, "target_mw": target, "baseline_mw": baseline_mw},
+    )
 
 
 # ---------------------------------------------------------------- Q7 / Q8 ride-through
 
 
-def ride_through(t_v: np.ndarray, v_poi: np.ndarray, t_p: np.ndarray, p_poi: np.ndarray, th: Mapping[str, Value],
-                 *, expected_events: int, name: str, on_backup: tuple[np.ndarray, np.ndarray] | None = None,
-                 p_site: np.ndarray | None = None) -> Verdict:
+def ride_through(
+    t_v: np.ndarray,
+    v_poi: np.ndarray,
+    t_p: np.ndarray,
+    p_poi: np.ndarray,
+    th: Mapping[str, Value],
+    *,
+    expected_events: int,
+    name: str,
+    on_backup: tuple[np.ndarray, np.ndarray] | None = None,
+    p_site: np.ndarray | None = None,
+) -> Verdict:
     """Q7 / Q8: the grid sees no load loss (<= 10 % of pre-event) and >= 90 % back within 1 s.
 
     Disturbances are runs of POI voltage outside ``v_band_pu``
@@ -580,12 +917,23 @@ def ride_through(t_v: np.ndarray, v_poi: np.ndarray, t_p: np.ndarray, p_poi: np.
     lo, hi = th["v_band_pu"].value
     ok = np.isfinite(v)
     rec_frac = 1.0 - float(th["load_loss_max_percent"].value) / 100.0
-    rt = ev_metrics.ride_through(tv[ok], v[ok], tp, p, lo, hi, rec_frac, float(th["recovery_time_max_s"].value),
-                                 float(th["window_s"].value))
+    rt = ev_metrics.ride_through(
+        tv[ok],
+        v[ok],
+        tp,
+        p,
+        lo,
+        hi,
+        rec_frac,
+        float(th["recovery_time_max_s"].value),
+        float(th["window_s"].value),
+    )
     evs = [e for e in rt["event_list"] if e["mw_lost"] is not None]
     loss_pct = None
     if evs:
-        loss_pct = max(100.0 * e["mw_lost"] / e["p_pre_mw"] for e in evs if e["p_pre_mw"] and e["p_pre_mw"] > 0)
+        loss_pct = max(
+            100.0 * e["mw_lost"] / e["p_pre_mw"] for e in evs if e["p_pre_mw"] and e["p_pre_mw"] > 0
+        )
     # recovery: every event judged must recover; the slowest (None = did not recover in the window)
     judged = [e for e in evs if e["recovered"] is not None]
     slowest: float | None
@@ -595,8 +943,13 @@ def ride_through(t_v: np.ndarray, v_poi: np.ndarray, t_p: np.ndarray, p_poi: np.
         slowest = math.inf
     else:
         slowest = max(e["recovery_s"] for e in judged)
-    c1 = check("largest POI load loss", loss_pct, th["load_loss_max_percent"], "<=",
-               note=f"{len(evs)} disturbance(s); largest loss {_fmt(rt['mw_lost_max'])} MW")
+    c1 = check(
+        "largest POI load loss",
+        loss_pct,
+        th["load_loss_max_percent"],
+        "<=",
+        note=f"{len(evs)} disturbance(s); largest loss {_fmt(rt['mw_lost_max'])} MW",
+    )
     c2 = check("slowest recovery to 90 %", slowest, th["recovery_time_max_s"], "<=")
     if slowest == math.inf:
         c2.value, c2.passed = None, False
@@ -604,7 +957,9 @@ def ride_through(t_v: np.ndarray, v_poi: np.ndarray, t_p: np.ndarray, p_poi: np.
     cause = None
     if rt["events"] < expected_events:
         cause = "stimulus"
-        c1.note += f"; expected {expected_events} voltage disturbance(s) at the POI, saw {rt['events']}"
+        c1.note += (
+            f"; expected {expected_events} voltage disturbance(s) at the POI, saw {rt['events']}"
+        )
     figs = []
     if rt["event_list"]:
         a = rt["event_list"][0]["t_start_s"] - 5.0
@@ -624,19 +979,37 @@ def ride_through(t_v: np.ndarray, v_poi: np.ndarray, t_p: np.ndarray, p_poi: np.
             pb = Panel("on backup [1]", xlim=win)
             pb.add("site on UPS / backup", on_backup[0], on_backup[1], step=True, window=win)
             panels.append(pb)
-        figs.append(Figure(name, "Voltage disturbances and the load the grid sees", panels,
-                           f"{rt['events']} disturbance(s); largest loss {_fmt(loss_pct)} % of pre-event; "
-                           f"slowest recovery {_fmt(slowest)} s."))
+        figs.append(
+            Figure(
+                name,
+                "Voltage disturbances and the load the grid sees",
+                panels,
+                f"{rt['events']} disturbance(s); largest loss {_fmt(loss_pct)} % of pre-event; "
+                f"slowest recovery {_fmt(slowest)} s.",
+            )
+        )
     checks = [c1, c2]
-    return Verdict(checks, _reason(checks), figs, cause=cause,
-                   measures={"events": rt["events"], "mw_lost_max": rt["mw_lost_max"], "loss_percent": loss_pct,
-                             "recovery_s_max": slowest, "event_list": rt["event_list"]})
+    return Verdict(
+        checks,
+        _reason(checks),
+        figs,
+        cause=cause,
+        measures={
+            "events": rt["events"],
+            "mw_lost_max": rt["mw_lost_max"],
+            "loss_percent": loss_pct,
+            "recovery_s_max": slowest,
+            "event_list": rt["event_list"],
+        },
+    )
 
 
 # ---------------------------------------------------------------- Q9 weak grid
 
 
-def q9_voltage(t_v: np.ndarray, v_poi: np.ndarray, th: Mapping[str, Value], converged: np.ndarray | None = None) -> Verdict:
+def q9_voltage(
+    t_v: np.ndarray, v_poi: np.ndarray, th: Mapping[str, Value], converged: np.ndarray | None = None
+) -> Verdict:
     """Q9: POI voltage inside Range A after start-up, and every power flow converged."""
     t, v = _arr(t_v), _arr(v_poi)
     settle = float(th["settle_s"].value)
@@ -644,7 +1017,11 @@ def q9_voltage(t_v: np.ndarray, v_poi: np.ndarray, th: Mapping[str, Value], conv
     finite = vj[np.isfinite(vj)]
     vmin = float(finite.min()) if finite.size else None
     vmax = float(finite.max()) if finite.size else None
-    n_bad = int((~np.isfinite(vj)).sum()) if converged is None else int((_arr(converged)[t >= t[0] + settle] < 0.5).sum())
+    n_bad = (
+        int((~np.isfinite(vj)).sum())
+        if converged is None
+        else int((_arr(converged)[t >= t[0] + settle] < 0.5).sum())
+    )
     note = f"{n_bad} step(s) without a converged power flow" if n_bad else ""
     c1 = check("lowest POI voltage", vmin, th["v_min_pu"], ">=", note=note)
     c2 = check("highest POI voltage", vmax, th["v_max_pu"], "<=")
@@ -653,22 +1030,39 @@ def q9_voltage(t_v: np.ndarray, v_poi: np.ndarray, th: Mapping[str, Value], conv
     band = (float(th["v_min_pu"].value), float(th["v_max_pu"].value))
     fig = _fig_voltage("q9", "POI voltage on the weak grid", t, v, band, settle)
     checks = [c1, c2]
-    return Verdict(checks, _reason(checks), [fig], measures={"v_min_pu": vmin, "v_max_pu": vmax, "nonconverged": n_bad})
+    return Verdict(
+        checks,
+        _reason(checks),
+        [fig],
+        measures={"v_min_pu": vmin, "v_max_pu": vmax, "nonconverged": n_bad},
+    )
 
 
 # ---------------------------------------------------------------- Q10 frequency
 
 
-def droop_mw(f_hz: np.ndarray, p_rated_mw: float, droop: float, deadband_hz: float, f_nom_hz: float) -> np.ndarray:
+def droop_mw(
+    f_hz: np.ndarray, p_rated_mw: float, droop: float, deadband_hz: float, f_nom_hz: float
+) -> np.ndarray:
     """Frequency-watt droop [MW], + = more import (charging): ``(|df| - db) / f_nom / droop x P``, signed."""
     df = _arr(f_hz) - f_nom_hz
     mag = np.clip(np.abs(df) - deadband_hz, 0.0, None)
     return np.sign(df) * mag / f_nom_hz / droop * p_rated_mw
 
 
-def q10_frequency(t_f: np.ndarray, f_hz: np.ndarray, t_p: np.ndarray, p_poi: np.ndarray, th: Mapping[str, Value], *,
-                  p_rated_mw: float, droop: float, deadband_hz: float, f_nom_hz: float,
-                  on_backup: np.ndarray | None = None) -> Verdict:
+def q10_frequency(
+    t_f: np.ndarray,
+    f_hz: np.ndarray,
+    t_p: np.ndarray,
+    p_poi: np.ndarray,
+    th: Mapping[str, Value],
+    *,
+    p_rated_mw: float,
+    droop: float,
+    deadband_hz: float,
+    f_nom_hz: float,
+    on_backup: np.ndarray | None = None,
+) -> Verdict:
     """Q10: stays connected through the excursion; droop delivered within ``response_s`` (1 s).
 
     ``expected(t)`` is the droop the frequency calls for (:func:`droop_mw`).
@@ -689,20 +1083,44 @@ def q10_frequency(t_f: np.ndarray, f_hz: np.ndarray, t_p: np.ndarray, p_poi: np.
     fb = th["f_band_hz"].value
     ok = np.isfinite(f)
     if not ok.any():
-        checks = [check("droop delivered within the allowed delay", None, th["droop_fraction"], ">=",
-                        unit="1", note="no frequency series (frequency federate off?)")]
+        checks = [
+            check(
+                "droop delivered within the allowed delay",
+                None,
+                th["droop_fraction"],
+                ">=",
+                unit="1",
+                note="no frequency series (frequency federate off?)",
+            )
+        ]
         return Verdict(checks, _reason(checks), cause="stimulus")
     tf, f = tf[ok], f[ok]
     exp_f = droop_mw(f, p_rated_mw, droop, deadband_hz, f_nom_hz)
     peak = float(np.max(np.abs(exp_f))) if exp_f.size else 0.0
     dev = np.abs(f - f_nom_hz) > deadband_hz
     if peak <= 0.01 * p_rated_mw or not dev.any():
-        checks = [check("droop delivered within the allowed delay", None, th["droop_fraction"], ">=", unit="1",
-                        note=f"frequency stayed within the deadband ({_fmt(f.min())}..{_fmt(f.max())} Hz)")]
-        return Verdict(checks, _reason(checks), cause="stimulus",
-                       measures={"f_min_hz": float(f.min()), "f_max_hz": float(f.max())})
+        checks = [
+            check(
+                "droop delivered within the allowed delay",
+                None,
+                th["droop_fraction"],
+                ">=",
+                unit="1",
+                note=f"frequency stayed within the deadband ({_fmt(f.min())}..{_fmt(f.max())} Hz)",
+            )
+        ]
+        return Verdict(
+            checks,
+            _reason(checks),
+            cause="stimulus",
+            measures={"f_min_hz": float(f.min()), "f_max_hz": float(f.max())},
+        )
     i_pk = int(np.argmax(np.abs(exp_f)))
-    t0 = float(tf[np.argmax(dev & (np.abs(exp_f) >= 0.05 * peak))]) if (np.abs(exp_f) >= 0.05 * peak).any() else float(tf[i_pk])
+    t0 = (
+        float(tf[np.argmax(dev & (np.abs(exp_f) >= 0.05 * peak))])
+        if (np.abs(exp_f) >= 0.05 * peak).any()
+        else float(tf[i_pk])
+    )
     avg = float(th["avg_s"].value)
     p_avg = centred_mean(tp, p, avg)
     pre = (tp >= t0 - 20.0) & (tp < t0 - avg / 2) & np.isfinite(p_avg)
@@ -718,12 +1136,23 @@ def q10_frequency(t_f: np.ndarray, f_hz: np.ndarray, t_p: np.ndarray, p_poi: np.
     cands = np.stack([np.interp(tp - s, tf, exp_f, left=0.0) for s in lags])
     call = np.take_along_axis(cands, np.argmin(np.abs(cands), axis=0)[None, :], axis=0)[0]
     call_avg = centred_mean(tp, call, avg)
-    sel = (np.isfinite(call_avg) & np.isfinite(meas) & (np.abs(call_avg) >= 0.2 * peak)
-           & (tp >= t0 + delay) & (tp <= t0 + judge_s))
+    sel = (
+        np.isfinite(call_avg)
+        & np.isfinite(meas)
+        & (np.abs(call_avg) >= 0.2 * peak)
+        & (tp >= t0 + delay)
+        & (tp <= t0 + judge_s)
+    )
     ratio = float(np.min(meas[sel] / call_avg[sel])) if sel.any() else None
-    c1 = check(f"droop delivered within {delay:g} s (worst share)", ratio, th["droop_fraction"], ">=", unit="1",
-               note=f"peak droop {_fmt(peak)} MW from f {_fmt(f.min())}..{_fmt(f.max())} Hz, "
-                    f"{100 * droop:g} % droop, deadband {deadband_hz:g} Hz; judged {judge_s:g} s from t = {t0:g} s")
+    c1 = check(
+        f"droop delivered within {delay:g} s (worst share)",
+        ratio,
+        th["droop_fraction"],
+        ">=",
+        unit="1",
+        note=f"peak droop {_fmt(peak)} MW from f {_fmt(f.min())}..{_fmt(f.max())} Hz, "
+        f"{100 * droop:g} % droop, deadband {deadband_hz:g} Hz; judged {judge_s:g} s from t = {t0:g} s",
+    )
     after = tp >= t0
     lost = None
     if after.any() and p_pre > 0:
@@ -739,17 +1168,36 @@ def q10_frequency(t_f: np.ndarray, f_hz: np.ndarray, t_p: np.ndarray, p_poi: np.
     pp_ = Panel("ΔP [MW]")
     pp_.add("POI import change from its trend (mean over one iteration)", tp, meas)
     pp_.add(f"smallest droop called in the last {delay:g} s", tp, call_avg, style="--")
-    pp_.add(f"{th['droop_fraction'].value:g} x that", tp, float(th["droop_fraction"].value) * call_avg, style=":")
+    pp_.add(
+        f"{th['droop_fraction'].value:g} x that",
+        tp,
+        float(th["droop_fraction"].value) * call_avg,
+        style=":",
+    )
     pp_.vspans.append(("judged", t0 + delay, t0 + judge_s))
     win = (t0 - 10.0, float(tp[-1]) if tp.size else t0 + 60.0)
     pf.xlim = pp_.xlim = win
-    fig = Figure("q10", "Frequency excursion and droop response", [pf, pp_],
-                 f"Worst delivered share {_fmt(ratio)}; f {_fmt(f.min())}..{_fmt(f.max())} Hz "
-                 f"({'inside' if inband else 'outside'} the ride-through band).")
+    fig = Figure(
+        "q10",
+        "Frequency excursion and droop response",
+        [pf, pp_],
+        f"Worst delivered share {_fmt(ratio)}; f {_fmt(f.min())}..{_fmt(f.max())} Hz "
+        f"({'inside' if inband else 'outside'} the ride-through band).",
+    )
     checks = [c1, c2]
-    return Verdict(checks, _reason(checks), [fig],
-                   measures={"f_min_hz": float(f.min()), "f_max_hz": float(f.max()), "droop_peak_mw": peak,
-                             "droop_ratio_min": ratio, "t_excursion_s": t0, "load_loss_percent": lost})
+    return Verdict(
+        checks,
+        _reason(checks),
+        [fig],
+        measures={
+            "f_min_hz": float(f.min()),
+            "f_max_hz": float(f.max()),
+            "droop_peak_mw": peak,
+            "droop_ratio_min": ratio,
+            "t_excursion_s": t0,
+            "load_loss_percent": lost,
+        },
+    )
 
 
 # ---------------------------------------------------------------- Q11 N-1
@@ -781,35 +1229,67 @@ def q11_n1(with_site: list[dict], without_site: list[dict], th: Mapping[str, Val
             worst_add, worst_row = add, r
     pre = sorted(((o, s) for o, s in base.items() if s > 0), key=lambda x: -x[1])
     note = f"worst: {worst_row['outage']} at {worst_row['snapshot']}" if worst_row else "no rows"
-    c1 = check("N-1 severity added by the site", worst_add if worst_row else None, th["added_severity_max_pp"], "<=",
-               note=note + f"; {len(pre)} outage(s) violate limits without the site")
+    c1 = check(
+        "N-1 severity added by the site",
+        worst_add if worst_row else None,
+        th["added_severity_max_pp"],
+        "<=",
+        note=note + f"; {len(pre)} outage(s) violate limits without the site",
+    )
     if worst_row is not None and worst_add == math.inf:
         c1.passed = False
-        c1.note += "; the power flow diverges (or the POI is cut off) with the site but not without it"
+        c1.note += (
+            "; the power flow diverges (or the POI is cut off) with the site but not without it"
+        )
     cause = None
     strict = worst_abs
     if worst_row is not None and c1.passed and strict > 0:
         c1.note += f"; strict limits fail (worst {_fmt(strict)} pp) for reasons the network has without the site"
-    rows = sorted(with_site, key=lambda r: -float(r["severity"]) if math.isfinite(float(r["severity"])) else -1e9)[:12]
+    rows = sorted(
+        with_site,
+        key=lambda r: -float(r["severity"]) if math.isfinite(float(r["severity"])) else -1e9,
+    )[:12]
     p = Panel("severity [pp]", xlabel="outage rank")
     xs = np.arange(len(rows), dtype=float)
     p.add("with site", xs, [min(float(r["severity"]), 50.0) for r in rows], style="o")
-    p.add("same outage without site", xs, [min(base.get(r["outage"], 0.0), 50.0) for r in rows], style="x")
+    p.add(
+        "same outage without site",
+        xs,
+        [min(base.get(r["outage"], 0.0), 50.0) for r in rows],
+        style="x",
+    )
     p.hlines.append(("allowed added severity", float(th["added_severity_max_pp"].value)))
-    fig = Figure("q11", "N-1 screening at swing peak and trough", [p],
-                 "Worst outages ranked: " + ", ".join(f"{r['outage']}@{r['snapshot']}" for r in rows[:6]))
-    return Verdict([c1], _reason([c1]), [fig], cause=cause,
-                   measures={"added_severity_pp": worst_add if worst_row else None, "strict_severity_pp": strict,
-                             "preexisting": [{"outage": o, "severity": s} for o, s in pre[:20]],
-                             "ranking": [{k: r[k] for k in ("snapshot", "outage", "severity", "violations")}
-                                         for r in rows]})
+    fig = Figure(
+        "q11",
+        "N-1 screening at swing peak and trough",
+        [p],
+        "Worst outages ranked: " + ", ".join(f"{r['outage']}@{r['snapshot']}" for r in rows[:6]),
+    )
+    return Verdict(
+        [c1],
+        _reason([c1]),
+        [fig],
+        cause=cause,
+        measures={
+            "added_severity_pp": worst_add if worst_row else None,
+            "strict_severity_pp": strict,
+            "preexisting": [{"outage": o, "severity": s} for o, s in pre[:20]],
+            "ranking": [
+                {k: r[k] for k in ("snapshot", "outage", "severity", "violations")} for r in rows
+            ],
+        },
+    )
 
 
 # ---------------------------------------------------------------- Q12 taps
 
 
-def q12_taps(taps_with: int | None, taps_without: int | None, th: Mapping[str, Value],
-             series: dict[str, tuple[np.ndarray, np.ndarray]] | None = None) -> Verdict:
+def q12_taps(
+    taps_with: int | None,
+    taps_without: int | None,
+    th: Mapping[str, Value],
+    series: dict[str, tuple[np.ndarray, np.ndarray]] | None = None,
+) -> Verdict:
     """Q12: OLTC tap operations with the BESS / without < ``tap_ratio_max`` (1: reduced).
 
     Not judged when the network records no taps or when, without the BESS,
@@ -830,6 +1310,13 @@ def q12_taps(taps_with: int | None, taps_without: int | None, th: Mapping[str, V
         p = Panel("tap position", xlabel="t [h]")
         for label, (t, x) in series.items():
             p.add(label, _arr(t) / 3600.0, x, step=True)
-        figs.append(Figure("q12", "OLTC tap position", [p], f"Tap operations: {note}; ratio {_fmt(ratio)}."))
-    return Verdict([c], _reason([c]), figs, cause=cause,
-                   measures={"taps_with": taps_with, "taps_without": taps_without, "ratio": ratio})
+        figs.append(
+            Figure("q12", "OLTC tap position", [p], f"Tap operations: {note}; ratio {_fmt(ratio)}.")
+        )
+    return Verdict(
+        [c],
+        _reason([c]),
+        figs,
+        cause=cause,
+        measures={"taps_with": taps_with, "taps_without": taps_without, "ratio": ratio},
+    )

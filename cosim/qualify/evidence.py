@@ -16,7 +16,9 @@ import numpy as np
 MAX_POINTS = 4000
 
 
-def thin(x: np.ndarray, y: np.ndarray, max_points: int = MAX_POINTS) -> tuple[np.ndarray, np.ndarray]:
+def thin(
+    x: np.ndarray, y: np.ndarray, max_points: int = MAX_POINTS
+) -> tuple[np.ndarray, np.ndarray]:
     """Keep at most ``max_points`` points, preserving each block's min and max (no lost peaks)."""
     x = np.asarray(x, dtype=float)
     y = np.asarray(y, dtype=float)
@@ -66,8 +68,16 @@ class Panel:
     logx: bool = False
     logy: bool = False
 
-    def add(self, label: str, x: np.ndarray, y: np.ndarray, style: str = "-", *, step: bool = False,
-            window: tuple[float, float] | None = None) -> Panel:
+    def add(
+        self,
+        label: str,
+        x: np.ndarray,
+        y: np.ndarray,
+        style: str = "-",
+        *,
+        step: bool = False,
+        window: tuple[float, float] | None = None,
+    ) -> Panel:
         """Add a trace, thinned; with ``window`` only the part inside it."""
         x = np.asarray(x, dtype=float)
         y = np.asarray(y, dtype=float)

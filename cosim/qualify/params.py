@@ -77,7 +77,9 @@ def _coerce(p: Param, value: Any, where: str) -> Any:
 
 
 def resolve(
-    test_id: str, params: list[Param], overrides: dict[str, Any] | None,
+    test_id: str,
+    params: list[Param],
+    overrides: dict[str, Any] | None,
 ) -> dict[str, Value]:
     """The value and source of every parameter of a test.
 
@@ -102,7 +104,9 @@ def resolve(
     unknown = [k for k in [*table, *sources] if k not in known]
     if unknown:
         names = ", ".join(known) or "none"
-        problems.append(f"qualify.{test_id}: unknown parameter(s) {sorted(set(unknown))} (known: {names})")
+        problems.append(
+            f"qualify.{test_id}: unknown parameter(s) {sorted(set(unknown))} (known: {names})"
+        )
     out: dict[str, Value] = {}
     for p in params:
         value, src, over = p.default, p.source, False

@@ -92,7 +92,11 @@ class Profile:
     need: Callable[[Context, Frames], Need | None] | None = None
 
     def duration(self, scale: float) -> float:
-        return max(self.full_duration_s * scale, self.min_duration_s) if scale < 1 else self.full_duration_s * scale
+        return (
+            max(self.full_duration_s * scale, self.min_duration_s)
+            if scale < 1
+            else self.full_duration_s * scale
+        )
 
 
 def params_of(test_id: str) -> list[Param]:
@@ -106,8 +110,13 @@ def resolve_values(spec: QualifySpec, test_id: str) -> dict[str, Value]:
     if test_id == "Q3" and not values["ramp_limit_mw_per_min"].overridden:
         lim = spec.case().requirements.limit("ramp_max_mw_per_min")
         if lim.value != values["ramp_limit_mw_per_min"].value:
-            values["ramp_limit_mw_per_min"] = Value("ramp_limit_mw_per_min", float(lim.value), lim.unit,
-                                                    f"the case's requirements.ramp_max_mw_per_min ({lim.source})", True)
+            values["ramp_limit_mw_per_min"] = Value(
+                "ramp_limit_mw_per_min",
+                float(lim.value),
+                lim.unit,
+                f"the case's requirements.ramp_max_mw_per_min ({lim.source})",
+                True,
+            )
     return values
 
 
@@ -161,13 +170,24 @@ def hr_col(res: Any, col: str) -> tuple[np.ndarray, np.ndarray] | None:
     return factory_col(res, col)
 
 
-def _need(ctx: Context, res: Any, t: np.ndarray, p_site: np.ndarray | None, target: np.ndarray, basis: str) -> Need | None:
+def _need(
+    ctx: Context, res: Any, t: np.ndarray, p_site: np.ndarray | None, target: np.ndarray, basis: str
+) -> Need | None:
     if p_site is None:
         return None
     b = res.case.bess
     eta_c, eta_d = b.efficiencies
-    return required_rating(t, p_site, target, eta_charge=eta_c, eta_discharge=eta_d, soc_init=b.soc_init,
-                           soc_min=b.soc_min, soc_max=b.soc_max, basis=basis)
+    return required_rating(
+        t,
+        p_site,
+        target,
+        eta_charge=eta_c,
+        eta_discharge=eta_d,
+        soc_init=b.soc_init,
+        soc_min=b.soc_min,
+        soc_max=b.soc_max,
+        basis=basis,
+    )
 
 
 def _smoothing_tau(res: Any) -> float:
@@ -214,10 +234,26 @@ def _poi_bus(ctx: Context) -> int:
 
 
 def _plan_q1(ctx: Context) -> list[RunPlan]:
-    job = _job(name="square", period_s=ctx.v("period_s"), compute_duty=ctx.v("compute_duty"),
-               trough_fraction=ctx.v("trough_fraction"), checkpoint_duration_s=0.0)
-    return [RunPlan("main", _common(ctx, **{"factory.training.jobs": [job], "factory.profile": "synthetic",
-                                            "horizon.factory_dt_s": ctx.v("factory_dt_s")}))]
+    job = _job(
+        name="square",
+        period_s=ctx.v("period_s"),
+        compute_duty=ctx.v("compute_duty"),
+        trough_fraction=ctx.v("trough_fraction"),
+        checkpoint_duration_s=0.0,
+    )
+    return [
+        RunPlan(
+            "main",
+            _common(
+                ctx,
+                **{
+                    "factory.training.jobs": [job],
+                    "factory.profile": "synthetic",
+                    "horizon.factory_dt_s": ctx.v("factory_dt_s"),
+                },
+            ),
+        )
+    ]
 
 
 def _eval_q1(ctx: Context, runs: Frames) -> Verdict:
@@ -248,10 +284,27 @@ def _plan_q2(ctx: Context) -> list[RunPlan]:
     path.parent.mkdir(parents=True, exist_ok=True)
     pd.DataFrame({"t_s": np.round(t, 6), "p_mw": np.round(p, 6)}).to_csv(path, index=False)
     ctx.info["trace"] = str(path)
-    trace = {"path": str(path.resolve()), "time_column": "t_s", "power_column": "p_mw", "unit": "mw",
-             "applies_to": "site", "repeat": False}
-    return [RunPlan("main", _common(ctx, **{"factory.profile": "trace", "factory.trace": trace,
-                                            "horizon.factory_dt_s": ctx.v("factory_dt_s")}))]
+    trace = {
+        "path": str(path.resolve()),
+        "time_column": "t_s",
+        "power_column": "p_mw",
+        "unit": "mw",
+        "applies_to": "site",
+        "repeat": False,
+    }
+    return [
+        RunPlan(
+            "main",
+            _common(
+                ctx,
+                **{
+                    "factory.profile": "trace",
+                    "factory.trace": trace,
+                    "horizon.factory_dt_s": ctx.v("factory_dt_s"),
+                },
+            ),
+        )
+    ]
 
 
 def _eval_q2(ctx: Context, runs: Frames) -> Verdict:
@@ -272,9 +325,21 @@ def _q3_times(ctx: Context) -> tuple[float, float]:
 def _plan_q3(ctx: Context) -> list[RunPlan]:
     t0, t1 = _q3_times(ctx)
     ctx.info.update(start_s=t0, stop_s=t1)
-    job = _job(name="job", share=ctx.v("job_share"), start_s=t0, stop_s=t1, start_ramp_s=ctx.v("ramp_s"),
-               stop_ramp_s=ctx.v("ramp_s"), idle_fraction=0.0, checkpoint_duration_s=0.0)
-    return [RunPlan("main", _common(ctx, **{"factory.training.jobs": [job], "factory.profile": "synthetic"}))]
+    job = _job(
+        name="job",
+        share=ctx.v("job_share"),
+        start_s=t0,
+        stop_s=t1,
+        start_ramp_s=ctx.v("ramp_s"),
+        stop_ramp_s=ctx.v("ramp_s"),
+        idle_fraction=0.0,
+        checkpoint_duration_s=0.0,
+    )
+    return [
+        RunPlan(
+            "main", _common(ctx, **{"factory.training.jobs": [job], "factory.profile": "synthetic"})
+        )
+    ]
 
 
 def _eval_q3(ctx: Context, runs: Frames) -> Verdict:
@@ -299,7 +364,9 @@ def _need_q3(ctx: Context, runs: Frames) -> Need | None:
 def _q4_dips(ctx: Context) -> tuple[float, float, list[tuple[float, float]]]:
     d = ctx.duration_s
     first, interval = ctx.v("first_s"), ctx.v("interval_s")
-    if d < ctx.v("first_s") + ctx.v("interval_s") + ctx.v("dip_s"):  # shortened: two dips in the run
+    if d < ctx.v("first_s") + ctx.v("interval_s") + ctx.v(
+        "dip_s"
+    ):  # shortened: two dips in the run
         first, interval = 0.25 * d, 0.5 * d
     dips = []
     t = first
@@ -312,9 +379,18 @@ def _q4_dips(ctx: Context) -> tuple[float, float, list[tuple[float, float]]]:
 def _plan_q4(ctx: Context) -> list[RunPlan]:
     first, interval, dips = _q4_dips(ctx)
     ctx.info["dips"] = dips
-    job = _job(name="train", checkpoint_interval_s=interval, checkpoint_duration_s=ctx.v("dip_s"),
-               checkpoint_fraction=ctx.v("dip_fraction"), checkpoint_offset_s=first)
-    return [RunPlan("main", _common(ctx, **{"factory.training.jobs": [job], "factory.profile": "synthetic"}))]
+    job = _job(
+        name="train",
+        checkpoint_interval_s=interval,
+        checkpoint_duration_s=ctx.v("dip_s"),
+        checkpoint_fraction=ctx.v("dip_fraction"),
+        checkpoint_offset_s=first,
+    )
+    return [
+        RunPlan(
+            "main", _common(ctx, **{"factory.training.jobs": [job], "factory.profile": "synthetic"})
+        )
+    ]
 
 
 def _eval_q4(ctx: Context, runs: Frames) -> Verdict:
@@ -332,7 +408,12 @@ def _need_q4(ctx: Context, runs: Frames) -> Need | None:
 
 
 def _plan_q5(ctx: Context) -> list[RunPlan]:
-    return [RunPlan("main", _common(ctx, **{"horizon.grid_dt_s": ctx.v("grid_dt_s"), "outputs.high_rate": False}))]
+    return [
+        RunPlan(
+            "main",
+            _common(ctx, **{"horizon.grid_dt_s": ctx.v("grid_dt_s"), "outputs.high_rate": False}),
+        )
+    ]
 
 
 def _eval_q5(ctx: Context, runs: Frames) -> Verdict:
@@ -355,10 +436,23 @@ def _need_q5(ctx: Context, runs: Frames) -> Need | None:
         return None
     cl = factory_col(res, "clipped_mw")
     clipped = np.nan_to_num(cl[1]) if cl is not None else np.zeros_like(pb[1])
-    n = _need(ctx, res, ps[0], ps[1], ps[1] + pb[1], "the BESS's own run (SOC excursion) plus the power it clipped")
+    n = _need(
+        ctx,
+        res,
+        ps[0],
+        ps[1],
+        ps[1] + pb[1],
+        "the BESS's own run (SOC excursion) plus the power it clipped",
+    )
     if n is None:
         return None
-    return Need(float(np.max(np.abs(pb[1]) + np.abs(clipped))), n.e_mwh, n.discharge_mwh, n.charge_mwh, n.basis)
+    return Need(
+        float(np.max(np.abs(pb[1]) + np.abs(clipped))),
+        n.e_mwh,
+        n.discharge_mwh,
+        n.charge_mwh,
+        n.basis,
+    )
 
 
 # ---------------------------------------------------------------- Q6
@@ -375,10 +469,26 @@ def _q6_call(ctx: Context) -> tuple[float, float]:
 def _plan_q6(ctx: Context) -> list[RunPlan]:
     t_call, dur = _q6_call(ctx)
     ctx.info.update(call_s=t_call, call_duration_s=dur)
-    call = {"t_s": t_call, "notice_s": 0.0, "duration_s": dur, "reduction": ctx.v("reduction"),
-            "speed": ctx.v("speed"), "resource": ctx.v("resource")}
-    return [RunPlan("main", _common(ctx, **{"controls.demand_response.enabled": True,
-                                            "controls.demand_response.calls": [call]}))]
+    call = {
+        "t_s": t_call,
+        "notice_s": 0.0,
+        "duration_s": dur,
+        "reduction": ctx.v("reduction"),
+        "speed": ctx.v("speed"),
+        "resource": ctx.v("resource"),
+    }
+    return [
+        RunPlan(
+            "main",
+            _common(
+                ctx,
+                **{
+                    "controls.demand_response.enabled": True,
+                    "controls.demand_response.calls": [call],
+                },
+            ),
+        )
+    ]
 
 
 def _q6_baseline(ctx: Context, res: Any, t_call: float) -> float:
@@ -393,7 +503,9 @@ def _eval_q6(ctx: Context, runs: Frames) -> Verdict:
     t, p, _, _ = poi_power(res)
     t_call, dur = _q6_call(ctx)
     base = _q6_baseline(ctx, res, t_call)
-    return C.q6_demand_response(t, p, t_call, dur, base, float(ctx.v("reduction")), str(ctx.v("speed")), ctx.values)
+    return C.q6_demand_response(
+        t, p, t_call, dur, base, float(ctx.v("reduction")), str(ctx.v("speed")), ctx.values
+    )
 
 
 def _need_q6(ctx: Context, runs: Frames) -> Need | None:
@@ -406,7 +518,9 @@ def _need_q6(ctx: Context, runs: Frames) -> Need | None:
     key = "response_fast_s" if ctx.v("speed") == "fast" else "response_slow_s"
     inside = (t >= t_call + float(ctx.v(key))) & (t < t_call + dur)
     target = np.where(inside, np.minimum(ps, target_mw), ps)
-    return _need(ctx, res, t, ps, target, f"POI <= {target_mw:.1f} MW during the call (site as curtailed)")
+    return _need(
+        ctx, res, t, ps, target, f"POI <= {target_mw:.1f} MW during the call (site as curtailed)"
+    )
 
 
 # ---------------------------------------------------------------- Q7 / Q8
@@ -416,8 +530,12 @@ def _need_q6(ctx: Context, runs: Frames) -> Need | None:
 #: Offsets, depths and lengths inside those ranges are assumed (the review gives ranges only).
 #: Lengths are whole multiples of the 2 ms event step (the grid federate applies a sag to whole steps).
 JULY_2024_TRAIN: tuple[tuple[float, float, float], ...] = (
-    (0.0, 0.25, 0.042), (6.5, 0.40, 0.066), (19.8, 0.30, 0.050),
-    (37.2, 0.35, 0.058), (58.9, 0.28, 0.044), (82.0, 0.38, 0.062),
+    (0.0, 0.25, 0.042),
+    (6.5, 0.40, 0.066),
+    (19.8, 0.30, 0.050),
+    (37.2, 0.35, 0.058),
+    (58.9, 0.28, 0.044),
+    (82.0, 0.38, 0.062),
 )
 
 
@@ -429,17 +547,40 @@ def _sag_bus(ctx: Context) -> int:
 def _plan_q7(ctx: Context) -> list[RunPlan]:
     t0 = ctx.v("train_at_s")
     bus = _sag_bus(ctx)
-    evs = [{"kind": "sag", "t_s": t0 + dt, "duration_s": dur, "bus": bus, "vm_pu": vm} for dt, vm, dur in JULY_2024_TRAIN]
+    evs = [
+        {"kind": "sag", "t_s": t0 + dt, "duration_s": dur, "bus": bus, "vm_pu": vm}
+        for dt, vm, dur in JULY_2024_TRAIN
+    ]
     ctx.info["events"] = evs
-    return [RunPlan("main", _common(ctx, events=evs, **{"horizon.event_margin_s": ctx.v("event_margin_s"),
-                                                        "horizon.event_dt_s": ctx.v("event_dt_s")}))]
+    return [
+        RunPlan(
+            "main",
+            _common(
+                ctx,
+                events=evs,
+                **{
+                    "horizon.event_margin_s": ctx.v("event_margin_s"),
+                    "horizon.event_dt_s": ctx.v("event_dt_s"),
+                },
+            ),
+        )
+    ]
 
 
 def _plan_q8(ctx: Context) -> list[RunPlan]:
-    ev = {"kind": "sag", "t_s": ctx.v("sag_at_s"), "duration_s": ctx.v("sag_duration_s"), "bus": _sag_bus(ctx),
-          "vm_pu": ctx.v("sag_vm_pu")}
+    ev = {
+        "kind": "sag",
+        "t_s": ctx.v("sag_at_s"),
+        "duration_s": ctx.v("sag_duration_s"),
+        "bus": _sag_bus(ctx),
+        "vm_pu": ctx.v("sag_vm_pu"),
+    }
     ctx.info["events"] = [ev]
-    return [RunPlan("main", _common(ctx, events=[ev], **{"horizon.event_margin_s": ctx.v("event_margin_s")}))]
+    return [
+        RunPlan(
+            "main", _common(ctx, events=[ev], **{"horizon.event_margin_s": ctx.v("event_margin_s")})
+        )
+    ]
 
 
 def _eval_rt(ctx: Context, runs: Frames) -> Verdict:
@@ -448,8 +589,17 @@ def _eval_rt(ctx: Context, runs: Frames) -> Verdict:
     tv, v, _ = poi_voltage(res)
     ob = hr_col(res, "on_backup")
     n = len(ctx.info.get("events") or [])
-    return C.ride_through(tv, v, t, p, ctx.values, expected_events=n, name=ctx.test_id.lower(), on_backup=ob,
-                          p_site=ps)
+    return C.ride_through(
+        tv,
+        v,
+        t,
+        p,
+        ctx.values,
+        expected_events=n,
+        name=ctx.test_id.lower(),
+        on_backup=ob,
+        p_site=ps,
+    )
 
 
 def _need_rt(ctx: Context, runs: Frames) -> Need | None:
@@ -476,8 +626,14 @@ def _need_rt(ctx: Context, runs: Frames) -> Need | None:
     out = (vt < lo) | (vt > hi)
     hold = (t >= t0) & (off | out)
     target = np.where(hold, p_pre, ps)
-    return _need(ctx, res, t, ps, target, f"POI held at its pre-event {p_pre:.1f} MW while V is out of band "
-                                          "or the site is on backup")
+    return _need(
+        ctx,
+        res,
+        t,
+        ps,
+        target,
+        f"POI held at its pre-event {p_pre:.1f} MW while V is out of band or the site is on backup",
+    )
 
 
 # ---------------------------------------------------------------- Q9
@@ -488,8 +644,14 @@ def site_import_mw(spec: QualifySpec, seconds: float = 300.0) -> np.ndarray:
     from federates.factory.site import FactorySite
 
     case = spec.case({"bess.enabled": False})
-    site = FactorySite(case.factory, case.bess, case.controls, seed=case.seed, dt_s=case.horizon.factory_dt_s,
-                       base_dir=case.base_dir)
+    site = FactorySite(
+        case.factory,
+        case.bess,
+        case.controls,
+        seed=case.seed,
+        dt_s=case.horizon.factory_dt_s,
+        base_dir=case.base_dir,
+    )
     p, t = [], 0.0
     while t < seconds - 1e-9:
         p.append(site.advance(t, t + 1.0, 1.0, 60.0).p_mw)
@@ -519,29 +681,78 @@ def _plan_q9(ctx: Context) -> list[RunPlan]:
         try:
             comp = None
             if wg.compensate:
-                comp = size_switched_compensation(wg.scr, wg.rx_ratio, case.factory.site_peak_mw, tan_phi, p_lo,
-                                                  p_hi, p_start, wg.bank_step_mvar, wg.v_target_pu, wg.vn_kv,
-                                                  wg.v_source_pu)
-            g = write_weak_grid(ctx.out_dir / "weak_grid.json", scr=wg.scr, rx_ratio=wg.rx_ratio,
-                                p_base_mw=case.factory.site_peak_mw, p_comp_mw=p_lo, q_comp_mvar=p_lo * tan_phi,
-                                compensate=wg.compensate, v_target_pu=wg.v_target_pu, vn_kv=wg.vn_kv,
-                                v_source_pu=wg.v_source_pu)
+                comp = size_switched_compensation(
+                    wg.scr,
+                    wg.rx_ratio,
+                    case.factory.site_peak_mw,
+                    tan_phi,
+                    p_lo,
+                    p_hi,
+                    p_start,
+                    wg.bank_step_mvar,
+                    wg.v_target_pu,
+                    wg.vn_kv,
+                    wg.v_source_pu,
+                )
+            g = write_weak_grid(
+                ctx.out_dir / "weak_grid.json",
+                scr=wg.scr,
+                rx_ratio=wg.rx_ratio,
+                p_base_mw=case.factory.site_peak_mw,
+                p_comp_mw=p_lo,
+                q_comp_mvar=p_lo * tan_phi,
+                compensate=wg.compensate,
+                v_target_pu=wg.v_target_pu,
+                vn_kv=wg.vn_kv,
+                v_source_pu=wg.v_source_pu,
+            )
         except ValueError as exc:
             raise GridInfeasible(str(exc)) from None
-        info = {"network": str(g.path), "poi_bus": g.poi_bus, "scr": g.scr, "rx_ratio": g.rx_ratio,
-                "s_sc_mva": g.s_sc_mva, "site_peak_mw": g.p_base_mw, "fixed_mvar": g.shunt_mvar,
-                "site_slow_import_mw": [p_lo, p_hi], "site_start_import_mw": p_start,
-                "max_import_fixed_only_mw": g.p_max_mw}
+        info = {
+            "network": str(g.path),
+            "poi_bus": g.poi_bus,
+            "scr": g.scr,
+            "rx_ratio": g.rx_ratio,
+            "s_sc_mva": g.s_sc_mva,
+            "site_peak_mw": g.p_base_mw,
+            "fixed_mvar": g.shunt_mvar,
+            "site_slow_import_mw": [p_lo, p_hi],
+            "site_start_import_mw": p_start,
+            "max_import_fixed_only_mw": g.p_max_mw,
+        }
         if comp is not None:
             lo, hi = wg.bank_v_band_pu
-            extra["grid.shunts"] = [{"bus": "poi", "q_step_mvar": comp.step_mvar, "steps": comp.steps,
-                                     "steps_on": comp.steps_on, "v_low_pu": lo, "v_high_pu": hi,
-                                     "delay_s": wg.bank_delay_s, "controlled": True}]
-            info.update(bank_step_mvar=comp.step_mvar, bank_steps=comp.steps, bank_steps_on=comp.steps_on)
+            extra["grid.shunts"] = [
+                {
+                    "bus": "poi",
+                    "q_step_mvar": comp.step_mvar,
+                    "steps": comp.steps,
+                    "steps_on": comp.steps_on,
+                    "v_low_pu": lo,
+                    "v_high_pu": hi,
+                    "delay_s": wg.bank_delay_s,
+                    "controlled": True,
+                }
+            ]
+            info.update(
+                bank_step_mvar=comp.step_mvar, bank_steps=comp.steps, bank_steps_on=comp.steps_on
+            )
         ctx.info["weak_grid"] = info
         path, bus = g.path, g.poi_bus
-    return [RunPlan("main", _common(ctx, **{"grid.network": str(path), "factory.poi_bus": bus,
-                                            "grid.on_nonconvergence": "stop", **extra}))]
+    return [
+        RunPlan(
+            "main",
+            _common(
+                ctx,
+                **{
+                    "grid.network": str(path),
+                    "factory.poi_bus": bus,
+                    "grid.on_nonconvergence": "stop",
+                    **extra,
+                },
+            ),
+        )
+    ]
 
 
 class GridInfeasible(Exception):
@@ -562,10 +773,15 @@ def _eval_q9(ctx: Context, runs: Frames) -> Verdict:
         verdict.measures.update(poi_q_step_max_mvar=dq, poi_p_step_max_mw=dp)
         if dq is not None and dp is not None:
             q_smoothed = ctx.spec.case().controls.q_smoothing.enabled
-            why = ("the BESS smooths P and Q" if q_smoothed else
-                   "the site's Q follows its P at constant PF; the BESS controls smooth P, not Q "
-                   "(controls.q_smoothing)")
-            verdict.reason += f"; step to step the POI moved up to {dp:.1f} MW and {dq:.1f} Mvar ({why})"
+            why = (
+                "the BESS smooths P and Q"
+                if q_smoothed
+                else "the site's Q follows its P at constant PF; the BESS controls smooth P, not Q "
+                "(controls.q_smoothing)"
+            )
+            verdict.reason += (
+                f"; step to step the POI moved up to {dp:.1f} MW and {dq:.1f} Mvar ({why})"
+            )
     return verdict
 
 
@@ -595,7 +811,9 @@ def nearby_load_loss(net: Any, poi_bus: int, total_mw: float) -> list[tuple[int,
     g = top.create_nxgraph(net, respect_switches=True)
     hops = nx.single_source_shortest_path_length(g, poi_bus)
     loads = net.load[net.load.in_service].groupby("bus")["p_mw"].sum()
-    order = sorted((b for b in loads.index if loads[b] > 0 and b in hops), key=lambda b: (hops[b], -loads[b]))
+    order = sorted(
+        (b for b in loads.index if loads[b] > 0 and b in hops), key=lambda b: (hops[b], -loads[b])
+    )
     out, left = [], float(total_mw)
     for b in order:
         if left <= 1e-9:
@@ -606,7 +824,9 @@ def nearby_load_loss(net: Any, poi_bus: int, total_mw: float) -> list[tuple[int,
     return out
 
 
-def s_base_for_peak(freq_cfg: Any, dp_mw: float, f_peak_hz: float, horizon_s: float = 30.0) -> float:
+def s_base_for_peak(
+    freq_cfg: Any, dp_mw: float, f_peak_hz: float, horizon_s: float = 30.0
+) -> float:
     """System base [MVA] at which a step ``dp_mw`` (+ = load increase) drives the SFR model to ``f_peak_hz``.
 
     Bisection on ``log(S_base)`` with the pure model
@@ -635,8 +855,10 @@ def s_base_for_peak(freq_cfg: Any, dp_mw: float, f_peak_hz: float, horizon_s: fl
 def _plan_q10(ctx: Context) -> list[RunPlan]:
     fields = _frequency_fields()
     if fields <= {"enabled"}:
-        raise NotAvailable("the frequency federate has no system model yet (federates.grid.config.FrequencyConfig "
-                           "only has 'enabled'); Q10 needs inertia/governor keys and a load_step event")
+        raise NotAvailable(
+            "the frequency federate has no system model yet (federates.grid.config.FrequencyConfig "
+            "only has 'enabled'); Q10 needs inertia/governor keys and a load_step event"
+        )
     from federates.grid.network import load_network
 
     case = ctx.spec.case({"frequency.enabled": True})
@@ -649,17 +871,38 @@ def _plan_q10(ctx: Context) -> list[RunPlan]:
     big = int(net.gen.p_mw.idxmax()) if len(net.gen) else None
     plans, info = [], {}
     s_over = s_base_for_peak(case.frequency, -lost, ctx.v("f_over_hz"))
-    plans.append(RunPlan("over", _common(ctx, **{"frequency.enabled": True, "frequency.s_base_mva": s_over,
-                                                 "events": over})))
-    info["over"] = {"load_lost_mw": lost, "buses": [b for b, _ in drops], "s_base_mva": s_over,
-                    "target_hz": ctx.v("f_over_hz")}
+    plans.append(
+        RunPlan(
+            "over",
+            _common(
+                ctx, **{"frequency.enabled": True, "frequency.s_base_mva": s_over, "events": over}
+            ),
+        )
+    )
+    info["over"] = {
+        "load_lost_mw": lost,
+        "buses": [b for b, _ in drops],
+        "s_base_mva": s_over,
+        "target_hz": ctx.v("f_over_hz"),
+    }
     if big is not None:
         s_under = s_base_for_peak(case.frequency, loss, ctx.v("f_under_hz"))
         under = [{"kind": "gen_trip", "t_s": t0, "element": big, "delta_mw": loss}]
-        plans.append(RunPlan("under", _common(ctx, **{"frequency.enabled": True, "frequency.s_base_mva": s_under,
-                                                      "events": under})))
-        info["under"] = {"gen_tripped": big, "generation_lost_mw_seen_by_frequency": loss, "s_base_mva": s_under,
-                         "target_hz": ctx.v("f_under_hz")}
+        plans.append(
+            RunPlan(
+                "under",
+                _common(
+                    ctx,
+                    **{"frequency.enabled": True, "frequency.s_base_mva": s_under, "events": under},
+                ),
+            )
+        )
+        info["under"] = {
+            "gen_tripped": big,
+            "generation_lost_mw_seen_by_frequency": loss,
+            "s_base_mva": s_under,
+            "target_hz": ctx.v("f_under_hz"),
+        }
     ctx.info.update(info)
     return plans
 
@@ -679,9 +922,18 @@ def _eval_q10(ctx: Context, runs: Frames) -> Verdict:
             tf, f = fc if fc is not None else (np.empty(0), np.empty(0))
         fw = res.case.controls.freq_watt
         ob = hr_col(res, "on_backup")
-        v = C.q10_frequency(tf, f, t, p, ctx.values, p_rated_mw=float(res.case.bess.p_mw), droop=fw.droop,
-                            deadband_hz=fw.deadband_hz, f_nom_hz=fw.f_nom_hz,
-                            on_backup=ob[1] if ob is not None else None)
+        v = C.q10_frequency(
+            tf,
+            f,
+            t,
+            p,
+            ctx.values,
+            p_rated_mw=float(res.case.bess.p_mw),
+            droop=fw.droop,
+            deadband_hz=fw.deadband_hz,
+            f_nom_hz=fw.f_nom_hz,
+            on_backup=ob[1] if ob is not None else None,
+        )
         for c in v.checks:
             c.name = f"{name}-frequency: {c.name}"
         for fig in v.figures:
@@ -706,10 +958,22 @@ def _need_q10(ctx: Context, runs: Frames) -> Need | None:
         if ps is None or not len(fr) or "f_hz" not in fr:
             continue
         fw = res.case.controls.freq_watt
-        d = C.droop_mw(np.interp(t, fr["t_s"].to_numpy(float), fr["f_hz"].to_numpy(float)), float(res.case.bess.p_mw),
-                       fw.droop, fw.deadband_hz, fw.f_nom_hz)
+        d = C.droop_mw(
+            np.interp(t, fr["t_s"].to_numpy(float), fr["f_hz"].to_numpy(float)),
+            float(res.case.bess.p_mw),
+            fw.droop,
+            fw.deadband_hz,
+            fw.f_nom_hz,
+        )
         target = C.first_order_lowpass(t, ps, _smoothing_tau(res)) + d
-        n = _need(ctx, res, t, ps, target, f"POI = site power low-passed plus the droop ({name}-frequency)")
+        n = _need(
+            ctx,
+            res,
+            t,
+            ps,
+            target,
+            f"POI = site power low-passed plus the droop ({name}-frequency)",
+        )
         if n is not None:
             needs.append(n)
     return max(needs, key=lambda n: (n.p_mw, n.e_mwh)) if needs else None
@@ -740,16 +1004,24 @@ def _eval_q11(ctx: Context, runs: Frames) -> Verdict:
     bus = int(case.factory.poi_bus)
     with_site = n1_screening(net, bus, snaps, lo, hi, lim).to_dict("records")
     without = n1_screening(net, bus, [("no site", 0.0, 0.0)], lo, hi, lim).to_dict("records")
-    at_mean = n1_screening(net, bus, [("mean import", mean, mean * tan_phi)], lo, hi, lim).to_dict("records")
+    at_mean = n1_screening(net, bus, [("mean import", mean, mean * tan_phi)], lo, hi, lim).to_dict(
+        "records"
+    )
     verdict = C.q11_n1(with_site, without, ctx.values)
     mean_verdict = C.q11_n1(at_mean, without, ctx.values)
-    verdict.measures.update(p_peak_mw=pk, p_trough_mw=tr, p_mean_mw=mean,
-                            added_severity_at_mean_pp=mean_verdict.measures["added_severity_pp"])
+    verdict.measures.update(
+        p_peak_mw=pk,
+        p_trough_mw=tr,
+        p_mean_mw=mean,
+        added_severity_at_mean_pp=mean_verdict.measures["added_severity_pp"],
+    )
     if verdict.passed is False and mean_verdict.passed is False:
         verdict.cause = "site"
-        verdict.reason += (f"; even a perfectly flat POI at the site's mean import ({mean:.1f} MW) adds "
-                           f"{mean_verdict.measures['added_severity_pp']:.2f} pp: the site's size, not its swing, "
-                           "causes it")
+        verdict.reason += (
+            f"; even a perfectly flat POI at the site's mean import ({mean:.1f} MW) adds "
+            f"{mean_verdict.measures['added_severity_pp']:.2f} pp: the site's size, not its swing, "
+            "causes it"
+        )
     return verdict
 
 
@@ -764,19 +1036,25 @@ def _oltc_available() -> bool:
 
 def _plan_q12(ctx: Context) -> list[RunPlan]:
     if not _oltc_available():
-        raise NotAvailable("the grid model has no OLTC yet (no grid.poi_transformer.oltc in federates.grid.config); "
-                           "Q12 needs tap positions recorded as tap_pos.* columns")
+        raise NotAvailable(
+            "the grid model has no OLTC yet (no grid.poi_transformer.oltc in federates.grid.config); "
+            "Q12 needs tap positions recorded as tap_pos.* columns"
+        )
     case = ctx.spec.case()
     extra: dict[str, Any] = {"horizon.grid_dt_s": ctx.v("grid_dt_s"), "outputs.high_rate": False}
     if case.grid.poi_transformer is None or case.grid.poi_transformer.oltc is None:
         # the site behind its own step-down transformer with an OLTC (grid defaults), unless the spec has one
         extra["grid.poi_transformer"] = {"oltc": {"trafo": "poi"}}
         ctx.info["oltc"] = "POI step-down transformer added with the grid model's default OLTC"
-    return [RunPlan("main", _common(ctx, **extra)),
-            RunPlan("baseline", _common(ctx, **extra, **{"bess.enabled": False}))]
+    return [
+        RunPlan("main", _common(ctx, **extra)),
+        RunPlan("baseline", _common(ctx, **extra, **{"bess.enabled": False})),
+    ]
 
 
-def _taps(res: Any, settle_s: float = 0.0) -> tuple[int | None, dict[str, tuple[np.ndarray, np.ndarray]]]:
+def _taps(
+    res: Any, settle_s: float = 0.0
+) -> tuple[int | None, dict[str, tuple[np.ndarray, np.ndarray]]]:
     """Tap operations after ``settle_s`` (the first moves from the initial tap are set-up, not wear)."""
     from cosim.metrics.wear import tap_operations
 
@@ -798,7 +1076,9 @@ def _eval_q12(ctx: Context, runs: Frames) -> Verdict:
     settle = float(ctx.v("settle_s"))
     w, sw = _taps(runs["main"], settle)
     wo, swo = _taps(runs["baseline"], settle)
-    series = {f"with BESS: {k}": v for k, v in sw.items()} | {f"without: {k}": v for k, v in swo.items()}
+    series = {f"with BESS: {k}": v for k, v in sw.items()} | {
+        f"without: {k}": v for k, v in swo.items()
+    }
     return C.q12_taps(w, wo, ctx.values, series)
 
 
@@ -812,87 +1092,277 @@ def _p(name: str, default: Any, unit: str, source: str, description: str) -> Par
 PROFILES: dict[str, Profile] = {
     p.id: p
     for p in (
-        Profile("Q1", "Training square wave", "training square wave 0.5 Hz, 35 <-> 100 % GPU, strong grid",
-                "POI power RMS in 0.1-20 Hz <= 2 % of the BESS rating; POI RVC <= 3 %", "strong", 3600.0, 100.0,
-                (_p("period_s", 2.0, "s", f"{_SUITE} Q1 (0.5 Hz)", "iteration period"),
-                 _p("compute_duty", 0.5, "1", "assumed (a square wave: 50 % duty)", "compute share"),
-                 _p("trough_fraction", 0.35, "1", f"{_SUITE} Q1 (35 %)", "trough GPU power / peak"),
-                 _p("factory_dt_s", 0.02, "s", "assumed (Nyquist 25 Hz covers the 20 Hz band edge)",
-                    "factory internal step")),
-                _plan_q1, _eval_q1, _need_flat),
-        Profile("Q2", "Load chirp", "site load chirp 0.05-30 Hz, +/- 30 MW (log sweep over the run), strong grid",
-                ">= 10 dB attenuation site -> POI in 0.2-3 Hz", "strong", 600.0, 120.0,
-                (_p("f_start_hz", 0.05, "Hz", f"{_SUITE} Q2", "sweep start"),
-                 _p("f_stop_hz", 30.0, "Hz", f"{_SUITE} Q2", "sweep end"),
-                 _p("amplitude_mw", 30.0, "MW", f"{_SUITE} Q2", "chirp amplitude"),
-                 _p("base_fraction", 0.7, "1", "assumed", "mean site load / site peak"),
-                 _p("trace_dt_s", 0.005, "s", "assumed (>= 6 samples per period at 30 Hz)", "chirp trace step"),
-                 _p("factory_dt_s", 0.01, "s", "assumed (Nyquist 50 Hz)", "factory internal step")),
-                _plan_q2, _eval_q2, _need_flat),
-        Profile("Q3", "Job start and abort", "training job 0 -> 100 % in 1 s, later 100 -> 0 %, strong grid",
-                "POI ramp <= 20 MW/min (or the case's limit) over 1 min", "strong", 1800.0, 300.0,
-                (_p("job_share", 1.0, "1", "assumed (all training GPUs start together)", "share of training GPUs"),
-                 _p("ramp_s", 1.0, "s", f"{_SUITE} Q3; arXiv 2508.14318", "start / stop ramp"),
-                 _p("start_at", 0.1, "1", "assumed", "job start / duration"),
-                 _p("stop_at", 0.55, "1", "assumed", "job abort / duration")),
-                _plan_q3, _eval_q3, _need_q3),
-        Profile("Q4", "Checkpoint dips", "checkpoint dips 60 s at 15 % every 30 min during training, strong grid",
-                "largest POI step within 1 s <= 3 % of the BESS rating", "strong", 3600.0, 240.0,
-                (_p("dip_s", 60.0, "s", f"{_SUITE} Q4", "checkpoint length"),
-                 _p("dip_fraction", 0.15, "1", f"{_SUITE} Q4", "GPU power during a checkpoint"),
-                 _p("interval_s", 1800.0, "s", f"{_SUITE} Q4", "checkpoint interval"),
-                 _p("first_s", 600.0, "s", "assumed", "first checkpoint")),
-                _plan_q4, _eval_q4, _need_q4),
-        Profile("Q5", "24 h state of charge", "24 h of training with checkpoints + diurnal inference, strong grid",
-                "|SOC drift| <= 5 % over the run; SOC always in 20-80 %", "strong", 86400.0, 1800.0,
-                (_p("grid_dt_s", 10.0, "s", "assumed (SOC drift needs no 1 s grid steps)", "grid step"),),
-                _plan_q5, _eval_q5, _need_q5),
-        Profile("Q6", "Demand-response call", "curtailment call -30 % of POI import for 1 h, strong grid",
-                "POI at the target within 2 s (fast) / 60 s (slow) and held", "strong", 4800.0, 300.0,
-                (_p("reduction", 0.3, "1", f"{_SUITE} Q6", "cut / baseline"),
-                 _p("call_duration_s", 3600.0, "s", f"{_SUITE} Q6", "call length"),
-                 _p("call_at_s", 600.0, "s", "assumed", "call time"),
-                 _p("speed", "fast", "-", f"{_SUITE} Q6", "fast (2 s) or slow (60 s)"),
-                 _p("resource", "both", "-", "Texas SB 6 (load curtailment) + BESS", "who curtails")),
-                _plan_q6, _eval_q6, _need_q6),
-        Profile("Q7", "July 2024 fault train", "six sags 0.25-0.40 pu, 42-66 ms, within 82 s at the POI (NERC 2025)",
-                "POI load loss <= 10 % of pre-event; >= 90 % back within 1 s once V >= 0.9 pu", "strong", 600.0,
-                130.0,
-                (_p("train_at_s", 30.0, "s", "assumed", "first fault"),
-                 _p("event_margin_s", 0.1, "s", "assumed (fine grid steps 0.1 s around each fault)",
-                    "refined time around each fault"),
-                 _p("event_dt_s", 0.002, "s", "assumed (fault lengths are multiples of 2 ms)",
-                    "grid step inside the fault windows"),
-                 _p("sag_bus", -1, "-", "assumed (-1 = the POI bus)", "bus the sags are applied at")),
-                _plan_q7, _eval_rt, _need_rt),
-        Profile("Q8", "Deep sag", "one sag to 0.20 pu for 150 ms at the POI", "POI load loss <= 10 % of pre-event; "
-                ">= 90 % back within 1 s", "strong", 300.0, 90.0,
-                (_p("sag_vm_pu", 0.20, "pu", "ERCOT NOGRR 282 (secondary)", "retained voltage"),
-                 _p("sag_duration_s", 0.15, "s", "SPP short ride-through (0.15 s)", "sag length"),
-                 _p("sag_at_s", 30.0, "s", "assumed", "sag time"),
-                 _p("event_margin_s", 0.2, "s", "assumed (10 ms grid steps 0.2 s around the sag)",
-                    "refined time around the sag"),
-                 _p("sag_bus", -1, "-", "assumed (-1 = the POI bus)", "bus the sag is applied at")),
-                _plan_q8, _eval_rt, _need_rt),
-        Profile("Q9", "Weak grid", "the spec's training site on a weak grid: SCR 2.0, R/X 0.5, fixed + switched POI capacitors",
-                "POI voltage within ANSI Range A; every power flow converges", "weak", 3600.0, 120.0,
-                (), _plan_q9, _eval_q9, _need_q9),
-        Profile("Q10", "Frequency excursion", "nearby 1.5 GW load loss (to 61.2 Hz) and 1.5 GW generation loss (to "
-                "58.8 Hz); the system base is set so that the frequency model peaks at those values",
-                "stays connected; droop delivered within 1 s", "strong", 300.0, 120.0,
-                (_p("load_loss_mw", 1500.0, "MW", f"{_SUITE} Q10", "nearby load lost (and generation lost)"),
-                 _p("f_over_hz", 61.2, "Hz", f"{_SUITE} Q10; SPP continuous band edge", "zenith of the over-frequency run"),
-                 _p("f_under_hz", 58.8, "Hz", f"{_SUITE} Q10; SPP continuous band edge", "nadir of the under-frequency run"),
-                 _p("event_at_s", 60.0, "s", "assumed", "event time")),
-                _plan_q10, _eval_q10, _need_q10),
-        Profile("Q11", "N-1 at swing peak and trough", "training site, N-1 line/trafo outages at the POI import's "
-                "peak and trough", "no N-1 violation (0.95-1.05 pu, <= 100 %) added by the site", "strong", 300.0,
-                120.0, (), _plan_q11, _eval_q11, None),
-        Profile("Q12", "OLTC wear", "24 h with OLTC, with vs without the BESS", "tap operations with / without < 1 (reduced)",
-                "strong", 86400.0, 1800.0,
-                (_p("grid_dt_s", 5.0, "s", "assumed (OLTC delays are tens of seconds)", "grid step"),
-                 _p("settle_s", 300.0, "s", "assumed (the OLTC's first moves from its initial tap are set-up)",
-                    "tap operations before this are not counted")),
-                _plan_q12, _eval_q12, None),
+        Profile(
+            "Q1",
+            "Training square wave",
+            "training square wave 0.5 Hz, 35 <-> 100 % GPU, strong grid",
+            "POI power RMS in 0.1-20 Hz <= 2 % of the BESS rating; POI RVC <= 3 %",
+            "strong",
+            3600.0,
+            100.0,
+            (
+                _p("period_s", 2.0, "s", f"{_SUITE} Q1 (0.5 Hz)", "iteration period"),
+                _p("compute_duty", 0.5, "1", "assumed (a square wave: 50 % duty)", "compute share"),
+                _p("trough_fraction", 0.35, "1", f"{_SUITE} Q1 (35 %)", "trough GPU power / peak"),
+                _p(
+                    "factory_dt_s",
+                    0.02,
+                    "s",
+                    "assumed (Nyquist 25 Hz covers the 20 Hz band edge)",
+                    "factory internal step",
+                ),
+            ),
+            _plan_q1,
+            _eval_q1,
+            _need_flat,
+        ),
+        Profile(
+            "Q2",
+            "Load chirp",
+            "site load chirp 0.05-30 Hz, +/- 30 MW (log sweep over the run), strong grid",
+            ">= 10 dB attenuation site -> POI in 0.2-3 Hz",
+            "strong",
+            600.0,
+            120.0,
+            (
+                _p("f_start_hz", 0.05, "Hz", f"{_SUITE} Q2", "sweep start"),
+                _p("f_stop_hz", 30.0, "Hz", f"{_SUITE} Q2", "sweep end"),
+                _p("amplitude_mw", 30.0, "MW", f"{_SUITE} Q2", "chirp amplitude"),
+                _p("base_fraction", 0.7, "1", "assumed", "mean site load / site peak"),
+                _p(
+                    "trace_dt_s",
+                    0.005,
+                    "s",
+                    "assumed (>= 6 samples per period at 30 Hz)",
+                    "chirp trace step",
+                ),
+                _p("factory_dt_s", 0.01, "s", "assumed (Nyquist 50 Hz)", "factory internal step"),
+            ),
+            _plan_q2,
+            _eval_q2,
+            _need_flat,
+        ),
+        Profile(
+            "Q3",
+            "Job start and abort",
+            "training job 0 -> 100 % in 1 s, later 100 -> 0 %, strong grid",
+            "POI ramp <= 20 MW/min (or the case's limit) over 1 min",
+            "strong",
+            1800.0,
+            300.0,
+            (
+                _p(
+                    "job_share",
+                    1.0,
+                    "1",
+                    "assumed (all training GPUs start together)",
+                    "share of training GPUs",
+                ),
+                _p("ramp_s", 1.0, "s", f"{_SUITE} Q3; arXiv 2508.14318", "start / stop ramp"),
+                _p("start_at", 0.1, "1", "assumed", "job start / duration"),
+                _p("stop_at", 0.55, "1", "assumed", "job abort / duration"),
+            ),
+            _plan_q3,
+            _eval_q3,
+            _need_q3,
+        ),
+        Profile(
+            "Q4",
+            "Checkpoint dips",
+            "checkpoint dips 60 s at 15 % every 30 min during training, strong grid",
+            "largest POI step within 1 s <= 3 % of the BESS rating",
+            "strong",
+            3600.0,
+            240.0,
+            (
+                _p("dip_s", 60.0, "s", f"{_SUITE} Q4", "checkpoint length"),
+                _p("dip_fraction", 0.15, "1", f"{_SUITE} Q4", "GPU power during a checkpoint"),
+                _p("interval_s", 1800.0, "s", f"{_SUITE} Q4", "checkpoint interval"),
+                _p("first_s", 600.0, "s", "assumed", "first checkpoint"),
+            ),
+            _plan_q4,
+            _eval_q4,
+            _need_q4,
+        ),
+        Profile(
+            "Q5",
+            "24 h state of charge",
+            "24 h of training with checkpoints + diurnal inference, strong grid",
+            "|SOC drift| <= 5 % over the run; SOC always in 20-80 %",
+            "strong",
+            86400.0,
+            1800.0,
+            (
+                _p(
+                    "grid_dt_s",
+                    10.0,
+                    "s",
+                    "assumed (SOC drift needs no 1 s grid steps)",
+                    "grid step",
+                ),
+            ),
+            _plan_q5,
+            _eval_q5,
+            _need_q5,
+        ),
+        Profile(
+            "Q6",
+            "Demand-response call",
+            "curtailment call -30 % of POI import for 1 h, strong grid",
+            "POI at the target within 2 s (fast) / 60 s (slow) and held",
+            "strong",
+            4800.0,
+            300.0,
+            (
+                _p("reduction", 0.3, "1", f"{_SUITE} Q6", "cut / baseline"),
+                _p("call_duration_s", 3600.0, "s", f"{_SUITE} Q6", "call length"),
+                _p("call_at_s", 600.0, "s", "assumed", "call time"),
+                _p("speed", "fast", "-", f"{_SUITE} Q6", "fast (2 s) or slow (60 s)"),
+                _p("resource", "both", "-", "Texas SB 6 (load curtailment) + BESS", "who curtails"),
+            ),
+            _plan_q6,
+            _eval_q6,
+            _need_q6,
+        ),
+        Profile(
+            "Q7",
+            "July 2024 fault train",
+            "six sags 0.25-0.40 pu, 42-66 ms, within 82 s at the POI (NERC 2025)",
+            "POI load loss <= 10 % of pre-event; >= 90 % back within 1 s once V >= 0.9 pu",
+            "strong",
+            600.0,
+            130.0,
+            (
+                _p("train_at_s", 30.0, "s", "assumed", "first fault"),
+                _p(
+                    "event_margin_s",
+                    0.1,
+                    "s",
+                    "assumed (fine grid steps 0.1 s around each fault)",
+                    "refined time around each fault",
+                ),
+                _p(
+                    "event_dt_s",
+                    0.002,
+                    "s",
+                    "assumed (fault lengths are multiples of 2 ms)",
+                    "grid step inside the fault windows",
+                ),
+                _p("sag_bus", -1, "-", "assumed (-1 = the POI bus)", "bus the sags are applied at"),
+            ),
+            _plan_q7,
+            _eval_rt,
+            _need_rt,
+        ),
+        Profile(
+            "Q8",
+            "Deep sag",
+            "one sag to 0.20 pu for 150 ms at the POI",
+            "POI load loss <= 10 % of pre-event; >= 90 % back within 1 s",
+            "strong",
+            300.0,
+            90.0,
+            (
+                _p("sag_vm_pu", 0.20, "pu", "ERCOT NOGRR 282 (secondary)", "retained voltage"),
+                _p("sag_duration_s", 0.15, "s", "SPP short ride-through (0.15 s)", "sag length"),
+                _p("sag_at_s", 30.0, "s", "assumed", "sag time"),
+                _p(
+                    "event_margin_s",
+                    0.2,
+                    "s",
+                    "assumed (10 ms grid steps 0.2 s around the sag)",
+                    "refined time around the sag",
+                ),
+                _p("sag_bus", -1, "-", "assumed (-1 = the POI bus)", "bus the sag is applied at"),
+            ),
+            _plan_q8,
+            _eval_rt,
+            _need_rt,
+        ),
+        Profile(
+            "Q9",
+            "Weak grid",
+            "the spec's training site on a weak grid: SCR 2.0, R/X 0.5, fixed + switched POI capacitors",
+            "POI voltage within ANSI Range A; every power flow converges",
+            "weak",
+            3600.0,
+            120.0,
+            (),
+            _plan_q9,
+            _eval_q9,
+            _need_q9,
+        ),
+        Profile(
+            "Q10",
+            "Frequency excursion",
+            "nearby 1.5 GW load loss (to 61.2 Hz) and 1.5 GW generation loss (to "
+            "58.8 Hz); the system base is set so that the frequency model peaks at those values",
+            "stays connected; droop delivered within 1 s",
+            "strong",
+            300.0,
+            120.0,
+            (
+                _p(
+                    "load_loss_mw",
+                    1500.0,
+                    "MW",
+                    f"{_SUITE} Q10",
+                    "nearby load lost (and generation lost)",
+                ),
+                _p(
+                    "f_over_hz",
+                    61.2,
+                    "Hz",
+                    f"{_SUITE} Q10; SPP continuous band edge",
+                    "zenith of the over-frequency run",
+                ),
+                _p(
+                    "f_under_hz",
+                    58.8,
+                    "Hz",
+                    f"{_SUITE} Q10; SPP continuous band edge",
+                    "nadir of the under-frequency run",
+                ),
+                _p("event_at_s", 60.0, "s", "assumed", "event time"),
+            ),
+            _plan_q10,
+            _eval_q10,
+            _need_q10,
+        ),
+        Profile(
+            "Q11",
+            "N-1 at swing peak and trough",
+            "training site, N-1 line/trafo outages at the POI import's peak and trough",
+            "no N-1 violation (0.95-1.05 pu, <= 100 %) added by the site",
+            "strong",
+            300.0,
+            120.0,
+            (),
+            _plan_q11,
+            _eval_q11,
+            None,
+        ),
+        Profile(
+            "Q12",
+            "OLTC wear",
+            "24 h with OLTC, with vs without the BESS",
+            "tap operations with / without < 1 (reduced)",
+            "strong",
+            86400.0,
+            1800.0,
+            (
+                _p("grid_dt_s", 5.0, "s", "assumed (OLTC delays are tens of seconds)", "grid step"),
+                _p(
+                    "settle_s",
+                    300.0,
+                    "s",
+                    "assumed (the OLTC's first moves from its initial tap are set-up)",
+                    "tap operations before this are not counted",
+                ),
+            ),
+            _plan_q12,
+            _eval_q12,
+            None,
+        ),
     )
 }

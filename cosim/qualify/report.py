@@ -44,7 +44,9 @@ def render_figures(figures: list[Figure], out_dir: Path) -> list[Path]:
                 else:
                     ax.plot(tr.x, tr.y, tr.style, label=tr.label, lw=1.0)
             if panel.band is not None:
-                ax.axhspan(panel.band[0], panel.band[1], color="tab:green", alpha=0.12, label="allowed")
+                ax.axhspan(
+                    panel.band[0], panel.band[1], color="tab:green", alpha=0.12, label="allowed"
+                )
                 for y in panel.band:
                     ax.axhline(y, color="tab:green", lw=0.8, ls="--")
             for label, y in panel.hlines:
@@ -148,37 +150,53 @@ def render_html(result: dict[str, Any]) -> str:
     spec = result.get("spec", {})
     tests = result.get("tests", [])
     bess = spec.get("bess", {})
-    parts = [f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>BESS qualification: {_e(spec.get('name'))}"
-             f"</title><style>{_CSS}</style></head><body>"]
+    parts = [
+        f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>BESS qualification: {_e(spec.get('name'))}"
+        f"</title><style>{_CSS}</style></head><body>"
+    ]
     parts.append(f"<h1>BESS qualification: {_e(spec.get('name'))}</h1>")
     verdict = result.get("verdict")
     vb = _badge(True if verdict == "pass" else False if verdict == "fail" else None)
-    parts.append(f"<p class='verdict'>Verdict: {vb if verdict in ('pass', 'fail') else _e(str(verdict).upper())} "
-                 f"({sum(t.get('passed') is True for t in tests)} of {len(tests)} tests pass)</p>")
-    parts.append(f"<p class='note'>Spec: {_e(spec.get('source') or 'inline')} "
-                 f"({'full case' if spec.get('full_case') else 'BESS spec on reference ' + _e(spec.get('reference'))}); "
-                 f"BESS {_num(bess.get('p_mw'))} MW / {_num(bess.get('e_mwh'))} MWh, PCS {_num(bess.get('s_mva'))} MVA, "
-                 f"RTE {_num(bess.get('rte'))}, SOC {_num(bess.get('soc_min'))}-{_num(bess.get('soc_max'))}. "
-                 f"Wall time {_num(result.get('wall_s'))} s with {result.get('jobs')} test(s) in parallel.</p>")
+    parts.append(
+        f"<p class='verdict'>Verdict: {vb if verdict in ('pass', 'fail') else _e(str(verdict).upper())} "
+        f"({sum(t.get('passed') is True for t in tests)} of {len(tests)} tests pass)</p>"
+    )
+    parts.append(
+        f"<p class='note'>Spec: {_e(spec.get('source') or 'inline')} "
+        f"({'full case' if spec.get('full_case') else 'BESS spec on reference ' + _e(spec.get('reference'))}); "
+        f"BESS {_num(bess.get('p_mw'))} MW / {_num(bess.get('e_mwh'))} MWh, PCS {_num(bess.get('s_mva'))} MVA, "
+        f"RTE {_num(bess.get('rte'))}, SOC {_num(bess.get('soc_min'))}-{_num(bess.get('soc_max'))}. "
+        f"Wall time {_num(result.get('wall_s'))} s with {result.get('jobs')} test(s) in parallel.</p>"
+    )
     if result.get("shortened"):
-        parts.append(f"<div class='short'><b>Shortened run</b> (duration scale {_num(result.get('duration_scale'))}): "
-                     "tests ran shorter than their full durations (see each test), for CI. A qualification claim needs "
-                     "the full durations (the default).</div>")
-    parts.append("<h2>Tests</h2><table><tr><th>test</th><th>result</th><th>metric</th><th>value</th>"
-                 "<th>threshold</th><th>unit</th><th>source</th></tr>")
+        parts.append(
+            f"<div class='short'><b>Shortened run</b> (duration scale {_num(result.get('duration_scale'))}): "
+            "tests ran shorter than their full durations (see each test), for CI. A qualification claim needs "
+            "the full durations (the default).</div>"
+        )
+    parts.append(
+        "<h2>Tests</h2><table><tr><th>test</th><th>result</th><th>metric</th><th>value</th>"
+        "<th>threshold</th><th>unit</th><th>source</th></tr>"
+    )
     for t in tests:
-        op = next((c.get("op") for c in t.get("checks", []) if c.get("name") == t.get("metric")), "")
-        parts.append(f"<tr><td><a href='#{_e(t['id'])}'>{_e(t['id'])}</a> {_e(t.get('name'))}</td>"
-                     f"<td>{_badge(t.get('passed'), t.get('status'))}</td><td>{_e(t.get('metric'))}</td>"
-                     f"<td>{_num(t.get('value'))}</td><td>{_e(op)} {_num(t.get('threshold'))}</td>"
-                     f"<td>{_e(t.get('unit'))}</td><td>{_e(t.get('source'))}</td></tr>")
+        op = next(
+            (c.get("op") for c in t.get("checks", []) if c.get("name") == t.get("metric")), ""
+        )
+        parts.append(
+            f"<tr><td><a href='#{_e(t['id'])}'>{_e(t['id'])}</a> {_e(t.get('name'))}</td>"
+            f"<td>{_badge(t.get('passed'), t.get('status'))}</td><td>{_e(t.get('metric'))}</td>"
+            f"<td>{_num(t.get('value'))}</td><td>{_e(op)} {_num(t.get('threshold'))}</td>"
+            f"<td>{_e(t.get('unit'))}</td><td>{_e(t.get('source'))}</td></tr>"
+        )
     parts.append("</table>")
     parts.append(_shortfall_section(tests, bess))
     for t in tests:
         parts.append(_test_section(t))
-    parts.append("<p class='note'>Generated by <code>cosim qualify</code>. Thresholds and stimulus figures: "
-                 "shared/DOMAIN.md (Qualification test profiles); values changed by the spec are marked "
-                 "'case file'.</p></body></html>")
+    parts.append(
+        "<p class='note'>Generated by <code>cosim qualify</code>. Thresholds and stimulus figures: "
+        "shared/DOMAIN.md (Qualification test profiles); values changed by the spec are marked "
+        "'case file'.</p></body></html>"
+    )
     return "\n".join(parts)
 
 
@@ -188,10 +206,16 @@ def _shortfall_section(tests: list[dict[str, Any]], bess: dict[str, Any]) -> str
     if not failed:
         out.append("<p>No test failed.</p>")
         return "\n".join(out)
-    cats = {"bess": "The BESS failed (its rating was enough)", "rating": "The rating is too small for the site",
-            "site": "The site makes it impossible", "grid": "The grid makes it impossible"}
-    out.append("<table><tr><th>test</th><th>cause</th><th>explanation</th><th>needed P [MW]</th>"
-               "<th>needed E [MWh]</th><th>grow P by [MW]</th><th>grow E by [MWh]</th></tr>")
+    cats = {
+        "bess": "The BESS failed (its rating was enough)",
+        "rating": "The rating is too small for the site",
+        "site": "The site makes it impossible",
+        "grid": "The grid makes it impossible",
+    }
+    out.append(
+        "<table><tr><th>test</th><th>cause</th><th>explanation</th><th>needed P [MW]</th>"
+        "<th>needed E [MWh]</th><th>grow P by [MW]</th><th>grow E by [MWh]</th></tr>"
+    )
     grow_p = grow_e = 0.0
     for t in failed:
         sf = t.get("shortfall") or {}
@@ -199,59 +223,88 @@ def _shortfall_section(tests: list[dict[str, Any]], bess: dict[str, Any]) -> str
         cat = cats.get(sf.get("category"), "not analysed")
         if t.get("status") == "failed" and not sf:
             cat = "federation failed"
-        out.append(f"<tr><td>{_e(t['id'])}</td><td>{_e(cat)}</td><td>{_e(sf.get('explanation') or t.get('reason'))}</td>"
-                   f"<td>{_num(need.get('p_mw'))}</td><td>{_num(need.get('e_mwh'))}</td>"
-                   f"<td>{_num(sf.get('grow_p_mw'))}</td><td>{_num(sf.get('grow_e_mwh'))}</td></tr>")
+        out.append(
+            f"<tr><td>{_e(t['id'])}</td><td>{_e(cat)}</td><td>{_e(sf.get('explanation') or t.get('reason'))}</td>"
+            f"<td>{_num(need.get('p_mw'))}</td><td>{_num(need.get('e_mwh'))}</td>"
+            f"<td>{_num(sf.get('grow_p_mw'))}</td><td>{_num(sf.get('grow_e_mwh'))}</td></tr>"
+        )
         if sf.get("category") == "rating":
             grow_p = max(grow_p, sf.get("grow_p_mw") or 0.0)
             grow_e = max(grow_e, sf.get("grow_e_mwh") or 0.0)
     out.append("</table>")
     if grow_p or grow_e:
-        out.append(f"<p><b>Rating needed to pass the rating-limited tests:</b> "
-                   f"{_num((bess.get('p_mw') or 0) + grow_p)} MW / {_num((bess.get('e_mwh') or 0) + grow_e)} MWh "
-                   f"(rated {_num(bess.get('p_mw'))} MW / {_num(bess.get('e_mwh'))} MWh). Computed from the site's "
-                   "recorded load: the power and energy an ideal BESS needs to make the POI follow a passing "
-                   "trajectory.</p>")
+        out.append(
+            f"<p><b>Rating needed to pass the rating-limited tests:</b> "
+            f"{_num((bess.get('p_mw') or 0) + grow_p)} MW / {_num((bess.get('e_mwh') or 0) + grow_e)} MWh "
+            f"(rated {_num(bess.get('p_mw'))} MW / {_num(bess.get('e_mwh'))} MWh). Computed from the site's "
+            "recorded load: the power and energy an ideal BESS needs to make the POI follow a passing "
+            "trajectory.</p>"
+        )
     return "\n".join(out)
 
 
 def _test_section(t: dict[str, Any]) -> str:
-    out = [f"<h2 id='{_e(t['id'])}'>{_e(t['id'])} {_e(t.get('name'))} {_badge(t.get('passed'), t.get('status'))}</h2>"]
+    out = [
+        f"<h2 id='{_e(t['id'])}'>{_e(t['id'])} {_e(t.get('name'))} {_badge(t.get('passed'), t.get('status'))}</h2>"
+    ]
     dur = t.get("duration_s")
-    short = " (shortened; full: " + _num(t.get("full_duration_s")) + " s)" if t.get("shortened") else ""
-    out.append(f"<p><b>Stimulus:</b> {_e(t.get('stimulus'))}; {_num(dur)} s{_e(short)}, {_e(t.get('grid'))} grid.<br>"
-               f"<b>Pass when:</b> {_e(t.get('criterion'))}.<br><b>Result:</b> {_e(t.get('reason'))}</p>")
+    short = (
+        " (shortened; full: " + _num(t.get("full_duration_s")) + " s)" if t.get("shortened") else ""
+    )
+    out.append(
+        f"<p><b>Stimulus:</b> {_e(t.get('stimulus'))}; {_num(dur)} s{_e(short)}, {_e(t.get('grid'))} grid.<br>"
+        f"<b>Pass when:</b> {_e(t.get('criterion'))}.<br><b>Result:</b> {_e(t.get('reason'))}</p>"
+    )
     if t.get("shortfall"):
         out.append(f"<p><b>Shortfall:</b> {_e(describe(t['shortfall']))}</p>")
     elif t.get("need") and t.get("passed"):
         n = t["need"]
-        out.append(f"<p class='note'>Rating used by an ideal BESS for this test: {_num(n.get('p_mw'))} MW / "
-                   f"{_num(n.get('e_mwh'))} MWh ({_e(n.get('basis'))}).</p>")
+        out.append(
+            f"<p class='note'>Rating used by an ideal BESS for this test: {_num(n.get('p_mw'))} MW / "
+            f"{_num(n.get('e_mwh'))} MWh ({_e(n.get('basis'))}).</p>"
+        )
     if t.get("checks"):
-        out.append("<table><tr><th>check</th><th>value</th><th>threshold</th><th>unit</th><th>source</th>"
-                   "<th>result</th><th>note</th></tr>")
+        out.append(
+            "<table><tr><th>check</th><th>value</th><th>threshold</th><th>unit</th><th>source</th>"
+            "<th>result</th><th>note</th></tr>"
+        )
         for c in t["checks"]:
-            out.append(f"<tr><td>{_e(c['name'])}</td><td>{_num(c.get('value'))}</td><td>{_e(c.get('op'))} "
-                       f"{_num(c.get('threshold'))}</td><td>{_e(c.get('unit'))}</td><td>{_e(c.get('source'))}</td>"
-                       f"<td>{_badge(c.get('passed'))}</td><td>{_e(c.get('note'))}</td></tr>")
+            out.append(
+                f"<tr><td>{_e(c['name'])}</td><td>{_num(c.get('value'))}</td><td>{_e(c.get('op'))} "
+                f"{_num(c.get('threshold'))}</td><td>{_e(c.get('unit'))}</td><td>{_e(c.get('source'))}</td>"
+                f"<td>{_badge(c.get('passed'))}</td><td>{_e(c.get('note'))}</td></tr>"
+            )
         out.append("</table>")
     for f in t.get("figures", []):
-        out.append(f"<figure>{_img(f.get('png'))}<figcaption>{_e(f.get('caption'))}</figcaption></figure>")
+        out.append(
+            f"<figure>{_img(f.get('png'))}<figcaption>{_e(f.get('caption'))}</figcaption></figure>"
+        )
     if t.get("params"):
-        out.append("<details><summary>Parameters used</summary><table><tr><th>parameter</th><th>value</th>"
-                   "<th>unit</th><th>source</th></tr>")
+        out.append(
+            "<details><summary>Parameters used</summary><table><tr><th>parameter</th><th>value</th>"
+            "<th>unit</th><th>source</th></tr>"
+        )
         for k, v in t["params"].items():
-            out.append(f"<tr><td>{_e(k)}</td><td>{_num(v.get('value'))}</td><td>{_e(v.get('unit'))}</td>"
-                       f"<td>{_e(v.get('source'))}</td></tr>")
+            out.append(
+                f"<tr><td>{_e(k)}</td><td>{_num(v.get('value'))}</td><td>{_e(v.get('unit'))}</td>"
+                f"<td>{_e(v.get('source'))}</td></tr>"
+            )
         out.append("</table></details>")
     if t.get("info"):
-        out.append(f"<details><summary>Test set-up</summary><pre>{_e(json.dumps(t['info'], indent=1)[:4000])}"
-                   "</pre></details>")
+        out.append(
+            f"<details><summary>Test set-up</summary><pre>{_e(json.dumps(t['info'], indent=1)[:4000])}"
+            "</pre></details>"
+        )
     runs = t.get("runs") or {}
     if runs:
-        out.append("<p class='note'>Runs: " + "; ".join(
-            f"{_e(k)}: {_e(v.get('status'))} in {_num(v.get('wall_s'))} s (<code>{_e(v.get('dir'))}</code>)"
-            for k, v in runs.items()) + "</p>")
+        out.append(
+            "<p class='note'>Runs: "
+            + "; ".join(
+                f"{_e(k)}: {_e(v.get('status'))} in {_num(v.get('wall_s'))} s (<code>{_e(v.get('dir'))}</code>)"
+                for k, v in runs.items()
+            )
+            + "</p>"
+        )
     if t.get("traceback"):
         out.append(f"<details><summary>Error</summary><pre>{_e(t['traceback'])}</pre></details>")
     return "\n".join(out)

@@ -47,7 +47,9 @@ def select_tests(only: str | list[str] | None) -> list[str]:
     ids = [i.strip().upper() for i in items if i.strip()]
     unknown = [i for i in ids if i not in PROFILES]
     if unknown:
-        raise CaseError(f"--only: unknown test(s) {', '.join(unknown)} (known: {', '.join(PROFILES)})")
+        raise CaseError(
+            f"--only: unknown test(s) {', '.join(unknown)} (known: {', '.join(PROFILES)})"
+        )
     return [i for i in PROFILES if i in ids]
 
 
@@ -59,11 +61,31 @@ def default_jobs() -> int:
 def _base_record(test_id: str, ctx: Context | None, scale: float) -> dict[str, Any]:
     p = PROFILES[test_id]
     rec: dict[str, Any] = {
-        "id": test_id, "name": p.name, "stimulus": p.stimulus, "criterion": p.criterion, "grid": p.grid,
-        "metric": None, "value": None, "threshold": None, "unit": None, "source": None,
-        "passed": None, "status": "error", "reason": "", "shortfall": None, "cause": None,
-        "duration_s": p.duration(scale), "full_duration_s": p.full_duration_s, "shortened": scale < 1.0,
-        "checks": [], "params": {}, "runs": {}, "figures": [], "measures": {}, "need": None, "info": {},
+        "id": test_id,
+        "name": p.name,
+        "stimulus": p.stimulus,
+        "criterion": p.criterion,
+        "grid": p.grid,
+        "metric": None,
+        "value": None,
+        "threshold": None,
+        "unit": None,
+        "source": None,
+        "passed": None,
+        "status": "error",
+        "reason": "",
+        "shortfall": None,
+        "cause": None,
+        "duration_s": p.duration(scale),
+        "full_duration_s": p.full_duration_s,
+        "shortened": scale < 1.0,
+        "checks": [],
+        "params": {},
+        "runs": {},
+        "figures": [],
+        "measures": {},
+        "need": None,
+        "info": {},
         "wall_s": None,
     }
     if ctx is not None:
@@ -71,7 +93,9 @@ def _base_record(test_id: str, ctx: Context | None, scale: float) -> dict[str, A
     return rec
 
 
-def run_test(test_id: str, spec: QualifySpec, out_dir: Path, duration_scale: float = 1.0) -> dict[str, Any]:
+def run_test(
+    test_id: str, spec: QualifySpec, out_dir: Path, duration_scale: float = 1.0
+) -> dict[str, Any]:
     """Run and judge one test; never raises (errors are recorded in the returned record)."""
     t_start = time.monotonic()
     profile = PROFILES[test_id]
@@ -80,14 +104,23 @@ def run_test(test_id: str, spec: QualifySpec, out_dir: Path, duration_scale: flo
     ctx: Context | None = None
     rec = _base_record(test_id, None, duration_scale)
     try:
-        ctx = Context(spec, test_id, t_dir, duration_scale, resolve_values(spec, test_id),
-                      duration_s=profile.duration(duration_scale))
+        ctx = Context(
+            spec,
+            test_id,
+            t_dir,
+            duration_scale,
+            resolve_values(spec, test_id),
+            duration_s=profile.duration(duration_scale),
+        )
         rec = _base_record(test_id, ctx, duration_scale)
         _run_and_judge(profile, ctx, rec)
     except Exception as exc:  # noqa: BLE001 - one test's crash must not hide the others
-        rec.update(status="error", passed=None,
-                   reason=f"{type(exc).__name__}: {exc}".strip(),
-                   traceback=traceback.format_exc(limit=8))
+        rec.update(
+            status="error",
+            passed=None,
+            reason=f"{type(exc).__name__}: {exc}".strip(),
+            traceback=traceback.format_exc(limit=8),
+        )
     if ctx is not None:
         rec["info"] = _plain(ctx.info)
     rec["wall_s"] = round(time.monotonic() - t_start, 2)
@@ -107,7 +140,12 @@ def _run_and_judge(profile: Any, ctx: Context, rec: dict[str, Any]) -> None:
         return
     except GridInfeasible as exc:
         b = spec.case().bess
-        rec.update(status="not_run", passed=False, cause="grid", reason=f"the grid cannot carry the site: {exc}")
+        rec.update(
+            status="not_run",
+            passed=False,
+            cause="grid",
+            reason=f"the grid cannot carry the site: {exc}",
+        )
         rec["shortfall"] = classify(False, "grid", None, b.p_mw, b.e_mwh, b.overload_factor)
         rec["metric"] = "grid can carry the site"
         return
@@ -135,8 +173,12 @@ def _run_and_judge(profile: Any, ctx: Context, rec: dict[str, Any]) -> None:
                 except Exception:  # noqa: BLE001 - nothing on disk to judge
                     res = None
                 break
-        rec["runs"][plan.name] = {"dir": str(run_dir), "status": status, "attempts": attempts,
-                                  "wall_s": round(time.monotonic() - t0, 2)}
+        rec["runs"][plan.name] = {
+            "dir": str(run_dir),
+            "status": status,
+            "attempts": attempts,
+            "wall_s": round(time.monotonic() - t0, 2),
+        }
         if res is not None:
             runs[plan.name] = res
     if len(runs) < len(plans):
@@ -147,20 +189,42 @@ def _run_and_judge(profile: Any, ctx: Context, rec: dict[str, Any]) -> None:
     if diverged:
         verdict.checks.insert(0, _completion_check(ctx, runs))
     g = verdict.governing
-    rec.update(checks=[c.as_dict() for c in verdict.checks], cause=verdict.cause, measures=_plain(verdict.measures))
+    rec.update(
+        checks=[c.as_dict() for c in verdict.checks],
+        cause=verdict.cause,
+        measures=_plain(verdict.measures),
+    )
     if g is not None:
-        rec.update(metric=g.name, value=g.as_dict()["value"], threshold=g.threshold, unit=g.unit, source=g.source)
+        rec.update(
+            metric=g.name,
+            value=g.as_dict()["value"],
+            threshold=g.threshold,
+            unit=g.unit,
+            source=g.source,
+        )
     passed = verdict.passed
     reason = verdict.reason
     if verdict.cause == "stimulus":
-        reason = "stimulus not applied, not judged: " + "; ".join(c.note for c in verdict.checks if c.note)
+        reason = "stimulus not applied, not judged: " + "; ".join(
+            c.note for c in verdict.checks if c.note
+        )
     status = "ok"
     if diverged:
         passed, status = False, "failed"  # the grid collapsed under the site: a genuine failure
-        reason = "power flow diverged (" + "; ".join(failures) + "); judged on the partial series: " + reason
+        reason = (
+            "power flow diverged ("
+            + "; ".join(failures)
+            + "); judged on the partial series: "
+            + reason
+        )
     elif failures:
-        passed, status = None, "error"  # a federate crashed: a model/software error, not a verdict on the BESS
-        reason = "federation failed, not judged (" + "; ".join(failures) + "); partial series: " + reason
+        passed, status = (
+            None,
+            "error",
+        )  # a federate crashed: a model/software error, not a verdict on the BESS
+        reason = (
+            "federation failed, not judged (" + "; ".join(failures) + "); partial series: " + reason
+        )
     rec.update(passed=passed, reason=reason, status=status)
     _shortfall(profile, ctx, rec, runs, verdict.cause)
     out = ctx.out_dir / "plots"
@@ -177,11 +241,20 @@ def _completion_check(ctx: Context, runs: dict[str, Any]) -> Any:
     reached = []
     for res in runs.values():
         nets = [res.frame(n) for n in ("transmission", "distribution")]
-        f = next((df for df in nets if len(df)), res.frame("factory"))  # the network's last solved step
+        f = next(
+            (df for df in nets if len(df)), res.frame("factory")
+        )  # the network's last solved step
         reached.append(float(f["t_s"].max()) if len(f) else 0.0)
-    return Check("simulated time before the power flow diverged", min(reached) if reached else 0.0,
-                 float(ctx.duration_s), "s", "the test's duration", ">=", False,
-                 "the grid could not carry the POI power flow any further")
+    return Check(
+        "simulated time before the power flow diverged",
+        min(reached) if reached else 0.0,
+        float(ctx.duration_s),
+        "s",
+        "the test's duration",
+        ">=",
+        False,
+        "the grid could not carry the POI power flow any further",
+    )
 
 
 #: tries of a federation whose broker could not start or be reached (a port taken meanwhile, ...)
@@ -190,8 +263,13 @@ START_ATTEMPTS = 3
 
 def _start_failure(failure: str) -> bool:
     """True when a federation failed to start its broker or to connect to it (not the models)."""
-    return bool(re.search(r"unable to connect to broker|unable to register federate|'broker' failed", failure,
-                          re.IGNORECASE))
+    return bool(
+        re.search(
+            r"unable to connect to broker|unable to register federate|'broker' failed",
+            failure,
+            re.IGNORECASE,
+        )
+    )
 
 
 def _diverged(failure: str) -> bool:
@@ -199,7 +277,9 @@ def _diverged(failure: str) -> bool:
     return bool(re.search(r"converge", failure, re.IGNORECASE))
 
 
-def _shortfall(profile: Any, ctx: Context, rec: dict[str, Any], runs: dict[str, Any], cause: str | None) -> None:
+def _shortfall(
+    profile: Any, ctx: Context, rec: dict[str, Any], runs: dict[str, Any], cause: str | None
+) -> None:
     b = ctx.spec.case().bess
     need = None
     if profile.need is not None and runs:
@@ -282,10 +362,15 @@ def run_qualification(
                     on_done(records[tid])
     tests = [records[t] for t in ids]
     result = {
-        "spec": {"name": spec.name, "source": spec.source, "full_case": spec.full_case,
-                 "bess": spec.case().bess.model_dump(mode="json"),
-                 "controls": spec.case().controls.model_dump(mode="json"),
-                 "reference": spec.options.reference, "weak_grid": spec.options.weak_grid.model_dump(mode="json")},
+        "spec": {
+            "name": spec.name,
+            "source": spec.source,
+            "full_case": spec.full_case,
+            "bess": spec.case().bess.model_dump(mode="json"),
+            "controls": spec.case().controls.model_dump(mode="json"),
+            "reference": spec.options.reference,
+            "weak_grid": spec.options.weak_grid.model_dump(mode="json"),
+        },
         "duration_scale": duration_scale,
         "shortened": duration_scale < 1.0,
         "jobs": n,

@@ -49,14 +49,27 @@ class Need:
     basis: str  # what the target was
 
     def as_dict(self) -> dict[str, Any]:
-        return {"p_mw": self.p_mw, "e_mwh": self.e_mwh, "discharge_mwh": self.discharge_mwh,
-                "charge_mwh": self.charge_mwh, "basis": self.basis}
+        return {
+            "p_mw": self.p_mw,
+            "e_mwh": self.e_mwh,
+            "discharge_mwh": self.discharge_mwh,
+            "charge_mwh": self.charge_mwh,
+            "basis": self.basis,
+        }
 
 
 def required_rating(
-    t_s: np.ndarray, p_site_mw: np.ndarray, target_mw: np.ndarray, *,
-    eta_charge: float, eta_discharge: float, soc_init: float, soc_min: float, soc_max: float,
-    basis: str = "", t_end_s: float | None = None,
+    t_s: np.ndarray,
+    p_site_mw: np.ndarray,
+    target_mw: np.ndarray,
+    *,
+    eta_charge: float,
+    eta_discharge: float,
+    soc_init: float,
+    soc_min: float,
+    soc_max: float,
+    basis: str = "",
+    t_end_s: float | None = None,
 ) -> Need:
     """Power and energy an ideal BESS needs so that the POI follows ``target_mw``.
 
@@ -85,8 +98,14 @@ def required_rating(
     return Need(float(np.max(np.abs(r))), need_e, depth, height, basis)
 
 
-def classify(passed: bool | None, cause: str | None, need: Need | None, p_rated_mw: float, e_rated_mwh: float,
-             overload_factor: float = 1.0) -> dict[str, Any] | None:
+def classify(
+    passed: bool | None,
+    cause: str | None,
+    need: Need | None,
+    p_rated_mw: float,
+    e_rated_mwh: float,
+    overload_factor: float = 1.0,
+) -> dict[str, Any] | None:
     """The shortfall record of a test (None for a pass or a test not judged).
 
     ``overload_factor`` (e.g. 1.2 for 10 s) is not counted as rating: a need
@@ -95,20 +114,29 @@ def classify(passed: bool | None, cause: str | None, need: Need | None, p_rated_
     """
     if passed is not False:
         return None
-    out: dict[str, Any] = {"category": None, "explanation": "", "need": need.as_dict() if need else None,
-                           "rated": {"p_mw": p_rated_mw, "e_mwh": e_rated_mwh},
-                           "grow_p_mw": 0.0, "grow_e_mwh": 0.0}
+    out: dict[str, Any] = {
+        "category": None,
+        "explanation": "",
+        "need": need.as_dict() if need else None,
+        "rated": {"p_mw": p_rated_mw, "e_mwh": e_rated_mwh},
+        "grow_p_mw": 0.0,
+        "grow_e_mwh": 0.0,
+    }
     if cause == "grid":
         out["category"] = "grid"
         out["explanation"] = "the network fails the limit for reasons outside the site and its BESS"
         return out
     if cause == "site":
         out["category"] = "site"
-        out["explanation"] = "the site's own (mean) load causes it: no BESS rating or control removes it"
+        out["explanation"] = (
+            "the site's own (mean) load causes it: no BESS rating or control removes it"
+        )
         return out
     if need is None:
         out["category"] = "bess"
-        out["explanation"] = "the BESS did not meet the criterion (no rating analysis for this test)"
+        out["explanation"] = (
+            "the BESS did not meet the criterion (no rating analysis for this test)"
+        )
         return out
     grow_p = need.p_mw - p_rated_mw
     grow_e = need.e_mwh - e_rated_mwh
@@ -120,18 +148,31 @@ def classify(passed: bool | None, cause: str | None, need: Need | None, p_rated_
         out["grow_e_mwh"] = max(grow_e, 0.0)
         parts = []
         if short_p:
-            parts.append(f"power {need.p_mw:.1f} MW needed vs {p_rated_mw:g} MW rated (+{grow_p:.1f} MW, "
-                         f"x{need.p_mw / max(p_rated_mw, 1e-9):.2f})")
+            parts.append(
+                f"power {need.p_mw:.1f} MW needed vs {p_rated_mw:g} MW rated (+{grow_p:.1f} MW, "
+                f"x{need.p_mw / max(p_rated_mw, 1e-9):.2f})"
+            )
         if short_e:
-            parts.append(f"energy {need.e_mwh:.2f} MWh needed vs {e_rated_mwh:g} MWh rated (+{grow_e:.2f} MWh)")
-        extra = f"; the {overload_factor:g}x short overload does not count as rating" if overload_factor > 1 and short_p else ""
-        out["explanation"] = ("the site demands more than this BESS's rating: " + "; ".join(parts)
-                              + f" ({need.basis}){extra}")
+            parts.append(
+                f"energy {need.e_mwh:.2f} MWh needed vs {e_rated_mwh:g} MWh rated (+{grow_e:.2f} MWh)"
+            )
+        extra = (
+            f"; the {overload_factor:g}x short overload does not count as rating"
+            if overload_factor > 1 and short_p
+            else ""
+        )
+        out["explanation"] = (
+            "the site demands more than this BESS's rating: "
+            + "; ".join(parts)
+            + f" ({need.basis}){extra}"
+        )
     else:
         out["category"] = "bess"
-        out["explanation"] = (f"the rating suffices ({need.p_mw:.1f} MW / {need.e_mwh:.2f} MWh needed vs "
-                              f"{p_rated_mw:g} MW / {e_rated_mwh:g} MWh) but the BESS and its controls did not "
-                              f"meet the criterion ({need.basis})")
+        out["explanation"] = (
+            f"the rating suffices ({need.p_mw:.1f} MW / {need.e_mwh:.2f} MWh needed vs "
+            f"{p_rated_mw:g} MW / {e_rated_mwh:g} MWh) but the BESS and its controls did not "
+            f"meet the criterion ({need.basis})"
+        )
     return out
 
 
@@ -139,7 +180,12 @@ def describe(record: dict[str, Any] | None) -> str:
     """One line for the report."""
     if not record:
         return ""
-    cat = {"grid": "GRID", "site": "SITE", "rating": "RATING TOO SMALL", "bess": "BESS / CONTROLS"}.get(record["category"], "?")
+    cat = {
+        "grid": "GRID",
+        "site": "SITE",
+        "rating": "RATING TOO SMALL",
+        "bess": "BESS / CONTROLS",
+    }.get(record["category"], "?")
     return f"{cat}: {record['explanation']}"
 
 

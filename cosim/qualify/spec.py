@@ -58,21 +58,31 @@ class WeakGridConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    scr: float = Field(2.0, gt=0, description="short-circuit ratio S_sc / site POI peak; NVIDIA test 5 (DOMAIN.md)")
+    scr: float = Field(
+        2.0, gt=0, description="short-circuit ratio S_sc / site POI peak; NVIDIA test 5 (DOMAIN.md)"
+    )
     rx_ratio: float = Field(
-        0.5, ge=0,
+        0.5,
+        ge=0,
         description="R/X of the Thevenin impedance; 'high R/X' of NVIDIA test 5, assumed 0.5 (138 kV lines ~0.1). "
         "At 1.0 a 300 MW site cannot be supplied at SCR 2 at all",
     )
     vn_kv: float = Field(138.0, gt=0, description="POI voltage level [kV] (as the reference POI)")
     v_source_pu: float = Field(1.0, gt=0, description="Thevenin source voltage [pu]")
     compensate: bool = Field(
-        True, description="POI capacitors: a fixed part for the site's lowest slow import and a switched bank "
+        True,
+        description="POI capacitors: a fixed part for the site's lowest slow import and a switched bank "
         "up to its highest (assumed: a utility requires compensation of a large load on a weak grid)",
     )
-    v_target_pu: float = Field(1.0, gt=0, description="POI voltage the compensation is sized for [pu]")
-    bank_step_mvar: float = Field(10.0, gt=0, description="switched bank step [Mvar] (assumed; ~1.5 % of V at SCR 2)")
-    bank_v_band_pu: tuple[float, float] = Field((0.97, 1.03), description="bank switching band [pu] (assumed)")
+    v_target_pu: float = Field(
+        1.0, gt=0, description="POI voltage the compensation is sized for [pu]"
+    )
+    bank_step_mvar: float = Field(
+        10.0, gt=0, description="switched bank step [Mvar] (assumed; ~1.5 % of V at SCR 2)"
+    )
+    bank_v_band_pu: tuple[float, float] = Field(
+        (0.97, 1.03), description="bank switching band [pu] (assumed)"
+    )
     bank_delay_s: float = Field(5.0, ge=0, description="bank switching delay [s] (assumed)")
     network: str | None = Field(None, description="use this network file instead (with poi_bus)")
     poi_bus: int | None = Field(None, ge=0, description="POI bus of `network`")
@@ -84,7 +94,9 @@ class QualifyOptions(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     reference: str = Field("ieee118_factory", description="reference case: bundled name or path")
-    wall_limit_s: float | None = Field(None, gt=0, description="wall-clock limit of each federation [s]")
+    wall_limit_s: float | None = Field(
+        None, gt=0, description="wall-clock limit of each federation [s]"
+    )
     weak_grid: WeakGridConfig = WeakGridConfig()
 
 
@@ -130,7 +142,9 @@ def _reference(name: str, base_dir: Path) -> tuple[dict[str, Any], Path]:
     return read_case_dict(path), path.resolve().parent
 
 
-def load_spec(spec: str | Path | dict[str, Any], overrides: list[str] | dict[str, Any] | None = None) -> QualifySpec:
+def load_spec(
+    spec: str | Path | dict[str, Any], overrides: list[str] | dict[str, Any] | None = None
+) -> QualifySpec:
     """Read and validate a spec (file path or raw dict); ``overrides`` as in :func:`cosim.case.load_case`.
 
     Raises
@@ -148,7 +162,12 @@ def load_spec(spec: str | Path | dict[str, Any], overrides: list[str] | dict[str
         path = Path(spec)
         if not path.is_file():
             raise CaseError(f"BESS spec not found: {path}")
-        data, base_dir, source, stem = read_case_dict(path), path.resolve().parent, str(path), path.stem
+        data, base_dir, source, stem = (
+            read_case_dict(path),
+            path.resolve().parent,
+            str(path),
+            path.stem,
+        )
     if overrides:
         data = apply_overrides(data, overrides)
     q = data.pop("qualify", {}) or {}
@@ -180,8 +199,15 @@ def load_spec(spec: str | Path | dict[str, Any], overrides: list[str] | dict[str
     name = str(data.get("name") or stem)
     merged["name"] = name
     # relative paths of the reference resolve against its folder unless the spec is a full case
-    spec_obj = QualifySpec(name, source, base_dir if full else ref_dir, merged, options,
-                           {k: dict(v) for k, v in tests.items()}, full)
+    spec_obj = QualifySpec(
+        name,
+        source,
+        base_dir if full else ref_dir,
+        merged,
+        options,
+        {k: dict(v) for k, v in tests.items()},
+        full,
+    )
     try:
         spec_obj.case()
     except CaseError as exc:

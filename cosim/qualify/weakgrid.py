@@ -52,25 +52,48 @@ class WeakGrid:
     p_max_mw: float | None  # largest site import that still converges with the shunt [MW]
 
 
-def build_network(scr: float, rx_ratio: float, p_base_mw: float, vn_kv: float = 138.0, v_source_pu: float = 1.0,
-                  shunt_mvar: float = 0.0) -> pp.pandapowerNet:
+def build_network(
+    scr: float,
+    rx_ratio: float,
+    p_base_mw: float,
+    vn_kv: float = 138.0,
+    v_source_pu: float = 1.0,
+    shunt_mvar: float = 0.0,
+) -> pp.pandapowerNet:
     """Source - impedance - POI, with ``S_sc = scr * p_base_mw`` and the given R/X.
 
     ``shunt_mvar`` > 0 is a capacitor at the POI (pandapower shunt ``q_mvar < 0``).
     """
     if scr <= 0 or p_base_mw <= 0 or rx_ratio < 0:
-        raise ValueError(f"need scr > 0, p_base_mw > 0, rx_ratio >= 0 (got {scr}, {p_base_mw}, {rx_ratio})")
+        raise ValueError(
+            f"need scr > 0, p_base_mw > 0, rx_ratio >= 0 (got {scr}, {p_base_mw}, {rx_ratio})"
+        )
     s_sc = scr * p_base_mw
     net = pp.create_empty_network(name=f"weak grid SCR {scr:g} R/X {rx_ratio:g}", sn_mva=100.0)
     b0 = pp.create_bus(net, vn_kv, name="source")
     b1 = pp.create_bus(net, vn_kv, name="POI")
     # an ideal source: its own short-circuit power is 1000x the grid's, so S_sc at the POI is the impedance's
-    pp.create_ext_grid(net, b0, vm_pu=v_source_pu, s_sc_max_mva=1000.0 * s_sc, rx_max=rx_ratio,
-                       s_sc_min_mva=1000.0 * s_sc, rx_min=rx_ratio, name="Thevenin source")
+    pp.create_ext_grid(
+        net,
+        b0,
+        vm_pu=v_source_pu,
+        s_sc_max_mva=1000.0 * s_sc,
+        rx_max=rx_ratio,
+        s_sc_min_mva=1000.0 * s_sc,
+        rx_min=rx_ratio,
+        name="Thevenin source",
+    )
     z_pu = net.sn_mva / s_sc  # on the network base
     x_pu = z_pu / math.sqrt(1.0 + rx_ratio**2)
-    pp.create_impedance(net, b0, b1, rft_pu=rx_ratio * x_pu, xft_pu=x_pu, sn_mva=net.sn_mva,
-                        name="Thevenin impedance")
+    pp.create_impedance(
+        net,
+        b0,
+        b1,
+        rft_pu=rx_ratio * x_pu,
+        xft_pu=x_pu,
+        sn_mva=net.sn_mva,
+        name="Thevenin impedance",
+    )
     if shunt_mvar:
         pp.create_shunt(net, b1, q_mvar=-float(shunt_mvar), p_mw=0.0, name="POI compensation")
     return net
@@ -89,8 +112,16 @@ def _poi_voltage(net: pp.pandapowerNet, p_mw: float, q_mvar: float) -> float | N
     return v
 
 
-def size_compensation(scr: float, rx_ratio: float, p_base_mw: float, p_mw: float, q_mvar: float,
-                      v_target_pu: float = 1.0, vn_kv: float = 138.0, v_source_pu: float = 1.0) -> float:
+def size_compensation(
+    scr: float,
+    rx_ratio: float,
+    p_base_mw: float,
+    p_mw: float,
+    q_mvar: float,
+    v_target_pu: float = 1.0,
+    vn_kv: float = 138.0,
+    v_source_pu: float = 1.0,
+) -> float:
     """Capacitor [Mvar] that gives ``v_target_pu`` at the POI for a load ``p_mw + j q_mvar``.
 
     Scans the shunt size upward in steps of 5 % of ``S_sc`` (the POI voltage
@@ -101,7 +132,9 @@ def size_compensation(scr: float, rx_ratio: float, p_base_mw: float, p_mw: float
     s_sc = scr * p_base_mw
 
     def v_at(q_shunt: float) -> float | None:
-        return _poi_voltage(build_network(scr, rx_ratio, p_base_mw, vn_kv, v_source_pu, q_shunt), p_mw, q_mvar)
+        return _poi_voltage(
+            build_network(scr, rx_ratio, p_base_mw, vn_kv, v_source_pu, q_shunt), p_mw, q_mvar
+        )
 
     step = 0.05 * s_sc
     lo = 0.0
@@ -117,8 +150,10 @@ def size_compensation(scr: float, rx_ratio: float, p_base_mw: float, p_mw: float
         if v is not None:
             lo = k * step
     if hi is None:
-        raise ValueError(f"the weak grid (SCR {scr:g}, R/X {rx_ratio:g}, S_sc {s_sc:g} MVA) cannot carry "
-                         f"{p_mw:.0f} MW at {v_target_pu:g} pu even with {20 * step:.0f} Mvar of compensation")
+        raise ValueError(
+            f"the weak grid (SCR {scr:g}, R/X {rx_ratio:g}, S_sc {s_sc:g} MVA) cannot carry "
+            f"{p_mw:.0f} MW at {v_target_pu:g} pu even with {20 * step:.0f} Mvar of compensation"
+        )
     while hi - lo > 0.05:
         mid = 0.5 * (lo + hi)
         v = v_at(mid)
@@ -129,7 +164,9 @@ def size_compensation(scr: float, rx_ratio: float, p_base_mw: float, p_mw: float
     return hi
 
 
-def max_import_mw(net: pp.pandapowerNet, tan_phi: float, p_start_mw: float, p_stop_mw: float) -> float | None:
+def max_import_mw(
+    net: pp.pandapowerNet, tan_phi: float, p_start_mw: float, p_stop_mw: float
+) -> float | None:
     """Largest site import [MW] (at PF ``tan_phi``) for which the power flow converges (bisection)."""
     lo, hi = 0.0, p_stop_mw
     if _poi_voltage(net, p_stop_mw, p_stop_mw * tan_phi) is not None:
@@ -148,20 +185,34 @@ def max_import_mw(net: pp.pandapowerNet, tan_phi: float, p_start_mw: float, p_st
     return lo
 
 
-def write_weak_grid(path: Path, *, scr: float, rx_ratio: float, p_base_mw: float, p_comp_mw: float,
-                    q_comp_mvar: float, compensate: bool = True, v_target_pu: float = 1.0, vn_kv: float = 138.0,
-                    v_source_pu: float = 1.0) -> WeakGrid:
+def write_weak_grid(
+    path: Path,
+    *,
+    scr: float,
+    rx_ratio: float,
+    p_base_mw: float,
+    p_comp_mw: float,
+    q_comp_mvar: float,
+    compensate: bool = True,
+    v_target_pu: float = 1.0,
+    vn_kv: float = 138.0,
+    v_source_pu: float = 1.0,
+) -> WeakGrid:
     """Build the weak grid, size its compensation for ``p_comp_mw``, and save it as pandapower JSON."""
     shunt = 0.0
     if compensate:
-        shunt = size_compensation(scr, rx_ratio, p_base_mw, p_comp_mw, q_comp_mvar, v_target_pu, vn_kv, v_source_pu)
+        shunt = size_compensation(
+            scr, rx_ratio, p_base_mw, p_comp_mw, q_comp_mvar, v_target_pu, vn_kv, v_source_pu
+        )
     net = build_network(scr, rx_ratio, p_base_mw, vn_kv, v_source_pu, shunt)
     v_comp = _poi_voltage(net, p_comp_mw, q_comp_mvar)
     tan_phi = q_comp_mvar / p_comp_mw if p_comp_mw else 0.0
     p_max = max_import_mw(net, tan_phi, p_comp_mw, 2.0 * p_base_mw)
     path.parent.mkdir(parents=True, exist_ok=True)
     pp.to_json(net, str(path))
-    return WeakGrid(path, POI_BUS, scr, rx_ratio, scr * p_base_mw, p_base_mw, shunt, p_comp_mw, v_comp, p_max)
+    return WeakGrid(
+        path, POI_BUS, scr, rx_ratio, scr * p_base_mw, p_base_mw, shunt, p_comp_mw, v_comp, p_max
+    )
 
 
 @dataclass(frozen=True)
@@ -177,15 +228,28 @@ class Compensation:
     p_start_mw: float  # import at t = 0 the initial steps are sized for [MW]
 
 
-def size_switched_compensation(scr: float, rx_ratio: float, p_base_mw: float, tan_phi: float, p_low_mw: float,
-                               p_high_mw: float, p_start_mw: float, step_mvar: float, v_target_pu: float = 1.0,
-                               vn_kv: float = 138.0, v_source_pu: float = 1.0) -> Compensation:
+def size_switched_compensation(
+    scr: float,
+    rx_ratio: float,
+    p_base_mw: float,
+    tan_phi: float,
+    p_low_mw: float,
+    p_high_mw: float,
+    p_start_mw: float,
+    step_mvar: float,
+    v_target_pu: float = 1.0,
+    vn_kv: float = 138.0,
+    v_source_pu: float = 1.0,
+) -> Compensation:
     """Fixed part for ``p_low_mw``; bank steps up to ``p_high_mw``; steps on at t = 0 for ``p_start_mw``.
 
     Raises ValueError (from :func:`size_compensation`) when the grid cannot carry ``p_high_mw``.
     """
+
     def q(p: float) -> float:
-        return size_compensation(scr, rx_ratio, p_base_mw, p, p * tan_phi, v_target_pu, vn_kv, v_source_pu)
+        return size_compensation(
+            scr, rx_ratio, p_base_mw, p, p * tan_phi, v_target_pu, vn_kv, v_source_pu
+        )
 
     q_lo, q_hi, q_start = q(p_low_mw), q(p_high_mw), q(p_start_mw)
     steps = max(1, math.ceil((q_hi - q_lo) / step_mvar) + 1)

@@ -83,7 +83,10 @@ def _load(run_dir: Path) -> tuple[Any, dict[str, Any]]:
     summary = dict(results.summary or {})
     if not summary.get("checks"):
         if not results.info:
-            results.info = {"status": summary.get("status", "unknown"), "wall_s": summary.get("wall_s")}
+            results.info = {
+                "status": summary.get("status", "unknown"),
+                "wall_s": summary.get("wall_s"),
+            }
         summary = {**summary, **build_summary(results, results.case)}
     return results, summary
 
@@ -93,7 +96,9 @@ def _frames(results: Any) -> dict[str, Any]:
     return {n: results.frame(n) for n in names}
 
 
-def _plots(specs: tuple[PlotSpec, ...], data: PlotData, plot_dir: Path) -> tuple[list[str], dict[str, Path]]:
+def _plots(
+    specs: tuple[PlotSpec, ...], data: PlotData, plot_dir: Path
+) -> tuple[list[str], dict[str, Path]]:
     """Render each plot (HTML fragments) and write the PNGs; a plot that errors is a note."""
     parts, files = [], {}
     for spec in specs:
@@ -108,7 +113,9 @@ def _plots(specs: tuple[PlotSpec, ...], data: PlotData, plot_dir: Path) -> tuple
         path = plot_dir / f"{spec.id}.png"
         path.write_bytes(png)
         files[spec.id] = path
-        parts.append(H.figure(spec.id, spec.title, png, (spec.build.__doc__ or "").strip().splitlines()[0]))
+        parts.append(
+            H.figure(spec.id, spec.title, png, (spec.build.__doc__ or "").strip().splitlines()[0])
+        )
     return parts, files
 
 
@@ -126,19 +133,32 @@ def _verdict_section(s: dict[str, Any]) -> str:
     cls = {"pass": "pass", "fail": "fail"}.get(verdict, "na")
     rows = []
     for c in s.get("checks") or []:
-        rows.append([
-            H.td(c.get("name")), H.td(H.fmt(c.get("value")), num=True), H.td(H.fmt(c.get("limit")), num=True),
-            H.td(c.get("unit", "")), H.result_cell(c.get("passed"), c.get("kind", "limit")),
-            H.td(_where_when(c)), H.td(c.get("source", "")), H.td(c.get("note", "")),
-        ])
+        rows.append(
+            [
+                H.td(c.get("name")),
+                H.td(H.fmt(c.get("value")), num=True),
+                H.td(H.fmt(c.get("limit")), num=True),
+                H.td(c.get("unit", "")),
+                H.result_cell(c.get("passed"), c.get("kind", "limit")),
+                H.td(_where_when(c)),
+                H.td(c.get("source", "")),
+                H.td(c.get("note", "")),
+            ]
+        )
     n_lim = [c for c in s.get("checks") or [] if c.get("kind") == "limit"]
     n_fail = sum(1 for c in n_lim if c.get("passed") is False)
     n_na = sum(1 for c in n_lim if c.get("passed") is None)
-    text = (f'<p><span class="badge {cls}">{H.esc(verdict.upper())}</span> '
-            f"{len(n_lim) - n_fail - n_na} of {len(n_lim)} limit checks pass, {n_fail} fail, "
-            f"{n_na} not applicable. Informational checks do not decide the verdict.</p>")
-    tbl = H.table(["Check", "Value", "Limit", "Unit", "Result", "Where, when", "Source of the limit", "Note"], rows,
-                  "checks", raw=True)
+    text = (
+        f'<p><span class="badge {cls}">{H.esc(verdict.upper())}</span> '
+        f"{len(n_lim) - n_fail - n_na} of {len(n_lim)} limit checks pass, {n_fail} fail, "
+        f"{n_na} not applicable. Informational checks do not decide the verdict.</p>"
+    )
+    tbl = H.table(
+        ["Check", "Value", "Limit", "Unit", "Result", "Where, when", "Source of the limit", "Note"],
+        rows,
+        "checks",
+        raw=True,
+    )
     return f'<section id="verdict"><h2>Verdict</h2>{text}{tbl}</section>'
 
 
@@ -153,7 +173,9 @@ def _metrics_section(s: dict[str, Any], base: dict[str, Any] | None) -> str:
             row += [H.td(H.fmt(b), num=True), H.td(H.fmt(delta), num=True)]
         row += [H.td(unit), H.td(path)]
         rows.append(row)
-    headers = ["Metric", "This run"] + (["Baseline (BESS off)", "This - baseline"] if base is not None else [])
+    headers = ["Metric", "This run"] + (
+        ["Baseline (BESS off)", "This - baseline"] if base is not None else []
+    )
     headers += ["Unit", "summary.json key"]
     return f'<section id="metrics"><h2>Key metrics</h2>{H.table(headers, rows, "metrics", raw=True)}</section>'
 
@@ -161,8 +183,17 @@ def _metrics_section(s: dict[str, Any], base: dict[str, Any] | None) -> str:
 def _episodes_table(episodes: list[dict[str, Any]], what: str) -> str:
     if not episodes:
         return f'<p class="muted">No {H.esc(what)} violation.</p>'
-    rows = [[e.get("element"), e.get("kind"), H.fmt(e.get("t_start_s")), H.fmt(e.get("duration_s")),
-             H.fmt(e.get("worst")), H.fmt(e.get("t_worst_s"))] for e in episodes[:10]]
+    rows = [
+        [
+            e.get("element"),
+            e.get("kind"),
+            H.fmt(e.get("t_start_s")),
+            H.fmt(e.get("duration_s")),
+            H.fmt(e.get("worst")),
+            H.fmt(e.get("t_worst_s")),
+        ]
+        for e in episodes[:10]
+    ]
     return H.table(["Element", "Side", "Start [s]", "Duration [s]", "Worst", "At [s]"], rows)
 
 
@@ -176,22 +207,66 @@ def _violations_section(s: dict[str, Any]) -> str:
     rt = (s.get("ride_through") or {}).get("event_list") or []
     parts.append("<h3>Voltage disturbances at the POI (ride-through)</h3>")
     if rt:
-        rows = [[H.fmt(e.get("t_start_s")), H.fmt(e.get("duration_s")), H.fmt(e.get("v_min_pu")),
-                 H.fmt(e.get("p_pre_mw")), H.fmt(e.get("mw_lost")), H.fmt(e.get("recovery_s")),
-                 {True: "yes", False: "NO", None: "n/a"}[e.get("recovered")]] for e in rt[:20]]
-        parts.append(H.table(["Start [s]", "Duration [s]", "V min [pu]", "P before [MW]", "MW lost",
-                              "Recovery [s]", "Recovered in time"], rows))
+        rows = [
+            [
+                H.fmt(e.get("t_start_s")),
+                H.fmt(e.get("duration_s")),
+                H.fmt(e.get("v_min_pu")),
+                H.fmt(e.get("p_pre_mw")),
+                H.fmt(e.get("mw_lost")),
+                H.fmt(e.get("recovery_s")),
+                {True: "yes", False: "NO", None: "n/a"}[e.get("recovered")],
+            ]
+            for e in rt[:20]
+        ]
+        parts.append(
+            H.table(
+                [
+                    "Start [s]",
+                    "Duration [s]",
+                    "V min [pu]",
+                    "P before [MW]",
+                    "MW lost",
+                    "Recovery [s]",
+                    "Recovered in time",
+                ],
+                rows,
+            )
+        )
     else:
         parts.append('<p class="muted">No voltage disturbance at the POI.</p>')
     n1 = s.get("n1")
     if n1:
-        parts.append(f"<h3>N-1 screening ({n1.get('outages_screened')} outages per snapshot set, "
-                     f"{n1.get('outages_with_violations')} with violations)</h3>")
-        rows = [[r.get("snapshot"), r.get("outage"), H.fmt(r.get("converged")), H.fmt(r.get("v_min_pu")),
-                 H.fmt(r.get("v_max_pu")), H.fmt(r.get("loading_max_percent")), H.fmt(r.get("severity"))]
-                for r in n1.get("ranking") or []]
-        parts.append(H.table(["Snapshot", "Outage", "Converged", "V min [pu]", "V max [pu]", "Loading max [%]",
-                              "Severity [%-pts] (n/a = diverged/isolated)"], rows))
+        parts.append(
+            f"<h3>N-1 screening ({n1.get('outages_screened')} outages per snapshot set, "
+            f"{n1.get('outages_with_violations')} with violations)</h3>"
+        )
+        rows = [
+            [
+                r.get("snapshot"),
+                r.get("outage"),
+                H.fmt(r.get("converged")),
+                H.fmt(r.get("v_min_pu")),
+                H.fmt(r.get("v_max_pu")),
+                H.fmt(r.get("loading_max_percent")),
+                H.fmt(r.get("severity")),
+            ]
+            for r in n1.get("ranking") or []
+        ]
+        parts.append(
+            H.table(
+                [
+                    "Snapshot",
+                    "Outage",
+                    "Converged",
+                    "V min [pu]",
+                    "V max [pu]",
+                    "Loading max [%]",
+                    "Severity [%-pts] (n/a = diverged/isolated)",
+                ],
+                rows,
+            )
+        )
     parts.append("</section>")
     return "".join(parts)
 
@@ -200,28 +275,50 @@ def _baseline_section(s: dict[str, Any], base: dict[str, Any], figs: list[str]) 
     from cosim.compare import compare_summaries
 
     cmp = compare_summaries(base, s, "baseline (BESS off)", "this run")
-    rows = [[H.td(c["name"]), H.result_cell(c["a_passed"]), H.result_cell(c["b_passed"]),
-             H.td("changed" if c["changed"] else "")] for c in cmp["checks"]]
-    return (f'<section id="baseline"><h2>Baseline (BESS off) side by side</h2>'
-            f"<p>Verdict: baseline <b>{H.esc(base.get('verdict'))}</b>, this run <b>{H.esc(s.get('verdict'))}</b>. "
-            f"The key-metrics table above shows both runs and their difference.</p>"
-            f"{H.table(['Check', 'Baseline', 'This run', ''], rows, 'baseline-checks', raw=True)}"
-            f"{''.join(figs)}</section>")
+    rows = [
+        [
+            H.td(c["name"]),
+            H.result_cell(c["a_passed"]),
+            H.result_cell(c["b_passed"]),
+            H.td("changed" if c["changed"] else ""),
+        ]
+        for c in cmp["checks"]
+    ]
+    return (
+        f'<section id="baseline"><h2>Baseline (BESS off) side by side</h2>'
+        f"<p>Verdict: baseline <b>{H.esc(base.get('verdict'))}</b>, this run <b>{H.esc(s.get('verdict'))}</b>. "
+        f"The key-metrics table above shows both runs and their difference.</p>"
+        f"{H.table(['Check', 'Baseline', 'This run', ''], rows, 'baseline-checks', raw=True)}"
+        f"{''.join(figs)}</section>"
+    )
 
 
 def _notes_section(s: dict[str, Any]) -> str:
     notes = s.get("notes") or []
     items = "".join(f"<li>{H.esc(n)}</li>" for n in notes) or "<li>none</li>"
     req = s.get("requirements") or {}
-    rows = [[k, H.fmt(v.get("value")), v.get("unit", ""), v.get("source", "")] for k, v in req.items()]
+    rows = [
+        [k, H.fmt(v.get("value")), v.get("unit", ""), v.get("source", "")] for k, v in req.items()
+    ]
     sc = _get(s, "poi.sc_defaults_applied") or []
-    sc_html = ("<h3>Short-circuit data assumed for the SCR</h3><ul>"
-               + "".join(f"<li>{H.esc(x)}</li>" for x in sc) + "</ul>") if sc else ""
-    return (f'<section id="notes"><h2>Notes and limits used</h2><ul>{items}</ul>{sc_html}'
-            f"<h3>Requirements profile</h3>{H.table(['Limit', 'Value', 'Unit', 'Source'], rows, 'limits')}</section>")
+    sc_html = (
+        (
+            "<h3>Short-circuit data assumed for the SCR</h3><ul>"
+            + "".join(f"<li>{H.esc(x)}</li>" for x in sc)
+            + "</ul>"
+        )
+        if sc
+        else ""
+    )
+    return (
+        f'<section id="notes"><h2>Notes and limits used</h2><ul>{items}</ul>{sc_html}'
+        f"<h3>Requirements profile</h3>{H.table(['Limit', 'Value', 'Unit', 'Source'], rows, 'limits')}</section>"
+    )
 
 
-def render_report(run_dir: Path | str, summary: dict[str, Any] | None = None) -> tuple[str, dict[str, Path]]:
+def render_report(
+    run_dir: Path | str, summary: dict[str, Any] | None = None
+) -> tuple[str, dict[str, Path]]:
     """The report HTML of a run directory and the PNGs written under ``run_dir/plots``."""
     run_dir = Path(run_dir)
     results, s = _load(run_dir)
@@ -233,31 +330,53 @@ def render_report(run_dir: Path | str, summary: dict[str, Any] | None = None) ->
         base_results, base = _load(base_dir)
     plot_dir = run_dir / "plots"
     plot_dir.mkdir(exist_ok=True)
-    data = PlotData(_frames(results), s, results.case,
-                    _frames(base_results) if base_results is not None else None, base)
+    data = PlotData(
+        _frames(results),
+        s,
+        results.case,
+        _frames(base_results) if base_results is not None else None,
+        base,
+    )
     figs, files = _plots(PLOTS, data, plot_dir)
     name = _get(s, "case.name") or results.case.name
     status = s.get("status", "unknown")
     verdict = str(s.get("verdict") or "n/a")
-    nav = ["verdict", "metrics", "violations", "plots"] + (["baseline"] if base is not None else []) + ["notes", "case"]
+    nav = (
+        ["verdict", "metrics", "violations", "plots"]
+        + (["baseline"] if base is not None else [])
+        + ["notes", "case"]
+    )
     badge = {"pass": "pass", "fail": "fail"}.get(verdict, "na")
     error = f'<p class="fail">{H.esc(s.get("error"))}</p>' if s.get("error") else ""
     links = "".join(f'<a href="#{n}">{n}</a>' for n in nav)
-    head = (f"<header><h1>Interconnection study: {H.esc(name)}</h1>"
-            f"<p>Run <code>{H.esc(run_dir.resolve())}</code> — status <b>{H.esc(status)}</b>, "
-            f"{H.esc(s.get('steps'))} grid steps, {H.esc(H.fmt(s.get('wall_s')))} s wall — verdict "
-            f'<span class="badge {badge}">{H.esc(verdict.upper())}</span></p>'
-            f"{error}<nav>{links}</nav></header>")
-    body = [head, _verdict_section(s), _metrics_section(s, base), _violations_section(s),
-            f'<section id="plots"><h2>Plots</h2>{"".join(figs)}</section>']
+    head = (
+        f"<header><h1>Interconnection study: {H.esc(name)}</h1>"
+        f"<p>Run <code>{H.esc(run_dir.resolve())}</code> — status <b>{H.esc(status)}</b>, "
+        f"{H.esc(s.get('steps'))} grid steps, {H.esc(H.fmt(s.get('wall_s')))} s wall — verdict "
+        f'<span class="badge {badge}">{H.esc(verdict.upper())}</span></p>'
+        f"{error}<nav>{links}</nav></header>"
+    )
+    body = [
+        head,
+        _verdict_section(s),
+        _metrics_section(s, base),
+        _violations_section(s),
+        f'<section id="plots"><h2>Plots</h2>{"".join(figs)}</section>',
+    ]
     if base is not None:
         bfigs, bfiles = _plots(BASELINE_PLOTS, data, plot_dir)
         files.update(bfiles)
         body.append(_baseline_section(s, base, bfigs))
     body.append(_notes_section(s))
-    case_text = (run_dir / "case.toml").read_text() if (run_dir / "case.toml").is_file() else "(case.toml missing)"
-    body.append(f'<section id="case"><h2>Case</h2><p class="muted">The resolved case that produced this run '
-                f"(<code>case.toml</code>).</p><pre>{H.esc(case_text)}</pre></section>")
+    case_text = (
+        (run_dir / "case.toml").read_text()
+        if (run_dir / "case.toml").is_file()
+        else "(case.toml missing)"
+    )
+    body.append(
+        f'<section id="case"><h2>Case</h2><p class="muted">The resolved case that produced this run '
+        f"(<code>case.toml</code>).</p><pre>{H.esc(case_text)}</pre></section>"
+    )
     return H.page(f"cosim report: {name}", "".join(body)), files
 
 

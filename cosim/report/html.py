@@ -63,10 +63,17 @@ def table(headers: list[str], rows: list[list[str]], cls: str = "", raw: bool = 
     head = "".join(f"<th>{esc(h)}</th>" for h in headers)
     body = []
     for r in rows:
-        cells = "".join(r) if raw else "".join(
-            f'<td class="num">{esc(c)}</td>' if _numeric(c) else f"<td>{esc(c)}</td>" for c in r)
+        cells = (
+            "".join(r)
+            if raw
+            else "".join(
+                f'<td class="num">{esc(c)}</td>' if _numeric(c) else f"<td>{esc(c)}</td>" for c in r
+            )
+        )
         body.append(f"<tr>{cells}</tr>")
-    return f'<table class="{cls}"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>'
+    return (
+        f'<table class="{cls}"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>'
+    )
 
 
 def _numeric(c: str) -> bool:
@@ -91,19 +98,25 @@ def img_tag(png: bytes, alt: str) -> str:
 def figure(plot_id: str, title: str, png: bytes, caption: str = "") -> str:
     """A figure with its PNG inlined as a data URI."""
     cap = f"{esc(title)}" + (f" — {esc(caption)}" if caption else "")
-    return (f'<figure id="plot-{esc(plot_id)}" data-plot="{esc(plot_id)}"><h3>{esc(title)}</h3>'
-            f'{img_tag(png, title)}<figcaption>{cap}</figcaption></figure>')
+    return (
+        f'<figure id="plot-{esc(plot_id)}" data-plot="{esc(plot_id)}"><h3>{esc(title)}</h3>'
+        f"{img_tag(png, title)}<figcaption>{cap}</figcaption></figure>"
+    )
 
 
 def skipped(plot_id: str, title: str, reason: str) -> str:
     """The note left where a plot without data would be."""
-    return (f'<div class="skipped" id="plot-{esc(plot_id)}" data-skipped="{esc(plot_id)}">'
-            f"<h3>{esc(title)}</h3>Plot skipped: {esc(reason)}.</div>")
+    return (
+        f'<div class="skipped" id="plot-{esc(plot_id)}" data-skipped="{esc(plot_id)}">'
+        f"<h3>{esc(title)}</h3>Plot skipped: {esc(reason)}.</div>"
+    )
 
 
 def page(title: str, body: str) -> str:
     """The whole document."""
-    return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
-            f'<meta name="viewport" content="width=device-width, initial-scale=1">'
-            f"<title>{esc(title)}</title><style>{CSS}</style></head>"
-            f"<body><main>{body}</main></body></html>\n")
+    return (
+        f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        f'<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{esc(title)}</title><style>{CSS}</style></head>"
+        f"<body><main>{body}</main></body></html>\n"
+    )

@@ -87,7 +87,9 @@ def _time_axis(t_s: np.ndarray) -> tuple[float, str]:
     return 3600.0, "time [h]"
 
 
-def envelope(t: np.ndarray, y: np.ndarray, max_points: int = MAX_POINTS) -> tuple[np.ndarray, np.ndarray]:
+def envelope(
+    t: np.ndarray, y: np.ndarray, max_points: int = MAX_POINTS
+) -> tuple[np.ndarray, np.ndarray]:
     """A min/max envelope of a long series for drawing (at most ``max_points`` points)."""
     t, y = np.asarray(t, dtype=float), np.asarray(y, dtype=float)
     if t.size <= max_points:
@@ -132,8 +134,10 @@ def poi_power(d: PlotData) -> Figure | Skipped:
     k, xl = _time_axis(t)
     sl = _zoom_at(t, None)
     fig, (ax, az) = _fig(2, height=6.4)
-    for col, label, color, lw in (("p_site_mw", "site (raw) p_site_mw", C_SITE, 0.8),
-                                  ("p_mw", "POI (at the meter) p_mw", C_POI, 1.0)):
+    for col, label, color, lw in (
+        ("p_site_mw", "site (raw) p_site_mw", C_SITE, 0.8),
+        ("p_mw", "POI (at the meter) p_mw", C_POI, 1.0),
+    ):
         if col not in src:
             continue
         y = src[col].to_numpy(dtype=float)
@@ -173,7 +177,9 @@ def spectrum(d: PlotData) -> Figure | Skipped:
             drawn = True
     if not drawn:
         return Skipped("POI power series too short for a spectrum")
-    for (lo, hi), color in zip(poi.OSC_BANDS_HZ.values(), ("#d6eaf8", "#fdebd0", "#e8daef"), strict=True):
+    for (lo, hi), color in zip(
+        poi.OSC_BANDS_HZ.values(), ("#d6eaf8", "#fdebd0", "#e8daef"), strict=True
+    ):
         ax.axvspan(lo, hi, color=color, alpha=0.5, lw=0)
     ax.set_xlabel("frequency [Hz] (shaded: 0.1-2, 0.2-3, 3-30 Hz)")
     ax.set_ylabel("PSD [MW²/Hz]")
@@ -223,8 +229,15 @@ def poi_voltage(d: PlotData) -> Figure | Skipped:
     x, y = envelope(t, v)
     ax.plot(x / k, y, color=C_POI, lw=0.9, label=label)
     s = d.summary
-    _hlines(ax, [(_limit(s, "v_range_a_min_pu"), "Range A", C_LIM), (_limit(s, "v_range_a_max_pu"), None, C_LIM),
-                 (_limit(s, "v_range_b_min_pu"), "Range B", C_LIM_B), (_limit(s, "v_range_b_max_pu"), None, C_LIM_B)])
+    _hlines(
+        ax,
+        [
+            (_limit(s, "v_range_a_min_pu"), "Range A", C_LIM),
+            (_limit(s, "v_range_a_max_pu"), None, C_LIM),
+            (_limit(s, "v_range_b_min_pu"), "Range B", C_LIM_B),
+            (_limit(s, "v_range_b_max_pu"), None, C_LIM_B),
+        ],
+    )
     ax.set_xlabel(xl)
     ax.set_ylabel("V [pu]")
     ax.legend(fontsize=8, loc="lower right")
@@ -235,7 +248,11 @@ def _poi_v(frames: dict[str, pd.DataFrame]) -> tuple[np.ndarray, np.ndarray | No
     for name in ("distribution", "transmission"):
         df = frames.get(name)
         if df is not None and "poi_vm_pu" in df and df["poi_vm_pu"].notna().any():
-            return df["t_s"].to_numpy(dtype=float), df["poi_vm_pu"].to_numpy(dtype=float), f"{name}.poi_vm_pu"
+            return (
+                df["t_s"].to_numpy(dtype=float),
+                df["poi_vm_pu"].to_numpy(dtype=float),
+                f"{name}.poi_vm_pu",
+            )
     df = frames.get("factory")
     if df is not None and "vm_pu" in df and df["vm_pu"].notna().any():
         return df["t_s"].to_numpy(dtype=float), df["vm_pu"].to_numpy(dtype=float), "factory.vm_pu"
@@ -262,7 +279,11 @@ def worst_bus_voltage(d: PlotData) -> Figure | Skipped:
         ax.plot(x / k, y, color="#7f8c8d", lw=0.7, label=f"{name}: min over buses")
         x, y = envelope(t, hi)
         ax.plot(x / k, y, color="#bdc3c7", lw=0.7, label=f"{name}: max over buses")
-        if worst and str(worst).startswith(f"{name}:") and (bus := str(worst).split(":", 1)[1]) in volts:
+        if (
+            worst
+            and str(worst).startswith(f"{name}:")
+            and (bus := str(worst).split(":", 1)[1]) in volts
+        ):
             x, y = envelope(t, volts[bus])
             ax.plot(x / k, y, color=C_POI, lw=1.1, label=f"worst bus {worst}")
         ax.set_xlabel(xl)
@@ -270,7 +291,13 @@ def worst_bus_voltage(d: PlotData) -> Figure | Skipped:
     if not drawn:
         return Skipped("no bus voltages recorded (vm_pu.<bus> columns)")
     s = d.summary
-    _hlines(ax, [(_limit(s, "v_range_a_min_pu"), "Range A", C_LIM), (_limit(s, "v_range_a_max_pu"), None, C_LIM)])
+    _hlines(
+        ax,
+        [
+            (_limit(s, "v_range_a_min_pu"), "Range A", C_LIM),
+            (_limit(s, "v_range_a_max_pu"), None, C_LIM),
+        ],
+    )
     ax.set_ylabel("V [pu]")
     ax.legend(fontsize=8, loc="lower right")
     return fig
@@ -296,9 +323,15 @@ def loading_heatmap(d: PlotData) -> Figure | Skipped:
         edges = np.linspace(0, mat.shape[1], cols + 1).astype(int)
         with np.errstate(all="ignore"):
             red = np.maximum.reduceat(np.nan_to_num(mat, nan=-1.0), edges[:-1], axis=1)
-        im = ax.imshow(red, aspect="auto", interpolation="nearest", cmap="viridis",
-                       vmin=0, vmax=max(limit * 1.2, float(np.nanmax(red))),
-                       extent=(t[0] / k, t[-1] / k, len(names) - 0.5, -0.5))
+        im = ax.imshow(
+            red,
+            aspect="auto",
+            interpolation="nearest",
+            cmap="viridis",
+            vmin=0,
+            vmax=max(limit * 1.2, float(np.nanmax(red))),
+            extent=(t[0] / k, t[-1] / k, len(names) - 0.5, -0.5),
+        )
         ax.set_yticks(range(len(names)), [f"{n}" for n in names], fontsize=6)
         ax.set_xlabel(xl)
         ax.set_title(f"{name}: {len(names)} most loaded branches", fontsize=9)
@@ -320,7 +353,9 @@ def soc(d: PlotData) -> Figure | Skipped:
     x, y = envelope(t, df["soc"].to_numpy(dtype=float))
     ax.plot(x / k, y, color=C_POI, lw=1.0, label="SOC")
     if d.case is not None:
-        _hlines(ax, [(d.case.bess.soc_min, "SOC window", C_LIM), (d.case.bess.soc_max, None, C_LIM)])
+        _hlines(
+            ax, [(d.case.bess.soc_min, "SOC window", C_LIM), (d.case.bess.soc_max, None, C_LIM)]
+        )
     ax.set_xlabel(xl)
     ax.set_ylabel("SOC [-]")
     ax.legend(fontsize=8, loc="lower right")
@@ -338,7 +373,10 @@ def frequency(d: PlotData) -> Figure | Skipped:
     x, y = envelope(t, df["f_hz"].to_numpy(dtype=float))
     ax.plot(x / k, y, color=C_POI, lw=1.0, label="f_hz")
     s = d.summary
-    _hlines(ax, [(_limit(s, "f_min_hz"), "continuous band", C_LIM), (_limit(s, "f_max_hz"), None, C_LIM)])
+    _hlines(
+        ax,
+        [(_limit(s, "f_min_hz"), "continuous band", C_LIM), (_limit(s, "f_max_hz"), None, C_LIM)],
+    )
     ax.set_xlabel(xl)
     ax.set_ylabel("f [Hz]")
     ax.legend(fontsize=8, loc="lower right")
@@ -351,10 +389,12 @@ def tap_positions(d: PlotData) -> Figure | Skipped:
     drawn = False
     for name in ("transmission", "distribution"):
         df = d.frame(name)
-        for trafo, col in (prefixed_columns(df, "tap_pos.").items() if len(df) else []):
+        for trafo, col in prefixed_columns(df, "tap_pos.").items() if len(df) else []:
             t = df["t_s"].to_numpy(dtype=float)
             k, xl = _time_axis(t)
-            ax.step(t / k, df[col].to_numpy(dtype=float), where="post", lw=1.0, label=f"{name}:{trafo}")
+            ax.step(
+                t / k, df[col].to_numpy(dtype=float), where="post", lw=1.0, label=f"{name}:{trafo}"
+            )
             ax.set_xlabel(xl)
             drawn = True
     if not drawn:

@@ -127,7 +127,9 @@ def run_federate(
     if not iterative and not config.get("wait_for_current_time_update", False):
         helics_cfg.setdefault("restrictive_time_policy", True)
     if broker_address:  # keep the build's other core options (--maxsize), replace the broker
-        init = re.sub(r"\s*--broker_address=\S+", "", str(helics_cfg.get("coreInitString", "--federates=1")))
+        init = re.sub(
+            r"\s*--broker_address=\S+", "", str(helics_cfg.get("coreInitString", "--federates=1"))
+        )
         helics_cfg["coreInitString"] = f"{init} --broker_address={broker_address}".strip()
         if "--useosport" not in init:
             helics_cfg["coreInitString"] += " --useosport"
@@ -141,24 +143,34 @@ def run_federate(
     fed = h.helicsCreateValueFederateFromConfig(json.dumps(helics_cfg))
     pubs = {
         h.helicsPublicationGetName(p): p
-        for p in (h.helicsFederateGetPublicationByIndex(fed, i)
-                  for i in range(h.helicsFederateGetPublicationCount(fed)))
+        for p in (
+            h.helicsFederateGetPublicationByIndex(fed, i)
+            for i in range(h.helicsFederateGetPublicationCount(fed))
+        )
     }
     subs = {
         h.helicsInputGetTarget(s): s
-        for s in (h.helicsFederateGetInputByIndex(fed, i)
-                  for i in range(h.helicsFederateGetInputCount(fed)))
+        for s in (
+            h.helicsFederateGetInputByIndex(fed, i)
+            for i in range(h.helicsFederateGetInputCount(fed))
+        )
     }
     for key, default in opts.get("defaults", {}).items():
         if key in subs:
             h.helicsInputSetDefaultVector(subs[key], [float(default)])
     aligned = bool(config.get("wait_for_current_time_update", False))
-    blocks = sync_blocks(times_s, duration_s, float(opts.get("grid_dt_s", np.inf)),
-                         float(opts.get("sync_interval_s", 0.0)))
+    blocks = sync_blocks(
+        times_s,
+        duration_s,
+        float(opts.get("grid_dt_s", np.inf)),
+        float(opts.get("sync_interval_s", 0.0)),
+    )
     ends = np.append(times_s[1:], duration_s)
     sub_items = list(subs.items())
     row_columns: tuple[str, ...] | None = None
-    tols = {key: float(v) for key, v in opts.get("tolerances", {}).items()}  # per-publication tolerance
+    tols = {
+        key: float(v) for key, v in opts.get("tolerances", {}).items()
+    }  # per-publication tolerance
     last_pub: dict[str, np.ndarray] = {}
     info: dict[str, Any] = {}
     t_wall = time.monotonic()
@@ -196,7 +208,12 @@ def run_federate(
             while True:
                 vectors = read_inputs()
                 outs = [
-                    adapter.step(float(times_s[i]), float(ends[i]), step_inputs(vectors, i - i0, i1 - i0), iteration)
+                    adapter.step(
+                        float(times_s[i]),
+                        float(ends[i]),
+                        step_inputs(vectors, i - i0, i1 - i0),
+                        iteration,
+                    )
                     for i in range(i0, i1)
                 ]
                 published: dict[str, list[float]] = {}
@@ -218,8 +235,16 @@ def run_federate(
             for i, out in zip(range(i0, i1), outs, strict=True):
                 if isinstance(out.record, ArrayRow):
                     if row_columns is None:
-                        row_columns = (*out.record.columns, "t_s", *(("iterations",) if iterative else ()))
-                    tail = (float(times_s[i]), float(iteration + 1)) if iterative else (float(times_s[i]),)
+                        row_columns = (
+                            *out.record.columns,
+                            "t_s",
+                            *(("iterations",) if iterative else ()),
+                        )
+                    tail = (
+                        (float(times_s[i]), float(iteration + 1))
+                        if iterative
+                        else (float(times_s[i]),)
+                    )
                     rec.append_array(row_columns, np.concatenate((out.record.values, tail)))
                 else:
                     row = dict(out.record)
@@ -268,7 +293,9 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="federate")
     ap.add_argument("config", type=Path)
     ap.add_argument("--broker", default=None, help="broker address, e.g. tcp://127.0.0.1:23500")
-    ap.add_argument("--out", type=Path, default=None, help="output directory (overrides the config)")
+    ap.add_argument(
+        "--out", type=Path, default=None, help="output directory (overrides the config)"
+    )
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     config = json.loads(args.config.read_text())
@@ -281,7 +308,9 @@ def main(argv: list[str] | None = None) -> int:
         factory = load_adapter_factory(opts["adapter"])
         adapter, times_s, duration_s = factory(config, out_dir)
         log.info("federate %s: %d steps over %.1f s", name, len(times_s), duration_s)
-        info = run_federate(config, adapter, times_s, duration_s, out_dir, broker_address=args.broker)
+        info = run_federate(
+            config, adapter, times_s, duration_s, out_dir, broker_address=args.broker
+        )
     except _Stop as exc:
         log.warning("federate %s stopped: %s", name, exc)
         return 143

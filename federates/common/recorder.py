@@ -80,9 +80,13 @@ class Recorder:
             self._row_columns = tuple(self._columns) if self._columns is not None else tuple(row)
             self._row_set = frozenset(self._row_columns)
         if not self._row_set.issuperset(row):
-            raise KeyError(f"recorder {self.name}: unknown columns {sorted(row.keys() - self._row_set)}")
+            raise KeyError(
+                f"recorder {self.name}: unknown columns {sorted(row.keys() - self._row_set)}"
+            )
         nan = math.nan
-        self.append_array(self._row_columns, np.array([row.get(c, nan) for c in self._row_columns], dtype=float))
+        self.append_array(
+            self._row_columns, np.array([row.get(c, nan) for c in self._row_columns], dtype=float)
+        )
 
     def append_array(self, columns: tuple[str, ...], values: np.ndarray) -> None:
         """Append one row of floats given as an array aligned with ``columns`` (a fixed tuple).
@@ -96,8 +100,10 @@ class Recorder:
             raise KeyError(f"recorder {self.name}: array row columns changed")
         self._array_rows.append(np.array(values, dtype=float))
         self.rows += 1
-        if (len(self._array_rows) >= self.flush_rows
-                or time.monotonic() - self._last_flush >= self.flush_s):
+        if (
+            len(self._array_rows) >= self.flush_rows
+            or time.monotonic() - self._last_flush >= self.flush_s
+        ):
             self.flush()
 
     def _drain_array_rows(self) -> None:
@@ -125,7 +131,9 @@ class Recorder:
             v = block.get(c)
             arr = np.full(n, np.nan) if v is None else np.asarray(v)
             if arr.shape != (n,):
-                raise ValueError(f"recorder {self.name}: column {c} has shape {arr.shape}, not ({n},)")
+                raise ValueError(
+                    f"recorder {self.name}: column {c} has shape {arr.shape}, not ({n},)"
+                )
             self._buf[c].append(arr)
         self._buffered += n
         self.rows += n

@@ -154,15 +154,26 @@ class Bess:
     def state(self) -> BessState:
         thr = self.ac_in_mwh + self.ac_out_mwh
         return BessState(
-            e_mwh=self.e_mwh, soc=self.soc, p_mw=self.p_mw, q_mvar=self.q_mvar,
-            overload_budget_s=self.budget_s, throughput_mwh=thr,
+            e_mwh=self.e_mwh,
+            soc=self.soc,
+            p_mw=self.p_mw,
+            q_mvar=self.q_mvar,
+            overload_budget_s=self.budget_s,
+            throughput_mwh=thr,
             efc=thr / (2 * self.e_nom_mwh) if self.e_nom_mwh > 0 else 0.0,
             clipped_mwh=self.clipped_mwh,
         )
 
     # ------------------------------------------------------------ block kernel
 
-    def run(self, req_mw: np.ndarray, dt_s: np.ndarray, q_req_mvar: float = 0.0, *, uniform: bool | None = None) -> BessBlock:
+    def run(
+        self,
+        req_mw: np.ndarray,
+        dt_s: np.ndarray,
+        q_req_mvar: float = 0.0,
+        *,
+        uniform: bool | None = None,
+    ) -> BessBlock:
         """Run a block of steps: request ``req_mw[k]`` for ``dt_s[k]`` seconds.
 
         Returns actual P and Q per step and the stored energy after each step.
@@ -176,7 +187,14 @@ class Bess:
             clip = float(np.dot(np.abs(req_mw), d)) / 3600.0
             self.clipped_mwh += clip
             z = np.zeros(n)
-            return BessBlock(z, z.copy(), np.full(n, self.e_mwh), clip, float(np.max(np.abs(req_mw))), bool(req_mw[-1] != 0))
+            return BessBlock(
+                z,
+                z.copy(),
+                np.full(n, self.e_mwh),
+                clip,
+                float(np.max(np.abs(req_mw))),
+                bool(req_mw[-1] != 0),
+            )
         if uniform is None:
             uniform = bool(d[0] == d[-1] and (n < 3 or d.min() == d.max()))
         total_s = float(d.sum())
@@ -187,7 +205,9 @@ class Bess:
         e = self.e_mwh
         free = (
             uniform
-            and -p_cont <= lo_req and hi_req <= p_cont and abs(self.p_mw) <= p_cont
+            and -p_cont <= lo_req
+            and hi_req <= p_cont
+            and abs(self.p_mw) <= p_cont
             and e + p_cont * self.eta_c * total_s / 3600.0 <= self.e_max_mwh
             and e - (p_cont / self.eta_d + self.p_sd_mw) * total_s / 3600.0 >= self.e_min_mwh
         )
@@ -198,7 +218,9 @@ class Bess:
             if self.budget_s >= self.budget_max_s:
                 self.ov_locked = False
         else:
-            p_out, e_out, clip_mwh, clip_max, clip_last = self._run_full(req_mw.tolist(), d.tolist(), q_req_mvar)
+            p_out, e_out, clip_mwh, clip_max, clip_last = self._run_full(
+                req_mw.tolist(), d.tolist(), q_req_mvar
+            )
         p_arr = np.array(p_out)
         e_arr = np.array(e_out)
         self.clipped_mwh += clip_mwh
@@ -214,7 +236,9 @@ class Bess:
         if q_req == 0.0:
             self.q_mvar = 0.0
             return np.zeros(len(p_arr))
-        s_lim = self.cfg.s_mva * np.where(np.abs(p_arr) > self.p_rated_mw + _EPS, self.cfg.overload_factor, 1.0)
+        s_lim = self.cfg.s_mva * np.where(
+            np.abs(p_arr) > self.p_rated_mw + _EPS, self.cfg.overload_factor, 1.0
+        )
         q_lim = np.sqrt(np.maximum(s_lim * s_lim - p_arr * p_arr, 0.0))
         q = np.clip(q_req, -q_lim, q_lim)
         self.q_clipped_mvarh += float(np.dot(np.abs(q_req - q), d)) / 3600.0
@@ -405,16 +429,42 @@ class Bess:
 
     def snapshot(self) -> tuple:
         return (
-            self.e_mwh, self.p_mw, self.q_mvar, self.budget_s, self._up, self.ac_in_mwh, self.ac_out_mwh,
-            self.sd_mwh, self.clipped_mwh, self.clipped_max_mw, self.clipped_steps, self.q_clipped_mvarh,
-            self.overload_s, tuple(self.soc_seen), len(self._turns), self.ov_locked,
+            self.e_mwh,
+            self.p_mw,
+            self.q_mvar,
+            self.budget_s,
+            self._up,
+            self.ac_in_mwh,
+            self.ac_out_mwh,
+            self.sd_mwh,
+            self.clipped_mwh,
+            self.clipped_max_mw,
+            self.clipped_steps,
+            self.q_clipped_mvarh,
+            self.overload_s,
+            tuple(self.soc_seen),
+            len(self._turns),
+            self.ov_locked,
         )
 
     def restore(self, snap: tuple) -> None:
         (
-            self.e_mwh, self.p_mw, self.q_mvar, self.budget_s, self._up, self.ac_in_mwh, self.ac_out_mwh,
-            self.sd_mwh, self.clipped_mwh, self.clipped_max_mw, self.clipped_steps, self.q_clipped_mvarh,
-            self.overload_s, soc_seen, n_turns, self.ov_locked,
+            self.e_mwh,
+            self.p_mw,
+            self.q_mvar,
+            self.budget_s,
+            self._up,
+            self.ac_in_mwh,
+            self.ac_out_mwh,
+            self.sd_mwh,
+            self.clipped_mwh,
+            self.clipped_max_mw,
+            self.clipped_steps,
+            self.q_clipped_mvarh,
+            self.overload_s,
+            soc_seen,
+            n_turns,
+            self.ov_locked,
         ) = snap
         self.soc_seen = list(soc_seen)
         del self._turns[n_turns:]

@@ -53,11 +53,15 @@ class TraceConfig(_Section):
         "mw", description="unit of power_column; 'fraction' = share of the peak it applies to"
     )
     scale: float = Field(1.0, gt=0, description="multiplier applied after unit conversion")
-    peak_mw: float | None = Field(None, gt=0, description="rescale so that the trace maximum is this [MW]")
+    peak_mw: float | None = Field(
+        None, gt=0, description="rescale so that the trace maximum is this [MW]"
+    )
     applies_to: Literal["it", "site"] = Field(
         "it", description="'it': IT load (cooling and auxiliaries added); 'site': whole site load"
     )
-    repeat: bool = Field(True, description="loop the trace when the case is longer; else hold the last value")
+    repeat: bool = Field(
+        True, description="loop the trace when the case is longer; else hold the last value"
+    )
     max_gap_s: float | None = Field(
         None, gt=0, description="largest allowed time step [s]; default 10 x the median step"
     )
@@ -70,32 +74,58 @@ class TrainingJob(_Section):
     """
 
     name: str = "job"
-    share: float = Field(1.0, gt=0, le=1, description="share of the training GPUs (assumed: one job)")
-    period_s: float = Field(2.0, gt=0, description="iteration period [s]; DOMAIN: 2 s (arXiv 2508.14318)")
-    compute_duty: float = Field(0.7, gt=0, lt=1, description="compute share of an iteration; DOMAIN: 70 %")
-    trough_fraction: float = Field(0.35, ge=0, le=1, description="communication-phase GPU power / peak; DOMAIN: 35 % (assumed)")
-    rise_time_s: float = Field(0.075, ge=0, description="edge rise time [s]; DOMAIN: 50-100 ms (assumed)")
-    jitter_fraction: float = Field(0.01, ge=0, le=0.3, description="std of the iteration period / period (assumed)")
+    share: float = Field(
+        1.0, gt=0, le=1, description="share of the training GPUs (assumed: one job)"
+    )
+    period_s: float = Field(
+        2.0, gt=0, description="iteration period [s]; DOMAIN: 2 s (arXiv 2508.14318)"
+    )
+    compute_duty: float = Field(
+        0.7, gt=0, lt=1, description="compute share of an iteration; DOMAIN: 70 %"
+    )
+    trough_fraction: float = Field(
+        0.35, ge=0, le=1, description="communication-phase GPU power / peak; DOMAIN: 35 % (assumed)"
+    )
+    rise_time_s: float = Field(
+        0.075, ge=0, description="edge rise time [s]; DOMAIN: 50-100 ms (assumed)"
+    )
+    jitter_fraction: float = Field(
+        0.01, ge=0, le=0.3, description="std of the iteration period / period (assumed)"
+    )
     phase_s: float = Field(0.0, ge=0, description="offset of the iteration clock [s]")
     checkpoint_interval_s: float = Field(1800.0, gt=0, description="DOMAIN: every 30 min (assumed)")
-    checkpoint_duration_s: float = Field(45.0, ge=0, description="0 disables; DOMAIN: 30-60 s (assumed)")
-    checkpoint_fraction: float = Field(0.15, ge=0, le=1, description="GPU power during a checkpoint; DOMAIN: ~15 %")
+    checkpoint_duration_s: float = Field(
+        45.0, ge=0, description="0 disables; DOMAIN: 30-60 s (assumed)"
+    )
+    checkpoint_fraction: float = Field(
+        0.15, ge=0, le=1, description="GPU power during a checkpoint; DOMAIN: ~15 %"
+    )
     checkpoint_offset_s: float | None = Field(
         None, ge=0, description="first checkpoint [s]; default one interval after the case start"
     )
-    start_s: float | None = Field(None, ge=0, description="job start [s]; None = already running at t = 0")
+    start_s: float | None = Field(
+        None, ge=0, description="job start [s]; None = already running at t = 0"
+    )
     stop_s: float | None = Field(None, ge=0, description="job stop [s]; None = runs to the end")
-    start_ramp_s: float = Field(1.0, ge=0, description="0 -> 100 % ramp [s]; DOMAIN: < 1 s (arXiv 2508.14318)")
+    start_ramp_s: float = Field(
+        1.0, ge=0, description="0 -> 100 % ramp [s]; DOMAIN: < 1 s (arXiv 2508.14318)"
+    )
     stop_ramp_s: float = Field(1.0, ge=0, description="100 -> 0 % ramp [s]; DOMAIN: < 1 s")
-    idle_fraction: float = Field(0.1, ge=0, le=1, description="GPU power of a stopped job / peak (assumed)")
+    idle_fraction: float = Field(
+        0.1, ge=0, le=1, description="GPU power of a stopped job / peak (assumed)"
+    )
     mtbf_h: float | None = Field(
-        None, gt=0,
+        None,
+        gt=0,
         description="mean time between job failures [h]; None = no failures. Llama 3: 419 "
         "unexpected interruptions in 54 days on 16k GPUs, i.e. ~3 h (Meta 2024)",
     )
-    restart_s: float = Field(600.0, ge=0, description="time from a failure to the restart [s] (assumed)")
+    restart_s: float = Field(
+        600.0, ge=0, description="time from a failure to the restart [s] (assumed)"
+    )
     trace: TraceConfig | None = Field(
-        None, description="replace the synthetic wave by a trace of this job's power (fraction or MW)"
+        None,
+        description="replace the synthetic wave by a trace of this job's power (fraction or MW)",
     )
 
     @model_validator(mode="after")
@@ -117,7 +147,9 @@ class TrainingConfig(_Section):
         "lockstep", description="lockstep: jobs share one iteration clock and swing together"
     )
     gpu_fraction: float = Field(
-        0.8, ge=0, le=1,
+        0.8,
+        ge=0,
+        le=1,
         description="share of training IT power drawn by GPUs (the part that swings); the rest "
         "(CPU, network, storage) is constant. Assumed: gives the ~90 MW default swing of DOMAIN's BESS row",
     )
@@ -134,35 +166,57 @@ class TrainingConfig(_Section):
 class InferenceConfig(_Section):
     """Inference load: diurnal profile + second-scale noise + bursts (all assumed, DOMAIN)."""
 
-    mean_fraction: float = Field(0.8, ge=0, le=1, description="daily mean / inference peak (assumed; 0.8 x 1.25 = 1)")
-    diurnal_amplitude: float = Field(0.25, ge=0, le=1, description="relative diurnal swing; DOMAIN: +/- 25 %")
+    mean_fraction: float = Field(
+        0.8, ge=0, le=1, description="daily mean / inference peak (assumed; 0.8 x 1.25 = 1)"
+    )
+    diurnal_amplitude: float = Field(
+        0.25, ge=0, le=1, description="relative diurnal swing; DOMAIN: +/- 25 %"
+    )
     peak_hour: float = Field(14.0, ge=0, lt=24, description="hour of the daily peak (assumed)")
     start_hour: float = Field(0.0, ge=0, lt=24, description="time of day at t = 0 [h]")
-    noise_fraction: float = Field(0.03, ge=0, description="std of the noise / inference peak (assumed)")
-    noise_tau_s: float = Field(1.0, gt=0, description="correlation time of the noise [s]; DOMAIN: second-scale")
+    noise_fraction: float = Field(
+        0.03, ge=0, description="std of the noise / inference peak (assumed)"
+    )
+    noise_tau_s: float = Field(
+        1.0, gt=0, description="correlation time of the noise [s]; DOMAIN: second-scale"
+    )
     burst_rate_per_h: float = Field(4.0, ge=0, description="mean bursts per hour (assumed)")
-    burst_fraction: float = Field(0.1, ge=0, le=1, description="burst height / inference peak (assumed)")
+    burst_fraction: float = Field(
+        0.1, ge=0, le=1, description="burst height / inference peak (assumed)"
+    )
     burst_duration_s: float = Field(20.0, gt=0, description="mean burst length [s] (assumed)")
 
 
 class CoolingConfig(_Section):
     """Cooling: first-order lag on IT heat; chillers restart after a site trip."""
 
-    fraction: float = Field(0.175, ge=0, le=1, description="cooling / IT power; DOMAIN: 15-20 % (assumed)")
+    fraction: float = Field(
+        0.175, ge=0, le=1, description="cooling / IT power; DOMAIN: 15-20 % (assumed)"
+    )
     tau_s: float = Field(600.0, gt=0, description="first-order lag [s]; DOMAIN: 5-15 min (assumed)")
-    chiller_restart_s: float = Field(360.0, ge=0, description="restart delay after a trip [s]; DOMAIN: 4-8 min")
-    restart_ramp_s: float = Field(60.0, ge=0, description="chiller load pick-up after restart [s] (assumed)")
+    chiller_restart_s: float = Field(
+        360.0, ge=0, description="restart delay after a trip [s]; DOMAIN: 4-8 min"
+    )
+    restart_ramp_s: float = Field(
+        60.0, ge=0, description="chiller load pick-up after restart [s] (assumed)"
+    )
 
 
 class GpuSmoothingConfig(_Section):
     """GPU-side power smoothing (NVIDIA GB200/GB300 material, DOMAIN load table)."""
 
     enabled: bool = False
-    floor_fraction: float = Field(0.5, ge=0, le=1, description="power floor / TDP while a job runs; DOMAIN: 20-90 %")
+    floor_fraction: float = Field(
+        0.5, ge=0, le=1, description="power floor / TDP while a job runs; DOMAIN: 20-90 %"
+    )
     ramp_up_per_s: float = Field(2.0, gt=0, description="max rise of GPU power [TDP/s] (assumed)")
     ramp_down_per_s: float = Field(0.5, gt=0, description="max fall of GPU power [TDP/s] (assumed)")
-    hysteresis_s: float = Field(0.5, ge=0, description="demand must stay lower this long before ramp-down [s] (assumed)")
-    storage_j_per_gpu: float = Field(65.0, ge=0, description="rack energy storage [J/GPU]; DOMAIN: ~65 J/GPU (NVIDIA GB300)")
+    hysteresis_s: float = Field(
+        0.5, ge=0, description="demand must stay lower this long before ramp-down [s] (assumed)"
+    )
+    storage_j_per_gpu: float = Field(
+        65.0, ge=0, description="rack energy storage [J/GPU]; DOMAIN: ~65 J/GPU (NVIDIA GB300)"
+    )
     gpu_tdp_kw: float = Field(1.2, gt=0, description="TDP of one GPU [kW] (assumed, GB200 class)")
 
 
@@ -176,8 +230,12 @@ class RideThroughConfig(_Section):
     """
 
     enabled: bool = Field(True, description="False: ideal constant power, never leaves the grid")
-    v_min_pu: float = Field(0.90, gt=0, description="continuous band low [pu]; DOMAIN: 0.90 (SPP, ERCOT)")
-    v_max_pu: float = Field(1.10, gt=0, description="continuous band high [pu]; DOMAIN: 1.10 (SPP, ERCOT)")
+    v_min_pu: float = Field(
+        0.90, gt=0, description="continuous band low [pu]; DOMAIN: 0.90 (SPP, ERCOT)"
+    )
+    v_max_pu: float = Field(
+        1.10, gt=0, description="continuous band high [pu]; DOMAIN: 1.10 (SPP, ERCOT)"
+    )
     lvrt_curve: list[tuple[float, float]] = Field(
         default_factory=lambda: [(0.85, 0.05)],
         description="(voltage [pu], max duration [s]): transfer when V stays below the voltage longer; "
@@ -187,22 +245,39 @@ class RideThroughConfig(_Section):
         default_factory=lambda: [(1.10, 1.0), (1.20, 0.0)],
         description="(voltage [pu], max duration [s]): transfer when V stays above the voltage longer (assumed)",
     )
-    f_min_hz: float = Field(57.0, gt=0, description="transfer below [Hz]; DOMAIN: trip allowed < 57.0 Hz (SPP)")
-    f_max_hz: float = Field(61.8, gt=0, description="transfer above [Hz]; DOMAIN: trip allowed > 61.8 Hz (SPP)")
+    f_min_hz: float = Field(
+        57.0, gt=0, description="transfer below [Hz]; DOMAIN: trip allowed < 57.0 Hz (SPP)"
+    )
+    f_max_hz: float = Field(
+        61.8, gt=0, description="transfer above [Hz]; DOMAIN: trip allowed > 61.8 Hz (SPP)"
+    )
     f_continuous_hz: tuple[float, float] = Field(
         (58.8, 61.2), description="continuous frequency band [Hz]; DOMAIN: 58.8-61.2 Hz (SPP)"
     )
-    f_trip_delay_s: float = Field(0.1, ge=0, description="time outside (f_min, f_max) before transfer [s] (assumed)")
-    disturbance_v_pu: float = Field(0.85, gt=0, description="a dip below this counts as one disturbance [pu]")
+    f_trip_delay_s: float = Field(
+        0.1, ge=0, description="time outside (f_min, f_max) before transfer [s] (assumed)"
+    )
+    disturbance_v_pu: float = Field(
+        0.85, gt=0, description="a dip below this counts as one disturbance [pu]"
+    )
     max_disturbances: int = Field(
-        3, ge=0,
+        3,
+        ge=0,
         description="transfer at this many dips within disturbance_window_s (0 = off). Assumed: NERC's "
         "July 2024 review attributes the load loss to the repeated auto-reclosing faults",
     )
-    disturbance_window_s: float = Field(60.0, gt=0, description="window of the dip counter [s] (assumed)")
-    return_delay_s: float = Field(300.0, ge=0, description="time back in band before returning [s] (assumed)")
-    return_ramp_s: float = Field(60.0, ge=0, description="ramp of the load back onto the grid [s] (assumed)")
-    backup_residual_fraction: float = Field(0.0, ge=0, le=1, description="share of the load the grid still sees on backup")
+    disturbance_window_s: float = Field(
+        60.0, gt=0, description="window of the dip counter [s] (assumed)"
+    )
+    return_delay_s: float = Field(
+        300.0, ge=0, description="time back in band before returning [s] (assumed)"
+    )
+    return_ramp_s: float = Field(
+        60.0, ge=0, description="ramp of the load back onto the grid [s] (assumed)"
+    )
+    backup_residual_fraction: float = Field(
+        0.0, ge=0, le=1, description="share of the load the grid still sees on backup"
+    )
 
     @field_validator("lvrt_curve", "hvrt_curve")
     @classmethod
@@ -223,9 +298,13 @@ class RideThroughConfig(_Section):
 
 
 _LEGACY_TRAINING = {
-    "iteration_period_s": "period_s", "compute_duty": "compute_duty", "trough_fraction": "trough_fraction",
-    "rise_time_s": "rise_time_s", "checkpoint_interval_s": "checkpoint_interval_s",
-    "checkpoint_duration_s": "checkpoint_duration_s", "checkpoint_fraction": "checkpoint_fraction",
+    "iteration_period_s": "period_s",
+    "compute_duty": "compute_duty",
+    "trough_fraction": "trough_fraction",
+    "rise_time_s": "rise_time_s",
+    "checkpoint_interval_s": "checkpoint_interval_s",
+    "checkpoint_duration_s": "checkpoint_duration_s",
+    "checkpoint_fraction": "checkpoint_fraction",
 }
 _LEGACY_COOLING = {"cooling_fraction": "fraction", "cooling_tau_s": "tau_s"}
 
@@ -237,14 +316,30 @@ class FactoryConfig(_Section):
     PUE leaves after cooling at peak: ``(pue - 1 - cooling.fraction) x IT peak``.
     """
 
-    it_mw: float = Field(250.0, gt=0, description="IT (GPU) peak power [MW]; DOMAIN: 250 MW (assumed)")
-    racks: int | None = Field(None, gt=0, description="number of racks (with kw_per_rack, replaces it_mw)")
-    kw_per_rack: float | None = Field(None, gt=0, description="peak IT power per rack [kW]; DOMAIN: 100+ kW today")
-    pue: float = Field(1.2, ge=1.0, le=3.0, description="power usage effectiveness at peak; DOMAIN: 1.2 (Uptime)")
-    power_factor: float = Field(0.98, gt=0, le=1, description="site PF, lagging; DOMAIN: 0.98 (assumed)")
-    poi_bus: int = Field(0, ge=0, description="pandapower bus index of the point of interconnection")
-    training_share: float = Field(0.7, ge=0, le=1, description="share of IT in training; DOMAIN: 70 % (assumed)")
-    profile: Literal["synthetic", "trace"] = Field("synthetic", description="'trace' uses factory.trace")
+    it_mw: float = Field(
+        250.0, gt=0, description="IT (GPU) peak power [MW]; DOMAIN: 250 MW (assumed)"
+    )
+    racks: int | None = Field(
+        None, gt=0, description="number of racks (with kw_per_rack, replaces it_mw)"
+    )
+    kw_per_rack: float | None = Field(
+        None, gt=0, description="peak IT power per rack [kW]; DOMAIN: 100+ kW today"
+    )
+    pue: float = Field(
+        1.2, ge=1.0, le=3.0, description="power usage effectiveness at peak; DOMAIN: 1.2 (Uptime)"
+    )
+    power_factor: float = Field(
+        0.98, gt=0, le=1, description="site PF, lagging; DOMAIN: 0.98 (assumed)"
+    )
+    poi_bus: int = Field(
+        0, ge=0, description="pandapower bus index of the point of interconnection"
+    )
+    training_share: float = Field(
+        0.7, ge=0, le=1, description="share of IT in training; DOMAIN: 70 % (assumed)"
+    )
+    profile: Literal["synthetic", "trace"] = Field(
+        "synthetic", description="'trace' uses factory.trace"
+    )
     training: TrainingConfig = Field(default_factory=TrainingConfig)
     inference: InferenceConfig = Field(default_factory=InferenceConfig)
     cooling: CoolingConfig = Field(default_factory=CoolingConfig)
@@ -313,9 +408,15 @@ class BessConfig(_Section):
 
     enabled: bool = True
     p_mw: float = Field(100.0, ge=0, description="rated power [MW]; DOMAIN: 100 MW (assumed)")
-    e_mwh: float = Field(100.0, ge=0, description="energy capacity [MWh]; DOMAIN: 100 MWh (assumed)")
-    s_mva: float = Field(110.0, ge=0, description="PCS apparent-power rating [MVA]; DOMAIN: 110 MVA")
-    rte: float = Field(0.85, gt=0, le=1, description="round-trip efficiency AC-AC; DOMAIN: 85 % (NREL ATB)")
+    e_mwh: float = Field(
+        100.0, ge=0, description="energy capacity [MWh]; DOMAIN: 100 MWh (assumed)"
+    )
+    s_mva: float = Field(
+        110.0, ge=0, description="PCS apparent-power rating [MVA]; DOMAIN: 110 MVA"
+    )
+    rte: float = Field(
+        0.85, gt=0, le=1, description="round-trip efficiency AC-AC; DOMAIN: 85 % (NREL ATB)"
+    )
     eta_charge: float | None = Field(
         None, gt=0, le=1, description="charge efficiency; default sqrt(rte), or rte / eta_discharge"
     )
@@ -328,13 +429,21 @@ class BessConfig(_Section):
     self_discharge_per_day: float = Field(
         0.001, ge=0, lt=1, description="stored-energy loss per day / capacity (assumed)"
     )
-    overload_factor: float = Field(1.2, ge=1, description="short overload / rating; DOMAIN: 120 % (Megapack 2 XL)")
-    overload_s: float = Field(10.0, ge=0, description="overload duration [s]; DOMAIN: 10 s (Megapack 2 XL)")
+    overload_factor: float = Field(
+        1.2, ge=1, description="short overload / rating; DOMAIN: 120 % (Megapack 2 XL)"
+    )
+    overload_s: float = Field(
+        10.0, ge=0, description="overload duration [s]; DOMAIN: 10 s (Megapack 2 XL)"
+    )
     overload_recovery_s: float = Field(
-        60.0, gt=0, description="time at or below rating that restores the full overload [s] (assumed)"
+        60.0,
+        gt=0,
+        description="time at or below rating that restores the full overload [s] (assumed)",
     )
     response_tau_s: float = Field(0.01, ge=0, description="first-order response lag [s] (assumed)")
-    pcs_priority: Literal["p", "q"] = Field("p", description="which of P / Q keeps its request on the PCS circle")
+    pcs_priority: Literal["p", "q"] = Field(
+        "p", description="which of P / Q keeps its request on the PCS circle"
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> BessConfig:
@@ -369,16 +478,22 @@ class BessConfig(_Section):
 
 class RampLimitConfig(_Section):
     enabled: bool = True
-    mw_per_min: float = Field(20.0, gt=0, description="POI ramp limit; DOMAIN: 20 MW/min (Southern Co)")
+    mw_per_min: float = Field(
+        20.0, gt=0, description="POI ramp limit; DOMAIN: 20 MW/min (Southern Co)"
+    )
     headroom: float = Field(
-        0.9, gt=0, le=1,
+        0.9,
+        gt=0,
+        le=1,
         description="the limiter aims at headroom x mw_per_min, leaving room for the BESS lag (assumed)",
     )
 
 
 class SmoothingConfig(_Section):
     enabled: bool = True
-    tau_s: float = Field(60.0, gt=0, description="low-pass time constant of POI power [s] (assumed)")
+    tau_s: float = Field(
+        60.0, gt=0, description="low-pass time constant of POI power [s] (assumed)"
+    )
 
 
 class QSmoothingConfig(_Section):
@@ -392,12 +507,18 @@ class QSmoothingConfig(_Section):
     """
 
     enabled: bool = False
-    tau_s: float = Field(60.0, gt=0, description="low-pass time constant of POI reactive power [s] (assumed, as smoothing)")
+    tau_s: float = Field(
+        60.0,
+        gt=0,
+        description="low-pass time constant of POI reactive power [s] (assumed, as smoothing)",
+    )
 
 
 class PeakCapConfig(_Section):
     enabled: bool = False
-    limit_mw: float | None = Field(None, gt=0, description="interconnection limit on POI import [MW]")
+    limit_mw: float | None = Field(
+        None, gt=0, description="interconnection limit on POI import [MW]"
+    )
 
     @model_validator(mode="after")
     def _needs_limit(self) -> PeakCapConfig:
@@ -410,7 +531,9 @@ class DampingConfig(_Section):
     """Remove a band of the site power at the POI (Butterworth band-pass, BESS absorbs it)."""
 
     enabled: bool = False
-    f_low_hz: float = Field(0.2, gt=0, description="DOMAIN: training energy in 0.2-3 Hz (arXiv 2508.14318)")
+    f_low_hz: float = Field(
+        0.2, gt=0, description="DOMAIN: training energy in 0.2-3 Hz (arXiv 2508.14318)"
+    )
     f_high_hz: float = Field(3.0, gt=0, description="DOMAIN: 0.2-3 Hz")
     order: int = Field(2, ge=1, le=6, description="Butterworth order")
     gain: float = Field(1.0, ge=0, le=1, description="share of the band removed")
@@ -425,8 +548,12 @@ class DampingConfig(_Section):
 class SocRestoreConfig(_Section):
     enabled: bool = True
     target: float = Field(0.55, ge=0, le=1, description="rest SOC; DOMAIN: 55 %")
-    tau_s: float = Field(1800.0, gt=0, description="time constant of the slow SOC loop [s] (assumed)")
-    max_fraction: float = Field(0.1, ge=0, le=1, description="largest SOC-loop power / bess.p_mw (assumed)")
+    tau_s: float = Field(
+        1800.0, gt=0, description="time constant of the slow SOC loop [s] (assumed)"
+    )
+    max_fraction: float = Field(
+        0.1, ge=0, le=1, description="largest SOC-loop power / bess.p_mw (assumed)"
+    )
 
 
 class RideThroughSupportConfig(_Section):
@@ -443,10 +570,15 @@ class VoltVarConfig(_Section):
         (0.92, 0.98, 1.02, 1.08), description="curve voltages [pu]; IEEE 1547-2018 cat. B"
     )
     q_fraction: float = Field(
-        0.44, ge=0, le=1, description="Q at the curve ends / s_mva; 0.44 ~ DOMAIN 'up to 0.9 PF' (IEEE 1547 cat. B)"
+        0.44,
+        ge=0,
+        le=1,
+        description="Q at the curve ends / s_mva; 0.44 ~ DOMAIN 'up to 0.9 PF' (IEEE 1547 cat. B)",
     )
     response_time_s: float = Field(
-        5.0, ge=0, le=90,
+        5.0,
+        ge=0,
+        le=90,
         description="open-loop response time: 90 % of a Q change reached after this [s] (a first-order lag); "
         "IEEE 1547-2018 Table 8 default 5 s, range 1-90 s; 0 = instantaneous",
     )
@@ -472,16 +604,28 @@ class DemandResponseCall(_Section):
     """One curtailment call: issued at ``t_s``, effective after ``notice_s``."""
 
     t_s: float = Field(ge=0, description="time the call is issued [s]")
-    notice_s: float = Field(0.0, ge=0, description="notice before the curtailment starts [s] (Texas SB 6)")
+    notice_s: float = Field(
+        0.0, ge=0, description="notice before the curtailment starts [s] (Texas SB 6)"
+    )
     duration_s: float = Field(3600.0, gt=0, description="curtailment length [s]; Q6: 1 h")
-    reduction: float | None = Field(0.3, gt=0, le=1, description="cut / baseline POI power; Q6: 30 %")
-    target_mw: float | None = Field(None, ge=0, description="absolute POI target [MW] (replaces reduction)")
-    speed: Literal["fast", "slow"] = Field("fast", description="fast: <= 2 s, slow: <= 60 s (DOMAIN Q6)")
-    response_s: float | None = Field(None, ge=0, description="ramp to target [s]; default 2 (fast) / 60 (slow)")
+    reduction: float | None = Field(
+        0.3, gt=0, le=1, description="cut / baseline POI power; Q6: 30 %"
+    )
+    target_mw: float | None = Field(
+        None, ge=0, description="absolute POI target [MW] (replaces reduction)"
+    )
+    speed: Literal["fast", "slow"] = Field(
+        "fast", description="fast: <= 2 s, slow: <= 60 s (DOMAIN Q6)"
+    )
+    response_s: float | None = Field(
+        None, ge=0, description="ramp to target [s]; default 2 (fast) / 60 (slow)"
+    )
     resource: Literal["load", "bess", "both"] = Field(
         "both", description="who curtails: GPU power caps on the site ('load'), the BESS, or both"
     )
-    restore_s: float = Field(300.0, gt=0, description="ramp back from target to baseline after the call [s] (assumed)")
+    restore_s: float = Field(
+        300.0, gt=0, description="ramp back from target to baseline after the call [s] (assumed)"
+    )
 
     @model_validator(mode="after")
     def _target(self) -> DemandResponseCall:
@@ -502,7 +646,9 @@ class DemandResponseCall(_Section):
 
 class DemandResponseConfig(_Section):
     enabled: bool = True
-    baseline_window_s: float = Field(60.0, gt=0, description="POI mean before the call used as baseline [s] (assumed)")
+    baseline_window_s: float = Field(
+        60.0, gt=0, description="POI mean before the call used as baseline [s] (assumed)"
+    )
     calls: list[DemandResponseCall] = Field(default_factory=list)
 
 
@@ -534,7 +680,10 @@ class ControlsConfig(_Section):
             return data
         data = {k: _bool_to_section(v) for k, v in data.items()}
         if "smoothing_tau_s" in data:
-            data["smoothing"] = {"tau_s": data.pop("smoothing_tau_s"), **(data.get("smoothing") or {})}
+            data["smoothing"] = {
+                "tau_s": data.pop("smoothing_tau_s"),
+                **(data.get("smoothing") or {}),
+            }
         if "ramp_limit_mw_per_min" in data:
             v = data.pop("ramp_limit_mw_per_min")
             extra = {"enabled": False} if v is None else {"mw_per_min": v}

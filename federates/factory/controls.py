@@ -54,9 +54,13 @@ class DemandResponse:
     def __init__(self, cfg: DemandResponseConfig, *, bess_on: bool) -> None:
         self.cfg = cfg
         self.bess_on = bess_on
-        self.calls: list[DemandResponseCall] = sorted(cfg.calls, key=lambda c: c.start_s) if cfg.enabled else []
+        self.calls: list[DemandResponseCall] = (
+            sorted(cfg.calls, key=lambda c: c.start_s) if cfg.enabled else []
+        )
         self._targets: dict[int, tuple[float, float]] = {}  # call -> (baseline, target) [MW]
-        self._hist: deque[tuple[float, float, float]] = deque()  # (t_end, mean, span) of past intervals
+        self._hist: deque[tuple[float, float, float]] = (
+            deque()
+        )  # (t_end, mean, span) of past intervals
 
     def observe(self, t_s: float, t_end_s: float, p_mean_mw: float) -> None:
         """Record an interval's mean POI power (for call baselines)."""
@@ -82,7 +86,9 @@ class DemandResponse:
         cap = base + (target - base) * frac_in + (base - target) * frac_out
         return np.where((t < t0) | (t >= t1 + call.restore_s), np.inf, cap)
 
-    def caps(self, t_s: float, t_end_s: float, t: np.ndarray, p_ref_mw: float) -> tuple[np.ndarray | None, np.ndarray | None]:
+    def caps(
+        self, t_s: float, t_end_s: float, t: np.ndarray, p_ref_mw: float
+    ) -> tuple[np.ndarray | None, np.ndarray | None]:
         """(POI cap for the BESS, site cap for the load) at step starts ``t``; None = no cap."""
         poi = site = None
         for i, call in enumerate(self.calls):
@@ -93,7 +99,11 @@ class DemandResponse:
                 continue
             if i not in self._targets:
                 base = self._baseline(p_ref_mw)
-                target = call.target_mw if call.target_mw is not None else (1.0 - (call.reduction or 0.0)) * base
+                target = (
+                    call.target_mw
+                    if call.target_mw is not None
+                    else (1.0 - (call.reduction or 0.0)) * base
+                )
                 self._targets[i] = (base, min(target, base))
             cap = self._cap(i, call, t)
             if call.resource in ("bess", "both") and self.bess_on:
@@ -111,8 +121,16 @@ class DemandResponse:
         self._hist = deque(hist)
 
 
-def _lpf_ramp_uniform(u: list[float], s: float, r: float, a: float, big_r: float, bias: float,
-                      smooth: bool, ramp: bool) -> tuple[list[float], float, float]:
+def _lpf_ramp_uniform(
+    u: list[float],
+    s: float,
+    r: float,
+    a: float,
+    big_r: float,
+    bias: float,
+    smooth: bool,
+    ramp: bool,
+) -> tuple[list[float], float, float]:
     """Low-pass then ramp limit with a fixed step (scalar loop, the hot path)."""
     out: list[float] = []
     if smooth and ramp:
@@ -148,8 +166,17 @@ def _lpf_ramp_uniform(u: list[float], s: float, r: float, a: float, big_r: float
     return out, s, r
 
 
-def _lpf_ramp_general(u: list[float], d: list[float], s: float, r: float, tau_s: float, rate_mw_s: float,
-                      bias: float, smooth: bool, ramp: bool) -> tuple[list[float], float, float]:
+def _lpf_ramp_general(
+    u: list[float],
+    d: list[float],
+    s: float,
+    r: float,
+    tau_s: float,
+    rate_mw_s: float,
+    bias: float,
+    smooth: bool,
+    ramp: bool,
+) -> tuple[list[float], float, float]:
     """Same as :func:`_lpf_ramp_uniform` with a per-step length."""
     out: list[float] = []
     for x, dt in zip(u, d, strict=True):
@@ -188,7 +215,9 @@ class ControlChain:
         if cfg.damping.enabled:
             nyq = 0.5 / dt_s
             hi = min(cfg.damping.f_high_hz, 0.95 * nyq)
-            self._band = BlockFilter(butter_bandpass_sos(cfg.damping.order, cfg.damping.f_low_hz, hi, 1.0 / dt_s))
+            self._band = BlockFilter(
+                butter_bandpass_sos(cfg.damping.order, cfg.damping.f_low_hz, hi, 1.0 / dt_s)
+            )
         # state
         self.s: float | None = None  # low-pass state [MW]
         self.r: float | None = None  # ramp-limiter state [MW]
@@ -269,8 +298,15 @@ class ControlChain:
     # ------------------------------------------------------------ setpoint
 
     def setpoint(
-        self, p_site: np.ndarray, d: np.ndarray, uniform: bool, *, soc: float, f_hz: float,
-        hold: np.ndarray | None, poi_cap: np.ndarray | None,
+        self,
+        p_site: np.ndarray,
+        d: np.ndarray,
+        uniform: bool,
+        *,
+        soc: float,
+        f_hz: float,
+        hold: np.ndarray | None,
+        poi_cap: np.ndarray | None,
     ) -> tuple[np.ndarray, bool]:
         """POI setpoint per step, and whether the last step was capped or held."""
         if self.s is None:  # start in steady state at the first interval's mean
@@ -291,10 +327,20 @@ class ControlChain:
         bias = self.soc_bias_mw(soc)
         self.droop_mw = droop = self.droop(f_hz)
         if uniform:
-            x, self.s, self.r = _lpf_ramp_uniform(u.tolist(), self.s, self.r, self._a, self._big_r, bias, self.smooth, self.ramp)
+            x, self.s, self.r = _lpf_ramp_uniform(
+                u.tolist(), self.s, self.r, self._a, self._big_r, bias, self.smooth, self.ramp
+            )
         else:
             x, self.s, self.r = _lpf_ramp_general(
-                u.tolist(), d.tolist(), self.s, self.r, self.cfg.smoothing.tau_s, self.rate_mw_s, bias, self.smooth, self.ramp
+                u.tolist(),
+                d.tolist(),
+                self.s,
+                self.r,
+                self.cfg.smoothing.tau_s,
+                self.rate_mw_s,
+                bias,
+                self.smooth,
+                self.ramp,
             )
         y = np.array(x)
         if droop:
@@ -318,10 +364,29 @@ class ControlChain:
 
     def snapshot(self) -> tuple:
         zi = None if self._zi is None else self._zi.copy()
-        return (self.s, self.r, self.last_poi_mw, self.hold_mw, self.droop_mw, self.q_vv, self.q_lp, zi,
-                self.dr.snapshot())
+        return (
+            self.s,
+            self.r,
+            self.last_poi_mw,
+            self.hold_mw,
+            self.droop_mw,
+            self.q_vv,
+            self.q_lp,
+            zi,
+            self.dr.snapshot(),
+        )
 
     def restore(self, snap: tuple) -> None:
-        self.s, self.r, self.last_poi_mw, self.hold_mw, self.droop_mw, self.q_vv, self.q_lp, zi, dr = snap
+        (
+            self.s,
+            self.r,
+            self.last_poi_mw,
+            self.hold_mw,
+            self.droop_mw,
+            self.q_vv,
+            self.q_lp,
+            zi,
+            dr,
+        ) = snap
         self._zi = None if zi is None else zi.copy()
         self.dr.restore(dr)

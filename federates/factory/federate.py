@@ -47,7 +47,9 @@ class FactoryAdapter:
         self.f_key = f_key
         self.high_rate = high_rate
 
-    def step(self, t_s: float, t_next_s: float, inputs: Mapping[str, Any], iteration: int) -> StepOutput:
+    def step(
+        self, t_s: float, t_next_s: float, inputs: Mapping[str, Any], iteration: int
+    ) -> StepOutput:
         vm_pu = _finite(inputs.get(self.vm_key), 1.0)
         f_hz = _finite(inputs.get(self.f_key), NOMINAL_F_HZ) if self.f_key else NOMINAL_F_HZ
         out = self.site.advance(t_s, t_next_s, vm_pu, f_hz)
@@ -84,8 +86,12 @@ def make(config: dict[str, Any], out_dir: Path):  # noqa: ANN201 - (adapter, tim
 
     case = case_of(config)
     site = FactorySite(
-        case.factory, case.bess, case.controls,
-        seed=case.seed, dt_s=case.horizon.factory_dt_s, base_dir=case.base_dir,
+        case.factory,
+        case.bess,
+        case.controls,
+        seed=case.seed,
+        dt_s=case.horizon.factory_dt_s,
+        base_dir=case.base_dir,
     )
     subs = spec(case).subscriptions
     f_key = "frequency/f_hz" if "frequency/f_hz" in subs else None

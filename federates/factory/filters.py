@@ -34,7 +34,9 @@ def butter_bandpass_sos(order: int, f_low_hz: float, f_high_hz: float, fs_hz: fl
     if order < 1:
         raise ValueError(f"filter order must be >= 1 (got {order})")
     if not 0.0 < f_low_hz < f_high_hz < 0.5 * fs_hz:
-        raise ValueError(f"band edges must satisfy 0 < {f_low_hz} < {f_high_hz} < fs/2 = {0.5 * fs_hz}")
+        raise ValueError(
+            f"band edges must satisfy 0 < {f_low_hz} < {f_high_hz} < fs/2 = {0.5 * fs_hz}"
+        )
     fs2 = 2.0 * fs_hz
     w1, w2 = (fs2 * np.tan(np.pi * f / fs_hz) for f in (f_low_hz, f_high_hz))  # pre-warped [rad/s]
     # analog low-pass prototype (unit cut-off): poles on the left half of the unit circle
@@ -87,7 +89,11 @@ def sos_state_space(sos: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray
         g0, g1 = b1 - a1 * b0, b2 - a2 * b0
         a_m[j] += g0 * c_prev
         a_m[j + 1] += g1 * c_prev
-        a_m[j, j], a_m[j, j + 1], a_m[j + 1, j] = a_m[j, j] - a1, a_m[j, j + 1] + 1.0, a_m[j + 1, j] - a2
+        a_m[j, j], a_m[j, j + 1], a_m[j + 1, j] = (
+            a_m[j, j] - a1,
+            a_m[j, j + 1] + 1.0,
+            a_m[j + 1, j] - a2,
+        )
         b_v[j] += g0 * d
         b_v[j + 1] += g1 * d
         c_prev = b0 * c_prev
@@ -148,9 +154,9 @@ class BlockFilter:
         state = np.asarray(zi, dtype=float).reshape(-1)
         out = np.empty_like(x)
         for s in range(0, len(x), MAX_CHUNK):
-            u = x[s:s + MAX_CHUNK]
+            u = x[s : s + MAX_CHUNK]
             obs, toe, ctrl, trans = self._matrices(len(u))
-            out[s:s + len(u)] = obs @ state + toe @ u
+            out[s : s + len(u)] = obs @ state + toe @ u
             state = trans @ state + ctrl @ u
         return out, state.reshape(self.shape)
 

@@ -58,8 +58,15 @@ class TrainingJobProfile:
     """GPU level ``L(t)`` in [0, 1] of one training job (fraction of its GPU peak)."""
 
     def __init__(
-        self, job: TrainingJob, *, schedule_rng: np.random.Generator, failure_rng: np.random.Generator,
-        phase_s: float, job_mw: float = 1.0, gpu_fraction: float = 1.0, base_dir: Path = Path("."),
+        self,
+        job: TrainingJob,
+        *,
+        schedule_rng: np.random.Generator,
+        failure_rng: np.random.Generator,
+        phase_s: float,
+        job_mw: float = 1.0,
+        gpu_fraction: float = 1.0,
+        base_dir: Path = Path("."),
     ) -> None:
         self.job = job
         self._srng = schedule_rng
@@ -100,7 +107,11 @@ class TrainingJobProfile:
         w = np.clip(np.minimum(u, high + rise - u) / rise, 0.0, 1.0)
         level = j.trough_fraction + (1.0 - j.trough_fraction) * w
         if j.checkpoint_duration_s > 0:
-            off = j.checkpoint_offset_s if j.checkpoint_offset_s is not None else j.checkpoint_interval_s
+            off = (
+                j.checkpoint_offset_s
+                if j.checkpoint_offset_s is not None
+                else j.checkpoint_interval_s
+            )
             rel = t - off
             n = np.floor(rel / j.checkpoint_interval_s)
             v = rel - n * j.checkpoint_interval_s
@@ -182,7 +193,9 @@ class TrainingJobProfile:
 class InferenceProfile:
     """Inference level in [0, 1] of the inference peak (sequential chunks)."""
 
-    def __init__(self, cfg: InferenceConfig, rng_noise: np.random.Generator, rng_burst: np.random.Generator) -> None:
+    def __init__(
+        self, cfg: InferenceConfig, rng_noise: np.random.Generator, rng_burst: np.random.Generator
+    ) -> None:
         self.cfg = cfg
         self._rn = rng_noise
         self._rb = rng_burst
@@ -209,7 +222,9 @@ class InferenceProfile:
     def level(self, t: np.ndarray, dt_s: float) -> np.ndarray:
         c = self.cfg
         hour = t / 3600.0 + c.start_hour
-        lvl = c.mean_fraction * (1.0 + c.diurnal_amplitude * np.cos(2 * np.pi * (hour - c.peak_hour) / 24.0))
+        lvl = c.mean_fraction * (
+            1.0 + c.diurnal_amplitude * np.cos(2 * np.pi * (hour - c.peak_hour) / 24.0)
+        )
         if c.noise_fraction > 0:
             a = math.exp(-dt_s / c.noise_tau_s)
             w = self._rn.standard_normal(len(t)) * (c.noise_fraction * math.sqrt(1 - a * a))
@@ -227,7 +242,14 @@ class InferenceProfile:
 class GpuSmoother:
     """Aggregate GPU-side smoothing (floor, ramp limits with hysteresis, rack storage)."""
 
-    def __init__(self, floor_fraction: float, up_mw_s: float, down_mw_s: float, hysteresis_s: float, storage_mws: float) -> None:
+    def __init__(
+        self,
+        floor_fraction: float,
+        up_mw_s: float,
+        down_mw_s: float,
+        hysteresis_s: float,
+        storage_mws: float,
+    ) -> None:
         self.floor = floor_fraction
         self.up, self.down, self.hyst = up_mw_s, down_mw_s, hysteresis_s
         self.s_max = storage_mws
@@ -238,7 +260,14 @@ class GpuSmoother:
     def run(self, demand: list[float], floor_mw: list[float], dt: float) -> np.ndarray:
         """Grid-side GPU draw [MW] for GPU ``demand`` [MW] with the ``floor_mw`` per step."""
         g = demand[0] if self.g is None else self.g
-        s, hold, up, down, hyst, s_max = self.s, self.hold, self.up * dt, self.down * dt, self.hyst, self.s_max
+        s, hold, up, down, hyst, s_max = (
+            self.s,
+            self.hold,
+            self.up * dt,
+            self.down * dt,
+            self.hyst,
+            self.s_max,
+        )
         out = []
         for d, fl in zip(demand, floor_mw, strict=True):
             target = d if d > fl else fl
@@ -271,7 +300,15 @@ class GpuSmoother:
 class ItLoad:
     """IT power [MW] on the grid ``t = i * dt_s``, in cached chunks (independent of the grid)."""
 
-    def __init__(self, cfg: FactoryConfig, *, seed: int, dt_s: float, base_dir: Path = Path("."), chunk_s: float = 60.0) -> None:
+    def __init__(
+        self,
+        cfg: FactoryConfig,
+        *,
+        seed: int,
+        dt_s: float,
+        base_dir: Path = Path("."),
+        chunk_s: float = 60.0,
+    ) -> None:
         self.cfg = cfg
         self.dt_s = dt_s
         self.n_chunk = max(1, int(round(chunk_s / dt_s)))
@@ -290,11 +327,21 @@ class ItLoad:
             if tr.sync == "lockstep":
                 srng, phase = _rng(seed, 2), job.phase_s
             else:
-                srng, phase = _rng(seed, 2, i), job.phase_s + float(phase_rng.uniform(0, job.period_s))
+                srng, phase = (
+                    _rng(seed, 2, i),
+                    job.phase_s + float(phase_rng.uniform(0, job.period_s)),
+                )
             mw = self.train_mw * job.share
             self.jobs.append(
-                TrainingJobProfile(job, schedule_rng=srng, failure_rng=_rng(seed, 3, i), phase_s=phase,
-                                   job_mw=mw, gpu_fraction=tr.gpu_fraction, base_dir=base_dir)
+                TrainingJobProfile(
+                    job,
+                    schedule_rng=srng,
+                    failure_rng=_rng(seed, 3, i),
+                    phase_s=phase,
+                    job_mw=mw,
+                    gpu_fraction=tr.gpu_fraction,
+                    base_dir=base_dir,
+                )
             )
             self.job_mw.append(mw)
         self.inference = InferenceProfile(cfg.inference, _rng(seed, 4), _rng(seed, 5))
@@ -304,7 +351,10 @@ class ItLoad:
         if gs.enabled and gpu_mw > 0:
             n_gpu = gpu_mw * 1000.0 / gs.gpu_tdp_kw
             self.smoother = GpuSmoother(
-                gs.floor_fraction, gs.ramp_up_per_s * gpu_mw, gs.ramp_down_per_s * gpu_mw, gs.hysteresis_s,
+                gs.floor_fraction,
+                gs.ramp_up_per_s * gpu_mw,
+                gs.ramp_down_per_s * gpu_mw,
+                gs.hysteresis_s,
                 gs.storage_j_per_gpu * n_gpu / 1e6,
             )
         self._cache: dict[int, dict[str, np.ndarray]] = {}
@@ -328,9 +378,15 @@ class ItLoad:
             const += mw * (1.0 - gf)
             if self.smoother is not None:
                 floor += mw * gf * self.smoother.floor * env
-        gpu = self.smoother.run(demand.tolist(), floor.tolist(), dt) if self.smoother is not None else demand
+        gpu = (
+            self.smoother.run(demand.tolist(), floor.tolist(), dt)
+            if self.smoother is not None
+            else demand
+        )
         training = gpu + const
-        inference = self.inf_mw * self.inference.level(t, dt) if self.inf_mw > 0 else np.zeros_like(t)
+        inference = (
+            self.inf_mw * self.inference.level(t, dt) if self.inf_mw > 0 else np.zeros_like(t)
+        )
         return {"it": training + inference, "training": training, "inference": inference}
 
     def _chunk(self, c: int) -> dict[str, np.ndarray]:
@@ -353,12 +409,12 @@ class ItLoad:
         """Values at grid indices ``i0 .. i0 + n - 1``."""
         c0, off = divmod(i0, self.n_chunk)
         if off + n <= self.n_chunk:
-            return self._chunk(c0)[key][off:off + n]
+            return self._chunk(c0)[key][off : off + n]
         parts = []
         while n > 0:
             c, off = divmod(i0, self.n_chunk)
             take = min(n, self.n_chunk - off)
-            parts.append(self._chunk(c)[key][off:off + take])
+            parts.append(self._chunk(c)[key][off : off + take])
             i0 += take
             n -= take
         return np.concatenate(parts)
@@ -397,7 +453,12 @@ class Cooling:
         return min(max((t - self.t_restart_s) / r, 0.0), 1.0)
 
     def advance(
-        self, t_s: float, t_end_s: float, it_mean_mw: float, a: np.ndarray, b: np.ndarray,
+        self,
+        t_s: float,
+        t_end_s: float,
+        it_mean_mw: float,
+        a: np.ndarray,
+        b: np.ndarray,
         events: list[tuple[str, float]],
     ) -> tuple[np.ndarray, np.ndarray | None]:
         """Cooling MW seen by the grid per step, and the chiller gate (None = fully on)."""
@@ -430,7 +491,11 @@ class Cooling:
         tb.append(t_end_s)
         gb.append(self.gate_value(t_end_s))
         gate = np.clip(piecewise_linear_means(np.array(tb), np.array(gb), a, b), 0.0, 1.0)
-        if self.mode == "restarting" and self.t_restart_s is not None and t_end_s >= self.t_restart_s + self.cfg.restart_ramp_s:
+        if (
+            self.mode == "restarting"
+            and self.t_restart_s is not None
+            and t_end_s >= self.t_restart_s + self.cfg.restart_ramp_s
+        ):
             self.mode, self.t_restart_s = "on", None
         return cool * gate, gate
 

@@ -35,7 +35,9 @@ from federates.factory.config import RideThroughConfig
 _TOL = 1e-9
 
 
-def piecewise_linear_means(tb: np.ndarray, gb: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+def piecewise_linear_means(
+    tb: np.ndarray, gb: np.ndarray, a: np.ndarray, b: np.ndarray
+) -> np.ndarray:
     """Mean over each ``[a_k, b_k)`` of the piecewise-linear function through ``(tb, gb)``.
 
     ``tb`` is non-decreasing (a repeated time is a jump) and covers every
@@ -141,8 +143,12 @@ class RideThrough:
             return None, []
         normal = self._normal(vm_pu, f_hz)
         if (
-            self.mode == "grid" and normal and not self.below_dip
-            and vm_pu >= c.disturbance_v_pu and not any(self.acc_lv) and not any(self.acc_hv)
+            self.mode == "grid"
+            and normal
+            and not self.below_dip
+            and vm_pu >= c.disturbance_v_pu
+            and not any(self.acc_lv)
+            and not any(self.acc_hv)
             and self.acc_f == 0.0
         ):
             return None, []
@@ -171,7 +177,11 @@ class RideThrough:
                     events.append(("return", t_ret))
             else:
                 self.ok_since_s = None
-        if self.mode == "returning" and self.t_ret_s is not None and t_end_s >= self.t_ret_s + c.return_ramp_s - _TOL:
+        if (
+            self.mode == "returning"
+            and self.t_ret_s is not None
+            and t_end_s >= self.t_ret_s + c.return_ramp_s - _TOL
+        ):
             self.mode = "grid"
             self.t_ret_s = None
             self.acc_lv = [0.0] * len(self.acc_lv)
@@ -184,10 +194,17 @@ class RideThrough:
         return g, events
 
     def _profile(
-        self, t_s: float, t_end_s: float, start_mode: str, start_ret: float | None,
-        events: list[tuple[str, float]], a: np.ndarray, b: np.ndarray,
+        self,
+        t_s: float,
+        t_end_s: float,
+        start_mode: str,
+        start_ret: float | None,
+        events: list[tuple[str, float]],
+        a: np.ndarray,
+        b: np.ndarray,
     ) -> np.ndarray:
         """Step means of the connection share over the interval."""
+
         # value function after each event, as a function of time
         def initial(t: float) -> float:
             if start_mode == "grid":
@@ -232,14 +249,32 @@ class RideThrough:
 
     def snapshot(self) -> tuple:
         return (
-            self.mode, self.t_ret_s, self.ok_since_s, list(self.acc_lv), list(self.acc_hv), self.acc_f,
-            list(self.dips), self.below_dip, self.transfers, len(self.trip_times), self.backup_s,
+            self.mode,
+            self.t_ret_s,
+            self.ok_since_s,
+            list(self.acc_lv),
+            list(self.acc_hv),
+            self.acc_f,
+            list(self.dips),
+            self.below_dip,
+            self.transfers,
+            len(self.trip_times),
+            self.backup_s,
         )
 
     def restore(self, snap: tuple) -> None:
         (
-            self.mode, self.t_ret_s, self.ok_since_s, acc_lv, acc_hv, self.acc_f, dips, self.below_dip,
-            self.transfers, n_trips, self.backup_s,
+            self.mode,
+            self.t_ret_s,
+            self.ok_since_s,
+            acc_lv,
+            acc_hv,
+            self.acc_f,
+            dips,
+            self.below_dip,
+            self.transfers,
+            n_trips,
+            self.backup_s,
         ) = snap
         self.acc_lv, self.acc_hv, self.dips = list(acc_lv), list(acc_hv), list(dips)
         del self.trip_times[n_trips:]

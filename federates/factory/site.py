@@ -60,14 +60,22 @@ def _frozen(a: np.ndarray) -> np.ndarray:
     return a
 
 
-START_WINDOW_S = 60.0  # [s] of IT load whose mean sets the start-up state (a few training iterations)
+START_WINDOW_S = (
+    60.0  # [s] of IT load whose mean sets the start-up state (a few training iterations)
+)
 
 
 class FactorySite:
     """An AI factory and its BESS at one POI, advanced interval by interval."""
 
     def __init__(
-        self, factory: FactoryConfig, bess: BessConfig, controls: ControlsConfig, *, seed: int, dt_s: float,
+        self,
+        factory: FactoryConfig,
+        bess: BessConfig,
+        controls: ControlsConfig,
+        *,
+        seed: int,
+        dt_s: float,
         base_dir: Path = Path("."),
     ) -> None:
         if not dt_s > 0:
@@ -75,8 +83,16 @@ class FactorySite:
         self.factory = factory
         self.dt_s = float(dt_s)
         self.load = ItLoad(factory, seed=seed, dt_s=self.dt_s, base_dir=Path(base_dir))
-        self.site_trace = factory.profile == "trace" and factory.trace is not None and factory.trace.applies_to == "site"
-        cooling_cfg = factory.cooling.model_copy(update={"fraction": 0.0}) if self.site_trace else factory.cooling
+        self.site_trace = (
+            factory.profile == "trace"
+            and factory.trace is not None
+            and factory.trace.applies_to == "site"
+        )
+        cooling_cfg = (
+            factory.cooling.model_copy(update={"fraction": 0.0})
+            if self.site_trace
+            else factory.cooling
+        )
         self.cooling = Cooling(cooling_cfg)
         self.aux_mw = 0.0 if self.site_trace else factory.aux_mw
         self.rt = RideThrough(factory.ride_through)
@@ -106,7 +122,9 @@ class FactorySite:
             z = self._zeros[n] = _frozen(np.zeros(n))
         return z
 
-    def _steps(self, t_s: float, t_end_s: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, np.ndarray | None, bool]:
+    def _steps(
+        self, t_s: float, t_end_s: float
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, np.ndarray | None, bool]:
         """Step starts ``a``, ends ``b``, lengths ``d``, first grid index, grid indices (None if
         contiguous), and whether all steps have the nominal length."""
         dt = self.dt_s
@@ -118,7 +136,9 @@ class FactorySite:
             cached = self._offsets.get(n)
             if cached is None:
                 cached = self._offsets[n] = (
-                    _frozen(np.arange(n) * dt), _frozen(np.full(n, dt)), _frozen(np.full(n, 1.0 / n))
+                    _frozen(np.arange(n) * dt),
+                    _frozen(np.full(n, dt)),
+                    _frozen(np.full(n, 1.0 / n)),
                 )
             off, d, _w = cached
             a = t_s + off
@@ -139,9 +159,19 @@ class FactorySite:
 
     def _snapshot(self) -> tuple:
         return (
-            self.bess.snapshot(), self.controls.snapshot(), self.rt.snapshot(), self.cooling.snapshot(),
-            (self.site_energy_mwh, self.poi_energy_mwh, self.poi_max_mw, self.poi_min_mw, self.sim_s,
-             self._t_end_last, self._last_p_mw),
+            self.bess.snapshot(),
+            self.controls.snapshot(),
+            self.rt.snapshot(),
+            self.cooling.snapshot(),
+            (
+                self.site_energy_mwh,
+                self.poi_energy_mwh,
+                self.poi_max_mw,
+                self.poi_min_mw,
+                self.sim_s,
+                self._t_end_last,
+                self._last_p_mw,
+            ),
         )
 
     def _restore(self, snap: tuple) -> None:
@@ -150,8 +180,15 @@ class FactorySite:
         self.controls.restore(c)
         self.rt.restore(r)
         self.cooling.restore(k)
-        (self.site_energy_mwh, self.poi_energy_mwh, self.poi_max_mw, self.poi_min_mw, self.sim_s,
-         self._t_end_last, self._last_p_mw) = ledger
+        (
+            self.site_energy_mwh,
+            self.poi_energy_mwh,
+            self.poi_max_mw,
+            self.poi_min_mw,
+            self.sim_s,
+            self._t_end_last,
+            self._last_p_mw,
+        ) = ledger
 
     # ------------------------------------------------------------ interval
 
@@ -176,7 +213,9 @@ class FactorySite:
             self._restore(self._snap)  # re-run of the same interval
         else:
             if self._t_end_last is not None and t_s < self._t_end_last - self.dt_s * _ALIGN_TOL:
-                raise ValueError(f"time went backwards: interval starts at {t_s} after one ending at {self._t_end_last}")
+                raise ValueError(
+                    f"time went backwards: interval starts at {t_s} after one ending at {self._t_end_last}"
+                )
             self._snap, self._snap_t = self._snapshot(), t_s
         span = t_end_s - t_s
         a, b, d, i0, idx, uniform = self._steps(t_s, t_end_s)
@@ -190,7 +229,9 @@ class FactorySite:
         if controls.dr.calls:
             poi_cap, site_cap = controls.dr.caps(t_s, t_end_s, a, p_ref)
             if site_cap is not None:
-                cool_now = self.cooling.cfg.fraction * (self.cooling.heat_mw if self.cooling.heat_mw is not None else float(it.mean()))
+                cool_now = self.cooling.cfg.fraction * (
+                    self.cooling.heat_mw if self.cooling.heat_mw is not None else float(it.mean())
+                )
                 cool_now *= self.cooling.gate_value(t_s)
                 it = np.minimum(it, np.maximum(site_cap - cool_now - self.aux_mw, 0.0))
         g, events = self.rt.advance(t_s, t_end_s, vm_pu, f_hz, a, b)
@@ -220,10 +261,14 @@ class FactorySite:
                     if gate is not None:
                         m |= gate < 1.0 - 1e-12
                     hold = m if m.any() else None
-            y, capped = controls.setpoint(p_site, d, uniform, soc=self.bess.soc, f_hz=f_hz, hold=hold, poi_cap=poi_cap)
+            y, capped = controls.setpoint(
+                p_site, d, uniform, soc=self.bess.soc, f_hz=f_hz, hold=hold, poi_cap=poi_cap
+            )
             req = y - p_site
             if self._last_p_mw is None:  # the controller was running before t = 0: no start-up lag
-                self.bess.p_mw = min(max(float(req[0]), -self.bess.p_rated_mw), self.bess.p_rated_mw)
+                self.bess.p_mw = min(
+                    max(float(req[0]), -self.bess.p_rated_mw), self.bess.p_rated_mw
+                )
             q_req = controls.q_response(vm_pu, span)
             if controls.cfg.q_smoothing.enabled:
                 q_req += controls.q_smooth(float(np.dot(q_site, d)) / span, span)
@@ -264,17 +309,33 @@ class FactorySite:
         if controls.dr.calls:
             controls.dr.observe(t_s, t_end_s, p_mean)
         record = {
-            "p_mw": p_mean, "q_mvar": q_mean, "p_max_mw": p_max, "p_min_mw": p_min,
-            "p_site_mw": ps_mean, "q_site_mvar": ps_mean * self.tan_phi,
-            "p_bess_mw": pb_mean, "q_bess_mvar": qb_mean,
-            "soc": float(soc[-1]), "on_backup": bk_mean, "clipped_mw": clipped_mw, "p_setpoint_mw": y_mean,
-            "p_it_mw": it_mean, "p_cooling_mw": cool_mean,
+            "p_mw": p_mean,
+            "q_mvar": q_mean,
+            "p_max_mw": p_max,
+            "p_min_mw": p_min,
+            "p_site_mw": ps_mean,
+            "q_site_mvar": ps_mean * self.tan_phi,
+            "p_bess_mw": pb_mean,
+            "q_bess_mvar": qb_mean,
+            "soc": float(soc[-1]),
+            "on_backup": bk_mean,
+            "clipped_mw": clipped_mw,
+            "p_setpoint_mw": y_mean,
+            "p_it_mw": it_mean,
+            "p_cooling_mw": cool_mean,
             "dr_cap_mw": _finite_min(poi_cap if poi_cap is not None else site_cap),
-            "vm_pu": float(vm_pu), "f_hz": float(f_hz),
+            "vm_pu": float(vm_pu),
+            "f_hz": float(f_hz),
         }
         hr = {
-            "t_s": a, "p_site_mw": p_site, "p_bess_mw": p_b, "p_mw": p_poi, "q_mvar": q_poi,
-            "soc": soc, "on_backup": on_backup, "p_it_mw": it,
+            "t_s": a,
+            "p_site_mw": p_site,
+            "p_bess_mw": p_b,
+            "p_mw": p_poi,
+            "q_mvar": q_poi,
+            "soc": soc,
+            "on_backup": on_backup,
+            "p_it_mw": it,
         }
         return IntervalOutput(p_mean, q_mean, p_max, p_min, record, hr)
 
@@ -286,17 +347,28 @@ class FactorySite:
         if self.bess_on:
             out.update(self.bess.summary())
         else:
-            out.update({"bess.efc": 0.0, "bess.throughput_mwh": 0.0, "bess.energy_balance_error_mwh": 0.0,
-                        "bess.clipped_mwh": 0.0, "bess.soc_min": math.nan, "bess.soc_max": math.nan,
-                        "bess.rainflow_hist": [], "bess.rainflow_cycles": 0.0})
-        out.update({
-            "site.backup_transfers": float(self.rt.transfers),
-            "site.backup_s": self.rt.backup_s,
-            "site.energy_mwh": self.site_energy_mwh,
-            "poi.energy_mwh": self.poi_energy_mwh,
-            "poi.p_max_mw": self.poi_max_mw,
-            "poi.p_min_mw": self.poi_min_mw,
-            "sim.t_s": self.sim_s,
-            "dr.calls": float(len(self.controls.dr.calls)),
-        })
+            out.update(
+                {
+                    "bess.efc": 0.0,
+                    "bess.throughput_mwh": 0.0,
+                    "bess.energy_balance_error_mwh": 0.0,
+                    "bess.clipped_mwh": 0.0,
+                    "bess.soc_min": math.nan,
+                    "bess.soc_max": math.nan,
+                    "bess.rainflow_hist": [],
+                    "bess.rainflow_cycles": 0.0,
+                }
+            )
+        out.update(
+            {
+                "site.backup_transfers": float(self.rt.transfers),
+                "site.backup_s": self.rt.backup_s,
+                "site.energy_mwh": self.site_energy_mwh,
+                "poi.energy_mwh": self.poi_energy_mwh,
+                "poi.p_max_mw": self.poi_max_mw,
+                "poi.p_min_mw": self.poi_min_mw,
+                "sim.t_s": self.sim_s,
+                "dr.calls": float(len(self.controls.dr.calls)),
+            }
+        )
         return out

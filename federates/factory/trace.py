@@ -35,7 +35,10 @@ def _parse_time(text: str) -> float:
 
 
 def read_trace(
-    path: Path | str, time_column: str = "t_s", power_column: str = "p_mw", max_gap_s: float | None = None
+    path: Path | str,
+    time_column: str = "t_s",
+    power_column: str = "p_mw",
+    max_gap_s: float | None = None,
 ) -> tuple[np.ndarray, np.ndarray, dict[str, float]]:
     """Read and check a power trace.
 
@@ -77,7 +80,9 @@ def read_trace(
                 t, p = math.nan, math.nan
             else:
                 if not (math.isfinite(t) and math.isfinite(p)):
-                    problems.append(f"{where}: NaN or infinite value (t={row[it]!r}, p={row[ip]!r})")
+                    problems.append(
+                        f"{where}: NaN or infinite value (t={row[it]!r}, p={row[ip]!r})"
+                    )
                 elif p < 0:
                     problems.append(f"{where}: negative power {p:g}")
             times.append(t)
@@ -91,7 +96,7 @@ def read_trace(
     p_arr = np.asarray(powers, dtype=float)
     if not problems:
         dt = np.diff(t_arr)
-        for k in np.flatnonzero(~(dt > 0))[: _MAX_PROBLEMS]:
+        for k in np.flatnonzero(~(dt > 0))[:_MAX_PROBLEMS]:
             problems.append(
                 f"{path}: row {k + 2} (line {lines[k + 1]}): time not increasing "
                 f"({t_arr[k + 1]:g} after {t_arr[k]:g})"
@@ -99,7 +104,7 @@ def read_trace(
         if not problems:
             median = float(np.median(dt))
             limit = max_gap_s if max_gap_s is not None else 10.0 * median
-            for k in np.flatnonzero(dt > limit * (1 + 1e-9))[: _MAX_PROBLEMS]:
+            for k in np.flatnonzero(dt > limit * (1 + 1e-9))[:_MAX_PROBLEMS]:
                 problems.append(
                     f"{path}: row {k + 2} (line {lines[k + 1]}): gap of {dt[k]:g} s after "
                     f"t = {t_arr[k]:g} (largest allowed {limit:g} s)"
@@ -107,7 +112,11 @@ def read_trace(
     if problems:
         raise ValueError("bad trace:\n" + "\n".join(problems))
     t_arr = t_arr - t_arr[0]
-    meta = {"rows": float(len(t_arr)), "median_dt_s": float(np.median(np.diff(t_arr))), "duration_s": float(t_arr[-1])}
+    meta = {
+        "rows": float(len(t_arr)),
+        "median_dt_s": float(np.median(np.diff(t_arr))),
+        "duration_s": float(t_arr[-1]),
+    }
     return t_arr, p_arr, meta
 
 

@@ -38,15 +38,26 @@ class OltcConfig(_Section):
     """
 
     trafo: int | Literal["poi", "substation"] = Field(
-        "poi", description="transformer index of the network, or the case's POI / substation transformer"
+        "poi",
+        description="transformer index of the network, or the case's POI / substation transformer",
     )
-    bus: int | None = Field(None, ge=0, description="controlled bus (default: the transformer's LV bus)")
+    bus: int | None = Field(
+        None, ge=0, description="controlled bus (default: the transformer's LV bus)"
+    )
     vm_set_pu: float = Field(1.0, gt=0.5, lt=1.5, description="voltage set point [pu] (assumed)")
-    deadband_pu: float = Field(0.01, gt=0, lt=0.2, description="half bandwidth [pu] (assumed, +/- 1 %)")
-    delay_s: float = Field(30.0, ge=0, description="time outside the band before the first step [s] (assumed)")
-    inter_tap_delay_s: float = Field(5.0, ge=0, description="time between consecutive steps [s] (assumed)")
+    deadband_pu: float = Field(
+        0.01, gt=0, lt=0.2, description="half bandwidth [pu] (assumed, +/- 1 %)"
+    )
+    delay_s: float = Field(
+        30.0, ge=0, description="time outside the band before the first step [s] (assumed)"
+    )
+    inter_tap_delay_s: float = Field(
+        5.0, ge=0, description="time between consecutive steps [s] (assumed)"
+    )
     tap_min: int | None = Field(None, description="lowest tap (default: the transformer's tap_min)")
-    tap_max: int | None = Field(None, description="highest tap (default: the transformer's tap_max)")
+    tap_max: int | None = Field(
+        None, description="highest tap (default: the transformer's tap_max)"
+    )
 
 
 class TransformerConfig(_Section):
@@ -55,7 +66,9 @@ class TransformerConfig(_Section):
     sn_mva: float = Field(400.0, gt=0, description="rating [MVA] (assumed)")
     vk_percent: float = Field(12.0, gt=0, lt=100, description="short-circuit voltage [%] (assumed)")
     vkr_percent: float = Field(0.3, ge=0, lt=100, description="resistive part [%] (assumed)")
-    tap_step_percent: float = Field(1.25, ge=0, le=10, description="voltage per tap step [%] (assumed: +/-10 % in 8 steps)")
+    tap_step_percent: float = Field(
+        1.25, ge=0, le=10, description="voltage per tap step [%] (assumed: +/-10 % in 8 steps)"
+    )
     tap_min: int = Field(-8, le=0, description="lowest tap position (assumed)")
     tap_max: int = Field(8, ge=0, description="highest tap position (assumed)")
     tap_pos: int = Field(0, description="initial tap position")
@@ -65,7 +78,9 @@ class TransformerConfig(_Section):
     @model_validator(mode="after")
     def _tap_in_range(self) -> TransformerConfig:
         if not self.tap_min <= self.tap_pos <= self.tap_max:
-            raise ValueError(f"tap_pos {self.tap_pos} is not in [tap_min {self.tap_min}, tap_max {self.tap_max}]")
+            raise ValueError(
+                f"tap_pos {self.tap_pos} is not in [tap_min {self.tap_min}, tap_max {self.tap_max}]"
+            )
         return self
 
 
@@ -84,19 +99,31 @@ class ShuntBankConfig(_Section):
     ``delay_s``, and out in the opposite case. Values assumed.
     """
 
-    bus: int | Literal["poi", "site"] = Field("poi", description="bus of the bank (or the POI / site bus)")
-    q_step_mvar: float = Field(50.0, description="reactive power per step at 1 pu [Mvar]; > 0 capacitor")
+    bus: int | Literal["poi", "site"] = Field(
+        "poi", description="bus of the bank (or the POI / site bus)"
+    )
+    q_step_mvar: float = Field(
+        50.0, description="reactive power per step at 1 pu [Mvar]; > 0 capacitor"
+    )
     steps: int = Field(4, ge=1, le=100, description="number of steps")
     steps_on: int = Field(0, ge=0, description="steps in service at the start")
-    v_low_pu: float = Field(0.97, gt=0.5, lt=1.5, description="lower switching voltage [pu] (assumed)")
-    v_high_pu: float = Field(1.03, gt=0.5, lt=1.5, description="upper switching voltage [pu] (assumed)")
-    delay_s: float = Field(10.0, ge=0, description="time outside the band before a switch [s] (assumed)")
+    v_low_pu: float = Field(
+        0.97, gt=0.5, lt=1.5, description="lower switching voltage [pu] (assumed)"
+    )
+    v_high_pu: float = Field(
+        1.03, gt=0.5, lt=1.5, description="upper switching voltage [pu] (assumed)"
+    )
+    delay_s: float = Field(
+        10.0, ge=0, description="time outside the band before a switch [s] (assumed)"
+    )
     controlled: bool = Field(True, description="False: a fixed bank of steps_on steps")
 
     @model_validator(mode="after")
     def _band(self) -> ShuntBankConfig:
         if self.v_low_pu >= self.v_high_pu:
-            raise ValueError(f"v_low_pu ({self.v_low_pu}) must be below v_high_pu ({self.v_high_pu})")
+            raise ValueError(
+                f"v_low_pu ({self.v_low_pu}) must be below v_high_pu ({self.v_high_pu})"
+            )
         if self.steps_on > self.steps:
             raise ValueError(f"steps_on ({self.steps_on}) exceeds steps ({self.steps})")
         if self.q_step_mvar == 0:
@@ -116,8 +143,12 @@ class ProfileConfig(_Section):
     """
 
     source: Literal["csv", "simbench"] = "csv"
-    file: CasePath | None = Field(None, description="CSV file (relative to the case file) for source = 'csv'")
-    dt_s: float | None = Field(None, gt=0, description="row spacing [s] when the CSV has no t_s column")
+    file: CasePath | None = Field(
+        None, description="CSV file (relative to the case file) for source = 'csv'"
+    )
+    dt_s: float | None = Field(
+        None, gt=0, description="row spacing [s] when the CSV has no t_s column"
+    )
     start_s: float = Field(0.0, ge=0, description="profile time at the case's t = 0 [s]")
     interpolation: Literal["linear", "step"] = "linear"
     scale: float = Field(1.0, ge=0, description="extra factor on every multiplier")
@@ -133,30 +164,47 @@ class ProfileConfig(_Section):
 class GridConfig(_Section):
     """The transmission network the factory connects to, and how it is solved."""
 
-    network: str = Field("case118", description="network name (see `federates.grid.network.NETWORKS`), "
-                         "a SimBench code, or a .json (pandapower) / .m / .mat (MATPOWER) file")
+    network: str = Field(
+        "case118",
+        description="network name (see `federates.grid.network.NETWORKS`), "
+        "a SimBench code, or a .json (pandapower) / .m / .mat (MATPOWER) file",
+    )
     poi_transformer: PoiTransformerConfig | None = Field(
-        None, description="attach the factory behind a new step-down transformer (None: at the POI bus)"
+        None,
+        description="attach the factory behind a new step-down transformer (None: at the POI bus)",
     )
     on_nonconvergence: Literal["stop", "hold", "continue"] = Field(
-        "stop", description="a step whose power flow diverges: stop the run, hold the last converged "
-        "results, or record NaN and continue (published values are held); always flagged (converged = 0)"
+        "stop",
+        description="a step whose power flow diverges: stop the run, hold the last converged "
+        "results, or record NaN and continue (published values are held); always flagged (converged = 0)",
     )
     record_buses: Literal["all", "poi"] | list[int] = "all"
-    record_branches: Literal["all", "none"] = Field("all", description="record line / trafo loadings")
-    solver: Literal["auto", "fast", "pandapower"] = Field(
-        "auto", description="auto: fast path (cached Ybus + lightsim2grid KLU Newton-Raphson) where "
-        "supported, else pandapower.runpp with a logged reason; fast: fail when unsupported"
+    record_branches: Literal["all", "none"] = Field(
+        "all", description="record line / trafo loadings"
     )
-    tolerance_mva: float = Field(1e-8, gt=0, description="power-flow mismatch tolerance [MVA] (pandapower default)")
+    solver: Literal["auto", "fast", "pandapower"] = Field(
+        "auto",
+        description="auto: fast path (cached Ybus + lightsim2grid KLU Newton-Raphson) where "
+        "supported, else pandapower.runpp with a logged reason; fast: fail when unsupported",
+    )
+    tolerance_mva: float = Field(
+        1e-8, gt=0, description="power-flow mismatch tolerance [MVA] (pandapower default)"
+    )
     max_iterations: int = Field(30, ge=1, description="Newton-Raphson iteration limit")
     lv_load_threshold_pu: float = Field(
-        0.7, ge=0, lt=1, description="constant-power loads become constant-impedance below this voltage [pu] "
-        "(as PSS/E's PQBRAK; assumed 0.7); 0 disables"
+        0.7,
+        ge=0,
+        lt=1,
+        description="constant-power loads become constant-impedance below this voltage [pu] "
+        "(as PSS/E's PQBRAK; assumed 0.7); 0 disables",
     )
-    load_scale: float = Field(1.0, ge=0, description="factor on every background load of the network")
+    load_scale: float = Field(
+        1.0, ge=0, description="factor on every background load of the network"
+    )
     profiles: ProfileConfig | None = None
-    oltc: list[OltcConfig] = Field(default_factory=list, description="OLTC control of existing transformers")
+    oltc: list[OltcConfig] = Field(
+        default_factory=list, description="OLTC control of existing transformers"
+    )
     shunts: list[ShuntBankConfig] = Field(default_factory=list, description="switched shunt banks")
 
     _network_file = field_validator("network")(_resolve_network)
@@ -186,12 +234,18 @@ class EventConfig(_Section):
     kind: EventKind
     t_s: float = Field(ge=0, description="start [s]")
     duration_s: float | None = Field(None, gt=0, description="duration [s]; None = permanent")
-    bus: int | None = Field(None, ge=0, description="bus of a sag or load step (sag default: POI bus)")
-    vm_pu: float | None = Field(None, ge=0, le=1.5, description="retained voltage during a sag [pu]")
+    bus: int | None = Field(
+        None, ge=0, description="bus of a sag or load step (sag default: POI bus)"
+    )
+    vm_pu: float | None = Field(
+        None, ge=0, le=1.5, description="retained voltage during a sag [pu]"
+    )
     element: int | None = Field(None, ge=0, description="line / trafo / gen index")
     delta_mw: float | None = Field(None, description="load step [MW], or the MW a gen trip loses")
     delta_mvar: float = Field(0.0, description="load step reactive part [Mvar]")
-    network: Literal["transmission", "distribution"] = Field("transmission", description="network it applies to")
+    network: Literal["transmission", "distribution"] = Field(
+        "transmission", description="network it applies to"
+    )
 
     @model_validator(mode="after")
     def _needs(self) -> EventConfig:
@@ -228,19 +282,31 @@ class FrequencyConfig(_Section):
 
     enabled: bool = False
     f_nom_hz: float = Field(60.0, gt=0, description="nominal frequency [Hz]")
-    h_s: float = Field(4.0, gt=0, description="inertia constant on s_base_mva [s] (Anderson & Mirheydar)")
+    h_s: float = Field(
+        4.0, gt=0, description="inertia constant on s_base_mva [s] (Anderson & Mirheydar)"
+    )
     d_pu: float = Field(1.0, ge=0, description="load damping [pu P / pu f] (Anderson & Mirheydar)")
-    r_pu: float = Field(0.05, gt=0, description="governor droop [pu f / pu P] (5 %, Anderson & Mirheydar)")
+    r_pu: float = Field(
+        0.05, gt=0, description="governor droop [pu f / pu P] (5 %, Anderson & Mirheydar)"
+    )
     km: float = Field(0.95, gt=0, le=1, description="mechanical power gain (Anderson & Mirheydar)")
-    f_hp: float = Field(0.3, ge=0, le=1, description="high-pressure turbine fraction (Anderson & Mirheydar)")
-    t_reheat_s: float = Field(8.0, gt=0, description="reheat time constant [s] (Anderson & Mirheydar)")
+    f_hp: float = Field(
+        0.3, ge=0, le=1, description="high-pressure turbine fraction (Anderson & Mirheydar)"
+    )
+    t_reheat_s: float = Field(
+        8.0, gt=0, description="reheat time constant [s] (Anderson & Mirheydar)"
+    )
     t_gov_s: float = Field(0.2, gt=0, description="governor / valve time constant [s] (assumed)")
-    deadband_hz: float = Field(0.036, ge=0, description="governor dead band [Hz] (assumed; NERC BAL-001-TRE max)")
+    deadband_hz: float = Field(
+        0.036, ge=0, description="governor dead band [Hz] (assumed; NERC BAL-001-TRE max)"
+    )
     s_base_mva: float | None = Field(
         None, gt=0, description="system base [MVA]; None = the network's total generation at t = 0"
     )
     dt_s: float = Field(0.01, gt=0, le=0.1, description="internal integration step [s]")
-    include_factory: bool = Field(True, description="the factory's P change from its first value drives the model")
+    include_factory: bool = Field(
+        True, description="the factory's P change from its first value drives the model"
+    )
 
 
 class DistributionConfig(_Section):
@@ -255,9 +321,12 @@ class DistributionConfig(_Section):
 
     network: str = Field("case33bw", description="feeder: network name, SimBench code or file")
     substation_bus: int = Field(0, ge=0, description="transmission bus that feeds the feeder")
-    hosts_factory: bool = Field(False, description="the factory sits on the feeder, at factory.poi_bus of the feeder")
+    hosts_factory: bool = Field(
+        False, description="the factory sits on the feeder, at factory.poi_bus of the feeder"
+    )
     substation_transformer: TransformerConfig | None = Field(
-        None, description="add a transformer (HV = the substation bus voltage) in front of the feeder's slack"
+        None,
+        description="add a transformer (HV = the substation bus voltage) in front of the feeder's slack",
     )
     load_scale: float = Field(1.0, ge=0, description="factor on every feeder load")
     tolerance_vm_pu: float = Field(1e-6, gt=0, description="boundary voltage agreement [pu]")

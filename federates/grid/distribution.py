@@ -50,7 +50,9 @@ def spec(case: Case) -> FederateSpec | None:
         pubs += [Port(f"{NAME}/poi_vm_pu", "pu"), Port(f"{NAME}/site_vm_pu", "pu")]
         subs += ["factory/p_mw", "factory/q_mvar"]
         defaults.update({"factory/p_mw": 0.0, "factory/q_mvar": 0.0})
-        tolerances.update({f"{NAME}/poi_vm_pu": dist.tolerance_vm_pu, f"{NAME}/site_vm_pu": dist.tolerance_vm_pu})
+        tolerances.update(
+            {f"{NAME}/poi_vm_pu": dist.tolerance_vm_pu, f"{NAME}/site_vm_pu": dist.tolerance_vm_pu}
+        )
     return FederateSpec(
         name=NAME,
         module=__name__,
@@ -75,11 +77,17 @@ class DistributionAdapter:
         self.factory = factory
         self.columns = (*model.columns, "boundary_vm_pu", "p_mw", "q_mvar")
 
-    def step(self, t_s: float, t_next_s: float, inputs: Mapping[str, Any], iteration: int) -> StepOutput:
+    def step(
+        self, t_s: float, t_next_s: float, inputs: Mapping[str, Any], iteration: int
+    ) -> StepOutput:
         m = self.model
         m.begin_step(t_s)
         vb = _f(inputs.get(V_KEY), 1.0)
-        fpq = (_f(inputs.get("factory/p_mw"), 0.0), _f(inputs.get("factory/q_mvar"), 0.0)) if self.factory else None
+        fpq = (
+            (_f(inputs.get("factory/p_mw"), 0.0), _f(inputs.get("factory/q_mvar"), 0.0))
+            if self.factory
+            else None
+        )
         r = m.step(t_s, t_next_s, factory_pq=fpq, slack_vm_pu=vb)
         publish = {f"{NAME}/p_mw": r.slack_p_mw, f"{NAME}/q_mvar": r.slack_q_mvar}
         if self.factory:
@@ -122,18 +130,30 @@ def build_model(case: Case) -> GridModel:
         old = int(net.ext_grid.at[eg, "bus"])
         hv = pp.create_bus(net, vn_kv=hv_kv, name="substation_hv")
         net.ext_grid.at[eg, "bus"] = hv
-        named["substation"] = add_transformer(net, hv, old, dist.substation_transformer, "substation_transformer")
+        named["substation"] = add_transformer(
+            net, hv, old, dist.substation_transformer, "substation_transformer"
+        )
         if dist.substation_transformer.oltc is not None:
             oltc.append(dist.substation_transformer.oltc.model_copy(update={"trafo": "substation"}))
     net.ext_grid["vm_pu"] = 1.0
     site = attach_factory(net, case.factory.poi_bus, 0.0, 0.0) if dist.hosts_factory else None
-    profiles = load_profiles(dist.profiles, net, case.base_dir) if dist.profiles is not None else None
+    profiles = (
+        load_profiles(dist.profiles, net, case.base_dir) if dist.profiles is not None else None
+    )
     return GridModel(
-        net, label=NAME, site=site, poi_bus=site.poi_bus if site else int(net.ext_grid.bus.iloc[0]),
-        options=SolveOptions(g.solver, g.tolerance_mva, g.max_iterations, g.lv_load_threshold_pu,
-                             g.on_nonconvergence),
-        oltc=oltc, shunts=dist.shunts, events=[e for e in case.events if e.network == NAME],
-        profiles=profiles, named_trafos=named, record_buses=dist.record_buses,
+        net,
+        label=NAME,
+        site=site,
+        poi_bus=site.poi_bus if site else int(net.ext_grid.bus.iloc[0]),
+        options=SolveOptions(
+            g.solver, g.tolerance_mva, g.max_iterations, g.lv_load_threshold_pu, g.on_nonconvergence
+        ),
+        oltc=oltc,
+        shunts=dist.shunts,
+        events=[e for e in case.events if e.network == NAME],
+        profiles=profiles,
+        named_trafos=named,
+        record_buses=dist.record_buses,
     )
 
 

@@ -21,7 +21,9 @@ class EventState:
     trafos_out: frozenset[int] = frozenset()
     gens_out: frozenset[int] = frozenset()
     clamps: dict[int, float] = field(default_factory=dict)  # bus -> held voltage [pu]
-    load_steps: tuple[tuple[int, float, float], ...] = ()  # (event number, MW, Mvar) of active steps
+    load_steps: tuple[
+        tuple[int, float, float], ...
+    ] = ()  # (event number, MW, Mvar) of active steps
 
     @property
     def structure(self) -> tuple[frozenset[int], frozenset[int], frozenset[int]]:
@@ -62,5 +64,9 @@ def imbalance_mw(events: Sequence[EventConfig], t_s: float, gen_p_mw: dict[int, 
         if ev.kind == "load_step":
             total += float(ev.delta_mw)
         elif ev.kind == "gen_trip":
-            total += float(ev.delta_mw) if ev.delta_mw is not None else float(gen_p_mw.get(int(ev.element), 0.0))
+            total += (
+                float(ev.delta_mw)
+                if ev.delta_mw is not None
+                else float(gen_p_mw.get(int(ev.element), 0.0))
+            )
     return total

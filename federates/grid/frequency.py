@@ -57,11 +57,13 @@ class SystemFrequency:
         db = c.deadband_hz / c.f_nom_hz
         dw_db = math.copysign(max(abs(dw) - db, 0.0), dw)
         dpm = c.km * (c.f_hp * xg + (1.0 - c.f_hp) * xr)
-        return np.array([
-            (dpm - dpe_pu - c.d_pu * dw) / (2.0 * c.h_s),
-            (-dw_db / c.r_pu - xg) / c.t_gov_s,
-            (xg - xr) / c.t_reheat_s,
-        ])
+        return np.array(
+            [
+                (dpm - dpe_pu - c.d_pu * dw) / (2.0 * c.h_s),
+                (-dw_db / c.r_pu - xg) / c.t_gov_s,
+                (xg - xr) / c.t_reheat_s,
+            ]
+        )
 
     def rocof_hz_per_s(self, dpe_mw: float) -> float:
         """Rate of change of frequency now, for a load increase ``dpe_mw`` [Hz/s]."""
@@ -114,7 +116,13 @@ class SystemFrequency:
 
     def summary(self) -> dict[str, float]:
         return {
-            "nadir_hz": self.nadir_hz, "nadir_t_s": self.nadir_t_s, "zenith_hz": self.zenith_hz,
-            "zenith_t_s": self.zenith_t_s, "rocof_max_hz_per_s": self.rocof_max_hz_per_s,
-            "s_base_mva": self.s_base_mva, "h_s": self.cfg.h_s, "r_pu": self.cfg.r_pu, "d_pu": self.cfg.d_pu,
+            "nadir_hz": self.nadir_hz,
+            "nadir_t_s": self.nadir_t_s,
+            "zenith_hz": self.zenith_hz,
+            "zenith_t_s": self.zenith_t_s,
+            "rocof_max_hz_per_s": self.rocof_max_hz_per_s,
+            "s_base_mva": self.s_base_mva,
+            "h_s": self.cfg.h_s,
+            "r_pu": self.cfg.r_pu,
+            "d_pu": self.cfg.d_pu,
         }

@@ -49,15 +49,22 @@ def spec(case: Case) -> FederateSpec | None:
 class FrequencyAdapter:
     """Copies the factory's P into the SFR model and the frequency out."""
 
-    def __init__(self, model: SystemFrequency, events: list[EventConfig], gen_p_mw: dict[int, float],
-                 include_factory: bool) -> None:
+    def __init__(
+        self,
+        model: SystemFrequency,
+        events: list[EventConfig],
+        gen_p_mw: dict[int, float],
+        include_factory: bool,
+    ) -> None:
         self.model = model
         self.events = events
         self.gen_p_mw = gen_p_mw
         self.include_factory = include_factory
         self.p0_mw: float | None = None
 
-    def step(self, t_s: float, t_next_s: float, inputs: Mapping[str, Any], iteration: int) -> StepOutput:
+    def step(
+        self, t_s: float, t_next_s: float, inputs: Mapping[str, Any], iteration: int
+    ) -> StepOutput:
         dpe = imbalance_mw(self.events, t_s, self.gen_p_mw)
         if self.include_factory:
             p = float(inputs.get(P_KEY, math.nan))
@@ -69,7 +76,12 @@ class FrequencyAdapter:
         rocof = self.model.rocof_hz_per_s(dpe)
         p_mech = self.model.mechanical_mw()
         f_end = self.model.advance(t_s, t_next_s, dpe)
-        record = {"f_hz": f_now, "rocof_hz_per_s": rocof, "p_imbalance_mw": dpe, "p_mech_mw": p_mech}
+        record = {
+            "f_hz": f_now,
+            "rocof_hz_per_s": rocof,
+            "p_imbalance_mw": dpe,
+            "p_mech_mw": p_mech,
+        }
         return StepOutput(publish={f"{NAME}/f_hz": f_end}, record=record)
 
     def finalize(self) -> dict[str, Any]:
@@ -101,6 +113,7 @@ def make(config: dict[str, Any], out_dir: Path):  # noqa: ANN201 - (adapter, tim
     case = case_of(config)
     s_base, gen_p = system_base_mva(case)
     events = [e for e in case.events if e.network == "transmission"]
-    adapter = FrequencyAdapter(SystemFrequency(case.frequency, s_base), events, gen_p,
-                               case.frequency.include_factory)
+    adapter = FrequencyAdapter(
+        SystemFrequency(case.frequency, s_base), events, gen_p, case.frequency.include_factory
+    )
     return (adapter, *timing(case))

@@ -104,7 +104,8 @@ class GridModel:
         # auxiliary loads: one per load-step event, one per boundary
         self._event_load = {
             i: int(pp.create_load(net, int(ev.bus), p_mw=0.0, q_mvar=0.0, name=f"event_{i}"))
-            for i, ev in enumerate(self.events) if ev.kind == "load_step"
+            for i, ev in enumerate(self.events)
+            if ev.kind == "load_step"
         }
         self._boundary_load = {
             name: int(pp.create_load(net, int(bus), p_mw=0.0, q_mvar=0.0, name=f"boundary_{name}"))
@@ -114,21 +115,49 @@ class GridModel:
         self.banks: list[tuple[int, ShuntBank, int]] = []  # (shunt index, controller, bus)
         for cfg in shunts:
             bus = self._resolve_bus(cfg.bus)
-            idx = int(pp.create_shunt(net, bus, q_mvar=-cfg.q_step_mvar, p_mw=0.0, step=cfg.steps_on,
-                                      max_step=cfg.steps, name="switched_bank"))
-            bank = ShuntBank(cfg.q_step_mvar, cfg.steps, cfg.steps_on, v_low_pu=cfg.v_low_pu,
-                             v_high_pu=cfg.v_high_pu, delay_s=cfg.delay_s, controlled=cfg.controlled)
+            idx = int(
+                pp.create_shunt(
+                    net,
+                    bus,
+                    q_mvar=-cfg.q_step_mvar,
+                    p_mw=0.0,
+                    step=cfg.steps_on,
+                    max_step=cfg.steps,
+                    name="switched_bank",
+                )
+            )
+            bank = ShuntBank(
+                cfg.q_step_mvar,
+                cfg.steps,
+                cfg.steps_on,
+                v_low_pu=cfg.v_low_pu,
+                v_high_pu=cfg.v_high_pu,
+                delay_s=cfg.delay_s,
+                controlled=cfg.controlled,
+            )
             self.banks.append((idx, bank, bus))
         # tap changers
         if "tap_pos" in net.trafo:
             net.trafo["tap_pos"] = net.trafo.tap_pos.fillna(0)
-        self.taps: list[tuple[int, TapChanger, int]] = []  # (trafo index, controller, controlled bus)
+        self.taps: list[
+            tuple[int, TapChanger, int]
+        ] = []  # (trafo index, controller, controlled bus)
         for cfg in oltc:
             t = named_trafos[cfg.trafo] if isinstance(cfg.trafo, str) else int(cfg.trafo)
-            self.taps.append((t, self._tap_changer(t, cfg), int(cfg.bus if cfg.bus is not None
-                                                               else net.trafo.at[t, "lv_bus"])))
-        self.pf = PowerFlow(net, solver=options.solver, tolerance_mva=options.tolerance_mva,
-                            max_iterations=options.max_iterations, lv_threshold_pu=options.lv_threshold_pu)
+            self.taps.append(
+                (
+                    t,
+                    self._tap_changer(t, cfg),
+                    int(cfg.bus if cfg.bus is not None else net.trafo.at[t, "lv_bus"]),
+                )
+            )
+        self.pf = PowerFlow(
+            net,
+            solver=options.solver,
+            tolerance_mva=options.tolerance_mva,
+            max_iterations=options.max_iterations,
+            lv_threshold_pu=options.lv_threshold_pu,
+        )
         self._bus_pos = {int(b): i for i, b in enumerate(net.bus.index)}
         self._load_pos = {int(b): i for i, b in enumerate(net.load.index)}
         self._bg_load_p = self.pf.load_p_mw.copy()
@@ -149,11 +178,15 @@ class GridModel:
     def _resolve_bus(self, bus: int | str) -> int:
         if bus == "poi":
             if self.poi_bus is None:
-                raise ValueError(f"{self.label}: 'poi' bus requested but the network hosts no factory")
+                raise ValueError(
+                    f"{self.label}: 'poi' bus requested but the network hosts no factory"
+                )
             return int(self.poi_bus)
         if bus == "site":
             if self.site is None:
-                raise ValueError(f"{self.label}: 'site' bus requested but the network hosts no factory")
+                raise ValueError(
+                    f"{self.label}: 'site' bus requested but the network hosts no factory"
+                )
             return int(self.site.site_bus)
         return int(bus)
 
@@ -161,12 +194,23 @@ class GridModel:
         tr = self.net.trafo
         tmin = cfg.tap_min if cfg.tap_min is not None else tr.at[t, "tap_min"]
         tmax = cfg.tap_max if cfg.tap_max is not None else tr.at[t, "tap_max"]
-        if not (np.isfinite(tmin) and np.isfinite(tmax)) or not np.isfinite(tr.at[t, "tap_step_percent"]):
-            raise ValueError(f"{self.label}: transformer {t} has no tap changer data (tap_min/tap_max/tap_step_percent)")
+        if not (np.isfinite(tmin) and np.isfinite(tmax)) or not np.isfinite(
+            tr.at[t, "tap_step_percent"]
+        ):
+            raise ValueError(
+                f"{self.label}: transformer {t} has no tap changer data (tap_min/tap_max/tap_step_percent)"
+            )
         side = str(tr.at[t, "tap_side"]) if "tap_side" in tr else "hv"
-        return TapChanger(int(tr.at[t, "tap_pos"]), int(tmin), int(tmax), vm_set_pu=cfg.vm_set_pu,
-                          deadband_pu=cfg.deadband_pu, delay_s=cfg.delay_s,
-                          inter_tap_delay_s=cfg.inter_tap_delay_s, raises_with_tap=side == "lv")
+        return TapChanger(
+            int(tr.at[t, "tap_pos"]),
+            int(tmin),
+            int(tmax),
+            vm_set_pu=cfg.vm_set_pu,
+            deadband_pu=cfg.deadband_pu,
+            delay_s=cfg.delay_s,
+            inter_tap_delay_s=cfg.inter_tap_delay_s,
+            raises_with_tap=side == "lv",
+        )
 
     def _columns(self, record_buses: str | list[int], record_branches: str) -> tuple[str, ...]:
         net = self.net
@@ -174,7 +218,11 @@ class GridModel:
         if record_buses == "all":
             buses = [int(b) for b in net.bus.index]
         elif record_buses == "poi":
-            buses = [b for b in {self.poi_bus, self.site.site_bus if self.site else None} if b is not None]
+            buses = [
+                b
+                for b in {self.poi_bus, self.site.site_bus if self.site else None}
+                if b is not None
+            ]
         else:
             buses = [int(b) for b in record_buses if int(b) in net.bus.index]
         self._rec_bus = np.array([self._bus_pos_of(b) for b in buses], dtype=np.int64)
@@ -194,8 +242,12 @@ class GridModel:
 
     def snapshot(self) -> tuple:
         """Controller state (restored when a step is solved again in an iteration)."""
-        return (copy.deepcopy([c.state for _, c, _ in self.taps]), copy.deepcopy([b.state for _, b, _ in self.banks]),
-                self._nonconverged, self._last_good)
+        return (
+            copy.deepcopy([c.state for _, c, _ in self.taps]),
+            copy.deepcopy([b.state for _, b, _ in self.banks]),
+            self._nonconverged,
+            self._last_good,
+        )
 
     def restore(self, snap: tuple) -> None:
         taps, banks, self._nonconverged, self._last_good = snap
@@ -234,7 +286,11 @@ class GridModel:
     def _apply_events(self, st: EventState) -> None:
         if st.structure != self._applied.structure:
             net = self.net
-            for table, out in (("line", st.lines_out), ("trafo", st.trafos_out), ("gen", st.gens_out)):
+            for table, out in (
+                ("line", st.lines_out),
+                ("trafo", st.trafos_out),
+                ("gen", st.gens_out),
+            ):
                 base = self._in_service0[table].copy()
                 for i in out:
                     base.at[i] = False
@@ -288,8 +344,12 @@ class GridModel:
             if policy == "stop":
                 raise NonConvergence(msg + " (grid.on_nonconvergence = 'stop')")
             if self._nonconverged <= 5 or self._nonconverged % 1000 == 0:
-                log.warning("%s; %s (%d so far)", msg, "holding the last results" if policy == "hold"
-                            else "recording NaN", self._nonconverged)
+                log.warning(
+                    "%s; %s (%d so far)",
+                    msg,
+                    "holding the last results" if policy == "hold" else "recording NaN",
+                    self._nonconverged,
+                )
             if policy == "hold" and self._last_good is not None:
                 shown = self._last_good
         else:
@@ -308,16 +368,25 @@ class GridModel:
         return float(sol.vm_pu[self._bus_pos[int(bus)]])
 
     def _record(self, sol: Solution, converged: bool) -> np.ndarray:
-        head = np.array([
-            self.bus_vm_of(sol, self.poi_bus),
-            self.bus_vm_of(sol, self.site.site_bus) if self.site else self.bus_vm_of(sol, self.poi_bus),
-            1.0 if converged else 0.0, sol.p_loss_mw, sol.slack_p_mw, sol.slack_q_mvar,
-        ])
+        head = np.array(
+            [
+                self.bus_vm_of(sol, self.poi_bus),
+                self.bus_vm_of(sol, self.site.site_bus)
+                if self.site
+                else self.bus_vm_of(sol, self.poi_bus),
+                1.0 if converged else 0.0,
+                sol.p_loss_mw,
+                sol.slack_p_mw,
+                sol.slack_q_mvar,
+            ]
+        )
         parts = [head, sol.vm_pu[self._rec_bus]]
         if self._rec_branches:
             parts += [sol.line_loading_percent, sol.trafo_loading_percent]
         if self.taps:
-            parts.append(np.array([float(self.net.trafo.at[t, "tap_pos"]) for t, _, _ in self.taps]))
+            parts.append(
+                np.array([float(self.net.trafo.at[t, "tap_pos"]) for t, _, _ in self.taps])
+            )
         if self.banks:
             parts.append(np.array([float(b.steps_on) for _, b, _ in self.banks]))
         return np.concatenate(parts)

@@ -39,26 +39,55 @@ class NetworkInfo:
 _MATPOWER = "MATPOWER case file via pandapower.networks"
 NETWORKS: dict[str, NetworkInfo] = {
     "case9": NetworkInfo(pn.case9, f"WSCC 9-bus (Anderson & Fouad); {_MATPOWER}", "transmission"),
-    "case14": NetworkInfo(pn.case14, f"IEEE 14-bus test case (UW archive); {_MATPOWER}", "transmission"),
-    "case30": NetworkInfo(pn.case30, f"IEEE 30-bus test case (UW archive); {_MATPOWER}", "transmission"),
-    "case39": NetworkInfo(pn.case39, f"IEEE 39-bus New England (Athay et al. 1979); {_MATPOWER}", "transmission"),
-    "case57": NetworkInfo(pn.case57, f"IEEE 57-bus test case (UW archive); {_MATPOWER}", "transmission"),
-    "case118": NetworkInfo(pn.case118, f"IEEE 118-bus test case (UW archive); {_MATPOWER}", "transmission"),
+    "case14": NetworkInfo(
+        pn.case14, f"IEEE 14-bus test case (UW archive); {_MATPOWER}", "transmission"
+    ),
+    "case30": NetworkInfo(
+        pn.case30, f"IEEE 30-bus test case (UW archive); {_MATPOWER}", "transmission"
+    ),
+    "case39": NetworkInfo(
+        pn.case39, f"IEEE 39-bus New England (Athay et al. 1979); {_MATPOWER}", "transmission"
+    ),
+    "case57": NetworkInfo(
+        pn.case57, f"IEEE 57-bus test case (UW archive); {_MATPOWER}", "transmission"
+    ),
+    "case118": NetworkInfo(
+        pn.case118, f"IEEE 118-bus test case (UW archive); {_MATPOWER}", "transmission"
+    ),
     "case1354pegase": NetworkInfo(
-        pn.case1354pegase, "PEGASE 1354-bus European HV (Josz et al. 2016, Fliscounakis et al. 2013); "
-        f"{_MATPOWER}", "transmission"),
+        pn.case1354pegase,
+        f"PEGASE 1354-bus European HV (Josz et al. 2016, Fliscounakis et al. 2013); {_MATPOWER}",
+        "transmission",
+    ),
     "case33bw": NetworkInfo(
-        pn.case33bw, "IEEE 33-bus feeder, Baran & Wu, IEEE Trans. Power Delivery 4(2), 1989; "
-        "pandapower.networks.case33bw", "distribution"),
+        pn.case33bw,
+        "IEEE 33-bus feeder, Baran & Wu, IEEE Trans. Power Delivery 4(2), 1989; "
+        "pandapower.networks.case33bw",
+        "distribution",
+    ),
     "cigre_mv": NetworkInfo(
-        lambda: pn.create_cigre_network_mv(with_der=False), "CIGRE TB 575 (2014) MV benchmark, European "
-        "configuration; pandapower.networks.create_cigre_network_mv", "distribution"),
+        lambda: pn.create_cigre_network_mv(with_der=False),
+        "CIGRE TB 575 (2014) MV benchmark, European "
+        "configuration; pandapower.networks.create_cigre_network_mv",
+        "distribution",
+    ),
     "cigre_hv": NetworkInfo(
-        pn.create_cigre_network_hv, "CIGRE TB 575 (2014) HV transmission benchmark; "
-        "pandapower.networks.create_cigre_network_hv", "transmission"),
+        pn.create_cigre_network_hv,
+        "CIGRE TB 575 (2014) HV transmission benchmark; "
+        "pandapower.networks.create_cigre_network_hv",
+        "transmission",
+    ),
 }
-ALIASES = {"ieee9": "case9", "ieee14": "case14", "ieee30": "case30", "ieee39": "case39", "ieee57": "case57",
-           "ieee118": "case118", "pegase1354": "case1354pegase", "ieee33": "case33bw"}
+ALIASES = {
+    "ieee9": "case9",
+    "ieee14": "case14",
+    "ieee30": "case30",
+    "ieee39": "case39",
+    "ieee57": "case57",
+    "ieee118": "case118",
+    "pegase1354": "case1354pegase",
+    "ieee33": "case33bw",
+}
 SIMBENCH_CODE = re.compile(r"^\d-(EHV|HV|MV|LV)(-[A-Za-z0-9]+)*--\d-(sw|no_sw)$", re.IGNORECASE)
 
 
@@ -72,7 +101,9 @@ def network_source(spec: str) -> str:
     return f"user file {spec}"
 
 
-def load_network(spec: str, base_dir: Path = Path("."), *, key: str = "grid.network") -> pp.pandapowerNet:
+def load_network(
+    spec: str, base_dir: Path = Path("."), *, key: str = "grid.network"
+) -> pp.pandapowerNet:
     """A bundled network by name, a SimBench code, or a pandapower JSON / MATPOWER file."""
     path = Path(spec).expanduser()
     if path.suffix.lower() in (".json", ".m", ".mat"):
@@ -103,8 +134,10 @@ def load_network(spec: str, base_dir: Path = Path("."), *, key: str = "grid.netw
         try:
             import simbench
         except ImportError:
-            raise CaseError(f"{key}: {spec!r} is a SimBench code but the simbench package is not installed "
-                            "(pip install simbench)") from None
+            raise CaseError(
+                f"{key}: {spec!r} is a SimBench code but the simbench package is not installed "
+                "(pip install simbench)"
+            ) from None
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
@@ -112,8 +145,10 @@ def load_network(spec: str, base_dir: Path = Path("."), *, key: str = "grid.netw
         except Exception as exc:  # noqa: BLE001
             raise CaseError(f"{key}: SimBench code {spec!r} not available: {exc}") from None
     names = ", ".join(sorted(NETWORKS))
-    raise CaseError(f"{key}: {spec!r} is not a pandapower network name (bundled: {names}), "
-                    "a SimBench code or a .json/.m/.mat file")
+    raise CaseError(
+        f"{key}: {spec!r} is not a pandapower network name (bundled: {names}), "
+        "a SimBench code or a .json/.m/.mat file"
+    )
 
 
 # ---------------------------------------------------------------- topology
@@ -160,30 +195,56 @@ class Site:
     trafo: int | None  # index of the POI transformer the case added
 
 
-def add_transformer(net: pp.pandapowerNet, hv_bus: int, lv_bus: int, cfg: TransformerConfig, name: str) -> int:
+def add_transformer(
+    net: pp.pandapowerNet, hv_bus: int, lv_bus: int, cfg: TransformerConfig, name: str
+) -> int:
     """A two-winding transformer from a case section; returns its index."""
     return pp.create_transformer_from_parameters(
-        net, hv_bus, lv_bus, sn_mva=cfg.sn_mva, vn_hv_kv=float(net.bus.at[hv_bus, "vn_kv"]),
-        vn_lv_kv=float(net.bus.at[lv_bus, "vn_kv"]), vkr_percent=cfg.vkr_percent, vk_percent=cfg.vk_percent,
-        pfe_kw=0.0, i0_percent=0.0, tap_side=cfg.tap_side, tap_neutral=0, tap_min=cfg.tap_min,
-        tap_max=cfg.tap_max, tap_step_percent=cfg.tap_step_percent, tap_pos=cfg.tap_pos, name=name,
+        net,
+        hv_bus,
+        lv_bus,
+        sn_mva=cfg.sn_mva,
+        vn_hv_kv=float(net.bus.at[hv_bus, "vn_kv"]),
+        vn_lv_kv=float(net.bus.at[lv_bus, "vn_kv"]),
+        vkr_percent=cfg.vkr_percent,
+        vk_percent=cfg.vk_percent,
+        pfe_kw=0.0,
+        i0_percent=0.0,
+        tap_side=cfg.tap_side,
+        tap_neutral=0,
+        tap_min=cfg.tap_min,
+        tap_max=cfg.tap_max,
+        tap_step_percent=cfg.tap_step_percent,
+        tap_pos=cfg.tap_pos,
+        name=name,
         tap_changer_type="Ratio",
     )
 
 
 def attach_factory(
-    net: pp.pandapowerNet, poi_bus: int, p_mw: float = 0.0, q_mvar: float = 0.0,
+    net: pp.pandapowerNet,
+    poi_bus: int,
+    p_mw: float = 0.0,
+    q_mvar: float = 0.0,
     poi_transformer: PoiTransformerConfig | None = None,
 ) -> Site:
     """Add the factory as a load at ``poi_bus``, or behind a new step-down transformer."""
     if poi_bus not in net.bus.index:
-        raise CaseError(f"factory.poi_bus: {poi_bus} is not a bus of the network "
-                        f"({net.bus.index.min()}..{net.bus.index.max()})")
+        raise CaseError(
+            f"factory.poi_bus: {poi_bus} is not a bus of the network "
+            f"({net.bus.index.min()}..{net.bus.index.max()})"
+        )
     site_bus, trafo = poi_bus, None
     if poi_transformer is not None:
-        site_bus = pp.create_bus(net, vn_kv=poi_transformer.lv_kv, name="ai_factory_site",
-                                 zone=net.bus.at[poi_bus, "zone"] if "zone" in net.bus else None)
-        trafo = add_transformer(net, poi_bus, site_bus, poi_transformer, "ai_factory_poi_transformer")
+        site_bus = pp.create_bus(
+            net,
+            vn_kv=poi_transformer.lv_kv,
+            name="ai_factory_site",
+            zone=net.bus.at[poi_bus, "zone"] if "zone" in net.bus else None,
+        )
+        trafo = add_transformer(
+            net, poi_bus, site_bus, poi_transformer, "ai_factory_poi_transformer"
+        )
     load = pp.create_load(net, site_bus, p_mw=p_mw, q_mvar=q_mvar, name="ai_factory")
     return Site(load=int(load), poi_bus=int(poi_bus), site_bus=int(site_bus), trafo=trafo)
 
@@ -198,13 +259,21 @@ def _element_problem(net: pp.pandapowerNet, table: str, idx: int, key: str) -> s
     return None
 
 
-def _controls_problems(net: pp.pandapowerNet, oltc: list, shunts: list, prefix: str, label: str,
-                       extra_trafos: tuple[str, ...]) -> list[str]:
+def _controls_problems(
+    net: pp.pandapowerNet,
+    oltc: list,
+    shunts: list,
+    prefix: str,
+    label: str,
+    extra_trafos: tuple[str, ...],
+) -> list[str]:
     out = []
     for i, o in enumerate(oltc):
         if isinstance(o.trafo, str):
             if o.trafo not in extra_trafos:
-                out.append(f"{prefix}.oltc.{i}.trafo: {o.trafo!r} needs the case's {o.trafo} transformer")
+                out.append(
+                    f"{prefix}.oltc.{i}.trafo: {o.trafo!r} needs the case's {o.trafo} transformer"
+                )
         elif (p := _element_problem(net, "trafo", o.trafo, f"{prefix}.oltc.{i}.trafo")) is not None:
             out.append(p)
         if o.bus is not None and o.bus not in net.bus.index:
@@ -225,18 +294,31 @@ def case_problems(case: Case) -> list[str]:
     dist = case.distribution
     label = case.grid.network
     on_transmission = dist is None or not dist.hosts_factory
-    if on_transmission and (p := bus_problem(net, case.factory.poi_bus, "factory.poi_bus", label)) is not None:
+    if (
+        on_transmission
+        and (p := bus_problem(net, case.factory.poi_bus, "factory.poi_bus", label)) is not None
+    ):
         problems.append(p)
     if case.grid.poi_transformer is not None and (dist is not None and dist.hosts_factory):
-        problems.append("grid.poi_transformer: the factory sits on the distribution feeder; "
-                        "use distribution.substation_transformer instead")
-    problems += _controls_problems(net, case.grid.oltc, case.grid.shunts, "grid", label,
-                                   ("poi",) if case.grid.poi_transformer is not None else ())
+        problems.append(
+            "grid.poi_transformer: the factory sits on the distribution feeder; "
+            "use distribution.substation_transformer instead"
+        )
+    problems += _controls_problems(
+        net,
+        case.grid.oltc,
+        case.grid.shunts,
+        "grid",
+        label,
+        ("poi",) if case.grid.poi_transformer is not None else (),
+    )
     if case.grid.profiles is not None:
         problems += _profile_problems(case.grid.profiles, net, case, "grid.profiles")
     feeder = None
     if dist is not None:
-        if (p := bus_problem(net, dist.substation_bus, "distribution.substation_bus", label)) is not None:
+        if (
+            p := bus_problem(net, dist.substation_bus, "distribution.substation_bus", label)
+        ) is not None:
             problems.append(p)
         try:
             feeder = load_network(dist.network, case.base_dir, key="distribution.network")
@@ -245,26 +327,47 @@ def case_problems(case: Case) -> list[str]:
         if feeder is not None:
             flabel = dist.network
             if len(feeder.ext_grid) != 1:
-                problems.append(f"distribution.network: {flabel} has {len(feeder.ext_grid)} ext_grids; "
-                                "a feeder needs exactly one (its substation)")
-            if dist.hosts_factory and (p := bus_problem(feeder, case.factory.poi_bus, "factory.poi_bus",
-                                                         f"feeder {flabel}")) is not None:
+                problems.append(
+                    f"distribution.network: {flabel} has {len(feeder.ext_grid)} ext_grids; "
+                    "a feeder needs exactly one (its substation)"
+                )
+            if (
+                dist.hosts_factory
+                and (
+                    p := bus_problem(
+                        feeder, case.factory.poi_bus, "factory.poi_bus", f"feeder {flabel}"
+                    )
+                )
+                is not None
+            ):
                 problems.append(p)
-            problems += _controls_problems(feeder, dist.oltc, dist.shunts, "distribution", flabel,
-                                           ("substation",) if dist.substation_transformer is not None else ())
+            problems += _controls_problems(
+                feeder,
+                dist.oltc,
+                dist.shunts,
+                "distribution",
+                flabel,
+                ("substation",) if dist.substation_transformer is not None else (),
+            )
             if dist.profiles is not None:
                 problems += _profile_problems(dist.profiles, feeder, case, "distribution.profiles")
     for i, ev in enumerate(case.events):
         target = net if ev.network == "transmission" else feeder
         if target is None:
             if ev.network == "distribution" and dist is None:
-                problems.append(f"events.{i}.network: 'distribution' but the case has no [distribution]")
+                problems.append(
+                    f"events.{i}.network: 'distribution' but the case has no [distribution]"
+                )
             continue
         key = f"events.{i}"
         if ev.bus is not None and ev.bus not in target.bus.index:
             problems.append(f"{key}.bus: {ev.bus} is not a bus of the {ev.network} network")
         table = {"line_outage": "line", "trafo_outage": "trafo", "gen_trip": "gen"}.get(ev.kind)
-        if table and (p := _element_problem(target, table, int(ev.element), f"{key}.element")) is not None:
+        if (
+            table
+            and (p := _element_problem(target, table, int(ev.element), f"{key}.element"))
+            is not None
+        ):
             problems.append(p)
     return problems
 
@@ -288,8 +391,9 @@ def total_generation_mw(net: pp.pandapowerNet) -> float:
     return total
 
 
-def thevenin_network(scr: float, rx_ratio: float, p_site_mw: float, vn_kv: float = 138.0,
-                     v_source_pu: float = 1.0) -> pp.pandapowerNet:
+def thevenin_network(
+    scr: float, rx_ratio: float, p_site_mw: float, vn_kv: float = 138.0, v_source_pu: float = 1.0
+) -> pp.pandapowerNet:
     """A weak grid: bus 0 = ideal source, bus 1 = POI behind ``Z = V_n^2 / (scr * p_site_mw)`` with R/X.
 
     ``S_sc`` at the POI is ``scr * p_site_mw`` [MVA] (plain Thevenin figure, no
@@ -297,16 +401,34 @@ def thevenin_network(scr: float, rx_ratio: float, p_site_mw: float, vn_kv: float
     larger so that a short-circuit calculation sees the impedance only.
     """
     if scr <= 0 or p_site_mw <= 0 or rx_ratio < 0:
-        raise ValueError(f"need scr > 0, p_site_mw > 0, rx_ratio >= 0 (got {scr}, {p_site_mw}, {rx_ratio})")
+        raise ValueError(
+            f"need scr > 0, p_site_mw > 0, rx_ratio >= 0 (got {scr}, {p_site_mw}, {rx_ratio})"
+        )
     s_sc = scr * p_site_mw
     net = pp.create_empty_network(
         name=f"Thevenin source behind an impedance: SCR {scr:g} for a {p_site_mw:g} MW site, R/X {rx_ratio:g}",
-        sn_mva=100.0)
+        sn_mva=100.0,
+    )
     b0 = pp.create_bus(net, vn_kv, name="source")
     b1 = pp.create_bus(net, vn_kv, name="POI")
-    pp.create_ext_grid(net, b0, vm_pu=v_source_pu, s_sc_max_mva=1000.0 * s_sc, rx_max=rx_ratio,
-                       s_sc_min_mva=1000.0 * s_sc, rx_min=rx_ratio, name="Thevenin source")
+    pp.create_ext_grid(
+        net,
+        b0,
+        vm_pu=v_source_pu,
+        s_sc_max_mva=1000.0 * s_sc,
+        rx_max=rx_ratio,
+        s_sc_min_mva=1000.0 * s_sc,
+        rx_min=rx_ratio,
+        name="Thevenin source",
+    )
     x_pu = net.sn_mva / s_sc / float(np.sqrt(1.0 + rx_ratio**2))
-    pp.create_impedance(net, b0, b1, rft_pu=rx_ratio * x_pu, xft_pu=x_pu, sn_mva=net.sn_mva,
-                        name="Thevenin impedance")
+    pp.create_impedance(
+        net,
+        b0,
+        b1,
+        rft_pu=rx_ratio * x_pu,
+        xft_pu=x_pu,
+        sn_mva=net.sn_mva,
+        name="Thevenin impedance",
+    )
     return net

@@ -40,8 +40,16 @@ class TapChanger:
     """
 
     def __init__(
-        self, tap_pos: int, tap_min: int, tap_max: int, *, vm_set_pu: float, deadband_pu: float,
-        delay_s: float, inter_tap_delay_s: float, raises_with_tap: bool,
+        self,
+        tap_pos: int,
+        tap_min: int,
+        tap_max: int,
+        *,
+        vm_set_pu: float,
+        deadband_pu: float,
+        delay_s: float,
+        inter_tap_delay_s: float,
+        raises_with_tap: bool,
     ) -> None:
         if tap_min > tap_max:
             raise ValueError(f"tap_min {tap_min} > tap_max {tap_max}")

@@ -71,13 +71,32 @@ class Solution:
 def unsupported_reason(net: pp.pandapowerNet) -> str | None:
     """Why the fast path cannot solve ``net`` (None when it can)."""
     load = net.load[net.load.in_service]
-    for col in ("const_z_percent", "const_i_percent", "const_z_p_percent", "const_i_p_percent",
-                "const_z_q_percent", "const_i_q_percent"):
+    for col in (
+        "const_z_percent",
+        "const_i_percent",
+        "const_z_p_percent",
+        "const_i_p_percent",
+        "const_z_q_percent",
+        "const_i_q_percent",
+    ):
         if col in load and np.any(np.nan_to_num(load[col].to_numpy(float)) != 0.0):
             return f"voltage-dependent loads (net.load.{col} != 0)"
-    for table in ("svc", "tcsc", "ssc", "vsc", "bus_dc", "line_dc", "motor", "asymmetric_load",
-                  "asymmetric_sgen"):
-        if table in net and len(net[table]) and ("in_service" not in net[table] or net[table].in_service.any()):
+    for table in (
+        "svc",
+        "tcsc",
+        "ssc",
+        "vsc",
+        "bus_dc",
+        "line_dc",
+        "motor",
+        "asymmetric_load",
+        "asymmetric_sgen",
+    ):
+        if (
+            table in net
+            and len(net[table])
+            and ("in_service" not in net[table] or net[table].in_service.any())
+        ):
             return f"element table net.{table} is not supported by the fast path"
     if "controller" in net and len(net.controller) and net.controller.in_service.any():
         return "pandapower controllers in net.controller are not run by the fast path"
@@ -88,9 +107,20 @@ def _pp_options(net: pp.pandapowerNet, tolerance_mva: float, max_iteration: int)
     from pandapower.auxiliary import _init_runpp_options
 
     _init_runpp_options(
-        net, algorithm="nr", calculate_voltage_angles=True, init="auto", max_iteration=max_iteration,
-        tolerance_mva=tolerance_mva, trafo_model="t", trafo_loading="current", enforce_p_lims=False, numba=False,
-        enforce_q_lims=False, check_connectivity=True, voltage_depend_loads=False, passed_parameters=None,
+        net,
+        algorithm="nr",
+        calculate_voltage_angles=True,
+        init="auto",
+        max_iteration=max_iteration,
+        tolerance_mva=tolerance_mva,
+        trafo_model="t",
+        trafo_loading="current",
+        enforce_p_lims=False,
+        numba=False,
+        enforce_q_lims=False,
+        check_connectivity=True,
+        voltage_depend_loads=False,
+        passed_parameters=None,
     )
 
 
@@ -159,7 +189,9 @@ class PowerFlow:
         self._s_other: np.ndarray | None = None
         self._v_last: np.ndarray | None = None
         self._v_last_pp: np.ndarray | None = None
-        self._v_pp: np.ndarray | None = None  # last voltages per pandapower bus (complex), warm start
+        self._v_pp: np.ndarray | None = (
+            None  # last voltages per pandapower bus (complex), warm start
+        )
         self._v_pp_free: np.ndarray | None = None  # last solution without held (sag) voltages
         self._had_clamps = False
         self.rebuilds = 0
@@ -224,8 +256,10 @@ class PowerFlow:
         net = self.net
         self._write_values()
         _pp_options(net, self.tolerance_mva, self.max_iterations)
-        net._pd2ppc_lookups = {k: np.array([], dtype=np.int64) for k in
-                               ("bus", "bus_dc", "ext_grid", "gen", "branch", "branch_dc")}
+        net._pd2ppc_lookups = {
+            k: np.array([], dtype=np.int64)
+            for k in ("bus", "bus_dc", "ext_grid", "gen", "branch", "branch_dc")
+        }
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             _add_auxiliary_elements(net)
@@ -237,8 +271,16 @@ class PowerFlow:
         ybus, yf, yt = makeYbus(base, bus, branch)
         self._ybus = sp.csc_matrix(ybus)
         self._ybus.sum_duplicates()
-        self._ref, self._pv, self._pq = ref.astype(np.int64), pv.astype(np.int64), pq.astype(np.int64)
-        self._ref32, self._pv32, self._pq32 = ref.astype(np.int32), pv.astype(np.int32), pq.astype(np.int32)
+        self._ref, self._pv, self._pq = (
+            ref.astype(np.int64),
+            pv.astype(np.int64),
+            pq.astype(np.int64),
+        )
+        self._ref32, self._pv32, self._pq32 = (
+            ref.astype(np.int32),
+            pv.astype(np.int32),
+            pq.astype(np.int32),
+        )
         self._vset = np.abs(v0)
         self._va0 = np.angle(v0)
         self._n = n
@@ -269,25 +311,38 @@ class PowerFlow:
         self._cg = _incidence(rows("gen"), n)
         # Sbus with every managed element removed: the static part
         sbus = makeSbus(base, bus, gen)
-        managed = (-(self._cl @ (self.load_p_mw + 1j * self.load_q_mvar))
-                   + self._cs @ (self.sgen_p_mw + 1j * self.sgen_q_mvar)
-                   + self._cg @ self.gen_p_mw) / base
+        managed = (
+            -(self._cl @ (self.load_p_mw + 1j * self.load_q_mvar))
+            + self._cs @ (self.sgen_p_mw + 1j * self.sgen_q_mvar)
+            + self._cg @ self.gen_p_mw
+        ) / base
         self._sbus_static = sbus - managed
         # makeSbus counted the managed gens' PG too; it cancels above as PG == gen_p_mw after _write_values
         # slack injection: injections of the ref gens at their buses
         gi = np.asarray(ref_gens, dtype=np.int64)
-        self._ref_gen_bus = gen[gi, GEN_BUS].real.astype(np.int64) if len(gi) else np.zeros(0, np.int64)
-        self._ref_gen_s = ((gen[gi, PG].real + 1j * gen[gi, QG].real) / base if len(gi)
-                           else np.zeros(0, dtype=complex))
+        self._ref_gen_bus = (
+            gen[gi, GEN_BUS].real.astype(np.int64) if len(gi) else np.zeros(0, np.int64)
+        )
+        self._ref_gen_s = (
+            (gen[gi, PG].real + 1j * gen[gi, QG].real) / base
+            if len(gi)
+            else np.zeros(0, dtype=complex)
+        )
         # branch lookups (ppc rows -> ppci rows)
         brs = ppci["internal"]["branch_is"]
         ppc2i = np.full(len(brs), -1, dtype=np.int64)
         ppc2i[brs] = np.arange(int(brs.sum()))
         lk = net._pd2ppc_lookups["branch"]
-        self._line_br = ppc2i[lk["line"][0]:lk["line"][1]] if "line" in lk else np.zeros(0, np.int64)
-        self._trafo_br = ppc2i[lk["trafo"][0]:lk["trafo"][1]] if "trafo" in lk else np.zeros(0, np.int64)
+        self._line_br = (
+            ppc2i[lk["line"][0] : lk["line"][1]] if "line" in lk else np.zeros(0, np.int64)
+        )
+        self._trafo_br = (
+            ppc2i[lk["trafo"][0] : lk["trafo"][1]] if "trafo" in lk else np.zeros(0, np.int64)
+        )
         line = net.line
-        line_imax = (line.max_i_ka * line.df * line.parallel).to_numpy(float) if len(line) else np.zeros(0)
+        line_imax = (
+            (line.max_i_ka * line.df * line.parallel).to_numpy(float) if len(line) else np.zeros(0)
+        )
         tr = net.trafo
         if len(tr):
             tr_vn = np.vstack([tr.vn_hv_kv.to_numpy(float), tr.vn_lv_kv.to_numpy(float)]).T
@@ -398,7 +453,9 @@ class PowerFlow:
         """True for the unstable low-voltage root of Newton-Raphson: a bus below
         :data:`LOW_ROOT_PU` that no sag holds there (rejected as not converged)."""
         floor = min([LOW_ROOT_PU, *(0.5 * v for v in clamps.values())])
-        return bool(np.fmin.reduce(sol.vm_pu, initial=1.0) < floor)  # fmin skips NaN (de-energised buses)
+        return bool(
+            np.fmin.reduce(sol.vm_pu, initial=1.0) < floor
+        )  # fmin skips NaN (de-energised buses)
 
     def _solve_fast_from(self, clamps: dict[int, float]) -> Solution:
         ref, pv, pq = self._ref, self._pv, self._pq
@@ -425,8 +482,11 @@ class PowerFlow:
             scale[:] = min(1.0, (min(clamps.values()) / self.lv_threshold_pu) ** 2)
         s_load = self.load_p_mw + 1j * self.load_q_mvar
         if self._s_other is None:
-            self._s_other = self._sbus_static + (self._cs @ (self.sgen_p_mw + 1j * self.sgen_q_mvar)
-                                                 + self._cg @ self.gen_p_mw) / self._base
+            self._s_other = (
+                self._sbus_static
+                + (self._cs @ (self.sgen_p_mw + 1j * self.sgen_q_mvar) + self._cg @ self.gen_p_mw)
+                / self._base
+            )
         s_other = self._s_other
         converged, iters = False, 0
         # the solver takes int32 indices (int64 ones would be converted on every call)
@@ -436,8 +496,17 @@ class PowerFlow:
             ref32, pv32, pq32 = self._ref32, self._pv32, self._pq32
         for _ in range(40):
             sbus = s_other - (self._cl @ (s_load * scale)) / self._base
-            self._solver.solve(self._ybus, v0, sbus, ref32, self._slack_weights, pv32, pq32,
-                               self.max_iterations, self.tolerance_mva / self._base)
+            self._solver.solve(
+                self._ybus,
+                v0,
+                sbus,
+                ref32,
+                self._slack_weights,
+                pv32,
+                pq32,
+                self.max_iterations,
+                self.tolerance_mva / self._base,
+            )
             converged = bool(self._solver.converged())
             iters += int(self._solver.get_nb_iter())
             if not converged:
@@ -460,8 +529,17 @@ class PowerFlow:
     def _failed(self, iters: int) -> Solution:
         nb, nl, nt = len(self.net.bus), len(self.net.line), len(self.net.trafo)
         nan = np.full
-        return Solution(False, nan(nb, np.nan), nan(nb, np.nan), nan(nl, np.nan), nan(nt, np.nan),
-                        math.nan, math.nan, math.nan, iters)
+        return Solution(
+            False,
+            nan(nb, np.nan),
+            nan(nb, np.nan),
+            nan(nl, np.nan),
+            nan(nt, np.nan),
+            math.nan,
+            math.nan,
+            math.nan,
+            iters,
+        )
 
     def _results(self, v: np.ndarray, iters: int) -> Solution:
         v_pp = np.full(len(self._pp2i), np.nan + 0j)
@@ -475,15 +553,21 @@ class PowerFlow:
         nbr = len(self._k_f)
         i_f, i_t = i_ft[:nbr] * self._k_f, i_ft[nbr:] * self._k_t
         line = np.zeros(len(self._line_live))
-        line[self._line_live] = np.maximum(i_f[self._line_idx], i_t[self._line_idx]) * self._line_scale
+        line[self._line_live] = (
+            np.maximum(i_f[self._line_idx], i_t[self._line_idx]) * self._line_scale
+        )
         trafo = np.zeros(len(self._tr_live))
-        trafo[self._tr_live] = np.maximum(i_f[self._tr_idx] * self._tr_scale_hv, i_t[self._tr_idx] * self._tr_scale_lv)
+        trafo[self._tr_live] = np.maximum(
+            i_f[self._tr_idx] * self._tr_scale_hv, i_t[self._tr_idx] * self._tr_scale_lv
+        )
         s_inj = v * np.conj(self._ybus @ v)
         p_loss = float(np.sum(s_inj.real)) * base
         s_ref = s_inj[self._ref].sum() - (self._sbus_used[self._ref].sum())
         # the ref gens' own set points are part of sbus: add them back
         s_slack = (s_ref + self._ref_gen_s.sum()) * base
-        return Solution(True, vm, va, line, trafo, p_loss, float(s_slack.real), float(s_slack.imag), iters)
+        return Solution(
+            True, vm, va, line, trafo, p_loss, float(s_slack.real), float(s_slack.imag), iters
+        )
 
     # ------------------------------------------------------------ pandapower fallback
 
@@ -505,8 +589,13 @@ class PowerFlow:
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                pp.runpp(net, init="results" if self._v_pp is not None else "auto",
-                         tolerance_mva=self.tolerance_mva, max_iteration=self.max_iterations, numba=True)
+                pp.runpp(
+                    net,
+                    init="results" if self._v_pp is not None else "auto",
+                    tolerance_mva=self.tolerance_mva,
+                    max_iteration=self.max_iterations,
+                    numba=True,
+                )
             ok = bool(net.converged)
         except pp.LoadflowNotConverged:
             ok = False
@@ -518,13 +607,20 @@ class PowerFlow:
         if not ok:
             return self._failed(0)
         res = net.res_bus
-        self._v_pp = res.vm_pu.to_numpy(float) * np.exp(1j * np.radians(res.va_degree.to_numpy(float)))
+        self._v_pp = res.vm_pu.to_numpy(float) * np.exp(
+            1j * np.radians(res.va_degree.to_numpy(float))
+        )
         p_loss = -float(np.nansum(res.p_mw.to_numpy(float)))
         if len(net.shunt):
             p_loss += float(np.nansum(net.res_shunt.p_mw.to_numpy(float)))
         return Solution(
-            True, res.vm_pu.to_numpy(float), res.va_degree.to_numpy(float),
+            True,
+            res.vm_pu.to_numpy(float),
+            res.va_degree.to_numpy(float),
             net.res_line.loading_percent.to_numpy(float) if len(net.line) else np.zeros(0),
             net.res_trafo.loading_percent.to_numpy(float) if len(net.trafo) else np.zeros(0),
-            p_loss, float(net.res_ext_grid.p_mw.sum()), float(net.res_ext_grid.q_mvar.sum()), 0,
+            p_loss,
+            float(net.res_ext_grid.p_mw.sum()),
+            float(net.res_ext_grid.q_mvar.sum()),
+            0,
         )

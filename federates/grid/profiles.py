@@ -52,7 +52,9 @@ class Series:
 class Profiles:
     """Time series of background elements; :meth:`at` gives ``{(table, quantity): values}``."""
 
-    def __init__(self, times_s: np.ndarray, series: list[Series], cfg: ProfileConfig, source: str) -> None:
+    def __init__(
+        self, times_s: np.ndarray, series: list[Series], cfg: ProfileConfig, source: str
+    ) -> None:
         if len(times_s) < 1 or np.any(np.diff(times_s) <= 0):
             raise ProfileError("profile times must be increasing")
         self.times_s = np.asarray(times_s, float)
@@ -125,7 +127,9 @@ def _csv(cfg: ProfileConfig, net: pp.pandapowerNet, base_dir: Path) -> Profiles:
             for j, name in enumerate(names):
                 if name.startswith("zone."):
                     z = name[5:]
-                    hit = np.array([str(zones.get(b)) == z for b in table.bus.to_numpy()], dtype=bool)
+                    hit = np.array(
+                        [str(zones.get(b)) == z for b in table.bus.to_numpy()], dtype=bool
+                    )
                     elem_col[hit] = j
                     known.add(name)
         for j, name in enumerate(names):
@@ -141,10 +145,14 @@ def _csv(cfg: ProfileConfig, net: pp.pandapowerNet, base_dir: Path) -> Profiles:
         if (elem_col >= 0).any():
             series.append(Series(kind, "p_mw", table.p_mw.to_numpy(float).copy(), elem_col, cols))
             if kind in ("load", "sgen"):
-                series.append(Series(kind, "q_mvar", table.q_mvar.to_numpy(float).copy(), elem_col, cols))
+                series.append(
+                    Series(kind, "q_mvar", table.q_mvar.to_numpy(float).copy(), elem_col, cols)
+                )
     unknown = [n for n in names if n not in known and not n.startswith("zone.")]
     if unknown:
-        raise ProfileError(f"{path.name}: unknown columns {unknown[:5]} (use load, sgen, gen, zone.<z>, <kind>.<idx>)")
+        raise ProfileError(
+            f"{path.name}: unknown columns {unknown[:5]} (use load, sgen, gen, zone.<z>, <kind>.<idx>)"
+        )
     if not series:
         raise ProfileError(f"{path.name}: no column matches an element of the network")
     return Profiles(times, series, cfg, f"csv {path.name}")
@@ -154,7 +162,9 @@ def _simbench(cfg: ProfileConfig, net: pp.pandapowerNet) -> Profiles:
     try:
         import simbench
     except ImportError:
-        raise ProfileError("source 'simbench' needs the simbench package (pip install simbench)") from None
+        raise ProfileError(
+            "source 'simbench' needs the simbench package (pip install simbench)"
+        ) from None
     if "profiles" not in net or not len(net.profiles):
         raise ProfileError("source 'simbench' needs a SimBench network (net.profiles is empty)")
     try:
@@ -170,7 +180,9 @@ def _simbench(cfg: ProfileConfig, net: pp.pandapowerNet) -> Profiles:
         vals = frame.to_numpy(float)
         vals = np.where(np.isfinite(vals), vals, net[table][quantity].to_numpy(float)[None, :])
         n_times = vals.shape[0]
-        series.append(Series(table, quantity, np.ones(vals.shape[1]), np.arange(vals.shape[1]), vals))
+        series.append(
+            Series(table, quantity, np.ones(vals.shape[1]), np.arange(vals.shape[1]), vals)
+        )
     if not series or n_times is None:
         raise ProfileError("the SimBench network has no load / sgen profiles")
     return Profiles(np.arange(n_times) * 900.0, series, cfg, "simbench (15 min)")

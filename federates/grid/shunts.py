@@ -23,12 +23,25 @@ class BankState:
 class ShuntBank:
     """A bank of ``steps`` equal steps of ``q_step_mvar`` [Mvar at 1 pu], > 0 = capacitive."""
 
-    def __init__(self, q_step_mvar: float, steps: int, steps_on: int, *, v_low_pu: float, v_high_pu: float,
-                 delay_s: float, controlled: bool = True) -> None:
+    def __init__(
+        self,
+        q_step_mvar: float,
+        steps: int,
+        steps_on: int,
+        *,
+        v_low_pu: float,
+        v_high_pu: float,
+        delay_s: float,
+        controlled: bool = True,
+    ) -> None:
         if q_step_mvar == 0 or steps < 1 or not 0 <= steps_on <= steps or v_low_pu >= v_high_pu:
             raise ValueError("invalid shunt bank parameters")
         self.q_step_mvar, self.steps = float(q_step_mvar), int(steps)
-        self.v_low_pu, self.v_high_pu, self.delay_s = float(v_low_pu), float(v_high_pu), float(delay_s)
+        self.v_low_pu, self.v_high_pu, self.delay_s = (
+            float(v_low_pu),
+            float(v_high_pu),
+            float(delay_s),
+        )
         self.controlled = controlled
         self.state = BankState(int(steps_on))
 

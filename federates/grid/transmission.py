@@ -68,22 +68,37 @@ def spec(case: Case) -> FederateSpec:
 class TransmissionAdapter:
     """Copies HELICS inputs into the grid model and its results out."""
 
-    def __init__(self, model: GridModel, *, factory: bool, feeder_bus: int | None, iterative: bool) -> None:
+    def __init__(
+        self, model: GridModel, *, factory: bool, feeder_bus: int | None, iterative: bool
+    ) -> None:
         self.model = model
         self.factory = factory
         self.feeder_bus = feeder_bus
         self.iterative = iterative
-        extra = ("boundary_vm_pu", "boundary_p_mw", "boundary_q_mvar") if feeder_bus is not None else ()
+        extra = (
+            ("boundary_vm_pu", "boundary_p_mw", "boundary_q_mvar") if feeder_bus is not None else ()
+        )
         self.columns = (*model.columns, *extra)
 
-    def step(self, t_s: float, t_next_s: float, inputs: Mapping[str, Any], iteration: int) -> StepOutput:
+    def step(
+        self, t_s: float, t_next_s: float, inputs: Mapping[str, Any], iteration: int
+    ) -> StepOutput:
         m = self.model
         if self.iterative:
             m.begin_step(t_s)
-        fpq = (_f(inputs.get("factory/p_mw")), _f(inputs.get("factory/q_mvar"))) if self.factory else None
+        fpq = (
+            (_f(inputs.get("factory/p_mw")), _f(inputs.get("factory/q_mvar")))
+            if self.factory
+            else None
+        )
         bpq = None
         if self.feeder_bus is not None:
-            bpq = {BOUNDARY: (_f(inputs.get("distribution/p_mw")), _f(inputs.get("distribution/q_mvar")))}
+            bpq = {
+                BOUNDARY: (
+                    _f(inputs.get("distribution/p_mw")),
+                    _f(inputs.get("distribution/q_mvar")),
+                )
+            }
         r = m.step(t_s, t_next_s, factory_pq=fpq, boundary_pq=bpq)
         publish = {f"{NAME}/poi_vm_pu": r.poi_vm_pu, f"{NAME}/site_vm_pu": r.site_vm_pu}
         values = r.values
@@ -139,12 +154,21 @@ def build_model(case: Case) -> tuple[GridModel, int | None]:
     feeder_bus = case.distribution.substation_bus if case.distribution is not None else None
     profiles = load_profiles(g.profiles, net, case.base_dir) if g.profiles is not None else None
     model = GridModel(
-        net, label=NAME, site=site, poi_bus=poi_bus,
-        options=SolveOptions(g.solver, g.tolerance_mva, g.max_iterations, g.lv_load_threshold_pu,
-                             g.on_nonconvergence),
-        oltc=oltc, shunts=g.shunts, events=[e for e in case.events if e.network == NAME],
-        profiles=profiles, boundary_buses={BOUNDARY: feeder_bus} if feeder_bus is not None else None,
-        named_trafos=named, record_buses=g.record_buses, record_branches=g.record_branches,
+        net,
+        label=NAME,
+        site=site,
+        poi_bus=poi_bus,
+        options=SolveOptions(
+            g.solver, g.tolerance_mva, g.max_iterations, g.lv_load_threshold_pu, g.on_nonconvergence
+        ),
+        oltc=oltc,
+        shunts=g.shunts,
+        events=[e for e in case.events if e.network == NAME],
+        profiles=profiles,
+        boundary_buses={BOUNDARY: feeder_bus} if feeder_bus is not None else None,
+        named_trafos=named,
+        record_buses=g.record_buses,
+        record_branches=g.record_branches,
     )
     return model, feeder_bus
 
@@ -153,6 +177,10 @@ def make(config: dict[str, Any], out_dir: Path):  # noqa: ANN201 - (adapter, tim
     """Adapter factory called by the shared loop."""
     case = case_of(config)
     model, feeder_bus = build_model(case)
-    adapter = TransmissionAdapter(model, factory=factory_on_transmission(case), feeder_bus=feeder_bus,
-                                  iterative=bool(config.get("cosim", {}).get("iterative", False)))
+    adapter = TransmissionAdapter(
+        model,
+        factory=factory_on_transmission(case),
+        feeder_bus=feeder_bus,
+        iterative=bool(config.get("cosim", {}).get("iterative", False)),
+    )
     return (adapter, *timing(case))

@@ -42,17 +42,26 @@ def _dropped(t: np.ndarray) -> np.ndarray:
 
 def synthetic_case(bess: bool = True, extra_case: dict | None = None) -> Case:
     """The case of the synthetic run: 120 s on case9, a 100 ms sag at 60 s."""
-    return load_case({
-        "name": "synthetic",
-        "seed": 1,
-        "horizon": {"duration_s": DURATION_S, "grid_dt_s": 1.0, "factory_dt_s": 0.05,
-                    "event_dt_s": 0.01, "event_margin_s": 1.0},
-        "factory": {"it_mw": 250.0, "pue": 1.2, "poi_bus": 4},
-        "bess": {"enabled": bess, "p_mw": 100.0, "e_mwh": 100.0},
-        "grid": {"network": "case9"},
-        "events": [{"kind": "sag", "t_s": SAG[0], "duration_s": SAG[1], "bus": 4, "vm_pu": 0.5}],
-        **(extra_case or {}),
-    })
+    return load_case(
+        {
+            "name": "synthetic",
+            "seed": 1,
+            "horizon": {
+                "duration_s": DURATION_S,
+                "grid_dt_s": 1.0,
+                "factory_dt_s": 0.05,
+                "event_dt_s": 0.01,
+                "event_margin_s": 1.0,
+            },
+            "factory": {"it_mw": 250.0, "pue": 1.2, "poi_bus": 4},
+            "bess": {"enabled": bess, "p_mw": 100.0, "e_mwh": 100.0},
+            "grid": {"network": "case9"},
+            "events": [
+                {"kind": "sag", "t_s": SAG[0], "duration_s": SAG[1], "bus": 4, "vm_pu": 0.5}
+            ],
+            **(extra_case or {}),
+        }
+    )
 
 
 def make_run_dir(
@@ -84,8 +93,17 @@ def make_run_dir(
     p_bess = p_poi - p_site if bess else np.zeros_like(th)
     p_bess[_dropped(th)] = 0.0
     soc = 0.55 + np.cumsum(p_bess * 0.05) / 3600.0 / 100.0
-    hr = pd.DataFrame({"t_s": th, "p_site_mw": p_site, "p_bess_mw": p_bess, "p_mw": p_poi,
-                       "q_mvar": 0.2 * p_poi, "soc": soc, "on_backup": _dropped(th).astype(float)})
+    hr = pd.DataFrame(
+        {
+            "t_s": th,
+            "p_site_mw": p_site,
+            "p_bess_mw": p_bess,
+            "p_mw": p_poi,
+            "q_mvar": 0.2 * p_poi,
+            "soc": soc,
+            "on_backup": _dropped(th).astype(float),
+        }
+    )
     if high_rate:
         hr.to_parquet(ts / "factory_hr.parquet")
 
@@ -102,15 +120,31 @@ def make_run_dir(
     p_mean = interval_mean(p_poi)
     sag = (t >= SAG[0]) & (t < SAG[0] + SAG[1])
     vm = np.where(sag, 0.5, 1.0 - 0.02 * p_mean / 300.0)
-    fac = pd.DataFrame({
-        "t_s": t, "p_mw": p_mean, "q_mvar": 0.2 * p_mean,
-        "p_max_mw": [p_poi[(th >= a) & (th < b)].max(initial=-np.inf) for a, b in zip(t, ends, strict=True)],
-        "p_min_mw": [p_poi[(th >= a) & (th < b)].min(initial=np.inf) for a, b in zip(t, ends, strict=True)],
-        "p_site_mw": interval_mean(p_site), "q_site_mvar": 0.2 * interval_mean(p_site),
-        "p_bess_mw": interval_mean(p_bess), "q_bess_mvar": 0.0,
-        "soc": np.interp(t, th, soc), "on_backup": interval_mean(_dropped(th).astype(float)),
-        "clipped_mw": 0.0, "p_setpoint_mw": POI_FLAT_MW, "vm_pu": vm, "f_hz": 60.0,
-    })
+    fac = pd.DataFrame(
+        {
+            "t_s": t,
+            "p_mw": p_mean,
+            "q_mvar": 0.2 * p_mean,
+            "p_max_mw": [
+                p_poi[(th >= a) & (th < b)].max(initial=-np.inf)
+                for a, b in zip(t, ends, strict=True)
+            ],
+            "p_min_mw": [
+                p_poi[(th >= a) & (th < b)].min(initial=np.inf)
+                for a, b in zip(t, ends, strict=True)
+            ],
+            "p_site_mw": interval_mean(p_site),
+            "q_site_mvar": 0.2 * interval_mean(p_site),
+            "p_bess_mw": interval_mean(p_bess),
+            "q_bess_mvar": 0.0,
+            "soc": np.interp(t, th, soc),
+            "on_backup": interval_mean(_dropped(th).astype(float)),
+            "clipped_mw": 0.0,
+            "p_setpoint_mw": POI_FLAT_MW,
+            "vm_pu": vm,
+            "f_hz": 60.0,
+        }
+    )
     fac.to_parquet(ts / "factory.parquet")
 
     tr = {"t_s": t, "poi_vm_pu": vm, "converged": 1.0, "p_loss_mw": 5.0}
@@ -126,12 +160,19 @@ def make_run_dir(
 
     if frequency:
         f = 60.0 - 0.1 * np.exp(-np.maximum(t - SAG[0], 0.0) / 2.0) * (t >= SAG[0])
-        pd.DataFrame({"t_s": t, "f_hz": f, "rocof_hz_per_s": np.gradient(f, t)}).to_parquet(ts / "frequency.parquet")
+        pd.DataFrame({"t_s": t, "f_hz": f, "rocof_hz_per_s": np.gradient(f, t)}).to_parquet(
+            ts / "frequency.parquet"
+        )
 
     (ts / "factory.info.json").write_text(json.dumps({"status": status, "steps": len(t)}))
     (ts / "transmission.info.json").write_text(json.dumps({"status": status, "steps": len(t)}))
-    run = {"status": status, "wall_s": 1.5, "failed": None if status == "ok" else "transmission",
-           "reason": "" if status == "ok" else "killed", "returncodes": {}}
+    run = {
+        "status": status,
+        "wall_s": 1.5,
+        "failed": None if status == "ok" else "transmission",
+        "reason": "" if status == "ok" else "killed",
+        "returncodes": {},
+    }
     (root / "summary.json").write_text(json.dumps({"status": status, "wall_s": 1.5, "run": run}))
     (root / "logs").mkdir(exist_ok=True)
     return root

@@ -70,8 +70,12 @@ def test_round_trip_through_resolved_toml(tmp_path: Path) -> None:
 
 
 def test_event_windows_refine_the_time_grid() -> None:
-    case = load_case({"horizon": {"duration_s": 10, "event_dt_s": 0.01, "event_margin_s": 0.5},
-                      "events": [{"kind": "sag", "t_s": 5.0, "duration_s": 0.05, "vm_pu": 0.3, "bus": 16}]})
+    case = load_case(
+        {
+            "horizon": {"duration_s": 10, "event_dt_s": 0.01, "event_margin_s": 0.5},
+            "events": [{"kind": "sag", "t_s": 5.0, "duration_s": 0.05, "vm_pu": 0.3, "bus": 16}],
+        }
+    )
     t = case.time_grid()
     inside = t[(t >= 4.5) & (t < 5.55)]
     assert len(inside) == pytest.approx(105, abs=1)
@@ -99,22 +103,36 @@ MALFORMED = [
     ("", ["factory.power_factor=1.1"], "factory.power_factor: 1.1 is not <= 1"),
     ("", ["factory.poi_bus=-1"], "factory.poi_bus: -1 is not >= 0"),
     ("", ["factory.poi_bus=999"], "factory.poi_bus: 999 is not a bus of case118"),
-    ("", ["grid.network=no_such_net"], "grid.network: 'no_such_net' is not a pandapower network name"),
+    (
+        "",
+        ["grid.network=no_such_net"],
+        "grid.network: 'no_such_net' is not a pandapower network name",
+    ),
     ("", ["grid.network='missing.json'"], "grid.network: file not found"),
     ("", ["seed=-3"], "seed: -3 is not >= 0"),
     ("", ["nonsense=1"], "nonsense: unknown key"),
     ("", ["run.core_type=udp"], "run.core_type: 'udp' is invalid"),
     ("[[events]]\nkind = 'sag'\nt_s = 1.0", [], "events.0: a sag needs vm_pu and duration_s"),
     ("[[events]]\nkind = 'meteor'\nt_s = 1.0", [], "events.0.kind: 'meteor' is not one of"),
-    ("[[events]]\nkind = 'line_outage'\nt_s = -1.0\nelement = 3", [], "events.0.t_s: -1.0 is not >= 0"),
+    (
+        "[[events]]\nkind = 'line_outage'\nt_s = -1.0\nelement = 3",
+        [],
+        "events.0.t_s: -1.0 is not >= 0",
+    ),
     ("[horizon\nduration_s = 1", [], "not valid TOML"),
     ("", ["horizon=3"], "horizon: 3 is invalid"),
 ]
 
 
-@pytest.mark.parametrize(("extra", "overrides", "expected"), MALFORMED, ids=[m[2][:40] for m in MALFORMED])
+@pytest.mark.parametrize(
+    ("extra", "overrides", "expected"), MALFORMED, ids=[m[2][:40] for m in MALFORMED]
+)
 def test_malformed_case_is_one_line_exit_2(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], extra: str, overrides: list[str], expected: str
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    extra: str,
+    overrides: list[str],
+    expected: str,
 ) -> None:
     p = tmp_path / "bad.toml"
     p.write_text(extra if extra.startswith("[horizon\n") else GOOD + "\n" + extra)
@@ -146,8 +164,12 @@ def test_missing_case_file_and_unknown_name(capsys: pytest.CaptureFixture[str]) 
 def test_cli_error_has_no_traceback_in_a_real_process(tmp_path: Path) -> None:
     p = tmp_path / "bad.toml"
     p.write_text(GOOD + "\n[bess]\nsoc_min = 1.2\n")
-    proc = subprocess.run([sys.executable, "-m", "cosim.cli", "run", str(p)], capture_output=True, text=True,
-                          timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-m", "cosim.cli", "run", str(p)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 2
     assert proc.stderr.strip() == f"error: {p}: bess.soc_min: 1.2 is not <= 1.0"
     assert not (tmp_path / "runs").exists()

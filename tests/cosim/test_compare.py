@@ -14,19 +14,51 @@ from cosim.compare import (
 from tests.cosim.synthetic_run import make_run_dir
 
 A = {
-    "status": "ok", "steps": 100, "verdict": "fail",
-    "poi": {"p_max_mw": 300.0, "ramp_max_mw_per_min": 120.0, "scr": None, "power_series": "factory_hr"},
+    "status": "ok",
+    "steps": 100,
+    "verdict": "fail",
+    "poi": {
+        "p_max_mw": 300.0,
+        "ramp_max_mw_per_min": 120.0,
+        "scr": None,
+        "power_series": "factory_hr",
+    },
     "bess": {"efc": 0.0, "enabled": False},
-    "checks": [{"id": "ramp", "name": "POI ramp", "value": 120.0, "limit": 20.0, "unit": "MW/min", "passed": False},
-               {"id": "rvc", "name": "RVC", "value": 1.0, "limit": 3.0, "unit": "%", "passed": True}],
+    "checks": [
+        {
+            "id": "ramp",
+            "name": "POI ramp",
+            "value": 120.0,
+            "limit": 20.0,
+            "unit": "MW/min",
+            "passed": False,
+        },
+        {"id": "rvc", "name": "RVC", "value": 1.0, "limit": 3.0, "unit": "%", "passed": True},
+    ],
     "requirements": {"ramp_max_mw_per_min": {"value": 20.0}},
 }
 B = {
-    "status": "ok", "steps": 100, "verdict": "pass",
-    "poi": {"p_max_mw": 240.0, "ramp_max_mw_per_min": 15.0, "scr": 4.0, "power_series": "factory_hr"},
+    "status": "ok",
+    "steps": 100,
+    "verdict": "pass",
+    "poi": {
+        "p_max_mw": 240.0,
+        "ramp_max_mw_per_min": 15.0,
+        "scr": 4.0,
+        "power_series": "factory_hr",
+    },
     "bess": {"efc": 0.5, "enabled": True},
-    "checks": [{"id": "ramp", "name": "POI ramp", "value": 15.0, "limit": 20.0, "unit": "MW/min", "passed": True},
-               {"id": "rvc", "name": "RVC", "value": 0.5, "limit": 3.0, "unit": "%", "passed": True}],
+    "checks": [
+        {
+            "id": "ramp",
+            "name": "POI ramp",
+            "value": 15.0,
+            "limit": 20.0,
+            "unit": "MW/min",
+            "passed": True,
+        },
+        {"id": "rvc", "name": "RVC", "value": 0.5, "limit": 3.0, "unit": "%", "passed": True},
+    ],
 }
 
 
@@ -45,10 +77,20 @@ def test_deltas_and_check_changes():
     assert rows["poi.p_max_mw"]["delta_percent"] == pytest.approx(-20.0)
     assert rows["poi.ramp_max_mw_per_min"]["delta"] == -105.0
     assert rows["bess.efc"]["delta"] == 0.5 and rows["bess.efc"]["delta_percent"] is None  # a = 0
-    assert rows["poi.scr"] == {"metric": "poi.scr", "a": None, "b": 4.0, "delta": None, "delta_percent": None}
+    assert rows["poi.scr"] == {
+        "metric": "poi.scr",
+        "a": None,
+        "b": 4.0,
+        "delta": None,
+        "delta_percent": None,
+    }
     assert rows["steps"]["delta"] == 0.0
     checks = {c["id"]: c for c in cmp["checks"]}
-    assert checks["ramp"]["changed"] and checks["ramp"]["a_passed"] is False and checks["ramp"]["b_passed"] is True
+    assert (
+        checks["ramp"]["changed"]
+        and checks["ramp"]["a_passed"] is False
+        and checks["ramp"]["b_passed"] is True
+    )
     assert not checks["rvc"]["changed"]
     assert cmp["verdict"] == {"a": "fail", "b": "pass"}
 

@@ -33,8 +33,15 @@ def threshold_evaluator(limit_mw: float, calls: list[float]):
         calls.append(it_mw)
         if it_mw <= limit_mw:
             return Evaluation(it_mw, True)
-        v = Violation("thermal", value=100.0 * it_mw / limit_mw, limit=100.0, unit="%", where="line 7", t_s=12.0,
-                      excess=it_mw / limit_mw - 1)
+        v = Violation(
+            "thermal",
+            value=100.0 * it_mw / limit_mw,
+            limit=100.0,
+            unit="%",
+            where="line 7",
+            t_s=12.0,
+            excess=it_mw / limit_mw - 1,
+        )
         return Evaluation(it_mw, False, (v,))
 
     return evaluate
@@ -79,7 +86,9 @@ def test_bisection_below_and_above_the_range() -> None:
 def test_bisection_prefetches_both_ends_first() -> None:
     seen: list[list[float]] = []
     calls: list[float] = []
-    bisect_capacity(threshold_evaluator(300.0, calls), 50, 650, 100, prefetch=lambda s: seen.append(list(s)))
+    bisect_capacity(
+        threshold_evaluator(300.0, calls), 50, 650, 100, prefetch=lambda s: seen.append(list(s))
+    )
     assert seen == [[50, 650]]
     assert calls[:2] == [50, 650]
 
@@ -96,20 +105,56 @@ def test_relative_excess_of_upper_lower_and_range_limits() -> None:
 
 
 SUMMARY = {
-    "status": "ok", "verdict": "fail",
+    "status": "ok",
+    "verdict": "fail",
     "case": {"poi_bus": 49},
     "poi": {"p_max_mw": 412.0, "ramp_max_t_s": 1800.0},
-    "grid": {"loading_max_branch": "transmission:line.45", "loading_max_t_s": 1234.0,
-             "v_min_bus": "transmission:12", "v_min_t_s": 3.0,
-             "range_a": {"episodes": [
-                 {"element": "transmission:75", "kind": "low", "t_worst_s": 8.0, "excess": 0.007},
-                 {"element": "transmission:49", "kind": "low", "t_worst_s": 99.0, "excess": 0.02},
-                 {"element": "transmission:24", "kind": "high", "t_worst_s": 1.0, "excess": 0.001}]}},
+    "grid": {
+        "loading_max_branch": "transmission:line.45",
+        "loading_max_t_s": 1234.0,
+        "v_min_bus": "transmission:12",
+        "v_min_t_s": 3.0,
+        "range_a": {
+            "episodes": [
+                {"element": "transmission:75", "kind": "low", "t_worst_s": 8.0, "excess": 0.007},
+                {"element": "transmission:49", "kind": "low", "t_worst_s": 99.0, "excess": 0.02},
+                {"element": "transmission:24", "kind": "high", "t_worst_s": 1.0, "excess": 0.001},
+            ]
+        },
+    },
     "checks": [
-        {"id": "run", "name": "Run completed", "value": "ok", "limit": "ok", "passed": True, "kind": "limit"},
-        {"id": "ramp", "value": 24.0, "limit": 20.0, "unit": "MW/min", "passed": False, "kind": "limit"},
-        {"id": "thermal", "value": 130.0, "limit": 100.0, "unit": "%", "passed": False, "kind": "limit"},
-        {"id": "v_range_a_min", "value": 0.93, "limit": 0.95, "unit": "pu", "passed": False, "kind": "limit"},
+        {
+            "id": "run",
+            "name": "Run completed",
+            "value": "ok",
+            "limit": "ok",
+            "passed": True,
+            "kind": "limit",
+        },
+        {
+            "id": "ramp",
+            "value": 24.0,
+            "limit": 20.0,
+            "unit": "MW/min",
+            "passed": False,
+            "kind": "limit",
+        },
+        {
+            "id": "thermal",
+            "value": 130.0,
+            "limit": 100.0,
+            "unit": "%",
+            "passed": False,
+            "kind": "limit",
+        },
+        {
+            "id": "v_range_a_min",
+            "value": 0.93,
+            "limit": 0.95,
+            "unit": "pu",
+            "passed": False,
+            "kind": "limit",
+        },
         {"id": "scr", "value": 1.0, "limit": 3.0, "passed": False, "kind": "info"},
         {"id": "pst", "value": None, "limit": 0.8, "passed": None, "kind": "limit"},
     ],
@@ -127,34 +172,62 @@ def test_violations_decide_by_excess_skip_info_and_locate_where_and_when() -> No
 
 
 def test_a_check_that_says_where_and_when_wins_over_the_metrics() -> None:
-    summary = {**SUMMARY, "checks": [{"id": "thermal", "value": 101.0, "limit": 100.0, "passed": False,
-                                      "where": "trafo 3", "t_s": 7.5}]}
+    summary = {
+        **SUMMARY,
+        "checks": [
+            {
+                "id": "thermal",
+                "value": 101.0,
+                "limit": 100.0,
+                "passed": False,
+                "where": "trafo 3",
+                "t_s": 7.5,
+            }
+        ],
+    }
     assert (violations(summary)[0].where, violations(summary)[0].t_s) == ("trafo 3", 7.5)
     assert locate("thermal", SUMMARY) == ("transmission:line.45", 1234.0)
 
 
 def test_a_power_flow_that_did_not_converge_never_passes() -> None:
     """Without a converged power flow the voltage checks are 'not applicable'; the verdict may say pass."""
-    summary = {**SUMMARY, "verdict": "pass", "checks": [],
-               "grid": {**SUMMARY["grid"], "nonconverged_steps": {"transmission": 10}}}
+    summary = {
+        **SUMMARY,
+        "verdict": "pass",
+        "checks": [],
+        "grid": {**SUMMARY["grid"], "nonconverged_steps": {"transmission": 10}},
+    }
     ev = evaluation_from_record(4000.0, {"status": "ok", "error": "", "summary": summary})
     assert not ev.passed
-    assert (ev.binding.check, ev.binding.value, ev.binding.where) == ("power_flow_converged", 10, "transmission")
+    assert (ev.binding.check, ev.binding.value, ev.binding.where) == (
+        "power_flow_converged",
+        10,
+        "transmission",
+    )
 
 
 def test_evaluation_of_a_failed_run_binds_on_the_run_check() -> None:
-    record = {"status": "failed", "error": "federate 'transmission' failed: exited with code 1\nmore",
-              "summary": {"status": "failed"}}
+    record = {
+        "status": "failed",
+        "error": "federate 'transmission' failed: exited with code 1\nmore",
+        "summary": {"status": "failed"},
+    }
     ev = evaluation_from_record(800.0, record, "r1")
     assert not ev.passed
-    assert ev.binding == Violation("run", detail="federate 'transmission' failed: exited with code 1")
+    assert ev.binding == Violation(
+        "run", detail="federate 'transmission' failed: exited with code 1"
+    )
 
 
 def test_evaluation_of_a_passing_run_and_of_a_summary_without_verdict() -> None:
-    ev = evaluation_from_record(100.0, {"status": "ok", "error": "", "summary": {**SUMMARY, "verdict": "pass"}})
+    ev = evaluation_from_record(
+        100.0, {"status": "ok", "error": "", "summary": {**SUMMARY, "verdict": "pass"}}
+    )
     assert ev.passed and ev.violations == () and ev.poi_p_max_mw == 412.0
     with pytest.raises(CosimError, match="no verdict"):
-        evaluation_from_record(100.0, {"status": "ok", "error": "", "summary": {"status": "ok"}}, "r2")
+        evaluation_from_record(
+            100.0, {"status": "ok", "error": "", "summary": {"status": "ok"}}, "r2"
+        )
 
 
 # ---------------------------------------------------------------- tables and plot
@@ -171,12 +244,24 @@ def _capacities() -> dict[tuple[int, bool], Capacity]:
 def test_capacity_table_describe_and_plot(tmp_path: Path) -> None:
     frame = capacity_frame(_capacities(), 10, 1000, 10)
     assert frame[["bus", "bess", "status"]].values.tolist() == [
-        [12, True, "bracketed"], [12, False, "bracketed"], [49, True, "above_range"], [49, False, "below_range"]]
+        [12, True, "bracketed"],
+        [12, False, "bracketed"],
+        [49, True, "above_range"],
+        [49, False, "below_range"],
+    ]
     row = frame.iloc[0]
     assert row["capacity_it_mw"] <= 420 < row["capacity_it_mw"] + 10
-    assert (row["binding_check"], row["binding_where"], row["binding_t_s"]) == ("thermal", "line 7", 12.0)
+    assert (row["binding_check"], row["binding_where"], row["binding_t_s"]) == (
+        "thermal",
+        "line 7",
+        12.0,
+    )
     lines = describe(frame)
-    assert lines[0].startswith("bus   12 with BESS") and "binding at" in lines[0] and "thermal" in lines[0]
+    assert (
+        lines[0].startswith("bus   12 with BESS")
+        and "binding at" in lines[0]
+        and "thermal" in lines[0]
+    )
     assert ">= 1000.0 MW" in lines[2]
     assert "< 10 MW" in lines[3]
     plot = plot_capacity(frame, tmp_path / "hc.png")
@@ -194,11 +279,22 @@ def test_real_hosting_study_on_one_bus(tmp_path: Path) -> None:
     (the IEEE 118-bus case is lightly loaded: 4.5 % at 20 MW, ~7 % at 600 MW).
     """
     case = tmp_path / "hc.toml"
-    case.write_text('name = "hc"\nseed = 1\n[horizon]\nduration_s = 10\n[factory]\npoi_bus = 11\n'
-                    '[requirements]\nvoltage_buses = "poi"\ninformational = ["scr", "osc"]\n'
-                    'thermal_max_percent = 5.0\n')
-    res = hosting_capacity(case, [11], tmp_path / "hc", bess=[True], min_mw=20, max_mw=600, tol_mw=1000,
-                           workers=2, progress=False)
+    case.write_text(
+        'name = "hc"\nseed = 1\n[horizon]\nduration_s = 10\n[factory]\npoi_bus = 11\n'
+        '[requirements]\nvoltage_buses = "poi"\ninformational = ["scr", "osc"]\n'
+        "thermal_max_percent = 5.0\n"
+    )
+    res = hosting_capacity(
+        case,
+        [11],
+        tmp_path / "hc",
+        bess=[True],
+        min_mw=20,
+        max_mw=600,
+        tol_mw=1000,
+        workers=2,
+        progress=False,
+    )
     row = res.frame.iloc[0]
     runs = pd.read_parquet(tmp_path / "hc" / "hosting_runs.parquet")
     assert row["status"] == "bracketed", runs.to_dict("records")

@@ -20,8 +20,16 @@ def _source_and_line(s_sc_mva: float | None = 1000.0) -> pp.pandapowerNet:
     b1 = pp.create_bus(net, 110.0)
     kw = {} if s_sc_mva is None else {"s_sc_max_mva": s_sc_mva, "rx_max": 0.0}
     pp.create_ext_grid(net, b0, **kw)
-    pp.create_line_from_parameters(net, b0, b1, length_km=10.0, r_ohm_per_km=0.0, x_ohm_per_km=1.0,
-                                   c_nf_per_km=0.0, max_i_ka=1.0)
+    pp.create_line_from_parameters(
+        net,
+        b0,
+        b1,
+        length_km=10.0,
+        r_ohm_per_km=0.0,
+        x_ohm_per_km=1.0,
+        c_nf_per_km=0.0,
+        max_i_ka=1.0,
+    )
     return net
 
 
@@ -47,7 +55,9 @@ def test_missing_sc_data_uses_documented_defaults():
     r = short_circuit_ratio(net, 0, 100.0, ShortCircuitDefaults(ext_grid_s_sc_max_mva=2500.0))
     assert r["s_sc_mva"] == pytest.approx(2500.0, rel=1e-6)
     assert any("s_sc_max_mva = 2500" in n for n in r["defaults_applied"])
-    assert "s_sc_max_mva" not in net.ext_grid or net.ext_grid.s_sc_max_mva.isna().all()  # input untouched
+    assert (
+        "s_sc_max_mva" not in net.ext_grid or net.ext_grid.s_sc_max_mva.isna().all()
+    )  # input untouched
 
 
 def test_generator_defaults_filled():
@@ -60,7 +70,10 @@ def test_generator_defaults_filled():
     assert g.rdss_ohm == pytest.approx(0.07 * 0.2 * 110.0**2 / 100.0)
     assert len(notes) == 5  # the ext_grid has its data; five generator columns were filled
     # with the generator the SCR at bus 1 grows
-    assert short_circuit_ratio(net, 1, 300.0)["scr"] > short_circuit_ratio(_source_and_line(), 1, 300.0)["scr"]
+    assert (
+        short_circuit_ratio(net, 1, 300.0)["scr"]
+        > short_circuit_ratio(_source_and_line(), 1, 300.0)["scr"]
+    )
 
 
 def _double_circuit() -> pp.pandapowerNet:
@@ -69,8 +82,16 @@ def _double_circuit() -> pp.pandapowerNet:
     b = [pp.create_bus(net, 110.0) for _ in range(3)]
     pp.create_ext_grid(net, b[0], vm_pu=1.0)
     for f, t in ((0, 1), (0, 1), (1, 2)):
-        pp.create_line_from_parameters(net, b[f], b[t], length_km=1.0, r_ohm_per_km=0.001, x_ohm_per_km=0.001,
-                                       c_nf_per_km=0.0, max_i_ka=0.4 if f == 0 else 2.0)
+        pp.create_line_from_parameters(
+            net,
+            b[f],
+            b[t],
+            length_km=1.0,
+            r_ohm_per_km=0.001,
+            x_ohm_per_km=0.001,
+            c_nf_per_km=0.0,
+            max_i_ka=0.4 if f == 0 else 2.0,
+        )
     return net
 
 
@@ -80,7 +101,11 @@ def test_n1_ranks_outages_by_worst_violation():
     assert len(df) == 4  # intact + 3 outages
     assert df["severity"].is_monotonic_decreasing
     # losing the radial line isolates the POI: infinitely bad, first
-    assert df.iloc[0]["outage"] == "line.2" and df.iloc[0]["poi_isolated"] and math.isinf(df.iloc[0]["severity"])
+    assert (
+        df.iloc[0]["outage"] == "line.2"
+        and df.iloc[0]["poi_isolated"]
+        and math.isinf(df.iloc[0]["severity"])
+    )
     # one circuit out: I = 100 MW / (sqrt(3) * 110 kV) = 0.5249 kA on a 0.4 kA line = 131.2 %
     single = df[df["outage"].isin(["line.0", "line.1"])]
     assert single["loading_max_percent"].to_numpy() == pytest.approx([131.2] * 2, rel=2e-3)
@@ -92,7 +117,9 @@ def test_n1_ranks_outages_by_worst_violation():
 
 
 def test_n1_max_outages_and_several_snapshots():
-    df = n1_screening(_double_circuit(), 2, [("peak", 100.0, 0.0), ("trough", 10.0, 0.0)], max_outages=1)
+    df = n1_screening(
+        _double_circuit(), 2, [("peak", 100.0, 0.0), ("trough", 10.0, 0.0)], max_outages=1
+    )
     assert sorted(df["snapshot"].unique()) == ["peak", "trough"]
     assert len(df) == 4  # (intact + 1 outage) x 2
     trough_out = df[(df["snapshot"] == "trough") & (df["outage"] == "line.0")].iloc[0]

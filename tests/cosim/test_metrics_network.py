@@ -17,16 +17,18 @@ def _net_frame() -> pd.DataFrame:
     # t = 0..9 s at 1 s, with a refined stretch 5.0, 5.5
     t = np.array([0, 1, 2, 3, 4, 5, 5.5, 6, 7, 8, 9], dtype=float)
     n = t.size
-    return pd.DataFrame({
-        "t_s": t,
-        "converged": [1.0] * 9 + [0.0, 1.0],  # t = 8 did not converge
-        "vm_pu.0": np.full(n, 1.0),
-        # bus 1: low at t = 2, 3 (0.94, 0.93), high at t = 5.5 (1.06)
-        "vm_pu.1": [1.0, 1.0, 0.94, 0.93, 1.0, 1.0, 1.06, 1.0, 1.0, 0.5, 1.0],
-        "loading_percent.line.0": [50, 50, 120, 130, 50, 50, 50, 50, 50, 500, 50],
-        "loading_percent.trafo.2": np.full(n, 80.0),
-        "p_loss_mw": np.full(n, 3.6),
-    })
+    return pd.DataFrame(
+        {
+            "t_s": t,
+            "converged": [1.0] * 9 + [0.0, 1.0],  # t = 8 did not converge
+            "vm_pu.0": np.full(n, 1.0),
+            # bus 1: low at t = 2, 3 (0.94, 0.93), high at t = 5.5 (1.06)
+            "vm_pu.1": [1.0, 1.0, 0.94, 0.93, 1.0, 1.0, 1.06, 1.0, 1.0, 0.5, 1.0],
+            "loading_percent.line.0": [50, 50, 120, 130, 50, 50, 50, 50, 50, 500, 50],
+            "loading_percent.trafo.2": np.full(n, 80.0),
+            "p_loss_mw": np.full(n, 3.6),
+        }
+    )
 
 
 def test_band_episodes_by_hand():
@@ -35,7 +37,14 @@ def test_band_episodes_by_hand():
     assert len(ep) == 1
     e = ep.iloc[0]
     assert (e.element, e.kind, e.t_start_s, e.t_end_s, e.duration_s, e.worst, e.t_worst_s) == (
-        "a", "low", 1.0, 3.0, 2.0, 0.8, 2.0)
+        "a",
+        "low",
+        1.0,
+        3.0,
+        2.0,
+        0.8,
+        2.0,
+    )
     assert e.excess == pytest.approx(0.15)
 
 
@@ -91,13 +100,15 @@ def test_preexisting_violations_are_found_with_a_tolerance() -> None:
 def test_worsening_measures_extra_deviation_in_the_violation_direction() -> None:
     from cosim.metrics.network import worsening
 
-    df = pd.DataFrame({
-        "t_s": [0.0, 1.0, 2.0],
-        "converged": [1, 1, 1],
-        "vm_pu.1": [0.940, 0.936, 0.941],   # pre 0.940, low: worsened by 0.004 at t=1
-        "vm_pu.4": [1.060, 1.062, 1.059],   # pre 1.060, high: worsened by 0.002 at t=1
-        "vm_pu.2": [0.900, 0.900, 0.900],   # not pre-existing: ignored here
-    })
+    df = pd.DataFrame(
+        {
+            "t_s": [0.0, 1.0, 2.0],
+            "converged": [1, 1, 1],
+            "vm_pu.1": [0.940, 0.936, 0.941],  # pre 0.940, low: worsened by 0.004 at t=1
+            "vm_pu.4": [1.060, 1.062, 1.059],  # pre 1.060, high: worsened by 0.002 at t=1
+            "vm_pu.2": [0.900, 0.900, 0.900],  # not pre-existing: ignored here
+        }
+    )
     w = worsening(df, {"1": 0.940, "4": 1.060}, {"1": "low", "4": "high"})
     assert w["bus"] == "1" and w["t_s"] == 1.0
     assert w["worsening_pu"] == pytest.approx(0.004)

@@ -10,7 +10,12 @@ def test_power_extremes_time_weighted():
     t = np.array([0.0, 10.0, 10.5, 20.0])
     p = np.array([100.0, 300.0, 100.0, 200.0])
     r = poi.power_extremes(t, p, t_end_s=30.0)
-    assert (r["p_max_mw"], r["p_max_t_s"], r["p_min_mw"], r["p_min_t_s"]) == (300.0, 10.0, 100.0, 0.0)
+    assert (r["p_max_mw"], r["p_max_t_s"], r["p_min_mw"], r["p_min_t_s"]) == (
+        300.0,
+        10.0,
+        100.0,
+        0.0,
+    )
     # energy: 100*10 + 300*0.5 + 100*9.5 + 200*10 = 4100 MWs
     assert r["energy_mwh"] == pytest.approx(4100 / 3600)
     assert r["p_mean_mw"] == pytest.approx(4100 / 30)
@@ -135,7 +140,9 @@ def test_band_above_nyquist_is_none():
 
 
 def test_spectrum_of_non_uniform_series_is_resampled():
-    t = np.unique(np.round(np.concatenate([np.arange(0.0, 100.0, 0.1), np.arange(50.0, 51.0, 0.01)]), 9))
+    t = np.unique(
+        np.round(np.concatenate([np.arange(0.0, 100.0, 0.1), np.arange(50.0, 51.0, 0.01)]), 9)
+    )
     f, pxx, dt = poi.spectrum(t, np.sin(2 * np.pi * t))
     assert dt == pytest.approx(0.01)
     assert f[np.argmax(pxx)] == pytest.approx(1.0, abs=0.02)

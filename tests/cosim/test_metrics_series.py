@@ -62,7 +62,9 @@ def test_uniform_resampling_and_uniformity():
 
 
 def test_columns_rows_and_json_floats():
-    df = pd.DataFrame({"t_s": [0, 1], "vm_pu.3": [1, 1], "vm_pu.10": [1, 1], "converged": [1.0, 0.0]})
+    df = pd.DataFrame(
+        {"t_s": [0, 1], "vm_pu.3": [1, 1], "vm_pu.10": [1, 1], "converged": [1.0, 0.0]}
+    )
     assert prefixed_columns(df, "vm_pu.") == {"3": "vm_pu.3", "10": "vm_pu.10"}
     assert valid_rows(df).tolist() == [True, False]
     assert valid_rows(df.drop(columns="converged")).tolist() == [True, True]

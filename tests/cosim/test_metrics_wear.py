@@ -8,11 +8,13 @@ from cosim.metrics.wear import DEPTH_EDGES, bess_wear, rainflow_depths, tap_oper
 
 
 def test_tap_operations_count_steps():
-    df = pd.DataFrame({
-        "t_s": [0, 1, 2, 3, 4],
-        "tap_pos.trafo.0": [0, 1, 3, 2, 2],  # 1 + 2 + 1 = 4 steps
-        "tap_pos.trafo.5": [0, 0, np.nan, 0, -1],  # 1 step
-    })
+    df = pd.DataFrame(
+        {
+            "t_s": [0, 1, 2, 3, 4],
+            "tap_pos.trafo.0": [0, 1, 3, 2, 2],  # 1 + 2 + 1 = 4 steps
+            "tap_pos.trafo.5": [0, 0, np.nan, 0, -1],  # 1 step
+        }
+    )
     r = tap_operations(df)
     assert r["tap_ops"] == 5
     assert r["per_trafo"] == {"trafo.0": 4, "trafo.5": 1}

@@ -19,12 +19,22 @@ def th(test_id: str, **over: object) -> dict:
 # ---------------------------------------------------------------- judge
 
 
-@pytest.mark.parametrize(("value", "op", "expected"), [
-    (3.0, "<=", True), (3.0 + 1e-6, "<=", False), (3.0 - 1e-6, "<=", True),
-    (3.0, ">=", True), (3.0 - 1e-6, ">=", False), (3.0 + 1e-6, ">=", True),
-    (None, "<=", None), (math.nan, ">=", None),
-    (3.0, "<", False), (3.0 - 1e-6, "<", True), (3.0 + 1e-6, "<", False),
-])
+@pytest.mark.parametrize(
+    ("value", "op", "expected"),
+    [
+        (3.0, "<=", True),
+        (3.0 + 1e-6, "<=", False),
+        (3.0 - 1e-6, "<=", True),
+        (3.0, ">=", True),
+        (3.0 - 1e-6, ">=", False),
+        (3.0 + 1e-6, ">=", True),
+        (None, "<=", None),
+        (math.nan, ">=", None),
+        (3.0, "<", False),
+        (3.0 - 1e-6, "<", True),
+        (3.0 + 1e-6, "<", False),
+    ],
+)
 def test_judge_at_and_around_threshold(value, op, expected):
     assert C.judge(value, 3.0, op) is expected
 
@@ -192,7 +202,9 @@ def test_q6_fast_response_at_above_below(delay, expected):
 def test_q6_tolerance_and_slow_threshold():
     t = np.round(np.arange(0.0, 400.0, 0.1), 6)
     base = 200.0
-    p = np.where((t >= 150.0) & (t < 300.0), 0.7 * base + 0.99 * 2.0, base)  # inside the 1 % tolerance
+    p = np.where(
+        (t >= 150.0) & (t < 300.0), 0.7 * base + 0.99 * 2.0, base
+    )  # inside the 1 % tolerance
     verdict = C.q6_demand_response(t, p, 100.0, 200.0, base, 0.3, "slow", th("Q6"))
     assert verdict.checks[0].value == pytest.approx(50.0)
     assert verdict.passed is True  # 50 s <= 60 s
@@ -242,16 +254,25 @@ def test_ride_through_not_recovered_in_window_fails():
 
 def test_ride_through_without_the_sag_is_not_judged():
     tv = np.arange(0.0, 40.0, 0.01)
-    verdict = C.ride_through(tv, np.ones_like(tv), tv, np.full_like(tv, 100.0), th("Q7"), expected_events=6, name="q7")
+    verdict = C.ride_through(
+        tv, np.ones_like(tv), tv, np.full_like(tv, 100.0), th("Q7"), expected_events=6, name="q7"
+    )
     assert verdict.cause == "stimulus" and verdict.passed is None
 
 
 # ---------------------------------------------------------------- Q9
 
 
-@pytest.mark.parametrize(("vmin", "vmax", "expected"), [
-    (0.95, 1.05, True), (0.9499, 1.0, False), (0.9501, 1.0, True), (1.0, 1.0501, False), (1.0, 1.0499, True),
-])
+@pytest.mark.parametrize(
+    ("vmin", "vmax", "expected"),
+    [
+        (0.95, 1.05, True),
+        (0.9499, 1.0, False),
+        (0.9501, 1.0, True),
+        (1.0, 1.0501, False),
+        (1.0, 1.0499, True),
+    ],
+)
 def test_q9_range_a_at_above_below(vmin, vmax, expected):
     t = np.arange(0.0, 200.0, 1.0)
     v = np.full_like(t, 1.0)
@@ -283,7 +304,9 @@ def test_q10_droop_delivered_at_above_below(k, expected):
     f = np.where(t >= 20.0, 59.4, 60.0)
     exp = C.droop_mw(f, 100.0, 0.05, 0.036, 60.0)
     p = 250.0 + k * np.interp(t - 1.0, t, exp, left=0.0)  # responds exactly 1 s late with share k
-    verdict = C.q10_frequency(t, f, t, p, th("Q10"), p_rated_mw=100.0, droop=0.05, deadband_hz=0.036, f_nom_hz=60.0)
+    verdict = C.q10_frequency(
+        t, f, t, p, th("Q10"), p_rated_mw=100.0, droop=0.05, deadband_hz=0.036, f_nom_hz=60.0
+    )
     assert verdict.checks[0].value == pytest.approx(k, rel=1e-6)
     assert verdict.checks[0].passed is expected
     assert verdict.checks[1].passed is True
@@ -302,7 +325,9 @@ def test_q10_follower_passes_a_slow_one_fails(lag, expected):
     exp = C.droop_mw(f, 100.0, 0.05, 0.036, 60.0)
     drift = -0.1 * t  # controllers still settling: removed as the pre-excursion trend
     p = 250.0 + drift + np.interp(t - lag, t, exp, left=0.0)
-    verdict = C.q10_frequency(t, f, t, p, th("Q10"), p_rated_mw=100.0, droop=0.05, deadband_hz=0.036, f_nom_hz=60.0)
+    verdict = C.q10_frequency(
+        t, f, t, p, th("Q10"), p_rated_mw=100.0, droop=0.05, deadband_hz=0.036, f_nom_hz=60.0
+    )
     assert verdict.checks[0].passed is expected, verdict.checks[0]
 
 
@@ -310,10 +335,21 @@ def test_q10_load_loss_fails_and_flat_frequency_is_not_judged():
     t = np.round(np.arange(0.0, 60.0, 0.05), 6)
     f = np.where(t >= 20.0, 59.4, 60.0)
     p = np.where(t >= 25.0, 0.0, 250.0)  # the site drops off
-    verdict = C.q10_frequency(t, f, t, p, th("Q10"), p_rated_mw=100.0, droop=0.05, deadband_hz=0.036, f_nom_hz=60.0)
+    verdict = C.q10_frequency(
+        t, f, t, p, th("Q10"), p_rated_mw=100.0, droop=0.05, deadband_hz=0.036, f_nom_hz=60.0
+    )
     assert verdict.checks[1].passed is False
-    flat = C.q10_frequency(t, np.full_like(t, 60.0), t, p, th("Q10"), p_rated_mw=100.0, droop=0.05,
-                           deadband_hz=0.036, f_nom_hz=60.0)
+    flat = C.q10_frequency(
+        t,
+        np.full_like(t, 60.0),
+        t,
+        p,
+        th("Q10"),
+        p_rated_mw=100.0,
+        droop=0.05,
+        deadband_hz=0.036,
+        f_nom_hz=60.0,
+    )
     assert flat.passed is None and flat.cause == "stimulus"
 
 
@@ -329,7 +365,9 @@ def test_q11_added_severity_at_above_below(sev, expected):
     without = [_row("none", 0.0, "no site"), _row("line.3", 2.0, "no site")]
     with_site = [_row("none", 0.0), _row("line.3", sev), _row("line.3", 1.0, "swing trough")]
     verdict = C.q11_n1(with_site, without, th("Q11"))
-    assert verdict.checks[0].value == pytest.approx(max(sev - 2.0, 0.0), abs=1e-12)  # intact rows add 0
+    assert verdict.checks[0].value == pytest.approx(
+        max(sev - 2.0, 0.0), abs=1e-12
+    )  # intact rows add 0
     assert verdict.passed is expected
 
 
@@ -337,7 +375,10 @@ def test_q11_diverging_with_and_without_site_is_not_added():
     without = [_row("line.1", math.inf, "no site")]
     with_site = [_row("line.1", math.inf)]
     assert C.q11_n1(with_site, without, th("Q11")).passed is True
-    assert C.q11_n1([_row("line.1", math.inf)], [_row("line.1", 0.0, "no site")], th("Q11")).passed is False
+    assert (
+        C.q11_n1([_row("line.1", math.inf)], [_row("line.1", 0.0, "no site")], th("Q11")).passed
+        is False
+    )
 
 
 # ---------------------------------------------------------------- Q12
@@ -361,8 +402,16 @@ def test_q12_without_taps_is_not_judged():
 def test_required_rating_of_a_square_swing():
     t = np.arange(0.0, 100.0, 0.5)
     site = np.where((t % 2.0) < 1.0, 300.0, 200.0)
-    need = required_rating(t, site, np.full_like(t, 250.0), eta_charge=1.0, eta_discharge=1.0, soc_init=0.5,
-                           soc_min=0.0, soc_max=1.0)
+    need = required_rating(
+        t,
+        site,
+        np.full_like(t, 250.0),
+        eta_charge=1.0,
+        eta_discharge=1.0,
+        soc_init=0.5,
+        soc_min=0.0,
+        soc_max=1.0,
+    )
     assert need.p_mw == pytest.approx(50.0)
     # each half second half-period moves 50 MW x 1 s = 50/3600 MWh; the excursion is one half period
     assert need.discharge_mwh == pytest.approx(50.0 / 3600.0)
@@ -371,8 +420,17 @@ def test_required_rating_of_a_square_swing():
 
 def test_required_rating_applies_efficiency_and_soc_window():
     t = np.array([0.0, 3600.0])
-    need = required_rating(t, np.array([0.0, 0.0]), np.array([10.0, 0.0]), eta_charge=0.9, eta_discharge=0.9,
-                           soc_init=0.55, soc_min=0.2, soc_max=0.8, t_end_s=7200.0)
+    need = required_rating(
+        t,
+        np.array([0.0, 0.0]),
+        np.array([10.0, 0.0]),
+        eta_charge=0.9,
+        eta_discharge=0.9,
+        soc_init=0.55,
+        soc_min=0.2,
+        soc_max=0.8,
+        t_end_s=7200.0,
+    )
     assert need.charge_mwh == pytest.approx(9.0)  # 10 MW for 1 h at 90 %
     assert need.e_mwh == pytest.approx(9.0 / 0.25)
 

@@ -29,7 +29,10 @@ def _write(tmp_path: Path, text: str, name: str = "spec.toml") -> Path:
 
 
 def test_resolve_reports_default_and_overridden_sources():
-    ps = [Param("limit", 2.0, "%", "DOMAIN Q1", "x"), Param("band", (0.1, 20.0), "Hz", "DOMAIN Q1", "y")]
+    ps = [
+        Param("limit", 2.0, "%", "DOMAIN Q1", "x"),
+        Param("band", (0.1, 20.0), "Hz", "DOMAIN Q1", "y"),
+    ]
     v = resolve("Q1", ps, {"limit": 1.5})
     assert v["limit"].value == 1.5 and v["limit"].overridden
     assert v["limit"].source == "case file (default 2.0 from DOMAIN Q1)"
@@ -40,13 +43,16 @@ def test_resolve_reports_default_and_overridden_sources():
     assert not same["limit"].overridden and same["limit"].source == "DOMAIN Q1"
 
 
-@pytest.mark.parametrize(("table", "message"), [
-    ({"nope": 1}, "unknown parameter"),
-    ({"limit": "high"}, "is not a number"),
-    ({"limit": True}, "is not a number"),
-    ({"band": [1.0]}, "list of 2"),
-    ({"sources": {"nope": "x"}}, "unknown parameter"),
-])
+@pytest.mark.parametrize(
+    ("table", "message"),
+    [
+        ({"nope": 1}, "unknown parameter"),
+        ({"limit": "high"}, "is not a number"),
+        ({"limit": True}, "is not a number"),
+        ({"band": [1.0]}, "list of 2"),
+        ({"sources": {"nope": "x"}}, "unknown parameter"),
+    ],
+)
 def test_resolve_rejects_bad_tables(table, message):
     ps = [Param("limit", 2.0, "%", "s", "x"), Param("band", (0.1, 20.0), "Hz", "s", "y")]
     with pytest.raises(ValueError, match=message):
@@ -74,14 +80,18 @@ def test_bundled_specs_load_on_the_reference_case():
     from cosim.case import load_case
 
     ref = load_case("ieee118_factory")
-    assert cu.factory.poi_bus == cd.factory.poi_bus == ref.factory.poi_bus  # from the reference case
+    assert (
+        cu.factory.poi_bus == cd.factory.poi_bus == ref.factory.poi_bus
+    )  # from the reference case
     assert cu.grid.network == ref.grid.network
     assert cu.factory.site_peak_mw == ref.factory.site_peak_mw
     assert cu.name == "undersized_10mw"
 
 
 def test_spec_thresholds_and_options(tmp_path):
-    p = _write(tmp_path, """
+    p = _write(
+        tmp_path,
+        """
 [bess]
 p_mw = 50.0
 [qualify]
@@ -93,7 +103,8 @@ osc_limit_percent = 1.0
 sources = { osc_limit_percent = "utility X" }
 [qualify.Q4]
 dip_s = 30.0
-""")
+""",
+    )
     s = load_spec(p)
     assert s.options.wall_limit_s == 900 and s.options.weak_grid.rx_ratio == 0.3
     v1 = resolve_values(s, "Q1")
@@ -110,15 +121,18 @@ def test_q3_uses_the_case_ramp_limit(tmp_path):
     assert v.value == 10.0 and "requirements.ramp_max_mw_per_min" in v.source
 
 
-@pytest.mark.parametrize(("text", "message"), [
-    ("[bess]\np_mw = -5\n", "bess.p_mw"),
-    ("[bess]\nbogus = 1\n", "bess.bogus: unknown key"),
-    ("[qualify.Q99]\nx = 1\n", "unknown test"),
-    ("[qualify.Q1]\nnope = 1\n", "unknown parameter"),
-    ("[qualify]\nreference = 'no_such_case'\n", "no case file"),
-    ("[qualify]\nbogus = 1\n", "qualify.bogus"),
-    ("[bess]\np_mw = \n", "not valid TOML"),
-])
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[bess]\np_mw = -5\n", "bess.p_mw"),
+        ("[bess]\nbogus = 1\n", "bess.bogus: unknown key"),
+        ("[qualify.Q99]\nx = 1\n", "unknown test"),
+        ("[qualify.Q1]\nnope = 1\n", "unknown parameter"),
+        ("[qualify]\nreference = 'no_such_case'\n", "no case file"),
+        ("[qualify]\nbogus = 1\n", "qualify.bogus"),
+        ("[bess]\np_mw = \n", "not valid TOML"),
+    ],
+)
 def test_bad_specs_are_case_errors(tmp_path, text, message):
     with pytest.raises(CaseError, match=message):
         load_spec(_write(tmp_path, text))
@@ -153,16 +167,23 @@ def test_overall_verdict():
 
 def _ctx(tid: str, tmp_path: Path, scale: float = 1.0) -> Context:
     s = load_spec(SPECS / "default_100mw.toml")
-    return Context(s, tid, tmp_path / tid, scale, resolve_values(s, tid), PROFILES[tid].duration(scale))
+    return Context(
+        s, tid, tmp_path / tid, scale, resolve_values(s, tid), PROFILES[tid].duration(scale)
+    )
 
 
 @pytest.mark.parametrize("tid", list(PROFILES))
 def test_profiles_build_valid_cases(tid, tmp_path):
-    for scale in ((0.01,) if tid == "Q9" else (1.0, 0.01)):
+    for scale in (0.01,) if tid == "Q9" else (1.0, 0.01):
         ctx = _ctx(tid, tmp_path, scale)
         plans = PROFILES[tid].plan(ctx)
-        assert [p.name for p in plans] == (["over", "under"] if tid == "Q10" else
-                                           ["main", "baseline"] if tid == "Q12" else ["main"])
+        assert [p.name for p in plans] == (
+            ["over", "under"]
+            if tid == "Q10"
+            else ["main", "baseline"]
+            if tid == "Q12"
+            else ["main"]
+        )
         for plan in plans:
             case = ctx.spec.case(plan.overrides)
             assert case.horizon.duration_s == ctx.duration_s
@@ -180,7 +201,12 @@ def test_q1_stimulus_is_the_square_wave(tmp_path):
     ctx = _ctx("Q1", tmp_path)
     case = ctx.spec.case(PROFILES["Q1"].plan(ctx)[0].overrides)
     job = case.factory.training.jobs[0]
-    assert (job.period_s, job.compute_duty, job.trough_fraction, job.checkpoint_duration_s) == (2.0, 0.5, 0.35, 0.0)
+    assert (job.period_s, job.compute_duty, job.trough_fraction, job.checkpoint_duration_s) == (
+        2.0,
+        0.5,
+        0.35,
+        0.0,
+    )
     assert case.horizon.factory_dt_s <= 0.025  # Nyquist above the 20 Hz band edge
 
 
@@ -233,8 +259,14 @@ def test_weak_grid_has_the_requested_scr_and_rx(tmp_path):
     from cosim.qualify.weakgrid import write_weak_grid
 
     tan_phi = math.tan(math.acos(0.98))
-    g = write_weak_grid(tmp_path / "wg.json", scr=2.0, rx_ratio=0.5, p_base_mw=300.0, p_comp_mw=240.0,
-                        q_comp_mvar=240.0 * tan_phi)
+    g = write_weak_grid(
+        tmp_path / "wg.json",
+        scr=2.0,
+        rx_ratio=0.5,
+        p_base_mw=300.0,
+        p_comp_mw=240.0,
+        q_comp_mvar=240.0 * tan_phi,
+    )
     net = pp.from_json(str(g.path))
     r = short_circuit_ratio(net, g.poi_bus, 300.0)
     # the project's metric is IEC 60909 (c_max = 1.1 x V^2 / Z); the suite's SCR is the plain V^2 / Z
@@ -263,25 +295,90 @@ def test_report_renders_every_test_with_embedded_figures(tmp_path):
     p.add("x", np.arange(10.0), np.arange(10.0))
     (png,) = render_figures([Figure("f", "t", [p])], tmp_path / "plots")
     tests = [
-        {"id": "Q1", "name": "a", "passed": True, "status": "ok", "metric": "m", "value": 1.0, "threshold": 2.0,
-         "unit": "MW", "source": "DOMAIN", "reason": "ok", "shortfall": None,
-         "checks": [{"name": "m", "value": 1.0, "threshold": 2.0, "op": "<=", "unit": "MW", "source": "DOMAIN",
-                     "passed": True, "note": ""}],
-         "figures": [{"name": "f", "title": "t", "caption": "cap", "png": str(png)}], "params": {}},
-        {"id": "Q7", "name": "b", "passed": False, "status": "ok", "metric": "loss", "value": 60.0,
-         "threshold": 10.0, "unit": "%", "source": "ERCOT", "reason": "lost",
-         "shortfall": {"category": "rating", "explanation": "power 250 MW needed vs 100 MW rated",
-                       "need": {"p_mw": 250.0, "e_mwh": 30.0}, "grow_p_mw": 150.0, "grow_e_mwh": 0.0},
-         "checks": [], "figures": [], "params": {}},
-        {"id": "Q10", "name": "c", "passed": None, "status": "not_run", "reason": "not run: no model",
-         "checks": [], "figures": [], "params": {}},
+        {
+            "id": "Q1",
+            "name": "a",
+            "passed": True,
+            "status": "ok",
+            "metric": "m",
+            "value": 1.0,
+            "threshold": 2.0,
+            "unit": "MW",
+            "source": "DOMAIN",
+            "reason": "ok",
+            "shortfall": None,
+            "checks": [
+                {
+                    "name": "m",
+                    "value": 1.0,
+                    "threshold": 2.0,
+                    "op": "<=",
+                    "unit": "MW",
+                    "source": "DOMAIN",
+                    "passed": True,
+                    "note": "",
+                }
+            ],
+            "figures": [{"name": "f", "title": "t", "caption": "cap", "png": str(png)}],
+            "params": {},
+        },
+        {
+            "id": "Q7",
+            "name": "b",
+            "passed": False,
+            "status": "ok",
+            "metric": "loss",
+            "value": 60.0,
+            "threshold": 10.0,
+            "unit": "%",
+            "source": "ERCOT",
+            "reason": "lost",
+            "shortfall": {
+                "category": "rating",
+                "explanation": "power 250 MW needed vs 100 MW rated",
+                "need": {"p_mw": 250.0, "e_mwh": 30.0},
+                "grow_p_mw": 150.0,
+                "grow_e_mwh": 0.0,
+            },
+            "checks": [],
+            "figures": [],
+            "params": {},
+        },
+        {
+            "id": "Q10",
+            "name": "c",
+            "passed": None,
+            "status": "not_run",
+            "reason": "not run: no model",
+            "checks": [],
+            "figures": [],
+            "params": {},
+        },
     ]
-    result = {"spec": {"name": "s", "bess": {"p_mw": 100.0, "e_mwh": 100.0}}, "tests": tests, "verdict": "fail",
-              "shortened": True, "duration_scale": 0.1, "jobs": 2, "wall_s": 1.0}
+    result = {
+        "spec": {"name": "s", "bess": {"p_mw": 100.0, "e_mwh": 100.0}},
+        "tests": tests,
+        "verdict": "fail",
+        "shortened": True,
+        "duration_scale": 0.1,
+        "jobs": 2,
+        "wall_s": 1.0,
+    }
     jpath, hpath = write_reports(result, tmp_path)
     data = json.loads(jpath.read_text())
     assert data["verdict"] == "fail" and [t["id"] for t in data["tests"]] == ["Q1", "Q7", "Q10"]
-    for key in ("id", "name", "metric", "value", "threshold", "unit", "source", "passed", "reason", "shortfall"):
+    for key in (
+        "id",
+        "name",
+        "metric",
+        "value",
+        "threshold",
+        "unit",
+        "source",
+        "passed",
+        "reason",
+        "shortfall",
+    ):
         assert key in data["tests"][0]
     text = hpath.read_text()
     assert text.count("data:image/png;base64,") == 1
@@ -313,13 +410,17 @@ def test_a_failing_test_never_hides_the_others(tmp_path, monkeypatch):
     monkeypatch.setattr(runner, "PROFILES", patched)
     spec = load_spec(SPECS / "default_100mw.toml")
     seen = []
-    result = runner.run_qualification(spec, tmp_path, "Q1,Q10", jobs=1, duration_scale=0.01, on_done=seen.append)
+    result = runner.run_qualification(
+        spec, tmp_path, "Q1,Q10", jobs=1, duration_scale=0.01, on_done=seen.append
+    )
     q1, q10 = result["tests"]
     assert q1["status"] == "error" and "model exploded" in q1["reason"] and q1["passed"] is None
     assert q10["status"] == "not_run" and "no frequency model" in q10["reason"]
     assert result["verdict"] == "incomplete"
     assert [r["id"] for r in seen] == ["Q1", "Q10"]
-    assert (tmp_path / "qualification.json").is_file() and (tmp_path / "qualification.html").is_file()
+    assert (tmp_path / "qualification.json").is_file() and (
+        tmp_path / "qualification.html"
+    ).is_file()
 
 
 def test_cli_rejects_bad_arguments(capsys):
@@ -374,19 +475,31 @@ def test_switched_compensation_covers_the_site_range():
     c = size_switched_compensation(2.0, 0.5, 300.0, tan_phi, 230.0, 250.0, 250.0, 10.0)
     assert c.fixed_mvar > 0 and c.steps >= 2
     full = build_network(2.0, 0.5, 300.0, shunt_mvar=c.fixed_mvar + c.steps * c.step_mvar)
-    assert _poi_voltage(full, 250.0, 250.0 * tan_phi) >= 1.0 - 1e-3  # the full bank holds the highest import
+    assert (
+        _poi_voltage(full, 250.0, 250.0 * tan_phi) >= 1.0 - 1e-3
+    )  # the full bank holds the highest import
     low = build_network(2.0, 0.5, 300.0, shunt_mvar=c.fixed_mvar)
     assert _poi_voltage(low, 230.0, 230.0 * tan_phi) == pytest.approx(1.0, abs=1e-3)
     assert c.steps_on >= c.steps - 1  # starts at the highest import
 
 
-@pytest.mark.parametrize(("msg", "start", "diverged"), [
-    ("main: federate 'factory' failed: HelicsException: [-1] Unable to connect to broker->unable to register", True,
-     False),
-    ("main: federate 'broker' failed: exited with code 252", True, False),
-    ("main: federate 'transmission' failed: NonConvergence: power flow did not converge at t_s = 2 s", False, True),
-    ("main: federate 'factory' failed: ValueError: boom", False, False),
-])
+@pytest.mark.parametrize(
+    ("msg", "start", "diverged"),
+    [
+        (
+            "main: federate 'factory' failed: HelicsException: [-1] Unable to connect to broker->unable to register",
+            True,
+            False,
+        ),
+        ("main: federate 'broker' failed: exited with code 252", True, False),
+        (
+            "main: federate 'transmission' failed: NonConvergence: power flow did not converge at t_s = 2 s",
+            False,
+            True,
+        ),
+        ("main: federate 'factory' failed: ValueError: boom", False, False),
+    ],
+)
 def test_runner_tells_infrastructure_divergence_and_crash_apart(msg, start, diverged):
     from cosim.qualify.runner import _diverged, _start_failure
 

@@ -68,7 +68,9 @@ def test_sections_in_order_verdict_first(report):
 def test_every_plot_is_an_embedded_png_and_a_file(report):
     run, doc = report
     for spec in PLOTS + BASELINE_PLOTS:
-        assert spec.id in doc.figures, f"figure {spec.id} missing (skipped: {spec.id in doc.skipped})"
+        assert spec.id in doc.figures, (
+            f"figure {spec.id} missing (skipped: {spec.id in doc.skipped})"
+        )
         src = doc.figures[spec.id]
         assert src.startswith("data:image/png;base64,")
         png = base64.b64decode(src.split(",", 1)[1])
@@ -79,7 +81,9 @@ def test_every_plot_is_an_embedded_png_and_a_file(report):
 def test_self_contained(report):
     run, doc = report
     assert "script" not in doc.tags and "link" not in doc.tags and "iframe" not in doc.tags
-    assert all(u.startswith(("data:", "#")) for u in doc.urls), [u for u in doc.urls if not u.startswith("data:")]
+    assert all(u.startswith(("data:", "#")) for u in doc.urls), [
+        u for u in doc.urls if not u.startswith("data:")
+    ]
 
 
 def test_content_verdict_metrics_case(report):

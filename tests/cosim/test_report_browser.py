@@ -16,9 +16,21 @@ from cosim.report import write_report
 from cosim.report.plots import BASELINE_PLOTS, PLOTS
 from tests.cosim.synthetic_run import make_run_dir
 
-CHROMIUM = next((p for p in ("/usr/bin/chromium", shutil.which("chromium") or "", shutil.which("chromium-browser") or "")
-                 if p and os.access(p, os.X_OK)), None)
-pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="headless Chromium not installed (apt-get install chromium)")
+CHROMIUM = next(
+    (
+        p
+        for p in (
+            "/usr/bin/chromium",
+            shutil.which("chromium") or "",
+            shutil.which("chromium-browser") or "",
+        )
+        if p and os.access(p, os.X_OK)
+    ),
+    None,
+)
+pytestmark = pytest.mark.skipif(
+    CHROMIUM is None, reason="headless Chromium not installed (apt-get install chromium)"
+)
 
 # after load: count the images that did not decode, and write the result into the DOM
 _PROBE = """<script>addEventListener('load', () => {
@@ -30,10 +42,24 @@ _PROBE = """<script>addEventListener('load', () => {
 
 def _dump_dom(page: Path, profile: Path) -> tuple[str, str]:
     """Load ``page`` offline in headless Chromium; return (serialised DOM, log)."""
-    cmd = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-           "--disable-component-update", "--no-first-run", f"--user-data-dir={profile}",
-           "--enable-logging=stderr", "--v=0", "--virtual-time-budget=5000", "--dump-dom", page.as_uri()]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    cmd = [
+        CHROMIUM,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--no-first-run",
+        f"--user-data-dir={profile}",
+        "--enable-logging=stderr",
+        "--v=0",
+        "--virtual-time-budget=5000",
+        "--dump-dom",
+        page.as_uri(),
+    ]
+    proc = subprocess.Popen(
+        cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
+    )
     try:
         out, err = proc.communicate(timeout=90)
     except subprocess.TimeoutExpired:
@@ -64,7 +90,9 @@ def test_report_loads_with_every_section_and_no_console_error(report, tmp_path):
 
 def test_every_image_decodes(report, tmp_path):
     probe = tmp_path / "probe.html"
-    probe.write_text(report.read_text(encoding="utf-8").replace("</body>", _PROBE + "</body>"), encoding="utf-8")
+    probe.write_text(
+        report.read_text(encoding="utf-8").replace("</body>", _PROBE + "</body>"), encoding="utf-8"
+    )
     dom, _ = _dump_dom(probe, tmp_path / "profile")
     total = re.search(r'data-images-total="(\d+)"', dom)
     broken = re.search(r'data-images-broken="(\d+)"', dom)

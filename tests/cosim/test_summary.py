@@ -10,8 +10,18 @@ from cosim.summary import build_summary, write_summary_json
 from tests.cosim.synthetic_run import make_run_dir, synthetic_case
 
 REQUIRED = {
-    "poi": ["p_max_mw", "p_min_mw", "ramp_max_mw_per_min", "v_min_pu", "v_max_pu", "osc_rms_0p1_2hz_mw",
-            "osc_rms_0p2_3hz_mw", "osc_rms_3_30hz_mw", "rvc_max_percent", "scr"],
+    "poi": [
+        "p_max_mw",
+        "p_min_mw",
+        "ramp_max_mw_per_min",
+        "v_min_pu",
+        "v_max_pu",
+        "osc_rms_0p1_2hz_mw",
+        "osc_rms_0p2_3hz_mw",
+        "osc_rms_3_30hz_mw",
+        "rvc_max_percent",
+        "scr",
+    ],
     "bess": ["soc_min", "soc_max", "throughput_mwh", "efc"],
     "grid": ["v_min_pu", "v_max_pu", "loading_max_percent"],
     "ride_through": ["events", "mw_lost_max"],
@@ -68,7 +78,11 @@ def test_values_by_hand(summary):
     assert grid["thermal"]["count"] == 1 and grid["thermal"]["duration_s"] == pytest.approx(5.0)
     assert grid["losses_mwh"] == pytest.approx(5.0 * 120 / 3600)
     rt = summary["ride_through"]
-    assert rt["events"] == 1 and rt["mw_lost_max"] == pytest.approx(240.0) and rt["load_transfers"] == 1
+    assert (
+        rt["events"] == 1
+        and rt["mw_lost_max"] == pytest.approx(240.0)
+        and rt["load_transfers"] == 1
+    )
     assert rt["recovery_s_max"] == pytest.approx(0.4)
     assert summary["frequency"]["nadir_hz"] == pytest.approx(59.9)
     assert summary["oltc"]["tap_ops"] == 3
@@ -89,30 +103,47 @@ def test_checks_and_verdict(summary):
     # where and when each judged value occurred
     grid = summary["grid"]
     thermal = _check(summary, "thermal")
-    assert (thermal["where"], thermal["t_s"]) == (grid["loading_max_branch"], grid["loading_max_t_s"])
+    assert (thermal["where"], thermal["t_s"]) == (
+        grid["loading_max_branch"],
+        grid["loading_max_t_s"],
+    )
     low = [e for e in grid["range_a"]["episodes"] if e["kind"] == "low"][0]
     v_min = _check(summary, "v_range_a_min")
     assert (v_min["where"], v_min["t_s"]) == (low["element"], low["t_worst_s"])
     assert v_min["where"].startswith("transmission:")
     v_max = _check(summary, "v_range_a_max")  # no high episode: the extreme over the judged buses
-    assert v_max["where"] == grid["range_a"]["v_max_bus"] and v_max["where"].startswith("transmission:")
+    assert v_max["where"] == grid["range_a"]["v_max_bus"] and v_max["where"].startswith(
+        "transmission:"
+    )
     assert v_max["t_s"] == grid["range_a"]["v_max_t_s"]
     assert (ramp["where"], ramp["t_s"]) == ("POI", summary["poi"]["ramp_max_t_s"])
     assert all({"where", "t_s"} <= set(c) for c in summary["checks"])
     assert summary["requirements"]["rvc_max_percent"] == {
-        "value": 3.0, "unit": "%", "source": "Dominion (Zahedi et al., arXiv 2601.12686)"}
+        "value": 3.0,
+        "unit": "%",
+        "source": "Dominion (Zahedi et al., arXiv 2601.12686)",
+    }
 
 
 def test_overridden_limits_say_where_they_come_from(tmp_path):
-    req = {"thermal_max_percent": 120.0, "ramp_max_mw_per_min": 1.0, "informational": ["osc", "scr"],
-           "v_range_a_min_pu": 0.4, "sources": {"thermal_max_percent": "utility X agreement"}}
+    req = {
+        "thermal_max_percent": 120.0,
+        "ramp_max_mw_per_min": 1.0,
+        "informational": ["osc", "scr"],
+        "v_range_a_min_pu": 0.4,
+        "sources": {"thermal_max_percent": "utility X agreement"},
+    }
     s = _summary(tmp_path / "run", extra_case={"requirements": req})
     th, ramp = _check(s, "thermal"), _check(s, "ramp")
     assert th["passed"] is True and th["limit"] == 120.0 and th["source"] == "utility X agreement"
-    assert ramp["passed"] is False and ramp["source"].startswith("case file (default 20.0 from Southern Co")
+    assert ramp["passed"] is False and ramp["source"].startswith(
+        "case file (default 20.0 from Southern Co"
+    )
     assert _check(s, "osc")["kind"] == "info"
     # ramp (1 MW/min) still fails -> verdict fail; only it
-    assert {c["id"] for c in s["checks"] if c["passed"] is False and c["kind"] == "limit"} == {"ramp"}
+    assert {c["id"] for c in s["checks"] if c["passed"] is False and c["kind"] == "limit"} == {
+        "ramp"
+    }
 
 
 def test_missing_frequency_and_high_rate_data(tmp_path):
@@ -129,7 +160,10 @@ def test_baseline_without_bess(tmp_path):
     s = _summary(tmp_path / "run", bess=False)
     assert s["bess"]["enabled"] is False
     assert s["poi"]["p_max_mw"] == 300.0
-    assert _check(s, "soc_window")["passed"] is None and "BESS disabled" in _check(s, "soc_window")["note"]
+    assert (
+        _check(s, "soc_window")["passed"] is None
+        and "BESS disabled" in _check(s, "soc_window")["note"]
+    )
 
 
 def test_partial_results_of_a_failed_run(tmp_path):
@@ -148,7 +182,9 @@ def test_run_with_no_series_at_all(tmp_path):
     results = load_results(run)
     s = build_summary(results, results.case)
     assert s["status"] == "failed" and s["verdict"] == "fail"
-    assert s["poi"]["p_max_mw"] is None and s["grid"]["v_min_pu"] is None and s["bess"]["efc"] is None
+    assert (
+        s["poi"]["p_max_mw"] is None and s["grid"]["v_min_pu"] is None and s["bess"]["efc"] is None
+    )
     assert s["ride_through"]["events"] is None and s["oltc"]["tap_ops"] is None
     json.dumps(s, allow_nan=False)
 
@@ -159,7 +195,9 @@ def test_n1_screening_in_the_summary(tmp_path):
     assert [x["name"] for x in n1["snapshots"]] == ["peak import", "swing trough"]
     assert n1["snapshots"][0]["p_mw"] == pytest.approx(240.0)
     assert n1["outages_screened"] == 2 * 9  # case9: 9 lines, no trafos, two snapshots
-    assert n1["ranking"] and n1["ranking"][0]["severity"] is None  # diverged / isolated first (inf -> null)
+    assert (
+        n1["ranking"] and n1["ranking"][0]["severity"] is None
+    )  # diverged / isolated first (inf -> null)
     chk = _check(s, "n1")
     assert chk["value"] == n1["outages_with_violations"] and chk["passed"] is (chk["value"] == 0)
     assert chk["source"].startswith("NERC TPL-001 (N-1), judged against ANSI C84.1 Range A")
@@ -167,30 +205,48 @@ def test_n1_screening_in_the_summary(tmp_path):
 
 # ---------------------------------------------------------------- the requirements profile
 
+
 def test_requirement_defaults_are_the_domain_figures():
     from cosim.requirements import RequirementsConfig
 
     r = RequirementsConfig()
-    assert (r.ramp_max_mw_per_min, r.rvc_max_percent, r.pf_lag_min, r.pf_lead_min) == (20.0, 3.0, 0.95, 0.95)
+    assert (r.ramp_max_mw_per_min, r.rvc_max_percent, r.pf_lag_min, r.pf_lead_min) == (
+        20.0,
+        3.0,
+        0.95,
+        0.95,
+    )
     assert (r.v_range_a_min_pu, r.v_range_a_max_pu, r.v_range_b_min_pu, r.v_range_b_max_pu) == (
-        0.95, 1.05, 0.917, 1.058)
+        0.95,
+        1.05,
+        0.917,
+        1.058,
+    )
     assert (r.pst_max, r.plt_max, r.thermal_max_percent, r.scr_weak) == (0.8, 0.6, 100.0, 3.0)
-    assert (r.f_min_hz, r.f_max_hz, r.recovery_fraction, r.recovery_time_max_s) == (58.8, 61.2, 0.9, 1.0)
+    assert (r.f_min_hz, r.f_max_hz, r.recovery_fraction, r.recovery_time_max_s) == (
+        58.8,
+        61.2,
+        0.9,
+        1.0,
+    )
     assert r.limit("pst_max").source == "IEEE 1453 planning level (HV/EHV)"
     table = r.table()
     assert table["short_circuit.ext_grid_s_sc_max_mva"]["unit"] == "MVA"
     assert all(v["source"] for v in table.values())
 
 
-@pytest.mark.parametrize("bad", [
-    {"informational": ["nope"]},
-    {"sources": {"not_a_limit": "x"}},
-    {"v_range_a_min_pu": 1.1},
-    {"f_min_hz": 62.0},
-    {"osc_band_hz": [3.0, 1.0]},
-    {"ramp_max_mw_per_min": -1.0},
-    {"unknown_key": 1},
-])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"informational": ["nope"]},
+        {"sources": {"not_a_limit": "x"}},
+        {"v_range_a_min_pu": 1.1},
+        {"f_min_hz": 62.0},
+        {"osc_band_hz": [3.0, 1.0]},
+        {"ramp_max_mw_per_min": -1.0},
+        {"unknown_key": 1},
+    ],
+)
 def test_invalid_requirements_are_case_errors(bad):
     from cosim.case import load_case
     from cosim.errors import CaseError
@@ -204,8 +260,9 @@ def test_override_survives_the_resolved_case_round_trip(tmp_path):
 
     from cosim.case import load_case
 
-    case = load_case({"requirements": {"ramp_max_mw_per_min": 10.0,
-                                       "short_circuit": {"gen_xdss_pu": 0.25}}})
+    case = load_case(
+        {"requirements": {"ramp_max_mw_per_min": 10.0, "short_circuit": {"gen_xdss_pu": 0.25}}}
+    )
     path = tmp_path / "case.toml"
     path.write_text(tomli_w.dumps(case.to_dict()))
     again = load_case(path).requirements
@@ -215,7 +272,9 @@ def test_override_survives_the_resolved_case_round_trip(tmp_path):
 
 
 @pytest.mark.parametrize(("v_pre_bus3", "passed"), [(0.940, True), (0.946, False)])
-def test_preexisting_violations_are_attributed_to_the_network(tmp_path, monkeypatch, v_pre_bus3, passed):
+def test_preexisting_violations_are_attributed_to_the_network(
+    tmp_path, monkeypatch, v_pre_bus3, passed
+):
     import cosim.summary as summary_mod
 
     # bus 3 sits at 0.94 pu for 10 s of the run; before the site connects it was at v_pre_bus3 (< 0.95)

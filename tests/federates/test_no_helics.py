@@ -41,7 +41,11 @@ def _pure_modules() -> list[str]:
 
 def _imports_helics(*modules: str) -> dict[str, bool]:
     proc = subprocess.run(
-        [sys.executable, "-c", _PROBE, *modules], cwd=ROOT, capture_output=True, text=True, timeout=120
+        [sys.executable, "-c", _PROBE, *modules],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert proc.returncode == 0, proc.stderr
     return json.loads(proc.stdout.strip().splitlines()[-1])

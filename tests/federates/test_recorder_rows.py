@@ -21,7 +21,9 @@ def test_array_rows_round_trip(tmp_path: Path) -> None:
     np.testing.assert_array_equal(df["b"].to_numpy(), 2.0 * np.arange(7))
 
 
-def test_dict_rows_keep_the_first_rows_columns_missing_is_nan_extra_is_an_error(tmp_path: Path) -> None:
+def test_dict_rows_keep_the_first_rows_columns_missing_is_nan_extra_is_an_error(
+    tmp_path: Path,
+) -> None:
     import pytest
 
     rec = Recorder(tmp_path, "d", flush_rows=2)

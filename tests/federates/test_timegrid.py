@@ -50,7 +50,11 @@ def test_blocks_span_the_sync_interval_and_split_at_events() -> None:
 def test_event_edges_are_on_the_grid_whatever_their_duration() -> None:
     from cosim.case import load_case
 
-    case = load_case({"horizon": {"duration_s": 10, "event_dt_s": 0.01},
-                      "events": [{"kind": "sag", "t_s": 5.003, "duration_s": 0.0425, "vm_pu": 0.3}]})
+    case = load_case(
+        {
+            "horizon": {"duration_s": 10, "event_dt_s": 0.01},
+            "events": [{"kind": "sag", "t_s": 5.003, "duration_s": 0.0425, "vm_pu": 0.3}],
+        }
+    )
     t = case.time_grid()
     assert np.any(np.isclose(t, 5.003)) and np.any(np.isclose(t, 5.0455))

@@ -17,7 +17,9 @@ def run_processes(run_dir: Path) -> list[psutil.Process]:
             if p.info["status"] == psutil.STATUS_ZOMBIE:
                 continue
             cmd = " ".join(p.info["cmdline"] or [])
-            if key in cmd or (p.info["cwd"] == key and ("helics_broker" in cmd or "federates" in cmd)):
+            if key in cmd or (
+                p.info["cwd"] == key and ("helics_broker" in cmd or "federates" in cmd)
+            ):
                 found.append(p)
         except (psutil.NoSuchProcess, psutil.AccessDenied):
             continue

@@ -40,32 +40,59 @@ def test_parse_broker_address() -> None:
 
 
 def test_unknown_federate_name_is_a_one_line_error(case_file: Path, tmp_path: Path) -> None:
-    with pytest.raises(CosimError, match=r"federate 'grid' is not part of case mm \(federates: factory, transmission\)"):
+    with pytest.raises(
+        CosimError,
+        match=r"federate 'grid' is not part of case mm \(federates: factory, transmission\)",
+    ):
         run_single_federate("grid", case_file, "tcp://127.0.0.1:1", tmp_path / "x")
 
 
 @pytest.mark.integration
-def test_broker_and_federates_started_separately_equal_a_normal_run(case_file: Path, tmp_path: Path) -> None:
+def test_broker_and_federates_started_separately_equal_a_normal_run(
+    case_file: Path, tmp_path: Path
+) -> None:
     with ThreadPoolExecutor(1) as ex:
         normal = ex.submit(run_case, case_file, tmp_path / "normal", report=False)
         out = tmp_path / "split"
         port = free_port()
         procs: list[subprocess.Popen] = []
         try:
-            broker = subprocess.Popen([*COSIM, "broker", str(case_file), "--port", str(port), "-o", str(out)],
-                                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                                      start_new_session=True)
+            broker = subprocess.Popen(
+                [*COSIM, "broker", str(case_file), "--port", str(port), "-o", str(out)],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+                start_new_session=True,
+            )
             procs.append(broker)
-            first = broker.stdout.readline()  # printed once the broker listens (and the build is written)
-            assert first.startswith(f"broker listening at tcp://127.0.0.1:{port}"), first + broker.stdout.read()
+            first = (
+                broker.stdout.readline()
+            )  # printed once the broker listens (and the build is written)
+            assert first.startswith(f"broker listening at tcp://127.0.0.1:{port}"), (
+                first + broker.stdout.read()
+            )
             # the broker is bound to loopback only
             runner = json.loads((out / "runner.json").read_text())
             assert "--local_interface=127.0.0.1" in runner["federates"][0]["exec"]
             feds = {
-                name: subprocess.Popen([*COSIM, "federate", name, "--case", str(case_file), "--broker",
-                                        f"tcp://127.0.0.1:{port}", "-o", str(out), "-q"],
-                                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                                       start_new_session=True)
+                name: subprocess.Popen(
+                    [
+                        *COSIM,
+                        "federate",
+                        name,
+                        "--case",
+                        str(case_file),
+                        "--broker",
+                        f"tcp://127.0.0.1:{port}",
+                        "-o",
+                        str(out),
+                        "-q",
+                    ],
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.STDOUT,
+                    text=True,
+                    start_new_session=True,
+                )
                 for name in federate_names(load_case(case_file))
             }
             procs += feds.values()

@@ -45,8 +45,20 @@ def _federate_process(run_dir: Path, name: str) -> psutil.Process:
 def test_kill_9_of_transmission_mid_run(tmp_path: Path) -> None:
     out = tmp_path / "killed"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "cosim.cli", "run", "ieee118_factory", "-o", str(out), "-q", "--no-report"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-m",
+            "cosim.cli",
+            "run",
+            "ieee118_factory",
+            "-o",
+            str(out),
+            "-q",
+            "--no-report",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         _wait_for_progress(out, "transmission", 30.0)
@@ -86,7 +98,10 @@ def test_federate_that_raises_at_start_up(tmp_path: Path) -> None:
     assert time.monotonic() - t0 < 20.0  # includes the interpreters' start-up
     assert outcome.status == "failed"
     assert outcome.failed == "transmission"
-    assert outcome.reason == "ModuleNotFoundError: No module named 'federates.grid.no_such_module' (exited with code 1)"
+    assert (
+        outcome.reason
+        == "ModuleNotFoundError: No module named 'federates.grid.no_such_module' (exited with code 1)"
+    )
     assert "No module named 'federates.grid.no_such_module'" in outcome.log_tail
     assert run_processes(b.dir) == []
 
@@ -96,6 +111,8 @@ def test_wall_clock_limit_stops_the_run(tmp_path: Path) -> None:
     from cosim.runner import run_case
 
     with pytest.raises(RunError, match="wall-clock limit"):
-        run_case("ieee118_factory", tmp_path / "slow", {"run.wall_limit_s": 6, "outputs.report": False})
+        run_case(
+            "ieee118_factory", tmp_path / "slow", {"run.wall_limit_s": 6, "outputs.report": False}
+        )
     assert run_processes(tmp_path / "slow") == []
     assert json.loads((tmp_path / "slow" / "summary.json").read_text())["status"] == "failed"

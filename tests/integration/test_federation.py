@@ -39,8 +39,15 @@ def test_default_case_writes_results(default_run) -> None:
     assert fac["vm_pu"].iloc[1:].to_numpy() == pytest.approx(tr["poi_vm_pu"].iloc[:-1].to_numpy())
     hr = r.frame("factory_hr")
     assert len(hr) >= steps * 10 and hr["t_s"].is_monotonic_increasing
-    for name in ("case.toml", "summary.json", "runner.json", "logs/broker.log", "logs/factory.log",
-                 "logs/transmission.log", "configs/factory.json"):
+    for name in (
+        "case.toml",
+        "summary.json",
+        "runner.json",
+        "logs/broker.log",
+        "logs/factory.log",
+        "logs/transmission.log",
+        "configs/factory.json",
+    ):
         assert (r.dir / name).is_file(), name
     s = json.loads((r.dir / "summary.json").read_text())
     assert s["status"] == "ok"
@@ -55,22 +62,42 @@ def test_load_results_reads_a_finished_run(default_run) -> None:
 
 
 def test_same_seed_gives_identical_parquet(default_run, tmp_path: Path) -> None:
-    second = run_case("ieee118_factory", tmp_path / "again", horizon__duration_s=20, outputs__report=False)
+    second = run_case(
+        "ieee118_factory", tmp_path / "again", horizon__duration_s=20, outputs__report=False
+    )
     for name in ("factory", "factory_hr", "transmission"):
         pd.testing.assert_frame_equal(second.frame(name), default_run.frame(name), check_exact=True)
 
 
 def test_two_runs_at_once_both_succeed(tmp_path: Path) -> None:
-    cmd = [sys.executable, "-m", "cosim.cli", "run", "ieee118_factory", "-q", "--no-report",
-           "--set", "horizon.duration_s=15"]
-    procs = [subprocess.Popen([*cmd, "-o", str(tmp_path / f"r{i}")], stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, text=True) for i in range(2)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "cosim.cli",
+        "run",
+        "ieee118_factory",
+        "-q",
+        "--no-report",
+        "--set",
+        "horizon.duration_s=15",
+    ]
+    procs = [
+        subprocess.Popen(
+            [*cmd, "-o", str(tmp_path / f"r{i}")],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for i in range(2)
+    ]
     outs = [p.communicate(timeout=240) for p in procs]
     for p, (out, err) in zip(procs, outs, strict=True):
         assert p.returncode == 0, err
         assert "ok" in out
-    ports = {json.loads((tmp_path / f"r{i}" / "configs" / "factory.json").read_text())["coreInitString"]
-             for i in range(2)}
+    ports = {
+        json.loads((tmp_path / f"r{i}" / "configs" / "factory.json").read_text())["coreInitString"]
+        for i in range(2)
+    }
     assert len(ports) == 2  # each run had its own broker port
     a, b = (load_results(tmp_path / f"r{i}") for i in range(2))
     pd.testing.assert_frame_equal(a.frame("transmission"), b.frame("transmission"))
@@ -80,7 +107,9 @@ def test_helics_run_on_the_built_runner_gives_the_same_result(default_run, tmp_p
     from cosim.build import build
 
     b = build(default_run.case, tmp_path / "built")
-    proc = subprocess.run(["helics", "run", "--path", str(b.runner)], capture_output=True, text=True, timeout=240)
+    proc = subprocess.run(
+        ["helics", "run", "--path", str(b.runner)], capture_output=True, text=True, timeout=240
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     for name in ("factory", "transmission"):
         got = pd.read_parquet(tmp_path / "built" / "timeseries" / f"{name}.parquet")
@@ -88,8 +117,13 @@ def test_helics_run_on_the_built_runner_gives_the_same_result(default_run, tmp_p
 
 
 def test_sync_blocks_hold_the_latest_voltage(default_run, tmp_path: Path) -> None:
-    r = run_case("ieee118_factory", tmp_path / "blocks", horizon__duration_s=20,
-                 horizon__sync_interval_s=5, outputs__report=False)
+    r = run_case(
+        "ieee118_factory",
+        tmp_path / "blocks",
+        horizon__duration_s=20,
+        horizon__sync_interval_s=5,
+        outputs__report=False,
+    )
     fac, tr = r.frame("factory"), r.frame("transmission")
     v = tr["poi_vm_pu"].to_numpy()
     # steps 0-4 see the 1.0 pu default; steps 5-9 the voltage solved at step 4; and so on

@@ -21,17 +21,36 @@ EVENTS = [
 
 
 def test_transmission_with_events_frequency_and_oltc(tmp_path: Path) -> None:
-    r = run_case("ieee118_grid_controls", tmp_path / "t", {
-        "horizon.duration_s": 6.0, "horizon.event_margin_s": 0.1, "grid.profiles.start_s": 0.0,
-        "events": EVENTS, "outputs.report": False,
-    })
+    r = run_case(
+        "ieee118_grid_controls",
+        tmp_path / "t",
+        {
+            "horizon.duration_s": 6.0,
+            "horizon.event_margin_s": 0.1,
+            "grid.profiles.start_s": 0.0,
+            "events": EVENTS,
+            "outputs.report": False,
+        },
+    )
     tr, fr = r.frame("transmission"), r.frame("frequency")
-    for col in ("poi_vm_pu", "site_vm_pu", "converged", "p_loss_mw", "vm_pu.59", "loading_percent.line.0",
-                "loading_percent.trafo.0", "tap_pos.trafo.13", "steps_on.shunt.14", "t_s"):
+    for col in (
+        "poi_vm_pu",
+        "site_vm_pu",
+        "converged",
+        "p_loss_mw",
+        "vm_pu.59",
+        "loading_percent.line.0",
+        "loading_percent.trafo.0",
+        "tap_pos.trafo.13",
+        "steps_on.shunt.14",
+        "t_s",
+    ):
         assert col in tr, col
     assert tr["converged"].eq(1).all()
     sag = tr[(tr.t_s >= 4.0 - 1e-9) & (tr.t_s < 4.05 - 1e-9)]
-    assert len(sag) == 5 and np.allclose(sag["poi_vm_pu"], 0.3)  # 10 ms steps inside the event window
+    assert len(sag) == 5 and np.allclose(
+        sag["poi_vm_pu"], 0.3
+    )  # 10 ms steps inside the event window
     assert tr.loc[tr.t_s > 4.2, "poi_vm_pu"].gt(0.9).all()
     assert {"f_hz", "rocof_hz_per_s"} <= set(fr.columns)
     info = r.federate_info("frequency")
@@ -45,8 +64,15 @@ def test_transmission_with_events_frequency_and_oltc(tmp_path: Path) -> None:
 def test_td_iterates_until_the_boundary_agrees(tmp_path: Path, hosts: bool) -> None:
     over = {"horizon.duration_s": 3.0, "outputs.report": False, "distribution.hosts_factory": hosts}
     if not hosts:
-        over.update({"factory.poi_bus": 59, "factory.it_mw": 250.0, "bess.p_mw": 100.0, "bess.e_mwh": 100.0,
-                     "bess.s_mva": 110.0})
+        over.update(
+            {
+                "factory.poi_bus": 59,
+                "factory.it_mw": 250.0,
+                "bess.p_mw": 100.0,
+                "bess.e_mwh": 100.0,
+                "bess.s_mva": 110.0,
+            }
+        )
     r = run_case("td_cigre_mv", tmp_path / "td", over)
     tr, d = r.frame("transmission"), r.frame("distribution")
     assert len(tr) == len(d) == 3
@@ -59,7 +85,9 @@ def test_td_iterates_until_the_boundary_agrees(tmp_path: Path, hosts: bool) -> N
     key = "poi_vm_pu"
     fac = r.frame("factory")
     src = d if hosts else tr
-    np.testing.assert_allclose(fac["vm_pu"].iloc[1:].to_numpy(), src[key].iloc[:-1].to_numpy(), atol=1e-6)
+    np.testing.assert_allclose(
+        fac["vm_pu"].iloc[1:].to_numpy(), src[key].iloc[:-1].to_numpy(), atol=1e-6
+    )
     if not hosts:  # deterministic: the same run again gives the same series
         again = run_case("td_cigre_mv", tmp_path / "td2", over)
         for name in ("transmission", "distribution", "factory"):
@@ -69,7 +97,15 @@ def test_td_iterates_until_the_boundary_agrees(tmp_path: Path, hosts: bool) -> N
 def test_nonconvergence_stop_fails_the_run_naming_the_step(tmp_path: Path) -> None:
     ev = [{"kind": "load_step", "t_s": 2.0, "bus": 59, "delta_mw": 60000.0}]
     with pytest.raises(RunError, match=r"transmission.*did not converge at t_s = 2 s"):
-        run_case("ieee118_factory", tmp_path / "nc", {"horizon.duration_s": 4.0, "events": ev,
-                                                      "horizon.event_margin_s": 0.0, "outputs.report": False})
+        run_case(
+            "ieee118_factory",
+            tmp_path / "nc",
+            {
+                "horizon.duration_s": 4.0,
+                "events": ev,
+                "horizon.event_margin_s": 0.0,
+                "outputs.report": False,
+            },
+        )
     part = pd.read_parquet(tmp_path / "nc" / "timeseries" / "transmission.parquet")
     assert part["t_s"].max() < 2.0 and part["converged"].eq(1).all()

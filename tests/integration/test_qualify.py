@@ -27,8 +27,21 @@ ONLY = "Q1,Q4,Q7"
 
 
 def _qualify(spec: str, out: Path) -> tuple[int, dict]:
-    code = main(["qualify", str(SPECS / spec), "-o", str(out), "--only", ONLY, "--duration-scale", "0.01",
-                 "--jobs", "2", "-q"])
+    code = main(
+        [
+            "qualify",
+            str(SPECS / spec),
+            "-o",
+            str(out),
+            "--only",
+            ONLY,
+            "--duration-scale",
+            "0.01",
+            "--jobs",
+            "2",
+            "-q",
+        ]
+    )
     return code, json.loads((out / "qualification.json").read_text())
 
 
@@ -58,10 +71,23 @@ def test_json_layout_and_report(default_run):
     _, data, out = default_run
     assert [t["id"] for t in data["tests"]] == ["Q1", "Q4", "Q7"]
     for t in data["tests"]:
-        for key in ("id", "name", "metric", "value", "threshold", "unit", "source", "passed", "reason", "shortfall"):
+        for key in (
+            "id",
+            "name",
+            "metric",
+            "value",
+            "threshold",
+            "unit",
+            "source",
+            "passed",
+            "reason",
+            "shortfall",
+        ):
             assert key in t, (t["id"], key)
         for run in t["runs"].values():
-            assert (Path(run["dir"]) / "summary.json").is_file()  # each test ran as a real federation
+            assert (
+                Path(run["dir"]) / "summary.json"
+            ).is_file()  # each test ran as a real federation
     assert data["shortened"] is True and data["verdict"] in ("pass", "fail", "incomplete")
     html = (out / "qualification.html").read_text()
     assert html.count("data:image/png;base64,") >= 3  # the evidence plots are embedded
@@ -100,7 +126,9 @@ def test_q7_fault_train(default_run, undersized_run):
     _, du, _ = undersized_run
     qd, qu = _test(dd, "Q7"), _test(du, "Q7")
     if not _sags_applied(qu):
-        pytest.skip("the transmission federate does not apply sag events yet (federates/grid): Q7 not judged")
+        pytest.skip(
+            "the transmission federate does not apply sag events yet (federates/grid): Q7 not judged"
+        )
     assert qu["passed"] is False
     assert qu["shortfall"]["category"] in ("rating", "bess")
     assert qu["measures"]["events"] == 6

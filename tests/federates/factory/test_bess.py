@@ -164,7 +164,9 @@ def test_energy_balance_closes_over_24h() -> None:
 def test_property_soc_window_and_pcs_limits(
     reqs: list[float], dt: float, q: float, soc0: float, tau: float, priority: str
 ) -> None:
-    cfg = BessConfig(soc_init=soc0, response_tau_s=tau, pcs_priority=priority, self_discharge_per_day=0.05)
+    cfg = BessConfig(
+        soc_init=soc0, response_tau_s=tau, pcs_priority=priority, self_discharge_per_day=0.05
+    )
     b = Bess(cfg)
     req = np.array(reqs)
     blk = b.run(req, np.full(len(req), dt), q)

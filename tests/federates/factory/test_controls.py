@@ -25,8 +25,17 @@ from federates.factory.site import FactorySite
 RAMP_LIMIT_MW_PER_MIN = 20.0  # DOMAIN: Southern Co; the default case limit
 
 
-def simulate(factory: FactoryConfig, bess: BessConfig, controls: ControlsConfig, seconds: int, *, dt_s: float = 0.02,
-             f_hz=lambda t: 60.0, vm_pu=lambda t: 1.0, seed: int = 0):
+def simulate(
+    factory: FactoryConfig,
+    bess: BessConfig,
+    controls: ControlsConfig,
+    seconds: int,
+    *,
+    dt_s: float = 0.02,
+    f_hz=lambda t: 60.0,
+    vm_pu=lambda t: 1.0,
+    seed: int = 0,
+):
     site = FactorySite(factory, bess, controls, seed=seed, dt_s=dt_s)
     outs = [site.advance(float(k), float(k + 1), vm_pu(k), f_hz(k)) for k in range(seconds)]
     hr = {c: np.concatenate([o.hr[c] for o in outs]) for c in outs[0].hr}
@@ -55,7 +64,9 @@ def test_default_bess_smoothing_cuts_the_band_20db_and_holds_the_ramp(dt_s: floa
     assert max_ramp_mw_per_min(rec["p_mw"]) <= RAMP_LIMIT_MW_PER_MIN
     assert site.summary()["bess.clipped_mwh"] == pytest.approx(0.0, abs=1e-9)
     # the baseline: no BESS, no attenuation, and the ramp limit is broken
-    hr0, rec0, _ = simulate(FactoryConfig(), BessConfig(enabled=False), ControlsConfig(), seconds, dt_s=dt_s)
+    hr0, rec0, _ = simulate(
+        FactoryConfig(), BessConfig(enabled=False), ControlsConfig(), seconds, dt_s=dt_s
+    )
     assert band_power(hr0["p_mw"], dt_s) == pytest.approx(band_power(hr0["p_site_mw"], dt_s))
     assert max_ramp_mw_per_min(rec0["p_mw"]) > RAMP_LIMIT_MW_PER_MIN
 
@@ -68,9 +79,20 @@ def test_poi_equals_site_plus_bess_at_every_step() -> None:
 
 def test_ramp_limit_hand_computed() -> None:
     """A 100 MW job start under a pure ramp limit: the POI rises at 0.9 x 20 MW/min."""
-    job = TrainingJob(start_s=30.0, start_ramp_s=0.5, trough_fraction=1.0, checkpoint_duration_s=0.0, idle_fraction=0.0)
-    fac = FactoryConfig(it_mw=100.0, training_share=1.0, pue=1.175, training=TrainingConfig(jobs=[job], gpu_fraction=1.0),
-                        inference=InferenceConfig(noise_fraction=0.0, burst_rate_per_h=0.0))
+    job = TrainingJob(
+        start_s=30.0,
+        start_ramp_s=0.5,
+        trough_fraction=1.0,
+        checkpoint_duration_s=0.0,
+        idle_fraction=0.0,
+    )
+    fac = FactoryConfig(
+        it_mw=100.0,
+        training_share=1.0,
+        pue=1.175,
+        training=TrainingConfig(jobs=[job], gpu_fraction=1.0),
+        inference=InferenceConfig(noise_fraction=0.0, burst_rate_per_h=0.0),
+    )
     ctl = ControlsConfig(smoothing=False, soc_restore=False, volt_var=False)
     hr, rec, _ = simulate(fac, BessConfig(response_tau_s=0.0), ctl, 120, dt_s=0.05)
     t, p = hr["t_s"], hr["p_mw"]
@@ -82,8 +104,12 @@ def test_ramp_limit_hand_computed() -> None:
 
 @pytest.mark.parametrize(("speed", "limit_s"), [("fast", 2.0), ("slow", 60.0)])
 @pytest.mark.parametrize(("resource", "bess_on"), [("load", False), ("bess", True), ("both", True)])
-def test_demand_response_reaches_target_in_time(speed: str, limit_s: float, resource: str, bess_on: bool) -> None:
-    call = DemandResponseCall(t_s=100.0, notice_s=30.0, duration_s=300.0, reduction=0.3, speed=speed, resource=resource)
+def test_demand_response_reaches_target_in_time(
+    speed: str, limit_s: float, resource: str, bess_on: bool
+) -> None:
+    call = DemandResponseCall(
+        t_s=100.0, notice_s=30.0, duration_s=300.0, reduction=0.3, speed=speed, resource=resource
+    )
     ctl = ControlsConfig(demand_response=DemandResponseConfig(calls=[call]))
     hr, rec, site = simulate(FactoryConfig(), BessConfig(enabled=bess_on), ctl, 500, dt_s=0.05)
     base, target = site.controls.dr._targets[0]
@@ -94,7 +120,9 @@ def test_demand_response_reaches_target_in_time(speed: str, limit_s: float, reso
     assert p[before].mean() > base * 0.95  # nothing happens during the notice
     held = (t >= start + limit_s) & (t < start + 300.0)
     assert p[held].max() <= target + 0.005 * base  # at target within the response time
-    assert p[(t >= start) & (t < start + 0.5 * limit_s)].max() > target + 0.05 * base  # and not at once
+    assert (
+        p[(t >= start) & (t < start + 0.5 * limit_s)].max() > target + 0.05 * base
+    )  # and not at once
 
 
 def test_frequency_watt_droop_within_1s() -> None:
@@ -110,10 +138,15 @@ def test_frequency_watt_droop_within_1s() -> None:
     t = hr["t_s"]
     y = hr["p_mw"]
     # the BESS has delivered the droop 1 s after the step (tau 50 ms)
-    assert y[(t >= 61.0) & (t < 62)].mean() - y[(t >= 58) & (t < 59)].mean() == pytest.approx(droop, abs=1.0)
+    assert y[(t >= 61.0) & (t < 62)].mean() - y[(t >= 58) & (t < 59)].mean() == pytest.approx(
+        droop, abs=1.0
+    )
 
 
-@pytest.mark.parametrize(("vm", "q_frac"), [(0.90, -0.44), (0.95, -0.44 * 0.5), (1.0, 0.0), (1.05, 0.44 * 0.5), (1.10, 0.44)])
+@pytest.mark.parametrize(
+    ("vm", "q_frac"),
+    [(0.90, -0.44), (0.95, -0.44 * 0.5), (1.0, 0.0), (1.05, 0.44 * 0.5), (1.10, 0.44)],
+)
 def test_volt_var(vm: float, q_frac: float) -> None:
     chain = ControlChain(ControlsConfig(), BessConfig(), dt_s=0.05)
     assert chain.q_request(vm) == pytest.approx(q_frac * 110.0)
@@ -123,7 +156,9 @@ def test_volt_var(vm: float, q_frac: float) -> None:
 
 
 def test_peak_cap() -> None:
-    ctl = ControlsConfig(peak_cap=PeakCapConfig(enabled=True, limit_mw=220.0), smoothing=False, ramp_limit=False)
+    ctl = ControlsConfig(
+        peak_cap=PeakCapConfig(enabled=True, limit_mw=220.0), smoothing=False, ramp_limit=False
+    )
     hr, _, _ = simulate(FactoryConfig(), BessConfig(response_tau_s=0.0), ctl, 120)
     assert hr["p_site_mw"].max() > 260.0
     assert hr["p_mw"].max() <= 220.0 + 1e-6
@@ -139,7 +174,9 @@ def test_band_damping_alone() -> None:
 
 
 def test_soc_restoration_pulls_toward_rest() -> None:
-    fac = FactoryConfig(training_share=0.0, inference=InferenceConfig(noise_fraction=0.0, burst_rate_per_h=0.0))
+    fac = FactoryConfig(
+        training_share=0.0, inference=InferenceConfig(noise_fraction=0.0, burst_rate_per_h=0.0)
+    )
     ctl = ControlsConfig(smoothing=SmoothingConfig(tau_s=5.0))
     hr, rec, _ = simulate(fac, BessConfig(soc_init=0.75), ctl, 1200, dt_s=0.1)
     # 10 MW (10 % of rating) of discharge while (0.55 - 0.75) x 100 MWh / 0.5 h asks for more
@@ -157,9 +194,13 @@ def test_baseline_has_no_bess() -> None:
 def test_volt_var_reaches_90_percent_in_its_response_time() -> None:
     chain = ControlChain(ControlsConfig(), BessConfig(), dt_s=0.05)
     assert chain.q_response(1.0, 1.0) == 0.0  # starts on the curve
-    qs = [chain.q_response(1.10, 0.5) for _ in range(20)]  # 10 s at 0.5 s steps after a step to 1.10 pu
+    qs = [
+        chain.q_response(1.10, 0.5) for _ in range(20)
+    ]  # 10 s at 0.5 s steps after a step to 1.10 pu
     target = 0.44 * 110.0
-    assert qs[9] == pytest.approx(0.9 * target, rel=1e-9)  # 5 s: IEEE 1547-2018 default open-loop response time
+    assert qs[9] == pytest.approx(
+        0.9 * target, rel=1e-9
+    )  # 5 s: IEEE 1547-2018 default open-loop response time
     assert qs[0] < 0.3 * target and qs[-1] == pytest.approx(0.99 * target, rel=1e-9)
 
 
@@ -185,17 +226,23 @@ def test_q_smoothing_makes_the_poi_q_the_low_pass_of_the_site_q() -> None:
     """The BESS carries the site's Q swing: interval-mean POI Q moves like a 60 s low-pass."""
     cfg = ControlsConfig(q_smoothing={"enabled": True}, volt_var={"enabled": False})
     _, rec, _ = simulate(FactoryConfig(), BessConfig(), cfg, 300)
-    _, ref, _ = simulate(FactoryConfig(), BessConfig(), ControlsConfig(volt_var={"enabled": False}), 300)
+    _, ref, _ = simulate(
+        FactoryConfig(), BessConfig(), ControlsConfig(volt_var={"enabled": False}), 300
+    )
     q_poi, q_site = np.asarray(rec["q_mvar"]), np.asarray(rec["q_site_mvar"])
     assert np.allclose(q_poi, np.asarray(rec["q_site_mvar"]) + np.asarray(rec["q_bess_mvar"]))
     step = np.max(np.abs(np.diff(q_poi)))
     assert np.max(np.abs(np.diff(q_site))) > 5.0  # the training swing's Q
     assert step < 0.1 * np.max(np.abs(np.diff(q_site)))
-    assert np.max(np.abs(np.diff(np.asarray(ref["q_mvar"])))) > 5.0  # without it, the POI sees the swing
+    assert (
+        np.max(np.abs(np.diff(np.asarray(ref["q_mvar"])))) > 5.0
+    )  # without it, the POI sees the swing
     assert abs(q_poi.mean() - q_site.mean()) < 0.05 * abs(q_site.mean())  # no bias: it only smooths
 
 
 def test_q_smoothing_is_off_by_default_and_without_a_bess() -> None:
     assert not ControlsConfig().q_smoothing.enabled
-    chain = ControlChain(ControlsConfig(q_smoothing={"enabled": True}), BessConfig(enabled=False), dt_s=0.05)
+    chain = ControlChain(
+        ControlsConfig(q_smoothing={"enabled": True}), BessConfig(enabled=False), dt_s=0.05
+    )
     assert chain.q_smooth(50.0, 1.0) == 0.0

@@ -19,7 +19,13 @@ from federates.factory.filters import (
 
 @pytest.mark.parametrize(
     ("order", "f_low_hz", "f_high_hz", "fs_hz"),
-    [(2, 0.2, 3.0, 20.0), (1, 0.2, 3.0, 50.0), (3, 0.2, 3.0, 20.0), (4, 0.5, 2.0, 100.0), (2, 0.2, 9.5, 20.0)],
+    [
+        (2, 0.2, 3.0, 20.0),
+        (1, 0.2, 3.0, 50.0),
+        (3, 0.2, 3.0, 20.0),
+        (4, 0.5, 2.0, 100.0),
+        (2, 0.2, 9.5, 20.0),
+    ],
 )
 def test_bandpass_design_and_block_filtering_match_scipy(order, f_low_hz, f_high_hz, fs_hz) -> None:
     mine = butter_bandpass_sos(order, f_low_hz, f_high_hz, fs_hz)
@@ -32,7 +38,7 @@ def test_bandpass_design_and_block_filtering_match_scipy(order, f_low_hz, f_high
     zi = f.steady_state(x[0])
     parts = []
     for s in range(0, len(x), 37):  # blocks like a grid step's samples, with a short last one
-        y, zi = f.run(x[s:s + 37], zi)
+        y, zi = f.run(x[s : s + 37], zi)
         parts.append(y)
     y_ref, _ = sosfilt(ref, x, zi=sosfilt_zi(ref) * x[0])
     assert np.max(np.abs(np.concatenate(parts) - y_ref)) < 1e-9
@@ -75,7 +81,9 @@ def test_bad_band_is_refused() -> None:
 
 def test_factory_federate_does_not_import_scipy_signal() -> None:
     """scipy.signal costs ~1.2 s of CPU at every federate start: the factory must not load it."""
-    code = ("import sys, federates.factory.federate, federates.factory.site, federates.common.loop; "
-            "print('scipy.signal' in sys.modules)")
+    code = (
+        "import sys, federates.factory.federate, federates.factory.site, federates.common.loop; "
+        "print('scipy.signal' in sys.modules)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"

@@ -30,7 +30,9 @@ def band_fraction(x: np.ndarray, dt_s: float, lo: float = 0.2, hi: float = 3.0) 
     return float(pxx[m].sum() / pxx[f > 0].sum())
 
 
-def site_series(factory: FactoryConfig, seconds: int, dt_s: float = 0.02, seed: int = 0) -> dict[str, np.ndarray]:
+def site_series(
+    factory: FactoryConfig, seconds: int, dt_s: float = 0.02, seed: int = 0
+) -> dict[str, np.ndarray]:
     site = FactorySite(factory, BessConfig(enabled=False), ControlsConfig(), seed=seed, dt_s=dt_s)
     rows = [site.advance(float(k), float(k + 1), 1.0, 60.0).hr for k in range(seconds)]
     return {c: np.concatenate([r[c] for r in rows]) for c in rows[0]}
@@ -60,8 +62,16 @@ def test_load_is_a_function_of_absolute_time() -> None:
     a = FactorySite(cfg, BessConfig(enabled=False), ControlsConfig(), seed=5, dt_s=0.05)
     b = FactorySite(cfg, BessConfig(enabled=False), ControlsConfig(), seed=5, dt_s=0.05)
     ra = [a.advance(float(k), float(k + 1), 1.0, 60.0).hr for k in range(30)]
-    edges = np.round(np.concatenate([np.arange(0, 10, 0.25), np.arange(10, 10.5, 0.01), np.arange(10.5, 30, 0.5)]), 9)
-    rb = [b.advance(float(s), float(e), 1.0, 60.0).hr for s, e in zip(edges, np.append(edges[1:], 30.0), strict=True)]
+    edges = np.round(
+        np.concatenate(
+            [np.arange(0, 10, 0.25), np.arange(10, 10.5, 0.01), np.arange(10.5, 30, 0.5)]
+        ),
+        9,
+    )
+    rb = [
+        b.advance(float(s), float(e), 1.0, 60.0).hr
+        for s, e in zip(edges, np.append(edges[1:], 30.0), strict=True)
+    ]
     ta, pa = np.concatenate([r["t_s"] for r in ra]), np.concatenate([r["p_it_mw"] for r in ra])
     tb, pb = np.concatenate([r["t_s"] for r in rb]), np.concatenate([r["p_it_mw"] for r in rb])
     common = np.isin(np.round(tb, 9), np.round(ta, 9))
@@ -72,7 +82,9 @@ def test_load_is_a_function_of_absolute_time() -> None:
 
 
 def test_job_start_ramp_and_stop() -> None:
-    job = TrainingJob(start_s=10.0, start_ramp_s=1.0, stop_s=40.0, stop_ramp_s=0.5, jitter_fraction=0.0)
+    job = TrainingJob(
+        start_s=10.0, start_ramp_s=1.0, stop_s=40.0, stop_ramp_s=0.5, jitter_fraction=0.0
+    )
     cfg = FactoryConfig(training_share=1.0, training=TrainingConfig(jobs=[job]))
     load = ItLoad(cfg, seed=0, dt_s=0.01)
     t = np.arange(6000) * 0.01
@@ -95,7 +107,9 @@ def test_failures_are_seeded_and_restart() -> None:
 
 
 def test_checkpoint_level() -> None:
-    job = TrainingJob(checkpoint_interval_s=100.0, checkpoint_duration_s=20.0, checkpoint_fraction=0.15)
+    job = TrainingJob(
+        checkpoint_interval_s=100.0, checkpoint_duration_s=20.0, checkpoint_fraction=0.15
+    )
     cfg = FactoryConfig(training=TrainingConfig(jobs=[job]), inference=QUIET_INFERENCE)
     tr = ItLoad(cfg, seed=0, dt_s=0.05).window(0, 4000, "training")
     t = np.arange(4000) * 0.05
@@ -108,7 +122,9 @@ def test_lockstep_vs_independent_jobs() -> None:
     jobs = [TrainingJob(name="a", share=0.5), TrainingJob(name="b", share=0.5)]
     swing = {}
     for sync in ("lockstep", "independent"):
-        cfg = FactoryConfig(training=TrainingConfig(jobs=jobs, sync=sync), inference=QUIET_INFERENCE)
+        cfg = FactoryConfig(
+            training=TrainingConfig(jobs=jobs, sync=sync), inference=QUIET_INFERENCE
+        )
         tr = ItLoad(cfg, seed=3, dt_s=0.02).window(0, 30_000, "training")
         swing[sync] = float(np.std(tr))
     # in lock-step the two halves add coherently; desynchronised they partly cancel
@@ -137,7 +153,9 @@ def test_inference_noise_and_bursts_are_seeded() -> None:
 
 def test_gpu_smoothing_reduces_swing() -> None:
     base = FactoryConfig(inference=QUIET_INFERENCE)
-    smooth = base.model_copy(update={"gpu_smoothing": GpuSmoothingConfig(enabled=True, floor_fraction=0.7)})
+    smooth = base.model_copy(
+        update={"gpu_smoothing": GpuSmoothingConfig(enabled=True, floor_fraction=0.7)}
+    )
     raw = ItLoad(base, seed=0, dt_s=0.02).window(0, 15_000, "training")
     sm = ItLoad(smooth, seed=0, dt_s=0.02).window(0, 15_000, "training")
     assert np.ptp(sm[1000:]) < 0.6 * np.ptp(raw[1000:])
@@ -182,7 +200,11 @@ def test_pue_and_racks() -> None:
     with pytest.raises(ValueError, match="pue"):
         FactoryConfig(pue=1.1)
     # steady state at constant peak IT: site = PUE x IT
-    steady = FactoryConfig(training_share=0.0, inference=InferenceConfig(
-        mean_fraction=1.0, diurnal_amplitude=0.0, noise_fraction=0.0, burst_rate_per_h=0.0))
+    steady = FactoryConfig(
+        training_share=0.0,
+        inference=InferenceConfig(
+            mean_fraction=1.0, diurnal_amplitude=0.0, noise_fraction=0.0, burst_rate_per_h=0.0
+        ),
+    )
     hr = site_series(steady, 5, dt_s=0.1)
     assert hr["p_site_mw"] == pytest.approx(np.full(50, 300.0))

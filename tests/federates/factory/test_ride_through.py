@@ -11,8 +11,14 @@ from federates.factory.ride_through import RideThrough, piecewise_linear_means
 from federates.factory.site import FactorySite
 
 # six faults at 0.25-0.40 pu, 42-66 ms each, within 82 s (NERC incident review, Jan 2025)
-JULY_2024 = [(100.0, 0.30, 0.042), (112.0, 0.25, 0.066), (127.5, 0.40, 0.050),
-             (141.0, 0.35, 0.058), (163.0, 0.30, 0.046), (182.0, 0.28, 0.062)]
+JULY_2024 = [
+    (100.0, 0.30, 0.042),
+    (112.0, 0.25, 0.066),
+    (127.5, 0.40, 0.050),
+    (141.0, 0.35, 0.058),
+    (163.0, 0.30, 0.046),
+    (182.0, 0.28, 0.062),
+]
 
 
 def vm_at(t: float, sags: list[tuple[float, float, float]]) -> float:
@@ -22,15 +28,25 @@ def vm_at(t: float, sags: list[tuple[float, float, float]]) -> float:
     return 1.0
 
 
-def run_event(factory: FactoryConfig, bess: BessConfig, controls: ControlsConfig, sags, horizon_s: float = 1200.0,
-              dt_s: float = 0.02) -> tuple[np.ndarray, np.ndarray, FactorySite]:
+def run_event(
+    factory: FactoryConfig,
+    bess: BessConfig,
+    controls: ControlsConfig,
+    sags,
+    horizon_s: float = 1200.0,
+    dt_s: float = 0.02,
+) -> tuple[np.ndarray, np.ndarray, FactorySite]:
     windows = [(t0 - 0.5, t0 + d + 1.0, 0.01) for t0, _, d in sags]  # 10 ms steps around each fault
     edges = [round(x, 9) for t0, _, d in sags for x in (t0, t0 + d)]  # plus the exact fault edges
     times = np.unique(np.concatenate([time_grid(horizon_s, 1.0, windows), edges]))
     ends = np.append(times[1:], horizon_s)
     site = FactorySite(factory, bess, controls, seed=0, dt_s=dt_s)
-    p = np.array([site.advance(float(a), float(b), vm_at(float(a), sags), 60.0).p_mw
-                  for a, b in zip(times, ends, strict=True)])
+    p = np.array(
+        [
+            site.advance(float(a), float(b), vm_at(float(a), sags), 60.0).p_mw
+            for a, b in zip(times, ends, strict=True)
+        ]
+    )
     return times, p, site
 
 
@@ -49,10 +65,20 @@ def test_constant_power_inside_the_band(vm: float) -> None:
 
 @pytest.mark.parametrize(
     ("vm", "duration_s", "trips", "t_trip"),
-    [(0.80, 0.04, False, None), (0.80, 0.05, False, None), (0.80, 0.06, True, 10.05), (0.5, 0.2, True, 10.05),
-     (0.87, 5.0, False, None), (1.15, 0.5, False, None), (1.15, 1.5, True, 11.0), (1.25, 0.01, True, 10.0)],
+    [
+        (0.80, 0.04, False, None),
+        (0.80, 0.05, False, None),
+        (0.80, 0.06, True, 10.05),
+        (0.5, 0.2, True, 10.05),
+        (0.87, 5.0, False, None),
+        (1.15, 0.5, False, None),
+        (1.15, 1.5, True, 11.0),
+        (1.25, 0.01, True, 10.0),
+    ],
 )
-def test_ride_through_curve(vm: float, duration_s: float, trips: bool, t_trip: float | None) -> None:
+def test_ride_through_curve(
+    vm: float, duration_s: float, trips: bool, t_trip: float | None
+) -> None:
     rt = RideThrough(RideThroughConfig(max_disturbances=0))
     t = 0.0
     events_all = []
@@ -66,7 +92,9 @@ def test_ride_through_curve(vm: float, duration_s: float, trips: bool, t_trip: f
         assert events_all[0] == ("trip", pytest.approx(t_trip))
 
 
-@pytest.mark.parametrize(("f_hz", "trips"), [(59.0, False), (58.8, False), (57.1, False), (56.9, True), (61.9, True)])
+@pytest.mark.parametrize(
+    ("f_hz", "trips"), [(59.0, False), (58.8, False), (57.1, False), (56.9, True), (61.9, True)]
+)
 def test_frequency_band(f_hz: float, trips: bool) -> None:
     rt = RideThrough(RideThroughConfig())
     for k in range(100):
@@ -79,7 +107,10 @@ def test_return_after_delay_and_ramp() -> None:
     g, events = step(rt, 0.0, 1.0, 0.5)
     assert events == [("trip", pytest.approx(0.05))]
     assert g[0] == pytest.approx(0.05)  # connected for the first 50 ms of the second
-    share = [float(step(rt, float(k), 1.0, 1.0)[0][0]) if rt.mode != "grid" else 1.0 for k in range(1, 60)]
+    share = [
+        float(step(rt, float(k), 1.0, 1.0)[0][0]) if rt.mode != "grid" else 1.0
+        for k in range(1, 60)
+    ]
     # back in band from t = 1 s: return starts at 31 s, full at 41 s
     assert share[:29] == [0.0] * 29
     assert share[30] == pytest.approx(0.05)  # mean over [31, 32) of (t - 31) / 10
@@ -94,7 +125,9 @@ def test_piecewise_linear_means_exact() -> None:
     a = np.array([0.0, 0.5, 1.0, 2.0])
     b = np.array([0.5, 1.5, 3.0, 3.0])
     # [0.5, 1.5): 0.5 s at 1, then 0 -> 0.25 over 0.5 s
-    assert piecewise_linear_means(tb, gb, a, b) == pytest.approx([1.0, 0.5 + 0.5 * 0.125, 0.5, 0.75])
+    assert piecewise_linear_means(tb, gb, a, b) == pytest.approx(
+        [1.0, 0.5 + 0.5 * 0.125, 0.5, 0.75]
+    )
 
 
 def test_each_july_sag_alone_rides_through_but_the_train_trips() -> None:
@@ -109,7 +142,9 @@ def test_each_july_sag_alone_rides_through_but_the_train_trips() -> None:
 
 
 def test_july_2024_train_without_support_loses_the_whole_site() -> None:
-    t, p, site = run_event(FactoryConfig(), BessConfig(enabled=False), ControlsConfig(), JULY_2024, horizon_s=400.0)
+    t, p, site = run_event(
+        FactoryConfig(), BessConfig(enabled=False), ControlsConfig(), JULY_2024, horizon_s=400.0
+    )
     pre = p[(t >= 90) & (t < 99.5)].mean()
     assert pre > 200.0
     after = p[(t >= 190) & (t < 400)]
@@ -135,12 +170,20 @@ def test_july_2024_train_with_support_keeps_poi_within_10_percent() -> None:
     assert site.controls.hold_mw is None  # released once the site is whole again
     assert site.summary()["bess.clipped_mwh"] == pytest.approx(0.0, abs=1e-9)
     # support off, same BESS: the ramp limiter alone lets the POI slide down
-    t2, p2, _ = run_event(FactoryConfig(), bess, ControlsConfig(ride_through_support=False), JULY_2024, horizon_s=600.0)
+    t2, p2, _ = run_event(
+        FactoryConfig(),
+        bess,
+        ControlsConfig(ride_through_support=False),
+        JULY_2024,
+        horizon_s=600.0,
+    )
     assert p2[(t2 >= 400) & (t2 < 600)].min() < 0.5 * pre
 
 
 def test_undersized_bess_records_what_it_could_not_hold() -> None:
-    t, p, site = run_event(FactoryConfig(), BessConfig(), ControlsConfig(), JULY_2024, horizon_s=300.0)
+    t, p, site = run_event(
+        FactoryConfig(), BessConfig(), ControlsConfig(), JULY_2024, horizon_s=300.0
+    )
     pre = p[(t >= 90) & (t < 99.5)].mean()
     after = p[(t >= 120) & (t < 300)]
     assert after.min() >= 100.0 - 1e-6  # 100 MW BESS (+ 20 % for 10 s) holds part of the ~240 MW

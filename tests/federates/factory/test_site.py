@@ -13,7 +13,16 @@ from federates.factory.config import BessConfig, ControlsConfig, FactoryConfig
 from federates.factory.site import FactorySite, IntervalOutput
 
 CASES = Path(__file__).resolve().parents[3] / "cases"
-RECORD_KEYS = {"p_site_mw", "q_site_mvar", "p_bess_mw", "q_bess_mvar", "soc", "on_backup", "clipped_mw", "p_setpoint_mw"}
+RECORD_KEYS = {
+    "p_site_mw",
+    "q_site_mvar",
+    "p_bess_mw",
+    "q_bess_mvar",
+    "soc",
+    "on_backup",
+    "clipped_mw",
+    "p_setpoint_mw",
+}
 HR_KEYS = {"t_s", "p_site_mw", "p_bess_mw", "p_mw", "q_mvar", "soc", "on_backup"}
 
 
@@ -31,7 +40,9 @@ def test_interval_output_contract() -> None:
     assert out.hr["t_s"] == pytest.approx(np.arange(20) * 0.05)
     assert out.p_mw == pytest.approx(out.hr["p_mw"].mean())
     assert out.q_mvar == pytest.approx(out.hr["q_mvar"].mean())
-    assert out.p_max_mw == pytest.approx(out.hr["p_mw"].max()) and out.p_min_mw == pytest.approx(out.hr["p_mw"].min())
+    assert out.p_max_mw == pytest.approx(out.hr["p_mw"].max()) and out.p_min_mw == pytest.approx(
+        out.hr["p_mw"].min()
+    )
     assert out.record["p_site_mw"] + out.record["p_bess_mw"] == pytest.approx(out.p_mw)
     assert all(isinstance(v, float) for v in out.record.values())
 
@@ -54,7 +65,12 @@ def test_short_and_odd_intervals_keep_time() -> None:
 
 def test_energy_ledger_matches_interval_means() -> None:
     site = new_site()
-    bounds = np.round(np.concatenate([np.arange(0, 30, 1.0), np.arange(30, 31, 0.01), np.arange(31, 60, 1.0), [60.0]]), 9)
+    bounds = np.round(
+        np.concatenate(
+            [np.arange(0, 30, 1.0), np.arange(30, 31, 0.01), np.arange(31, 60, 1.0), [60.0]]
+        ),
+        9,
+    )
     energy = 0.0
     for a, b in zip(bounds, bounds[1:], strict=False):
         out = site.advance(float(a), float(b), 1.0, 60.0)
@@ -106,8 +122,16 @@ def test_summary_keys() -> None:
     for k in range(120):
         site.advance(float(k), k + 1.0, 1.0, 60.0)
     s = site.summary()
-    for key in ("bess.efc", "bess.throughput_mwh", "bess.soc_min", "bess.soc_max", "bess.rainflow_hist",
-                "bess.energy_balance_error_mwh", "bess.clipped_mwh", "site.backup_transfers"):
+    for key in (
+        "bess.efc",
+        "bess.throughput_mwh",
+        "bess.soc_min",
+        "bess.soc_max",
+        "bess.rainflow_hist",
+        "bess.energy_balance_error_mwh",
+        "bess.clipped_mwh",
+        "site.backup_transfers",
+    ):
         assert key in s
     assert s["bess.soc_min"] <= s["bess.soc_max"]
     assert abs(s["bess.energy_balance_error_mwh"]) < 1e-9
@@ -136,8 +160,14 @@ def test_bess_energy_balance_over_24h_from_the_site() -> None:
 def test_bundled_cases(name: str) -> None:
     case = load_case(CASES / f"{name}.toml")
     assert case.grid.network == "case118"
-    site = FactorySite(case.factory, case.bess, case.controls, seed=case.seed,
-                       dt_s=case.horizon.factory_dt_s, base_dir=case.base_dir)
+    site = FactorySite(
+        case.factory,
+        case.bess,
+        case.controls,
+        seed=case.seed,
+        dt_s=case.horizon.factory_dt_s,
+        base_dir=case.base_dir,
+    )
     for k in range(20):
         out = site.advance(float(k), k + 1.0, 1.0, 60.0)
     assert out.p_mw > 0 and math.isfinite(out.q_mvar)

@@ -48,11 +48,20 @@ def test_repeat_loops_the_trace(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("unit", "scale", "peak", "expected_max"),
-    [("mw", 1.0, None, 30.0), ("kw", 2.0, None, 0.06), ("fraction", 1.0, None, 30.0 * 250.0), ("mw", 1.0, 90.0, 90.0)],
+    [
+        ("mw", 1.0, None, 30.0),
+        ("kw", 2.0, None, 0.06),
+        ("fraction", 1.0, None, 30.0 * 250.0),
+        ("mw", 1.0, 90.0, 90.0),
+    ],
 )
-def test_scaling(tmp_path: Path, unit: str, scale: float, peak: float | None, expected_max: float) -> None:
+def test_scaling(
+    tmp_path: Path, unit: str, scale: float, peak: float | None, expected_max: float
+) -> None:
     path = write(tmp_path, ["0,10", "1,20", "2,30"])
-    prof = TraceProfile(TraceConfig(path=str(path), unit=unit, scale=scale, peak_mw=peak), peak_mw=250.0)
+    prof = TraceProfile(
+        TraceConfig(path=str(path), unit=unit, scale=scale, peak_mw=peak), peak_mw=250.0
+    )
     assert prof.peak_mw == pytest.approx(expected_max)
 
 
@@ -68,7 +77,9 @@ def test_scaling(tmp_path: Path, unit: str, scale: float, peak: float | None, ex
         (["0,1"], "at least 2 rows"),
     ],
 )
-def test_bad_traces_are_rejected_with_file_and_row(tmp_path: Path, rows: list[str], message: str) -> None:
+def test_bad_traces_are_rejected_with_file_and_row(
+    tmp_path: Path, rows: list[str], message: str
+) -> None:
     path = write(tmp_path, rows, "bad_trace.csv")
     with pytest.raises(ValueError, match=message) as exc:
         read_trace(path)

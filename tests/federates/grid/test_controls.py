@@ -16,7 +16,9 @@ from federates.grid.shunts import ShuntBank
 
 
 def _tc(**kw) -> TapChanger:
-    args = dict(vm_set_pu=1.0, deadband_pu=0.01, delay_s=30.0, inter_tap_delay_s=5.0, raises_with_tap=False)
+    args = dict(
+        vm_set_pu=1.0, deadband_pu=0.01, delay_s=30.0, inter_tap_delay_s=5.0, raises_with_tap=False
+    )
     args.update(kw)
     return TapChanger(0, -2, 2, **args)
 
@@ -72,7 +74,9 @@ def test_csv_profile_kinds_zones_and_elements(tmp_path: Path) -> None:
     expected = np.where(zone_b, 1.5, 0.75) * p0
     expected[0] = 3.0 * p0[0]
     np.testing.assert_allclose(v, expected)
-    np.testing.assert_allclose(prof.at(250.0)[("load", "p_mw")], prof.at(50.0)[("load", "p_mw")])  # loops (period 200 s)
+    np.testing.assert_allclose(
+        prof.at(250.0)[("load", "p_mw")], prof.at(50.0)[("load", "p_mw")]
+    )  # loops (period 200 s)
 
 
 def test_csv_profile_errors_are_one_line(tmp_path: Path) -> None:

@@ -17,7 +17,9 @@ warnings.simplefilter("ignore")
 def _model(policy: str = "stop", **kw) -> GridModel:
     net = load_network("case9")
     site = attach_factory(net, 4, 0.0, 0.0, kw.pop("poi_transformer", None))
-    return GridModel(net, label="t", site=site, options=SolveOptions(on_nonconvergence=policy), **kw)
+    return GridModel(
+        net, label="t", site=site, options=SolveOptions(on_nonconvergence=policy), **kw
+    )
 
 
 def test_columns_follow_the_results_layout() -> None:
@@ -51,24 +53,41 @@ def test_nonconvergence_is_flagged_and_handled_by_policy(policy: str) -> None:
 def test_oltc_and_shunt_bank_in_the_model() -> None:
     net = load_network("case9")
     site = attach_factory(net, 4, 0.0, 0.0, PoiTransformerConfig(sn_mva=200.0, vk_percent=15.0))
-    m = GridModel(net, label="t", site=site,
-                  oltc=[OltcConfig(trafo="poi", delay_s=5.0, inter_tap_delay_s=2.0, deadband_pu=0.01)],
-                  shunts=[ShuntBankConfig(bus="site", q_step_mvar=10.0, steps=3, steps_on=0, v_low_pu=0.95,
-                                          v_high_pu=1.05, delay_s=3.0)],
-                  named_trafos={"poi": site.trafo})
+    m = GridModel(
+        net,
+        label="t",
+        site=site,
+        oltc=[OltcConfig(trafo="poi", delay_s=5.0, inter_tap_delay_s=2.0, deadband_pu=0.01)],
+        shunts=[
+            ShuntBankConfig(
+                bus="site",
+                q_step_mvar=10.0,
+                steps=3,
+                steps_on=0,
+                v_low_pu=0.95,
+                v_high_pu=1.05,
+                delay_s=3.0,
+            )
+        ],
+        named_trafos={"poi": site.trafo},
+    )
     vs = [m.step(float(k), k + 1.0, factory_pq=(150.0, 60.0)).site_vm_pu for k in range(40)]
     s = m.summary()
     assert s["tap_ops_total"] >= 1 and s["shunt_ops"]["shunt.0"] >= 1
-    assert vs[-1] - vs[0] > 0.15  # taps down (HV-side tap) and capacitor steps in: the site voltage recovers
+    assert (
+        vs[-1] - vs[0] > 0.15
+    )  # taps down (HV-side tap) and capacitor steps in: the site voltage recovers
     assert f"tap_pos.trafo.{site.trafo}" in m.columns
 
 
 def test_events_outage_sag_and_load_step() -> None:
     net = load_network("case9")
     site = attach_factory(net, 4, 0.0, 0.0)
-    evs = [EventConfig(kind="line_outage", t_s=1.0, duration_s=1.0, element=3),
-           EventConfig(kind="sag", t_s=3.0, duration_s=0.1, vm_pu=0.4),
-           EventConfig(kind="load_step", t_s=4.0, bus=6, delta_mw=80.0)]
+    evs = [
+        EventConfig(kind="line_outage", t_s=1.0, duration_s=1.0, element=3),
+        EventConfig(kind="sag", t_s=3.0, duration_s=0.1, vm_pu=0.4),
+        EventConfig(kind="load_step", t_s=4.0, bus=6, delta_mw=80.0),
+    ]
     m = GridModel(net, label="t", site=site, events=evs)
     r = [m.step(t, t + 1.0, factory_pq=(50.0, 10.0)) for t in (0.0, 1.0, 2.0, 3.0, 4.0)]
     li = m.columns.index("loading_percent.line.3")
@@ -80,8 +99,13 @@ def test_events_outage_sag_and_load_step() -> None:
 def test_snapshots_let_a_step_be_solved_again() -> None:
     net = load_network("case9")
     site = attach_factory(net, 4, 0.0, 0.0, PoiTransformerConfig(sn_mva=200.0, vk_percent=15.0))
-    m = GridModel(net, label="t", site=site, oltc=[OltcConfig(trafo="poi", delay_s=0.0, inter_tap_delay_s=0.0)],
-                  named_trafos={"poi": site.trafo})
+    m = GridModel(
+        net,
+        label="t",
+        site=site,
+        oltc=[OltcConfig(trafo="poi", delay_s=0.0, inter_tap_delay_s=0.0)],
+        named_trafos={"poi": site.trafo},
+    )
     m.begin_step(0.0)
     m.step(0.0, 1.0, factory_pq=(150.0, 60.0))
     moved = m.taps[0][1].tap_pos

@@ -60,7 +60,9 @@ def test_factory_behind_a_poi_transformer() -> None:
     net = load_network("case118")
     site = attach_factory(net, 59, 100.0, 20.0, PoiTransformerConfig(lv_kv=34.5))
     assert site.site_bus != site.poi_bus and net.bus.at[site.site_bus, "vn_kv"] == 34.5
-    assert net.trafo.at[site.trafo, "hv_bus"] == 59 and net.load.at[site.load, "bus"] == site.site_bus
+    assert (
+        net.trafo.at[site.trafo, "hv_bus"] == 59 and net.load.at[site.load, "bus"] == site.site_bus
+    )
 
 
 def _case(tmp_path: Path, text: str):
@@ -72,14 +74,24 @@ def _case(tmp_path: Path, text: str):
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ('[factory]\npoi_bus = 500\n', "factory.poi_bus: 500 is not a bus of case118"),
-        ('[grid]\nnetwork = "case14"\n[factory]\npoi_bus = 7\n[[events]]\nkind = "line_outage"\nt_s = 1.0\nelement = 99\n',
-         "events.0.element: 99 is not a line"),
-        ('[distribution]\nsubstation_bus = 999\n[factory]\npoi_bus = 59\n', "distribution.substation_bus: 999"),
-        ('[distribution]\nsubstation_bus = 59\nhosts_factory = true\n[factory]\npoi_bus = 40\n',
-         "factory.poi_bus: 40 is not a bus of feeder case33bw"),
+        ("[factory]\npoi_bus = 500\n", "factory.poi_bus: 500 is not a bus of case118"),
+        (
+            '[grid]\nnetwork = "case14"\n[factory]\npoi_bus = 7\n[[events]]\nkind = "line_outage"\nt_s = 1.0\nelement = 99\n',
+            "events.0.element: 99 is not a line",
+        ),
+        (
+            "[distribution]\nsubstation_bus = 999\n[factory]\npoi_bus = 59\n",
+            "distribution.substation_bus: 999",
+        ),
+        (
+            "[distribution]\nsubstation_bus = 59\nhosts_factory = true\n[factory]\npoi_bus = 40\n",
+            "factory.poi_bus: 40 is not a bus of feeder case33bw",
+        ),
         ('[grid]\nnetwork = "nope"\n', "grid.network: 'nope' is not a pandapower network name"),
-        ('[factory]\npoi_bus = 59\n[[grid.oltc]]\ntrafo = "poi"\n', "grid.oltc.0.trafo: 'poi' needs the case's poi transformer"),
+        (
+            '[factory]\npoi_bus = 59\n[[grid.oltc]]\ntrafo = "poi"\n',
+            "grid.oltc.0.trafo: 'poi' needs the case's poi transformer",
+        ),
     ],
 )
 def test_case_problems_are_one_line_each(tmp_path: Path, text: str, expected: str) -> None:
@@ -91,9 +103,13 @@ def test_disconnected_poi_is_a_case_error(tmp_path: Path) -> None:
     net = thevenin_network(2.0, 0.1, 300.0)
     net.impedance["in_service"] = False
     pp.to_json(net, tmp_path / "island.json")
-    problems = case_problems(_case(tmp_path, '[grid]\nnetwork = "island.json"\n[factory]\npoi_bus = 1\n'))
-    assert problems == [f"factory.poi_bus: bus 1 of {tmp_path / 'island.json'} is not connected to any slack "
-                        "(ext_grid) through in-service branches"]
+    problems = case_problems(
+        _case(tmp_path, '[grid]\nnetwork = "island.json"\n[factory]\npoi_bus = 1\n')
+    )
+    assert problems == [
+        f"factory.poi_bus: bus 1 of {tmp_path / 'island.json'} is not connected to any slack "
+        "(ext_grid) through in-service branches"
+    ]
 
 
 def test_missing_network_file_fails_validation(tmp_path: Path) -> None:

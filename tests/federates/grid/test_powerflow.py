@@ -31,9 +31,13 @@ def _agree(pf: PowerFlow, ref: pp.pandapowerNet) -> None:
     np.testing.assert_allclose(sol.vm_pu, ref.res_bus.vm_pu.to_numpy(), atol=TOL_PU)
     np.testing.assert_allclose(sol.va_degree, ref.res_bus.va_degree.to_numpy(), atol=1e-4)
     if len(ref.line):
-        np.testing.assert_allclose(sol.line_loading_percent, ref.res_line.loading_percent.to_numpy(), atol=1e-4)
+        np.testing.assert_allclose(
+            sol.line_loading_percent, ref.res_line.loading_percent.to_numpy(), atol=1e-4
+        )
     if len(ref.trafo):
-        np.testing.assert_allclose(sol.trafo_loading_percent, ref.res_trafo.loading_percent.to_numpy(), atol=1e-4)
+        np.testing.assert_allclose(
+            sol.trafo_loading_percent, ref.res_trafo.loading_percent.to_numpy(), atol=1e-4
+        )
     assert sol.slack_p_mw == pytest.approx(float(ref.res_ext_grid.p_mw.sum()), abs=1e-4)
     assert sol.slack_q_mvar == pytest.approx(float(ref.res_ext_grid.q_mvar.sum()), abs=1e-4)
 
