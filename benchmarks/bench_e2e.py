@@ -30,11 +30,11 @@ import pandas as pd
 def run_federation(
     hours: float, out: Path, core: str | None, sync_s: float | None, high_rate: bool
 ) -> tuple[float, int]:
-    from cosim.build import build
     from cosim.case import load_case
-    from cosim.results import finalize_timeseries
-    from cosim.runner import prepare_out_dir
-    from cosim.supervisor import supervise
+    from cosim.engine.build import build
+    from cosim.engine.results import finalize_timeseries
+    from cosim.engine.runner import prepare_out_dir
+    from cosim.engine.supervisor import supervise
 
     over = {
         "horizon.duration_s": hours * 3600.0,

@@ -2,7 +2,7 @@
 
 Each run is a full federation (broker + one process per federate) of the
 default case; the runs differ only by seed (``--grid seed=1,...,N``), so they
-cost the same. Both modes use the sweep machinery (``cosim.sweep.RunPool`` and
+cost the same. Both modes use the sweep machinery (``cosim.studies.sweep.RunPool`` and
 ``run_specs``) into fresh directories (no run is reused); "sequential" is a
 pool of one worker. The modes alternate in rounds of W runs (W one after
 another, then the same W at once), so that a change in the machine's other load
@@ -24,7 +24,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from cosim.sweep import RunPool, expand, run_specs
+from cosim.studies.sweep import RunPool, expand, run_specs
 
 TARGET_RATIO = 1.7
 

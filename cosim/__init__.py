@@ -1,7 +1,7 @@
 """AI-factory / BESS / grid co-simulation on HELICS and pandapower.
 
 Python API: ``run_case(case, **overrides)`` runs a federation and returns a
-:class:`cosim.results.Results`; ``load_results(dir)`` reads a finished run.
+:class:`cosim.engine.results.Results`; ``load_results(dir)`` reads a finished run.
 """
 
 from cosim.case import Case, load_case
@@ -16,7 +16,7 @@ def run_case(case, out_dir=None, **overrides):  # noqa: ANN001, ANN201 - thin re
     Keyword overrides use ``__`` for dots: ``run_case("ieee118_factory",
     horizon__duration_s=60)``.
     """
-    from cosim.runner import run_case as _run
+    from cosim.engine.runner import run_case as _run
 
     return _run(
         case, out_dir=out_dir, overrides={k.replace("__", "."): v for k, v in overrides.items()}
@@ -25,6 +25,6 @@ def run_case(case, out_dir=None, **overrides):  # noqa: ANN001, ANN201 - thin re
 
 def load_results(directory):  # noqa: ANN001, ANN201
     """Read a finished (or failed, partial) run directory."""
-    from cosim.results import load_results as _load
+    from cosim.engine.results import load_results as _load
 
     return _load(directory)

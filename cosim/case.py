@@ -17,8 +17,8 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from cosim.analysis.requirements import RequirementsConfig
 from cosim.errors import CaseError
-from cosim.requirements import RequirementsConfig
 from federates.common.timegrid import time_grid
 from federates.factory.config import BessConfig, ControlsConfig, FactoryConfig
 from federates.grid.config import DistributionConfig, EventConfig, FrequencyConfig, GridConfig
@@ -34,7 +34,7 @@ class HorizonConfig(_Section):
     duration_s: float = Field(3600.0, gt=0, description="simulated horizon [s]")
     grid_dt_s: float = Field(1.0, gt=0, description="quasi-static grid step [s]")
     factory_dt_s: float = Field(
-        0.05, gt=0, le=1.0, description="factory internal step [s]; DOMAIN: 10-100 ms"
+        0.05, gt=0, le=1.0, description="factory internal step [s]; docs/domain.md: 10-100 ms"
     )
     event_dt_s: float = Field(0.01, gt=0, description="grid step inside event windows [s]")
     event_margin_s: float = Field(
@@ -102,12 +102,19 @@ class Case(_Section):
         p = Path(path).expanduser()
         return p if p.is_absolute() else (self.base_dir / p).resolve()
 
+    def time_grid_params(self) -> dict[str, Any]:
+        """What a federate needs to derive the shared solve instants (``federates.common.timegrid``)."""
+        h = self.horizon
+        return {
+            "duration_s": h.duration_s,
+            "dt_s": h.grid_dt_s,
+            "windows": [[*e.window_s(h.event_margin_s), h.event_dt_s] for e in self.events],
+            "instants": [x for e in self.events for x in (e.t_s, e.t_s + (e.duration_s or 0.0))],
+        }
+
     def time_grid(self) -> np.ndarray:
         """Solve instants ``t_s`` shared by every federate (refined around events)."""
-        h = self.horizon
-        windows = [(*e.window_s(h.event_margin_s), h.event_dt_s) for e in self.events]
-        edges = [x for e in self.events for x in (e.t_s, e.t_s + (e.duration_s or 0.0))]
-        return time_grid(h.duration_s, h.grid_dt_s, windows, edges)
+        return time_grid(**self.time_grid_params())
 
     def to_dict(self) -> dict[str, Any]:
         """The resolved case as plain data (TOML-writable: no None values)."""

@@ -2,7 +2,7 @@
 
 These take a pandapower network *without* the site and never modify it (they
 work on copies). Short-circuit data missing from the network (NaN or absent
-columns) is filled from :class:`cosim.requirements.ShortCircuitDefaults`; what
+columns) is filled from :class:`cosim.analysis.requirements.ShortCircuitDefaults`; what
 was filled is returned, so the summary can say the SCR rests on assumptions.
 """
 
@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from cosim.requirements import ShortCircuitDefaults
+from cosim.analysis.requirements import ShortCircuitDefaults
 
 N1_COLUMNS = [
     "snapshot",

@@ -67,7 +67,7 @@ def bess_wear(
     """Throughput, equivalent full cycles and SOC statistics of the BESS.
 
     ``throughput_mwh = integral |p_bess| dt`` (AC side, step-held);
-    ``efc = throughput / (2 e_mwh)`` (DOMAIN.md, ASTM E1049 practice);
+    ``efc = throughput / (2 e_mwh)`` (docs/domain.md, ASTM E1049 practice);
     ``soc_drift = soc_end - soc_start``.
 
     Parameters

@@ -140,7 +140,10 @@ def run_federate(
     progress = out_dir / "logs" / f"{name}.progress"
     progress.parent.mkdir(parents=True, exist_ok=True)
 
-    fed = h.helicsCreateValueFederateFromConfig(json.dumps(helics_cfg))
+    try:
+        fed = h.helicsCreateValueFederateFromConfig(json.dumps(helics_cfg))
+    except h.HelicsException as exc:
+        raise FederationJoinError(str(exc)) from exc
     pubs = {
         h.helicsPublicationGetName(p): p
         for p in (
@@ -278,6 +281,10 @@ def run_federate(
     return info
 
 
+class FederationJoinError(RuntimeError):
+    """The federate could not be created or join its broker (infrastructure, not the model)."""
+
+
 def _close(a: np.ndarray, b: np.ndarray, tol: float) -> bool:
     return a.shape == b.shape and bool(np.all(np.abs(a - b) <= tol))
 
@@ -285,8 +292,10 @@ def _close(a: np.ndarray, b: np.ndarray, tol: float) -> bool:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of one federate process: ``python -m federates.common.loop CONFIG``.
 
-    The config JSON names the adapter factory (``cosim.adapter``), the case file
-    (``cosim.case``) and the output directory (``cosim.out_dir``).
+    The config JSON is self-contained: it names the adapter factory
+    (``cosim.adapter``) and the output directory (``cosim.out_dir``, relative to
+    the config) and carries the federate's parameters (``cosim.params``) and
+    time grid (``cosim.time_grid``).
     """
     import argparse
 
@@ -303,7 +312,6 @@ def main(argv: list[str] | None = None) -> int:
     try:
         opts = config["cosim"]
         here = args.config.resolve().parent
-        opts["case"] = str((here / opts["case"]).resolve())
         out_dir = (args.out or (here / opts["out_dir"])).resolve()
         factory = load_adapter_factory(opts["adapter"])
         adapter, times_s, duration_s = factory(config, out_dir)

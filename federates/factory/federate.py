@@ -11,31 +11,17 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from federates.common.adapter import case_of, timing
+from pydantic import BaseModel, ConfigDict
+
+from federates.common.adapter import params_of, timing
 from federates.common.loop import StepOutput
-from federates.registry import FederateSpec, Port, poi_host
+from federates.factory.config import BessConfig, ControlsConfig, FactoryConfig
 
 if TYPE_CHECKING:
-    from cosim.case import Case
     from federates.factory.site import FactorySite
 
 NAME = "factory"
 NOMINAL_F_HZ = 60.0
-
-
-def spec(case: Case) -> FederateSpec:
-    host = poi_host(case)
-    # the voltage at the site's own bus (behind the POI transformer when the case has one)
-    subs = [f"{host}/site_vm_pu" if host == "transmission" else f"{host}/poi_vm_pu"]
-    if case.frequency.enabled:
-        subs.append("frequency/f_hz")
-    return FederateSpec(
-        name=NAME,
-        module=__name__,
-        publications=(Port(f"{NAME}/p_mw", "MW"), Port(f"{NAME}/q_mvar", "MVar")),
-        subscriptions=tuple(subs),
-        extra={"defaults": {k: (NOMINAL_F_HZ if k.endswith("f_hz") else 1.0) for k in subs}},
-    )
 
 
 class FactoryAdapter:
@@ -80,20 +66,28 @@ def _finite(value: Any, default: float) -> float:
     return v if math.isfinite(v) else default
 
 
+class FactoryParams(BaseModel):
+    """The factory federate's own parameters (``cosim.params`` of its config)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    factory: FactoryConfig
+    bess: BessConfig
+    controls: ControlsConfig
+    seed: int = 0
+    dt_s: float = 0.05  # internal step [s]
+    high_rate: bool = True  # record the internal-step POI series
+    base_dir: Path = Path(".")  # folder relative trace paths were resolved against
+
+
 def make(config: dict[str, Any], out_dir: Path):  # noqa: ANN201 - (adapter, times_s, duration_s)
-    """Adapter factory called by the shared loop."""
+    """Adapter factory called by the shared loop: reads only its own config."""
     from federates.factory.site import FactorySite
 
-    case = case_of(config)
-    site = FactorySite(
-        case.factory,
-        case.bess,
-        case.controls,
-        seed=case.seed,
-        dt_s=case.horizon.factory_dt_s,
-        base_dir=case.base_dir,
-    )
-    subs = spec(case).subscriptions
+    p = params_of(config, FactoryParams)
+    site = FactorySite(p.factory, p.bess, p.controls, seed=p.seed, dt_s=p.dt_s, base_dir=p.base_dir)
+    subs = [s["key"] for s in config.get("subscriptions", [])]
     f_key = "frequency/f_hz" if "frequency/f_hz" in subs else None
-    adapter = FactoryAdapter(site, subs[0], f_key, case.outputs.high_rate)
-    return (adapter, *timing(case))
+    vm_key = next(k for k in subs if k.endswith("_vm_pu"))
+    adapter = FactoryAdapter(site, vm_key, f_key, p.high_rate)
+    return (adapter, *timing(config))

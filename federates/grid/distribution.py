@@ -24,49 +24,18 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandapower as pp
+from pydantic import BaseModel, ConfigDict
 
-from federates.common.adapter import case_of, timing
+from federates.common.adapter import params_of, timing
 from federates.common.loop import StepOutput
 from federates.common.recorder import ArrayRow
-from federates.registry import FederateSpec, Port
+from federates.grid.config import DistributionConfig, EventConfig, GridConfig
 
 if TYPE_CHECKING:
-    from cosim.case import Case
     from federates.grid.model import GridModel
 
 NAME = "distribution"
 V_KEY = "transmission/boundary_vm_pu"
-
-
-def spec(case: Case) -> FederateSpec | None:
-    dist = case.distribution
-    if dist is None:
-        return None
-    pubs = [Port(f"{NAME}/p_mw", "MW"), Port(f"{NAME}/q_mvar", "MVar")]
-    subs = [V_KEY]
-    defaults = {V_KEY: 1.0}
-    tolerances = {f"{NAME}/p_mw": dist.tolerance_mw, f"{NAME}/q_mvar": dist.tolerance_mw}
-    if dist.hosts_factory:
-        pubs += [Port(f"{NAME}/poi_vm_pu", "pu"), Port(f"{NAME}/site_vm_pu", "pu")]
-        subs += ["factory/p_mw", "factory/q_mvar"]
-        defaults.update({"factory/p_mw": 0.0, "factory/q_mvar": 0.0})
-        tolerances.update(
-            {f"{NAME}/poi_vm_pu": dist.tolerance_vm_pu, f"{NAME}/site_vm_pu": dist.tolerance_vm_pu}
-        )
-    return FederateSpec(
-        name=NAME,
-        module=__name__,
-        publications=tuple(pubs),
-        subscriptions=tuple(subs),
-        # with the factory on the transmission side the feeder waits for the step's values (deterministic
-        # Gauss-Seidel order); hosting the factory it must not wait: the factory (restrictive time policy)
-        # would wait for it and it for the factory. It then iterates once more when the factory's value arrives.
-        wait_for_current_time_update=not dist.hosts_factory,
-        iterative=True,
-        tolerance=dist.tolerance_mw,
-        max_iterations=dist.max_iterations,
-        extra={"defaults": defaults, "tolerances": tolerances},
-    )
 
 
 class DistributionAdapter:
@@ -108,23 +77,35 @@ def _f(value: Any, default: float) -> float:
     return v if math.isfinite(v) else default
 
 
-def build_model(case: Case) -> GridModel:
-    """The feeder :class:`GridModel` of a case."""
+class DistributionParams(BaseModel):
+    """The distribution federate's own parameters (``cosim.params`` of its config)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    distribution: DistributionConfig
+    grid: GridConfig  # solver options, and the transmission network for the substation's HV kV
+    poi_bus: int | None = None  # the factory's feeder bus when the feeder hosts it
+    events: list[EventConfig] = []
+    base_dir: Path = Path(".")
+
+
+def build_model(p: DistributionParams) -> GridModel:
+    """The feeder :class:`GridModel` of a federate's parameters."""
     from federates.grid.model import GridModel, SolveOptions
-    from federates.grid.network import add_transformer, attach_factory, load_network
+    from federates.grid.network import (
+        add_transformer,
+        attach_factory,
+        load_network,
+        scaled_network,
+    )
     from federates.grid.profiles import load_profiles
 
-    dist, g = case.distribution, case.grid
-    if dist is None:
-        raise ValueError("the case has no [distribution] section")
-    net = load_network(dist.network, case.base_dir, key="distribution.network")
-    if dist.load_scale != 1.0:
-        net.load["p_mw"] *= dist.load_scale
-        net.load["q_mvar"] *= dist.load_scale
+    dist, g = p.distribution, p.grid
+    net = scaled_network(dist.network, p.base_dir, dist.load_scale, key="distribution.network")
     named: dict[str, int] = {}
     oltc = list(dist.oltc)
     if dist.substation_transformer is not None:
-        tnet = load_network(g.network, case.base_dir)
+        tnet = load_network(g.network, p.base_dir)
         hv_kv = float(tnet.bus.at[dist.substation_bus, "vn_kv"])
         eg = net.ext_grid.index[0]
         old = int(net.ext_grid.at[eg, "bus"])
@@ -136,10 +117,8 @@ def build_model(case: Case) -> GridModel:
         if dist.substation_transformer.oltc is not None:
             oltc.append(dist.substation_transformer.oltc.model_copy(update={"trafo": "substation"}))
     net.ext_grid["vm_pu"] = 1.0
-    site = attach_factory(net, case.factory.poi_bus, 0.0, 0.0) if dist.hosts_factory else None
-    profiles = (
-        load_profiles(dist.profiles, net, case.base_dir) if dist.profiles is not None else None
-    )
+    site = attach_factory(net, p.poi_bus, 0.0, 0.0) if p.poi_bus is not None else None
+    profiles = load_profiles(dist.profiles, net, p.base_dir) if dist.profiles is not None else None
     return GridModel(
         net,
         label=NAME,
@@ -150,7 +129,7 @@ def build_model(case: Case) -> GridModel:
         ),
         oltc=oltc,
         shunts=dist.shunts,
-        events=[e for e in case.events if e.network == NAME],
+        events=p.events,
         profiles=profiles,
         named_trafos=named,
         record_buses=dist.record_buses,
@@ -158,7 +137,7 @@ def build_model(case: Case) -> GridModel:
 
 
 def make(config: dict[str, Any], out_dir: Path):  # noqa: ANN201 - (adapter, times_s, duration_s)
-    """Adapter factory called by the shared loop."""
-    case = case_of(config)
-    model = build_model(case)
-    return (DistributionAdapter(model, factory=case.distribution.hosts_factory), *timing(case))
+    """Adapter factory called by the shared loop: reads only its own config."""
+    p = params_of(config, DistributionParams)
+    adapter = DistributionAdapter(build_model(p), factory=p.poi_bus is not None)
+    return (adapter, *timing(config))

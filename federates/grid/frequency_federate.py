@@ -18,32 +18,18 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from federates.common.adapter import case_of, timing
+from pydantic import BaseModel, ConfigDict
+
+from federates.common.adapter import params_of, timing
 from federates.common.loop import StepOutput
+from federates.grid.config import EventConfig, FrequencyConfig
 from federates.grid.events import imbalance_mw
-from federates.registry import FederateSpec, Port
 
 if TYPE_CHECKING:
-    from cosim.case import Case
-    from federates.grid.config import EventConfig
     from federates.grid.frequency import SystemFrequency
 
 NAME = "frequency"
 P_KEY = "factory/p_mw"
-
-
-def spec(case: Case) -> FederateSpec | None:
-    if not case.frequency.enabled:
-        return None
-    subs = (P_KEY,) if case.frequency.include_factory else ()
-    return FederateSpec(
-        name=NAME,
-        module=__name__,
-        publications=(Port(f"{NAME}/f_hz", "Hz"),),
-        subscriptions=subs,
-        wait_for_current_time_update=False,  # HELICS: only one waiting federate (the POI network)
-        extra={"defaults": {P_KEY: math.nan}} if subs else {},
-    )
 
 
 class FrequencyAdapter:
@@ -88,18 +74,32 @@ class FrequencyAdapter:
         return {**self.model.summary(), "factory_p0_mw": self.p0_mw}
 
 
-def system_base_mva(case: Case) -> tuple[float, dict[int, float]]:
-    """System base [MVA] (the case's, else the network's generation at t = 0) and gen dispatch [MW]."""
+class FrequencyParams(BaseModel):
+    """The frequency federate's own parameters (``cosim.params`` of its config)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    frequency: FrequencyConfig
+    network: str  # the transmission network (its generation sets the default system base)
+    events: list[EventConfig] = []  # transmission events (load steps, gen trips)
+    base_dir: Path = Path(".")
+
+
+def system_base_mva(
+    frequency: FrequencyConfig, network: str, base_dir: Path = Path(".")
+) -> tuple[float, dict[int, float]]:
+    """System base [MVA] (the configured one, else the network's generation at t = 0) and the
+    generators' dispatch [MW] by index."""
     import warnings
 
     import pandapower as pp
 
     from federates.grid.network import load_network, total_generation_mw
 
-    net = load_network(case.grid.network, case.base_dir)
+    net = load_network(network, base_dir)
     gen_p = {int(i): float(p) for i, p in net.gen.p_mw.items()}
-    if case.frequency.s_base_mva is not None:
-        return float(case.frequency.s_base_mva), gen_p
+    if frequency.s_base_mva is not None:
+        return float(frequency.s_base_mva), gen_p
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         pp.runpp(net, numba=False)  # one start-up power flow: not worth numba's JIT compile
@@ -107,13 +107,11 @@ def system_base_mva(case: Case) -> tuple[float, dict[int, float]]:
 
 
 def make(config: dict[str, Any], out_dir: Path):  # noqa: ANN201 - (adapter, times_s, duration_s)
-    """Adapter factory called by the shared loop."""
+    """Adapter factory called by the shared loop: reads only its own config."""
     from federates.grid.frequency import SystemFrequency
 
-    case = case_of(config)
-    s_base, gen_p = system_base_mva(case)
-    events = [e for e in case.events if e.network == "transmission"]
-    adapter = FrequencyAdapter(
-        SystemFrequency(case.frequency, s_base), events, gen_p, case.frequency.include_factory
-    )
-    return (adapter, *timing(case))
+    p = params_of(config, FrequencyParams)
+    s_base, gen_p = system_base_mva(p.frequency, p.network, p.base_dir)
+    model = SystemFrequency(p.frequency, s_base)
+    adapter = FrequencyAdapter(model, p.events, gen_p, p.frequency.include_factory)
+    return (adapter, *timing(config))

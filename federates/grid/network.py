@@ -4,7 +4,7 @@ Readers live here, at the edge: :func:`load_network` returns a pandapower net
 for a bundled name (:data:`NETWORKS`, each with its source), a SimBench code
 (``1-MV-rural--0-sw``; needs the ``simbench`` package), a pandapower JSON
 file or a MATPOWER ``.m`` / ``.mat`` file (pandapower's converter). Problems
-are :class:`cosim.errors.CaseError` with one line each.
+are :class:`federates.errors.ConfigError` with one line each.
 """
 
 from __future__ import annotations
@@ -14,16 +14,15 @@ import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandapower as pp
 import pandapower.networks as pn
 
-from cosim.errors import CaseError
+from federates.errors import ConfigError
 
 if TYPE_CHECKING:
-    from cosim.case import Case
     from federates.grid.config import PoiTransformerConfig, TransformerConfig
 
 
@@ -109,7 +108,7 @@ def load_network(
     if path.suffix.lower() in (".json", ".m", ".mat"):
         path = path if path.is_absolute() else base_dir / path
         if not path.is_file():
-            raise CaseError(f"{key}: file not found: {path}")
+            raise ConfigError(f"{key}: file not found: {path}")
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
@@ -121,9 +120,9 @@ def load_network(
                     net = from_mpc(str(path))
         except Exception as exc:  # noqa: BLE001 - any parser failure is a case error
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise CaseError(f"{key}: {path.name} does not parse: {first}") from None
+            raise ConfigError(f"{key}: {path.name} does not parse: {first}") from None
         if not isinstance(net, pp.pandapowerNet) or not len(net.bus):
-            raise CaseError(f"{key}: {path.name} holds no network buses")
+            raise ConfigError(f"{key}: {path.name} holds no network buses")
         return net
     name = ALIASES.get(spec, spec)
     if name in NETWORKS:
@@ -134,7 +133,7 @@ def load_network(
         try:
             import simbench
         except ImportError:
-            raise CaseError(
+            raise ConfigError(
                 f"{key}: {spec!r} is a SimBench code but the simbench package is not installed "
                 "(pip install simbench)"
             ) from None
@@ -143,9 +142,9 @@ def load_network(
                 warnings.simplefilter("ignore")
                 return simbench.get_simbench_net(spec)
         except Exception as exc:  # noqa: BLE001
-            raise CaseError(f"{key}: SimBench code {spec!r} not available: {exc}") from None
+            raise ConfigError(f"{key}: SimBench code {spec!r} not available: {exc}") from None
     names = ", ".join(sorted(NETWORKS))
-    raise CaseError(
+    raise ConfigError(
         f"{key}: {spec!r} is not a pandapower network name (bundled: {names}), "
         "a SimBench code or a .json/.m/.mat file"
     )
@@ -230,7 +229,7 @@ def attach_factory(
 ) -> Site:
     """Add the factory as a load at ``poi_bus``, or behind a new step-down transformer."""
     if poi_bus not in net.bus.index:
-        raise CaseError(
+        raise ConfigError(
             f"factory.poi_bus: {poi_bus} is not a bus of the network "
             f"({net.bus.index.min()}..{net.bus.index.max()})"
         )
@@ -249,137 +248,15 @@ def attach_factory(
     return Site(load=int(load), poi_bus=int(poi_bus), site_bus=int(site_bus), trafo=trafo)
 
 
-# ---------------------------------------------------------------- case checks
-
-
-def _element_problem(net: pp.pandapowerNet, table: str, idx: int, key: str) -> str | None:
-    if idx not in net[table].index:
-        n = len(net[table])
-        return f"{key}: {idx} is not a {table} of the network ({n} {table}s)"
-    return None
-
-
-def _controls_problems(
-    net: pp.pandapowerNet,
-    oltc: list,
-    shunts: list,
-    prefix: str,
-    label: str,
-    extra_trafos: tuple[str, ...],
-) -> list[str]:
-    out = []
-    for i, o in enumerate(oltc):
-        if isinstance(o.trafo, str):
-            if o.trafo not in extra_trafos:
-                out.append(
-                    f"{prefix}.oltc.{i}.trafo: {o.trafo!r} needs the case's {o.trafo} transformer"
-                )
-        elif (p := _element_problem(net, "trafo", o.trafo, f"{prefix}.oltc.{i}.trafo")) is not None:
-            out.append(p)
-        if o.bus is not None and o.bus not in net.bus.index:
-            out.append(f"{prefix}.oltc.{i}.bus: {o.bus} is not a bus of {label}")
-    for i, s in enumerate(shunts):
-        if isinstance(s.bus, int) and s.bus not in net.bus.index:
-            out.append(f"{prefix}.shunts.{i}.bus: {s.bus} is not a bus of {label}")
-    return out
-
-
-def case_problems(case: Case) -> list[str]:
-    """Problems of a case with its networks, events and grid files, one line each (empty when fine)."""
-    problems: list[str] = []
-    try:
-        net = load_network(case.grid.network, case.base_dir)
-    except CaseError as exc:
-        return list(exc.problems)
-    dist = case.distribution
-    label = case.grid.network
-    on_transmission = dist is None or not dist.hosts_factory
-    if (
-        on_transmission
-        and (p := bus_problem(net, case.factory.poi_bus, "factory.poi_bus", label)) is not None
-    ):
-        problems.append(p)
-    if case.grid.poi_transformer is not None and (dist is not None and dist.hosts_factory):
-        problems.append(
-            "grid.poi_transformer: the factory sits on the distribution feeder; "
-            "use distribution.substation_transformer instead"
-        )
-    problems += _controls_problems(
-        net,
-        case.grid.oltc,
-        case.grid.shunts,
-        "grid",
-        label,
-        ("poi",) if case.grid.poi_transformer is not None else (),
-    )
-    if case.grid.profiles is not None:
-        problems += _profile_problems(case.grid.profiles, net, case, "grid.profiles")
-    feeder = None
-    if dist is not None:
-        if (
-            p := bus_problem(net, dist.substation_bus, "distribution.substation_bus", label)
-        ) is not None:
-            problems.append(p)
-        try:
-            feeder = load_network(dist.network, case.base_dir, key="distribution.network")
-        except CaseError as exc:
-            problems += exc.problems
-        if feeder is not None:
-            flabel = dist.network
-            if len(feeder.ext_grid) != 1:
-                problems.append(
-                    f"distribution.network: {flabel} has {len(feeder.ext_grid)} ext_grids; "
-                    "a feeder needs exactly one (its substation)"
-                )
-            if (
-                dist.hosts_factory
-                and (
-                    p := bus_problem(
-                        feeder, case.factory.poi_bus, "factory.poi_bus", f"feeder {flabel}"
-                    )
-                )
-                is not None
-            ):
-                problems.append(p)
-            problems += _controls_problems(
-                feeder,
-                dist.oltc,
-                dist.shunts,
-                "distribution",
-                flabel,
-                ("substation",) if dist.substation_transformer is not None else (),
-            )
-            if dist.profiles is not None:
-                problems += _profile_problems(dist.profiles, feeder, case, "distribution.profiles")
-    for i, ev in enumerate(case.events):
-        target = net if ev.network == "transmission" else feeder
-        if target is None:
-            if ev.network == "distribution" and dist is None:
-                problems.append(
-                    f"events.{i}.network: 'distribution' but the case has no [distribution]"
-                )
-            continue
-        key = f"events.{i}"
-        if ev.bus is not None and ev.bus not in target.bus.index:
-            problems.append(f"{key}.bus: {ev.bus} is not a bus of the {ev.network} network")
-        table = {"line_outage": "line", "trafo_outage": "trafo", "gen_trip": "gen"}.get(ev.kind)
-        if (
-            table
-            and (p := _element_problem(target, table, int(ev.element), f"{key}.element"))
-            is not None
-        ):
-            problems.append(p)
-    return problems
-
-
-def _profile_problems(cfg: Any, net: pp.pandapowerNet, case: Case, key: str) -> list[str]:
-    from federates.grid.profiles import ProfileError, load_profiles
-
-    try:
-        load_profiles(cfg, net, case.base_dir)
-    except ProfileError as exc:
-        return [f"{key}: {exc}"]
-    return []
+def scaled_network(
+    spec: str, base_dir: Path = Path("."), load_scale: float = 1.0, *, key: str = "grid.network"
+) -> pp.pandapowerNet:
+    """:func:`load_network` with every load's P and Q multiplied by ``load_scale``."""
+    net = load_network(spec, base_dir, key=key)
+    if load_scale != 1.0:
+        net.load["p_mw"] *= load_scale
+        net.load["q_mvar"] *= load_scale
+    return net
 
 
 def total_generation_mw(net: pp.pandapowerNet) -> float:

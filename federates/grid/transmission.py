@@ -18,51 +18,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from pydantic import BaseModel, ConfigDict
 
-from federates.common.adapter import case_of, timing
+from federates.common.adapter import params_of, timing
 from federates.common.loop import StepOutput
 from federates.common.recorder import ArrayRow
-from federates.registry import FederateSpec, Port
+from federates.grid.config import EventConfig, GridConfig
 
 if TYPE_CHECKING:
-    import pandapower as pp
-
-    from cosim.case import Case
     from federates.grid.model import GridModel
 
 NAME = "transmission"
 BOUNDARY = "feeder"
-
-
-def factory_on_transmission(case: Case) -> bool:
-    return case.distribution is None or not case.distribution.hosts_factory
-
-
-def spec(case: Case) -> FederateSpec:
-    dist = case.distribution
-    pubs = [Port(f"{NAME}/poi_vm_pu", "pu"), Port(f"{NAME}/site_vm_pu", "pu")]
-    subs: list[str] = []
-    defaults: dict[str, float] = {}
-    if factory_on_transmission(case):
-        subs += ["factory/p_mw", "factory/q_mvar"]
-        defaults.update({"factory/p_mw": 0.0, "factory/q_mvar": 0.0})
-    if dist is not None:
-        pubs.append(Port(f"{NAME}/boundary_vm_pu", "pu"))
-        subs += ["distribution/p_mw", "distribution/q_mvar"]
-        defaults.update({"distribution/p_mw": 0.0, "distribution/q_mvar": 0.0})
-    return FederateSpec(
-        name=NAME,
-        module=__name__,
-        publications=tuple(pubs),
-        subscriptions=tuple(subs),
-        # alone, it solves after the factory published; with a feeder the feeder waits instead
-        # (two iterating federates that both wait can deadlock in HELICS)
-        wait_for_current_time_update=dist is None,
-        iterative=dist is not None,
-        tolerance=dist.tolerance_vm_pu if dist is not None else 1e-6,
-        max_iterations=dist.max_iterations if dist is not None else 20,
-        extra={"defaults": defaults},
-    )
 
 
 class TransmissionAdapter:
@@ -120,40 +87,39 @@ def _f(value: Any) -> float:
     return v if math.isfinite(v) else 0.0
 
 
-def case_network(case: Case) -> pp.pandapowerNet:
-    """The case's transmission network before the site is attached (``grid.load_scale`` applied)."""
-    from federates.grid.network import load_network
+class TransmissionParams(BaseModel):
+    """The transmission federate's own parameters (``cosim.params`` of its config)."""
 
-    g = case.grid
-    net = load_network(g.network, case.base_dir)
-    if g.load_scale != 1.0:
-        net.load["p_mw"] *= g.load_scale
-        net.load["q_mvar"] *= g.load_scale
-    return net
+    model_config = ConfigDict(extra="forbid")
+
+    grid: GridConfig
+    poi_bus: int | None = None  # the factory's bus; None when the factory is on a feeder
+    feeder_bus: int | None = None  # substation bus of a coupled feeder
+    events: list[EventConfig] = []
+    base_dir: Path = Path(".")
 
 
-def build_model(case: Case) -> tuple[GridModel, int | None]:
-    """The transmission :class:`GridModel` of a case and its feeder bus (None without a feeder)."""
+def build_model(p: TransmissionParams) -> GridModel:
+    """The transmission :class:`GridModel` of a federate's parameters."""
     from federates.grid.model import GridModel, SolveOptions
-    from federates.grid.network import attach_factory
+    from federates.grid.network import attach_factory, scaled_network
     from federates.grid.profiles import load_profiles
 
-    g = case.grid
-    net = case_network(case)
+    g = p.grid
+    net = scaled_network(g.network, p.base_dir, g.load_scale)
     site = None
     poi_bus = None
     named: dict[str, int] = {}
-    if factory_on_transmission(case):
-        site = attach_factory(net, case.factory.poi_bus, 0.0, 0.0, g.poi_transformer)
+    if p.poi_bus is not None:
+        site = attach_factory(net, p.poi_bus, 0.0, 0.0, g.poi_transformer)
         poi_bus = site.poi_bus
         if site.trafo is not None:
             named["poi"] = site.trafo
     oltc = list(g.oltc)
     if g.poi_transformer is not None and g.poi_transformer.oltc is not None and site is not None:
         oltc.append(g.poi_transformer.oltc.model_copy(update={"trafo": "poi"}))
-    feeder_bus = case.distribution.substation_bus if case.distribution is not None else None
-    profiles = load_profiles(g.profiles, net, case.base_dir) if g.profiles is not None else None
-    model = GridModel(
+    profiles = load_profiles(g.profiles, net, p.base_dir) if g.profiles is not None else None
+    return GridModel(
         net,
         label=NAME,
         site=site,
@@ -163,24 +129,22 @@ def build_model(case: Case) -> tuple[GridModel, int | None]:
         ),
         oltc=oltc,
         shunts=g.shunts,
-        events=[e for e in case.events if e.network == NAME],
+        events=p.events,
         profiles=profiles,
-        boundary_buses={BOUNDARY: feeder_bus} if feeder_bus is not None else None,
+        boundary_buses={BOUNDARY: p.feeder_bus} if p.feeder_bus is not None else None,
         named_trafos=named,
         record_buses=g.record_buses,
         record_branches=g.record_branches,
     )
-    return model, feeder_bus
 
 
 def make(config: dict[str, Any], out_dir: Path):  # noqa: ANN201 - (adapter, times_s, duration_s)
-    """Adapter factory called by the shared loop."""
-    case = case_of(config)
-    model, feeder_bus = build_model(case)
+    """Adapter factory called by the shared loop: reads only its own config."""
+    p = params_of(config, TransmissionParams)
     adapter = TransmissionAdapter(
-        model,
-        factory=factory_on_transmission(case),
-        feeder_bus=feeder_bus,
+        build_model(p),
+        factory=p.poi_bus is not None,
+        feeder_bus=p.feeder_bus,
         iterative=bool(config.get("cosim", {}).get("iterative", False)),
     )
-    return (adapter, *timing(case))
+    return (adapter, *timing(config))

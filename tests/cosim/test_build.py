@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from cosim.build import MIN_MESSAGE_BYTES, BuildError, build, max_message_bytes, wiring
 from cosim.case import load_case
-from federates.registry import FederateSpec, Port
+from cosim.engine.build import MIN_MESSAGE_BYTES, BuildError, build, max_message_bytes, wiring
+from cosim.engine.federation import FederateSpec, Port
 
 
 @pytest.fixture(scope="module")
@@ -38,14 +38,19 @@ def test_every_subscription_has_a_publisher_with_the_same_unit(built) -> None:
     assert pubs["transmission/poi_vm_pu"]["unit"] == "pu"
 
 
-def test_configs_point_at_the_broker_and_the_resolved_case(built) -> None:
+def test_configs_point_at_the_broker_and_carry_their_own_parameters(built) -> None:
+    case = load_case("ieee118_factory", ["horizon.duration_s=30"])
     for cfg in _configs(built).values():
         assert "--broker_address=tcp://127.0.0.1:23777" in cfg["coreInitString"]
         assert cfg["coreType"] == "tcp"
         assert f"--maxsize={MIN_MESSAGE_BYTES}" in cfg["coreInitString"]
-        case_path = (built.configs[cfg["name"]].parent / cfg["cosim"]["case"]).resolve()
-        assert case_path == built.case_path
+        assert "case" not in cfg["cosim"]  # self-contained: no case file
         assert ":" in cfg["cosim"]["adapter"]
+        assert cfg["cosim"]["time_grid"]["duration_s"] == 30
+        assert isinstance(cfg["cosim"]["params"], dict) and cfg["cosim"]["params"]
+    cfgs = _configs(built)
+    assert cfgs["factory"]["cosim"]["params"]["bess"]["p_mw"] == case.bess.p_mw
+    assert cfgs["transmission"]["cosim"]["params"]["poi_bus"] == case.factory.poi_bus
     resolved = tomllib.loads(built.case_path.read_text())
     assert resolved["horizon"]["duration_s"] == 30
     assert resolved["meta"]["seed"] == 42
@@ -80,9 +85,28 @@ def test_wiring_rejects_a_dangling_subscription() -> None:
         wiring([a, b])
 
 
+def test_each_federate_builds_its_adapter_from_its_config_alone(built, tmp_path: Path) -> None:
+    """An adapter factory reads only its own config: no case file, no cosim import."""
+    code = (
+        "import json, sys, importlib, pathlib\n"
+        "for path in sys.argv[1:]:\n"
+        "    cfg = json.loads(pathlib.Path(path).read_text())\n"
+        "    mod, fn = cfg['cosim']['adapter'].split(':')\n"
+        "    adapter, t, d = getattr(importlib.import_module(mod), fn)(cfg, pathlib.Path('.'))\n"
+        "    assert len(t) == 30 and d == 30.0, (len(t), d)\n"
+        "assert not [m for m in sys.modules if m.split('.')[0] == 'cosim'], 'cosim imported'\n"
+    )
+    (built.dir / "case.toml").rename(tmp_path / "case.toml")
+    try:
+        paths = [str(p) for p in built.configs.values()]
+        subprocess.run([sys.executable, "-c", code, *paths], check=True, timeout=120, cwd=tmp_path)
+    finally:
+        (tmp_path / "case.toml").rename(built.dir / "case.toml")
+
+
 def test_build_imports_no_helics(tmp_path: Path) -> None:
     code = (
-        "import sys; from cosim.build import build; from cosim.case import load_case; "
+        "import sys; from cosim.engine.build import build; from cosim.case import load_case; "
         f"build(load_case('ieee118_factory'), {str(tmp_path)!r}); "
         "assert 'helics' not in sys.modules, 'helics imported'"
     )

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from cosim.compare import (
+from cosim.analysis.compare import (
     compare_runs,
     compare_summaries,
     flatten_metrics,

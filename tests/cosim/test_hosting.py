@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from cosim.errors import CaseError, CosimError
-from cosim.hosting import (
+from cosim.studies.hosting import (
     Capacity,
     Evaluation,
     Violation,

@@ -6,12 +6,12 @@ import numpy as np
 import pandapower as pp
 import pytest
 
+from cosim.analysis.requirements import ShortCircuitDefaults
 from cosim.metrics.grid_strength import (
     n1_screening,
     short_circuit_ratio,
     with_short_circuit_defaults,
 )
-from cosim.requirements import ShortCircuitDefaults
 
 
 def _source_and_line(s_sc_mva: float | None = 1000.0) -> pp.pandapowerNet:

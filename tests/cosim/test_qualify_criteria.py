@@ -7,9 +7,9 @@ import math
 import numpy as np
 import pytest
 
-from cosim.qualify import criteria as C
-from cosim.qualify.params import resolve
-from cosim.qualify.shortfall import classify, required_rating
+from cosim.studies.qualify import criteria as C
+from cosim.studies.qualify.params import resolve
+from cosim.studies.qualify.shortfall import classify, required_rating
 
 
 def th(test_id: str, **over: object) -> dict:
@@ -436,7 +436,7 @@ def test_required_rating_applies_efficiency_and_soc_window():
 
 
 def test_classify_separates_rating_bess_grid_site():
-    from cosim.qualify.shortfall import Need
+    from cosim.studies.qualify.shortfall import Need
 
     big = Need(90.0, 10.0, 1.0, 1.0, "x")
     small = Need(50.0, 10.0, 1.0, 1.0, "x")

@@ -11,10 +11,10 @@ import pytest
 
 from cosim.case import CASES_DIR
 from cosim.errors import CaseError
-from cosim.qualify import load_spec, select_tests
-from cosim.qualify.params import Param, resolve
-from cosim.qualify.profiles import PROFILES, Context, params_of, resolve_values
-from cosim.qualify.runner import overall_verdict
+from cosim.studies.qualify import load_spec, select_tests
+from cosim.studies.qualify.params import Param, resolve
+from cosim.studies.qualify.profiles import PROFILES, Context, params_of, resolve_values
+from cosim.studies.qualify.runner import overall_verdict
 
 SPECS = CASES_DIR / "bess_specs"
 
@@ -30,17 +30,17 @@ def _write(tmp_path: Path, text: str, name: str = "spec.toml") -> Path:
 
 def test_resolve_reports_default_and_overridden_sources():
     ps = [
-        Param("limit", 2.0, "%", "DOMAIN Q1", "x"),
-        Param("band", (0.1, 20.0), "Hz", "DOMAIN Q1", "y"),
+        Param("limit", 2.0, "%", "docs/domain.md Q1", "x"),
+        Param("band", (0.1, 20.0), "Hz", "docs/domain.md Q1", "y"),
     ]
     v = resolve("Q1", ps, {"limit": 1.5})
     assert v["limit"].value == 1.5 and v["limit"].overridden
-    assert v["limit"].source == "case file (default 2.0 from DOMAIN Q1)"
-    assert v["band"].value == (0.1, 20.0) and v["band"].source == "DOMAIN Q1"
+    assert v["limit"].source == "case file (default 2.0 from docs/domain.md Q1)"
+    assert v["band"].value == (0.1, 20.0) and v["band"].source == "docs/domain.md Q1"
     named = resolve("Q1", ps, {"limit": 1.5, "sources": {"limit": "utility X, 2026"}})
     assert named["limit"].source == "utility X, 2026"
     same = resolve("Q1", ps, {"limit": 2.0})
-    assert not same["limit"].overridden and same["limit"].source == "DOMAIN Q1"
+    assert not same["limit"].overridden and same["limit"].source == "docs/domain.md Q1"
 
 
 @pytest.mark.parametrize(
@@ -256,7 +256,7 @@ def test_weak_grid_has_the_requested_scr_and_rx(tmp_path):
     import pandapower as pp
 
     from cosim.metrics.grid_strength import short_circuit_ratio
-    from cosim.qualify.weakgrid import write_weak_grid
+    from cosim.studies.qualify.weakgrid import write_weak_grid
 
     tan_phi = math.tan(math.acos(0.98))
     g = write_weak_grid(
@@ -278,7 +278,7 @@ def test_weak_grid_has_the_requested_scr_and_rx(tmp_path):
 
 
 def test_weak_grid_too_weak_is_reported():
-    from cosim.qualify.weakgrid import size_compensation
+    from cosim.studies.qualify.weakgrid import size_compensation
 
     with pytest.raises(ValueError, match="cannot carry"):
         size_compensation(2.0, 1.0, 300.0, 250.0, 50.0)
@@ -288,8 +288,8 @@ def test_weak_grid_too_weak_is_reported():
 
 
 def test_report_renders_every_test_with_embedded_figures(tmp_path):
-    from cosim.qualify.evidence import Figure, Panel
-    from cosim.qualify.report import render_figures, write_reports
+    from cosim.studies.qualify.evidence import Figure, Panel
+    from cosim.studies.qualify.report import render_figures, write_reports
 
     p = Panel("P [MW]", band=(0.0, 1.0))
     p.add("x", np.arange(10.0), np.arange(10.0))
@@ -304,7 +304,7 @@ def test_report_renders_every_test_with_embedded_figures(tmp_path):
             "value": 1.0,
             "threshold": 2.0,
             "unit": "MW",
-            "source": "DOMAIN",
+            "source": "docs/domain.md",
             "reason": "ok",
             "shortfall": None,
             "checks": [
@@ -314,7 +314,7 @@ def test_report_renders_every_test_with_embedded_figures(tmp_path):
                     "threshold": 2.0,
                     "op": "<=",
                     "unit": "MW",
-                    "source": "DOMAIN",
+                    "source": "docs/domain.md",
                     "passed": True,
                     "note": "",
                 }
@@ -394,8 +394,8 @@ def test_report_renders_every_test_with_embedded_figures(tmp_path):
 def test_a_failing_test_never_hides_the_others(tmp_path, monkeypatch):
     import dataclasses
 
-    from cosim.qualify import profiles, runner
-    from cosim.qualify.profiles import NotAvailable
+    from cosim.studies.qualify import profiles, runner
+    from cosim.studies.qualify.profiles import NotAvailable
 
     def boom(ctx):
         raise RuntimeError("model exploded")
@@ -456,7 +456,7 @@ def test_q12_runs_with_and_without_bess_behind_an_oltc(tmp_path):
 
 @pytest.mark.parametrize(("dp", "target"), [(-1500.0, 61.2), (1500.0, 58.8)])
 def test_q10_system_base_reaches_the_target_frequency(dp, target):
-    from cosim.qualify.profiles import s_base_for_peak
+    from cosim.studies.qualify.profiles import s_base_for_peak
     from federates.grid.config import FrequencyConfig
     from federates.grid.frequency import SystemFrequency
 
@@ -469,7 +469,11 @@ def test_q10_system_base_reaches_the_target_frequency(dp, target):
 
 
 def test_switched_compensation_covers_the_site_range():
-    from cosim.qualify.weakgrid import _poi_voltage, build_network, size_switched_compensation
+    from cosim.studies.qualify.weakgrid import (
+        _poi_voltage,
+        build_network,
+        size_switched_compensation,
+    )
 
     tan_phi = math.tan(math.acos(0.98))
     c = size_switched_compensation(2.0, 0.5, 300.0, tan_phi, 230.0, 250.0, 250.0, 10.0)
@@ -501,7 +505,7 @@ def test_switched_compensation_covers_the_site_range():
     ],
 )
 def test_runner_tells_infrastructure_divergence_and_crash_apart(msg, start, diverged):
-    from cosim.qualify.runner import _diverged, _start_failure
+    from cosim.studies.qualify.runner import _diverged, _start_failure
 
     assert _start_failure(msg) is start
     assert _diverged(msg) is diverged

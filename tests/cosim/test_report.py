@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from cosim.report import KEY_METRICS, write_report
-from cosim.report.plots import BASELINE_PLOTS, PLOTS
+from cosim.analysis.report import KEY_METRICS, write_report
+from cosim.analysis.report.plots import BASELINE_PLOTS, PLOTS
 from tests.cosim.synthetic_run import make_run_dir
 
 SECTIONS = ["verdict", "metrics", "violations", "plots", "notes", "case"]

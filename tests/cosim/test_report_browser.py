@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from cosim.report import write_report
-from cosim.report.plots import BASELINE_PLOTS, PLOTS
+from cosim.analysis.report import write_report
+from cosim.analysis.report.plots import BASELINE_PLOTS, PLOTS
 from tests.cosim.synthetic_run import make_run_dir
 
 CHROMIUM = next(

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from cosim.results import load_results
-from cosim.summary import build_summary, write_summary_json
+from cosim.analysis.summary import build_summary, write_summary_json
+from cosim.engine.results import load_results
 from tests.cosim.synthetic_run import make_run_dir, synthetic_case
 
 REQUIRED = {
@@ -207,7 +207,7 @@ def test_n1_screening_in_the_summary(tmp_path):
 
 
 def test_requirement_defaults_are_the_domain_figures():
-    from cosim.requirements import RequirementsConfig
+    from cosim.analysis.requirements import RequirementsConfig
 
     r = RequirementsConfig()
     assert (r.ramp_max_mw_per_min, r.rvc_max_percent, r.pf_lag_min, r.pf_lead_min) == (
@@ -275,7 +275,7 @@ def test_override_survives_the_resolved_case_round_trip(tmp_path):
 def test_preexisting_violations_are_attributed_to_the_network(
     tmp_path, monkeypatch, v_pre_bus3, passed
 ):
-    import cosim.summary as summary_mod
+    import cosim.analysis.summary as summary_mod
 
     # bus 3 sits at 0.94 pu for 10 s of the run; before the site connects it was at v_pre_bus3 (< 0.95)
     pre = {"0": 1.0, "1": 0.99, "2": 0.98, "3": v_pre_bus3, "4": 1.0}
@@ -291,7 +291,7 @@ def test_preexisting_violations_are_attributed_to_the_network(
 
 
 def test_include_mode_counts_every_bus(tmp_path, monkeypatch):
-    import cosim.summary as summary_mod
+    import cosim.analysis.summary as summary_mod
 
     monkeypatch.setattr(summary_mod, "_preconnection_voltages", lambda net: {"3": 0.94})
     s = _summary(tmp_path / "run", extra_case={"requirements": {"voltage_preexisting": "include"}})
@@ -320,8 +320,8 @@ def test_converged_run_passes_the_convergence_check(summary):
 
 
 def test_network_context_is_cached_only_when_asked_and_applies_load_scale():
+    from cosim.analysis.summary import network_context
     from cosim.case import load_case
-    from cosim.summary import network_context
 
     case = load_case("ieee118_factory")
     a = network_context(case, cached=True)

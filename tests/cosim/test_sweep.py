@@ -16,10 +16,10 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from cosim.build import write_resolved_case
 from cosim.case import Case, load_case
+from cosim.engine.build import write_resolved_case
 from cosim.errors import CaseError
-from cosim.sweep import (
+from cosim.studies.sweep import (
     expand,
     flatten_summary,
     is_finished,

@@ -13,11 +13,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from cosim.build import free_port
 from cosim.case import load_case
-from cosim.distributed import federate_names, parse_broker_address, run_single_federate
+from cosim.engine.build import free_port
+from cosim.engine.distributed import federate_names, parse_broker_address, run_single_federate
+from cosim.engine.runner import run_case
 from cosim.errors import CosimError
-from cosim.runner import run_case
 from tests.integration.conftest import run_processes
 
 CASE_TOML = 'name = "mm"\nseed = 3\n[horizon]\nduration_s = 10\n[factory]\npoi_bus = 11\n'

@@ -14,9 +14,9 @@ import psutil
 import pytest
 
 from cosim import load_results
-from cosim.build import build
 from cosim.case import load_case
-from cosim.supervisor import supervise
+from cosim.engine.build import build
+from cosim.engine.supervisor import supervise
 from tests.integration.conftest import run_processes
 
 pytestmark = pytest.mark.integration
@@ -107,8 +107,8 @@ def test_federate_that_raises_at_start_up(tmp_path: Path) -> None:
 
 
 def test_wall_clock_limit_stops_the_run(tmp_path: Path) -> None:
+    from cosim.engine.runner import run_case
     from cosim.errors import RunError
-    from cosim.runner import run_case
 
     with pytest.raises(RunError, match="wall-clock limit"):
         run_case(

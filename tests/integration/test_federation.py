@@ -104,9 +104,11 @@ def test_two_runs_at_once_both_succeed(tmp_path: Path) -> None:
 
 
 def test_helics_run_on_the_built_runner_gives_the_same_result(default_run, tmp_path: Path) -> None:
-    from cosim.build import build
+    """Each federate's config is self-contained: the run needs no case.toml."""
+    from cosim.engine.build import build
 
     b = build(default_run.case, tmp_path / "built")
+    b.case_path.unlink()
     proc = subprocess.run(
         ["helics", "run", "--path", str(b.runner)], capture_output=True, text=True, timeout=240
     )

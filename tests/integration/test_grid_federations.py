@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from cosim.engine.runner import run_case
 from cosim.errors import RunError
-from cosim.runner import run_case
 from tests.integration.conftest import run_processes
 
 pytestmark = pytest.mark.integration

@@ -22,7 +22,7 @@ from federates.factory.config import (
 from federates.factory.controls import ControlChain
 from federates.factory.site import FactorySite
 
-RAMP_LIMIT_MW_PER_MIN = 20.0  # DOMAIN: Southern Co; the default case limit
+RAMP_LIMIT_MW_PER_MIN = 20.0  # docs/domain.md: Southern Co; the default case limit
 
 
 def simulate(

@@ -1,4 +1,4 @@
-"""Plot data that proves a verdict (pure data; :mod:`cosim.qualify.report` renders it).
+"""Plot data that proves a verdict (pure data; :mod:`cosim.studies.qualify.report` renders it).
 
 A criterion returns :class:`Figure` objects: panels of traces over time (or
 frequency) with the threshold drawn as a line or band and the judged window

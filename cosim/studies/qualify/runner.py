@@ -2,14 +2,14 @@
 
 :func:`run_qualification` plans the selected tests, runs each in a worker
 process (``jobs`` at a time; every test's federations go through
-:func:`cosim.runner.run_case`, so each is a real HELICS federation with the
+:func:`cosim.engine.runner.run_case`, so each is a real HELICS federation with the
 real broker), judges it, renders its evidence, and writes
 ``qualification.json`` and ``qualification.html`` into the output directory.
 
 Layout of ``DIR``::
 
     qualification.json, qualification.html
-    Q1/main/            a run directory (cosim.results layout) per federation
+    Q1/main/            a run directory (cosim.engine.results layout) per federation
     Q1/plots/*.png      the evidence figures
     Q2/chirp_trace.csv  generated stimulus files (Q2 trace, Q9 weak grid)
 
@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-import re
 import time
 import traceback
 from collections.abc import Callable
@@ -34,9 +33,15 @@ from pathlib import Path
 from typing import Any
 
 from cosim.errors import CaseError, RunError
-from cosim.qualify.profiles import PROFILES, Context, GridInfeasible, NotAvailable, resolve_values
-from cosim.qualify.shortfall import classify
-from cosim.qualify.spec import QualifySpec
+from cosim.studies.qualify.profiles import (
+    PROFILES,
+    Context,
+    GridInfeasible,
+    NotAvailable,
+    resolve_values,
+)
+from cosim.studies.qualify.shortfall import classify
+from cosim.studies.qualify.spec import QualifySpec
 
 
 def select_tests(only: str | list[str] | None) -> list[str]:
@@ -128,9 +133,9 @@ def run_test(
 
 
 def _run_and_judge(profile: Any, ctx: Context, rec: dict[str, Any]) -> None:
-    from cosim.qualify.report import render_figures
-    from cosim.results import load_results
-    from cosim.runner import run_case
+    from cosim.engine.results import load_results
+    from cosim.engine.runner import run_case
+    from cosim.studies.qualify.report import render_figures
 
     spec = ctx.spec
     try:
@@ -151,6 +156,7 @@ def _run_and_judge(profile: Any, ctx: Context, rec: dict[str, Any]) -> None:
         return
     runs: dict[str, Any] = {}
     failures: list[str] = []
+    causes: list[str] = []  # RunError.cause of each failed run
     for plan in plans:
         case = spec.case(plan.overrides)
         run_dir = ctx.out_dir / plan.name
@@ -164,9 +170,10 @@ def _run_and_judge(profile: Any, ctx: Context, rec: dict[str, Any]) -> None:
                 break
             except RunError as exc:
                 first = str(exc).splitlines()[0] if str(exc) else "federation failed"
-                if attempts < START_ATTEMPTS and _start_failure(first):
+                if attempts < START_ATTEMPTS and exc.cause == "start":
                     continue  # the broker could not start or be reached: infrastructure, try again
                 failures.append(f"{plan.name}: {first}")
+                causes.append(exc.cause)
                 status = "failed"
                 try:
                     res = load_results(run_dir)
@@ -185,7 +192,7 @@ def _run_and_judge(profile: Any, ctx: Context, rec: dict[str, Any]) -> None:
         rec.update(status="error", passed=None, reason="; ".join(failures) or "no results")
         return
     verdict = profile.evaluate(ctx, runs)
-    diverged = bool(failures) and all(_diverged(f) for f in failures)
+    diverged = bool(causes) and all(c == "diverged" for c in causes)
     if diverged:
         verdict.checks.insert(0, _completion_check(ctx, runs))
     g = verdict.governing
@@ -236,7 +243,7 @@ def _run_and_judge(profile: Any, ctx: Context, rec: dict[str, Any]) -> None:
 
 def _completion_check(ctx: Context, runs: dict[str, Any]) -> Any:
     """A failed check: how far the federation got before the power flow diverged [s]."""
-    from cosim.qualify.criteria import Check
+    from cosim.studies.qualify.criteria import Check
 
     reached = []
     for res in runs.values():
@@ -261,22 +268,6 @@ def _completion_check(ctx: Context, runs: dict[str, Any]) -> Any:
 START_ATTEMPTS = 3
 
 
-def _start_failure(failure: str) -> bool:
-    """True when a federation failed to start its broker or to connect to it (not the models)."""
-    return bool(
-        re.search(
-            r"unable to connect to broker|unable to register federate|'broker' failed",
-            failure,
-            re.IGNORECASE,
-        )
-    )
-
-
-def _diverged(failure: str) -> bool:
-    """True when a federation stopped because a power flow did not converge (the grid, not a crash)."""
-    return bool(re.search(r"converge", failure, re.IGNORECASE))
-
-
 def _shortfall(
     profile: Any, ctx: Context, rec: dict[str, Any], runs: dict[str, Any], cause: str | None
 ) -> None:
@@ -292,7 +283,7 @@ def _shortfall(
 
 
 def _plain(x: Any) -> Any:
-    from cosim.summary import jsonable
+    from cosim.analysis.summary import jsonable
 
     return jsonable(x)
 
@@ -331,7 +322,7 @@ def run_qualification(
     -------
     The content of qualification.json.
     """
-    from cosim.qualify.report import write_reports
+    from cosim.studies.qualify.report import write_reports
 
     if not duration_scale > 0:
         raise CaseError(f"--duration-scale must be > 0, got {duration_scale}")

@@ -23,7 +23,7 @@ per bus and BESS setting), ``hosting_runs.parquet`` (every size tried) and
 ``plots/hosting_capacity.png`` (capacity per bus, with and without BESS).
 
 :func:`bisect_capacity` is the pure search; :func:`hosting_capacity` runs it
-with real federations through a :class:`cosim.sweep.RunPool` (local processes
+with real federations through a :class:`cosim.studies.sweep.RunPool` (local processes
 or a Dask cluster), one search per bus and BESS setting in parallel.
 """
 
@@ -43,7 +43,7 @@ import pandas as pd
 
 from cosim.case import Case, load_case
 from cosim.errors import CaseError, CosimError
-from cosim.sweep import (
+from cosim.studies.sweep import (
     RunPool,
     finished_record,
     future_record,
@@ -51,6 +51,7 @@ from cosim.sweep import (
     run_id_for,
     write_table,
 )
+from federates.errors import ConfigError
 
 SIZE_KEY = "factory.it_mw"
 BUS_KEY = "factory.poi_bus"
@@ -422,7 +423,7 @@ def hosting_capacity(
 
     One bisection per bus and BESS setting (``bess``: True = with the case's
     BESS, False = ``bess.enabled = false``), all of them at the same time in a
-    :class:`~cosim.sweep.RunPool`. Every bus is checked against the network
+    :class:`~cosim.studies.sweep.RunPool`. Every bus is checked against the network
     before any run starts.
     """
     from cosim.checks import check_case
@@ -438,7 +439,7 @@ def hosting_capacity(
     for bus in dict.fromkeys(int(b) for b in buses):
         try:
             check_case(load_case(base, {BUS_KEY: bus}))
-        except CaseError as exc:
+        except ConfigError as exc:
             problems += exc.problems
         for with_bess in dict.fromkeys(bess):
             chains[(bus, with_bess)] = {BUS_KEY: bus, BESS_KEY: with_bess}

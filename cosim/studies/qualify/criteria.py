@@ -3,7 +3,7 @@
 Each ``q<n>_*`` function takes the series a test recorded (numpy arrays; time
 ``t_s`` in seconds, power in MW with the load convention ``+ = import``,
 voltage in pu, frequency in Hz, SOC as a fraction of the energy rating) and the
-test's thresholds (:class:`cosim.qualify.params.Value`, with unit and source),
+test's thresholds (:class:`cosim.studies.qualify.params.Value`, with unit and source),
 and returns a :class:`Verdict`: one :class:`Check` per condition, a one-line
 reason, and the figures that prove it. No I/O, no federation.
 
@@ -14,7 +14,7 @@ note; a test whose stimulus did not happen (e.g. no voltage dip at the POI in a
 sag test) is ``None`` too, never a silent pass.
 
 The thresholds are listed in :data:`THRESHOLDS` (defaults from
-``shared/DOMAIN.md``, "Qualification test profiles").
+``docs/domain.md``, "Qualification test profiles").
 """
 
 from __future__ import annotations
@@ -28,15 +28,17 @@ import numpy as np
 
 from cosim.metrics import events as ev_metrics
 from cosim.metrics import poi as poi_metrics
-from cosim.qualify.evidence import Figure, Panel
-from cosim.qualify.params import Param, Value
+from cosim.studies.qualify.evidence import Figure, Panel
+from cosim.studies.qualify.params import Param, Value
 
-_SUITE = "DOMAIN.md qualification suite (inspired by NVIDIA DSX BESS Self-Qualification Guidelines)"
+_SUITE = (
+    "docs/domain.md qualification suite (inspired by NVIDIA DSX BESS Self-Qualification Guidelines)"
+)
 _ZAHEDI = "Zahedi et al., arXiv 2601.12686"
-_ERCOT = "ERCOT ride-through proposal (DOMAIN.md)"
+_ERCOT = "ERCOT ride-through proposal (docs/domain.md)"
 _RTOL = 1e-9
 
-#: thresholds of every test (stimulus parameters live in :mod:`cosim.qualify.profiles`)
+#: thresholds of every test (stimulus parameters live in :mod:`cosim.studies.qualify.profiles`)
 THRESHOLDS: dict[str, list[Param]] = {
     "Q1": [
         Param(
@@ -116,14 +118,14 @@ THRESHOLDS: dict[str, list[Param]] = {
             "soc_min",
             0.20,
             "1",
-            "DOMAIN.md BESS SOC window 20-80 % (assumed)",
+            "docs/domain.md BESS SOC window 20-80 % (assumed)",
             "lowest allowed SOC",
         ),
         Param(
             "soc_max",
             0.80,
             "1",
-            "DOMAIN.md BESS SOC window 20-80 % (assumed)",
+            "docs/domain.md BESS SOC window 20-80 % (assumed)",
             "highest allowed SOC",
         ),
     ],

@@ -1,7 +1,7 @@
 """Test parameters of the qualification suite: value, unit and source of each.
 
 Every threshold and stimulus figure of a test is a :class:`Param` with a default
-from ``shared/DOMAIN.md`` ("Qualification test profiles" and the requirement
+from ``docs/domain.md`` ("Qualification test profiles" and the requirement
 tables) or marked "assumed". A spec overrides any of them under
 ``[qualify.Q<n>]``; the value used and where it comes from are reported::
 

@@ -1,6 +1,6 @@
 """The requirements profile: utility limits a run is checked against.
 
-Each limit carries its value, its unit and its source (``shared/DOMAIN.md``);
+Each limit carries its value, its unit and its source (``docs/domain.md``);
 the case's ``[requirements]`` table overrides any of them. The summary records,
 for every check, the value used and where it comes from: the default source,
 or ``case file`` when the case changed the value (the ``sources`` table lets the

@@ -2,12 +2,12 @@
 
 Each :class:`Profile` says what stimulus it applies (``plan``: one or more
 federations, each a set of dotted-key overrides on the spec's case), how the
-recorded series are judged (``evaluate``: a :mod:`cosim.qualify.criteria`
+recorded series are judged (``evaluate``: a :mod:`cosim.studies.qualify.criteria`
 function) and what POI trajectory would have passed (``need``: for
-:mod:`cosim.qualify.shortfall`). Stimulus figures are :class:`Param` s with
+:mod:`cosim.studies.qualify.shortfall`). Stimulus figures are :class:`Param` s with
 their source and can be changed under ``[qualify.Q<n>]`` like thresholds.
 
-Durations: each test has its full duration (DOMAIN.md: 1 h, 24 h, ...), the
+Durations: each test has its full duration (docs/domain.md: 1 h, 24 h, ...), the
 default. ``duration_scale`` (``cosim qualify --duration-scale``) multiplies it
 for CI, never below the test's minimum (the stimulus must still fit: a
 checkpoint dip, the six-fault train, the chirp band); stimulus times are placed
@@ -15,7 +15,7 @@ relative to the duration, so a shortened test applies the same stimulus, only
 with less time around it. Shortened runs are marked in the report.
 
 Grids: the strong grid is the reference case's network; the weak grid (Q9) is
-:mod:`cosim.qualify.weakgrid`. Series used: ``factory_hr`` (POI power at the
+:mod:`cosim.studies.qualify.weakgrid`. Series used: ``factory_hr`` (POI power at the
 factory's internal step) when recorded, else ``factory``; POI voltage from
 ``transmission.poi_vm_pu`` (else ``factory.vm_pu``).
 """
@@ -31,13 +31,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from cosim.qualify import criteria as C
-from cosim.qualify.criteria import THRESHOLDS, Verdict
-from cosim.qualify.params import Param, Value, resolve
-from cosim.qualify.shortfall import Need, required_rating
-from cosim.qualify.spec import QualifySpec
+from cosim.studies.qualify import criteria as C
+from cosim.studies.qualify.criteria import THRESHOLDS, Verdict
+from cosim.studies.qualify.params import Param, Value, resolve
+from cosim.studies.qualify.shortfall import Need, required_rating
+from cosim.studies.qualify.spec import QualifySpec
 
-_SUITE = "DOMAIN.md qualification suite"
+_SUITE = "docs/domain.md qualification suite"
 
 
 class NotAvailable(Exception):
@@ -72,7 +72,7 @@ class Context:
         return self.duration_scale < 1.0
 
 
-Frames = dict[str, Any]  # run name -> cosim.results.Results
+Frames = dict[str, Any]  # run name -> cosim.engine.results.Results
 
 
 @dataclass(frozen=True)
@@ -660,7 +660,7 @@ def site_import_mw(spec: QualifySpec, seconds: float = 300.0) -> np.ndarray:
 
 
 def _plan_q9(ctx: Context) -> list[RunPlan]:
-    from cosim.qualify.weakgrid import size_switched_compensation, write_weak_grid
+    from cosim.studies.qualify.weakgrid import size_switched_compensation, write_weak_grid
 
     wg = ctx.spec.options.weak_grid
     extra: dict[str, Any] = {}

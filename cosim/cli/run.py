@@ -1,4 +1,4 @@
-"""The ``cosim`` command line: check, build, run, cases, report, compare, and the study commands.
+"""Run commands of ``cosim``: check, build, run, cases, report, compare.
 
 User mistakes (a malformed case, a missing file, a failed federate) print one
 line per problem to stderr and exit non-zero without a traceback: 2 for a case
@@ -8,33 +8,15 @@ error, 1 for a failed run, 130 for Ctrl-C. ``--debug`` shows tracebacks.
 from __future__ import annotations
 
 import argparse
-import importlib
-import sys
 from pathlib import Path
 from typing import Any
 
+from cosim.cli.args import add_case_args, checked_case
 from cosim.errors import CosimError
-
-# modules that add subcommands: each has ``register(subparsers)`` and sets ``func`` on its parsers
-PLUGINS = ("cosim.cli_study", "cosim.cli_qualify")
-
-
-def _add_case_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "case", help="case file (.toml) or the name of a bundled case (see `cosim cases`)"
-    )
-    p.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="override a case key, e.g. --set horizon.duration_s=600 (repeatable)",
-    )
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    case = _load_checked(args)
+    case = checked_case(args.case, args.overrides)
     print(
         f"{case.name}: ok ({case.horizon.duration_s:g} s, {len(case.time_grid())} grid steps, "
         f"network {case.grid.network}, POI bus {case.factory.poi_bus})"
@@ -42,19 +24,10 @@ def cmd_check(args: argparse.Namespace) -> int:
     return 0
 
 
-def _load_checked(args: argparse.Namespace) -> Any:
-    from cosim.case import load_case
-    from cosim.checks import check_case
-
-    case = load_case(args.case, args.overrides)
-    check_case(case)
-    return case
-
-
 def cmd_build(args: argparse.Namespace) -> int:
-    from cosim.build import build
+    from cosim.engine.build import build
 
-    case = _load_checked(args)
+    case = checked_case(args.case, args.overrides)
     b = build(case, Path(args.output))
     print(
         f"wrote {len(b.configs)} federate configs and {b.runner} (run it with: helics run --path {b.runner})"
@@ -63,13 +36,13 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from cosim.runner import run_case
+    from cosim.engine.runner import run_case
 
-    case = _load_checked(args)
+    case = checked_case(args.case, args.overrides)
     if args.wall_limit is not None:
         case.run.wall_limit_s = args.wall_limit
     if args.broker_only:
-        from cosim.distributed import run_broker_only
+        from cosim.engine.distributed import run_broker_only
 
         out = Path(args.output) if args.output else Path("runs") / case.name
         return run_broker_only(case, out, args.interface, args.port, wall_limit_s=args.wall_limit)
@@ -83,7 +56,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     )
     print_summary(results.summary, results.dir)
     if results.baseline is not None:
-        from cosim.compare import compare_summaries, render_comparison
+        from cosim.analysis.compare import compare_summaries, render_comparison
 
         print("\nBESS vs baseline (BESS off):")
         cmp = compare_summaries(
@@ -149,7 +122,7 @@ def cmd_cases(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from cosim.report import write_report
+    from cosim.analysis.report import write_report
 
     path = write_report(Path(args.run_dir))
     print(f"wrote {path}")
@@ -157,7 +130,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    from cosim.compare import compare_runs, render_comparison, write_comparison_json
+    from cosim.analysis.compare import compare_runs, render_comparison, write_comparison_json
 
     for d in (args.run_a, args.run_b):
         if not (Path(d) / "summary.json").is_file():
@@ -169,22 +142,20 @@ def cmd_compare(args: argparse.Namespace) -> int:
     return 0
 
 
-def make_parser() -> argparse.ArgumentParser:
-    ap = argparse.ArgumentParser(prog="cosim", description=__doc__.splitlines()[0])
-    ap.add_argument("--debug", action="store_true", help="show tracebacks")
-    sub = ap.add_subparsers(dest="command", required=True, metavar="COMMAND")
+def register(sub: Any) -> None:
+    """Add the run commands to the ``cosim`` subparsers."""
 
     p = sub.add_parser("check", help="validate a case (and its network) without running it")
-    _add_case_args(p)
+    add_case_args(p)
     p.set_defaults(func=cmd_check)
 
     p = sub.add_parser("build", help="write the HELICS configs and a `helics run` runner JSON")
-    _add_case_args(p)
+    add_case_args(p)
     p.add_argument("-o", "--output", required=True, help="output directory")
     p.set_defaults(func=cmd_build)
 
     p = sub.add_parser("run", help="run a case as a HELICS federation")
-    _add_case_args(p)
+    add_case_args(p)
     p.add_argument("-o", "--output", help="run directory (default: runs/<case name>)")
     p.add_argument(
         "--baseline", action="store_true", help="also run with the BESS off into DIR/baseline"
@@ -228,32 +199,3 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("run_b")
     p.add_argument("-o", "--output", help="write the comparison as JSON")
     p.set_defaults(func=cmd_compare)
-
-    for mod in PLUGINS:
-        try:
-            plugin = importlib.import_module(mod)
-        except ModuleNotFoundError as exc:
-            if exc.name != mod:
-                raise
-            continue
-        plugin.register(sub)
-    return ap
-
-
-def main(argv: list[str] | None = None) -> int:
-    ap = make_parser()
-    args = ap.parse_args(argv)
-    try:
-        return int(args.func(args) or 0)
-    except CosimError as exc:
-        if args.debug:
-            raise
-        print(f"error: {exc}", file=sys.stderr)
-        return exc.exit_code
-    except KeyboardInterrupt:
-        print("error: interrupted", file=sys.stderr)
-        return 130
-
-
-if __name__ == "__main__":
-    sys.exit(main())

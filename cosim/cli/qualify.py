@@ -1,4 +1,4 @@
-"""``cosim qualify BESS_SPEC``: run the BESS qualification suite (plugin of :mod:`cosim.cli`)."""
+"""``cosim qualify BESS_SPEC``: run the BESS qualification suite ."""
 
 from __future__ import annotations
 
@@ -7,8 +7,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from cosim.cli.args import add_overrides
+
 EPILOG = """\
-Tests Q1-Q12 (shared/DOMAIN.md, "Qualification test profiles") run as real
+Tests Q1-Q12 (docs/domain.md, "Qualification test profiles") run as real
 HELICS federations, --jobs at a time. Full durations (1 h, 24 h, ...) are the
 default. For CI, --duration-scale 0.05 shortens every test to 5 % of its full
 duration, never below the minimum its stimulus needs (e.g. Q5 24 h -> 1.2 h,
@@ -49,20 +51,16 @@ def register(sub: Any) -> None:
         metavar="X",
         help="multiply each test's duration by X (e.g. 0.05 for CI; default 1 = full durations)",
     )
-    p.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="override a spec key, e.g. --set bess.p_mw=50 or --set qualify.Q1.osc_limit_percent=1",
+    add_overrides(
+        p,
+        "override a spec key, e.g. --set bess.p_mw=50 or --set qualify.Q1.osc_limit_percent=1",
     )
     p.add_argument("-q", "--quiet", action="store_true", help="no per-test progress lines")
     p.set_defaults(func=cmd_qualify)
 
 
 def cmd_qualify(args: argparse.Namespace) -> int:
-    from cosim.qualify import load_spec, run_qualification, select_tests
+    from cosim.studies.qualify import load_spec, run_qualification, select_tests
 
     spec = load_spec(Path(args.spec), args.overrides)
     ids = select_tests(args.only)

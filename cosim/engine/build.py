@@ -6,7 +6,8 @@ The build imports no helics. It writes, into the run directory ``DIR``:
   ``[meta]`` table with the package versions and the seed;
 * ``DIR/configs/<federate>.json``: one HELICS value-federate config per
   federate (named publications/subscriptions with units; a ``cosim`` section
-  naming the adapter, the case and the output folder, relative to the config);
+  naming the adapter and the output folder, relative to the config, and carrying
+  the federate's own parameters and time grid: a federate needs nothing else);
 * ``DIR/runner.json``: a runner that ``helics run --path DIR/runner.json``
   accepts and that runs the same federation (broker included).
 """
@@ -27,8 +28,8 @@ from pathlib import Path
 import tomli_w
 
 from cosim.case import Case
+from cosim.engine.federation import FederateSpec, Port, federation
 from cosim.errors import CosimError
-from federates.registry import FederateSpec, Port, federation
 
 LOOPBACK = "127.0.0.1"
 VERSIONED = (
@@ -168,8 +169,9 @@ def federate_config(
         ],
         "cosim": {
             "adapter": f"{spec.module}:make",
-            "case": "../case.toml",
             "out_dir": "..",
+            "params": spec.params,
+            "time_grid": case.time_grid_params(),
             "iterative": spec.iterative,
             "max_iterations": spec.max_iterations,
             "tolerance": spec.tolerance,

@@ -7,7 +7,7 @@ are embedded as data URIs and also written to ``DIR/plots/``; the page has no
 script and no external reference, so it opens offline.
 
 The report only renders: metrics come from ``summary.json`` (built with
-:func:`cosim.summary.build_summary` when missing or without checks); plots are
+:func:`cosim.analysis.summary.build_summary` when missing or without checks); plots are
 drawn from the time series.
 """
 
@@ -16,8 +16,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from cosim.report import html as H
-from cosim.report.plots import BASELINE_PLOTS, PLOTS, PlotData, PlotSpec, Skipped, to_png
+from cosim.analysis.report import html as H
+from cosim.analysis.report.plots import BASELINE_PLOTS, PLOTS, PlotData, PlotSpec, Skipped, to_png
 
 __all__ = ["KEY_METRICS", "render_report", "write_report"]
 
@@ -76,8 +76,8 @@ def _get(d: dict[str, Any] | None, path: str) -> Any:
 
 def _load(run_dir: Path) -> tuple[Any, dict[str, Any]]:
     """Results of a run directory and its summary (built when missing or without checks)."""
-    from cosim.results import load_results
-    from cosim.summary import build_summary
+    from cosim.analysis.summary import build_summary
+    from cosim.engine.results import load_results
 
     results = load_results(run_dir)
     summary = dict(results.summary or {})
@@ -272,7 +272,7 @@ def _violations_section(s: dict[str, Any]) -> str:
 
 
 def _baseline_section(s: dict[str, Any], base: dict[str, Any], figs: list[str]) -> str:
-    from cosim.compare import compare_summaries
+    from cosim.analysis.compare import compare_summaries
 
     cmp = compare_summaries(base, s, "baseline (BESS off)", "this run")
     rows = [

@@ -1,6 +1,6 @@
 """Study subcommands of ``cosim``: sweep, hosting-capacity, broker, federate, summarize.
 
-:func:`register` adds them to the ``cosim`` parser (see :data:`cosim.cli.PLUGINS`).
+:func:`register` adds them to the ``cosim`` parser.
 Each returns an exit code: 0 when everything ran, 1 when a run (or the
 federation) failed; user mistakes raise :class:`cosim.errors.CosimError`.
 """
@@ -11,34 +11,10 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from cosim.cli.args import add_overrides, checked_case, split_ints
 from cosim.errors import CaseError
 
 MAX_ERRORS_SHOWN = 10
-
-
-def _split_ints(values: list[str]) -> list[int]:
-    out = []
-    for v in values:
-        for part in v.split(","):
-            part = part.strip()
-            if not part:
-                continue
-            try:
-                out.append(int(part))
-            except ValueError:
-                raise CaseError(f"--bus {part!r}: not a bus number") from None
-    return out
-
-
-def _add_overrides(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="override a case key for every run, e.g. --set horizon.duration_s=600 (repeatable)",
-    )
 
 
 def _add_pool(p: argparse.ArgumentParser) -> None:
@@ -59,7 +35,7 @@ def _add_pool(p: argparse.ArgumentParser) -> None:
 
 def cmd_sweep(args: argparse.Namespace) -> int:
     """``cosim sweep``: run the sweep, print counts, failures, table and plots."""
-    from cosim.sweep import run_sweep
+    from cosim.studies.sweep import run_sweep
 
     if args.case is None and not args.cases:
         raise CaseError("give a CASE or --cases A.toml B.toml")
@@ -94,7 +70,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 def cmd_hosting(args: argparse.Namespace) -> int:
     """``cosim hosting-capacity``: one line per bus and BESS setting."""
-    from cosim.hosting import describe, hosting_capacity
+    from cosim.studies.hosting import describe, hosting_capacity
 
     if args.with_bess or args.without_bess:
         bess = [s for s, on in ((True, args.with_bess), (False, args.without_bess)) if on]
@@ -102,7 +78,7 @@ def cmd_hosting(args: argparse.Namespace) -> int:
         bess = [True, False]
     res = hosting_capacity(
         args.case,
-        _split_ints(args.bus),
+        split_ints(args.bus),
         args.output,
         bess=bess,
         min_mw=args.min_mw,
@@ -124,19 +100,19 @@ def cmd_hosting(args: argparse.Namespace) -> int:
 
 def cmd_broker(args: argparse.Namespace) -> int:
     """``cosim broker``: the broker alone; exit 0 when the federation finished ok."""
-    from cosim.distributed import run_broker_only
+    from cosim.engine.distributed import run_broker_only
 
-    case = _checked_case(args.case, args.overrides)
+    case = checked_case(args.case, args.overrides)
     out = Path(args.output) if args.output else Path("runs") / case.name
     return run_broker_only(case, out, args.interface, args.port, wall_limit_s=args.wall_limit)
 
 
 def cmd_federate(args: argparse.Namespace) -> int:
     """``cosim federate``: one federate joined to a running broker."""
-    from cosim.distributed import run_single_federate
-    from cosim.supervisor import tail
+    from cosim.engine.distributed import run_single_federate
+    from cosim.engine.supervisor import tail
 
-    case = _checked_case(args.case, args.overrides)
+    case = checked_case(args.case, args.overrides)
     out = Path(args.output) if args.output else Path("runs") / case.name
     res = run_single_federate(
         args.name, case, args.broker, out, wall_limit_s=args.wall_limit, progress=not args.quiet
@@ -154,21 +130,12 @@ def cmd_federate(args: argparse.Namespace) -> int:
 
 def cmd_summarize(args: argparse.Namespace) -> int:
     """``cosim summarize``: summary.json of a separately started federation."""
-    from cosim.cli import print_summary
-    from cosim.distributed import finish_run
+    from cosim.cli.run import print_summary
+    from cosim.engine.distributed import finish_run
 
     summary = finish_run(args.run_dir)
     print_summary(summary, Path(args.run_dir).resolve())
     return 0 if summary.get("status") == "ok" else 1
-
-
-def _checked_case(case: str, overrides: list[str]) -> Any:
-    from cosim.case import load_case
-    from cosim.checks import check_case
-
-    c = load_case(case, overrides)
-    check_case(c)
-    return c
 
 
 def register(sub: Any) -> None:
@@ -193,7 +160,9 @@ def register(sub: Any) -> None:
     )
     p.add_argument("-o", "--output", required=True, help="sweep directory")
     p.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
-    _add_overrides(p)
+    add_overrides(
+        p, "override a case key for every run, e.g. --set horizon.duration_s=600 (repeatable)"
+    )
     _add_pool(p)
     p.set_defaults(func=cmd_sweep)
 
@@ -223,7 +192,9 @@ def register(sub: Any) -> None:
         "--tol-mw", type=float, default=10.0, help="resolution of the result [MW] (default 10)"
     )
     p.add_argument("-o", "--output", required=True, help="study directory")
-    _add_overrides(p)
+    add_overrides(
+        p, "override a case key for every run, e.g. --set horizon.duration_s=600 (repeatable)"
+    )
     _add_pool(p)
     p.set_defaults(func=cmd_hosting)
 
@@ -248,7 +219,9 @@ def register(sub: Any) -> None:
         metavar="S",
         help="stop after S wall-clock seconds",
     )
-    _add_overrides(p)
+    add_overrides(
+        p, "override a case key for every run, e.g. --set horizon.duration_s=600 (repeatable)"
+    )
     p.set_defaults(func=cmd_broker)
 
     p = sub.add_parser(
@@ -275,7 +248,9 @@ def register(sub: Any) -> None:
         help="stop after S wall-clock seconds",
     )
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
-    _add_overrides(p)
+    add_overrides(
+        p, "override a case key for every run, e.g. --set horizon.duration_s=600 (repeatable)"
+    )
     p.set_defaults(func=cmd_federate)
 
     p = sub.add_parser(

@@ -18,7 +18,7 @@ Suite options and per-test parameters live under ``[qualify]``::
     reference = "ieee118_factory"      # bundled case name or a path (relative to the spec)
     wall_limit_s = 1800                # per federation, optional
 
-    [qualify.weak_grid]                # the weak grid of Q9 (see cosim.qualify.weakgrid)
+    [qualify.weak_grid]                # the weak grid of Q9 (see cosim.studies.qualify.weakgrid)
     scr = 2.0
     rx_ratio = 0.5
 
@@ -48,18 +48,21 @@ from cosim.case import (
     read_case_dict,
 )
 from cosim.errors import CaseError
+from federates.errors import ConfigError
 
 #: tables a BESS-only spec may hold (anything else makes it a full case)
 SPEC_TABLES = ("name", "description", "bess", "controls", "qualify")
 
 
 class WeakGridConfig(BaseModel):
-    """The weak reference grid (Q9). Defaults: DOMAIN.md grid-strength row, R/X assumed."""
+    """The weak reference grid (Q9). Defaults: docs/domain.md grid-strength row, R/X assumed."""
 
     model_config = ConfigDict(extra="forbid")
 
     scr: float = Field(
-        2.0, gt=0, description="short-circuit ratio S_sc / site POI peak; NVIDIA test 5 (DOMAIN.md)"
+        2.0,
+        gt=0,
+        description="short-circuit ratio S_sc / site POI peak; NVIDIA test 5 (docs/domain.md)",
     )
     rx_ratio: float = Field(
         0.5,
@@ -153,8 +156,8 @@ def load_spec(
         for an unreadable file, a bad ``[qualify]`` table, an unknown test id
         or parameter, or a merged case that does not validate.
     """
-    from cosim.qualify.params import resolve
-    from cosim.qualify.profiles import PROFILES, params_of
+    from cosim.studies.qualify.params import resolve
+    from cosim.studies.qualify.profiles import PROFILES, params_of
 
     if isinstance(spec, dict):
         data, base_dir, source, stem = copy.deepcopy(spec), Path("."), None, "spec"
@@ -210,6 +213,6 @@ def load_spec(
     )
     try:
         spec_obj.case()
-    except CaseError as exc:
+    except ConfigError as exc:
         raise CaseError(exc.problems, source) from None
     return spec_obj

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from cosim.build import Build
+from cosim.engine.build import Build
 from federates.common.loop import FATAL_PREFIX
 
 POLL_S = 0.05
@@ -38,6 +38,27 @@ class Outcome:
     reason: str = ""
     log_tail: str = ""
     returncodes: dict[str, int | None] = field(default_factory=dict)
+    fatal: str | None = None  # the failed federate's own FATAL line ("ExceptionType: message")
+
+    @property
+    def cause(self) -> str:
+        """What ended the run, as :attr:`cosim.errors.RunError.CAUSES` names it."""
+        if self.failed == "wall-clock limit":
+            return "limit"
+        if self.failed == "user":
+            return "interrupted"
+        if self.failed == "broker" or (self.fatal or "").startswith(START_FAILURES):
+            return "start"
+        if (self.fatal or "").startswith(DIVERGED):
+            return "diverged"
+        return "crashed"
+
+
+#: FATAL lines of a federate that could not join the federation (class names of
+#: :mod:`federates.common.loop`): infrastructure, not the models
+START_FAILURES = ("FederationJoinError",)
+#: FATAL lines of a power flow that did not converge (:class:`federates.grid.model.NonConvergence`)
+DIVERGED = ("NonConvergence",)
 
 
 @dataclass
@@ -224,7 +245,13 @@ def _fail(procs: list[_Proc], t0: float, culprit: _Proc, reason: str) -> Outcome
     if fatal:
         reason = f"{fatal} ({reason})"
     return Outcome(
-        "failed", time.monotonic() - t0, culprit.name, reason, tail(culprit.log), _codes(procs)
+        "failed",
+        time.monotonic() - t0,
+        culprit.name,
+        reason,
+        tail(culprit.log),
+        _codes(procs),
+        fatal=fatal,
     )
 
 

@@ -34,12 +34,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cosim.build import LOOPBACK, Build, build, free_port
 from cosim.case import Case, load_case
+from cosim.engine.build import LOOPBACK, Build, build, free_port
+from cosim.engine.federation import federation
+from cosim.engine.supervisor import POLL_S, Outcome, start_process, stop_all, tail
 from cosim.errors import CosimError
-from cosim.supervisor import POLL_S, Outcome, start_process, stop_all, tail
 from federates.common.recorder import arrow_to_parquet
-from federates.registry import federation
 
 BROKER_START_S = 15.0
 ANY_INTERFACE = "0.0.0.0"
@@ -119,7 +119,7 @@ def start_broker(
     / :func:`run_single_federate`, on any host) and exits when they are done.
     Nothing else is started. The caller owns the handle (``wait``/``stop``).
     """
-    from cosim.runner import prepare_out_dir
+    from cosim.engine.runner import prepare_out_dir
 
     c = load_case(case)
     out = Path(out_dir).resolve()
@@ -223,7 +223,7 @@ def finish_run(
     The run is ok when every federate of the case left ``timeseries/<name>.info.json``
     with status ok (and the broker, when known, exited 0). Returns the summary.
     """
-    from cosim.runner import write_summary
+    from cosim.engine.runner import write_summary
 
     out = Path(out_dir).resolve()
     if not (out / "case.toml").is_file():

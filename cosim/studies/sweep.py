@@ -8,7 +8,7 @@ a hash), so the same point of a sweep always lands in the same directory.
 
 Layout of a sweep directory ``DIR``:
 
-* ``runs/<run-id>/``: one run directory each (see :mod:`cosim.results`);
+* ``runs/<run-id>/``: one run directory each (see :mod:`cosim.engine.results`);
 * ``sweep.parquet``: one row per run: ``run_id``, the swept parameters (one
   column each, named by key: ``bess.p_mw``; ``case`` for a list of cases),
   ``status`` ("ok" / "failed"), ``verdict`` ("pass" / "fail" / missing),
@@ -51,6 +51,7 @@ import pandas as pd
 
 from cosim.case import Case, load_case, parse_override
 from cosim.errors import CaseError, CosimError, RunError
+from federates.errors import ConfigError
 
 #: metrics plotted against each swept parameter, when the summary has them
 PLOT_METRICS = (
@@ -148,7 +149,7 @@ def expand(
             point = dict(zip(keys, values, strict=True))
             try:
                 case = load_case(base, point) if point else base
-            except CaseError as exc:
+            except ConfigError as exc:
                 problems += [f"{_describe(params)}: {p}" for p in exc.problems]
                 continue
             specs.append(RunSpec(run_id_for(params), params, case))
@@ -176,7 +177,7 @@ def check_networks(specs: Sequence[RunSpec]) -> None:
         seen.add(key)
         try:
             check_case(c)
-        except CaseError as exc:
+        except ConfigError as exc:
             problems += [f"{_describe(spec.params)}: {p}" for p in exc.problems]
     if problems:
         raise CaseError(problems)
@@ -195,7 +196,7 @@ def execute_run(case: Case, run_dir: str) -> dict[str, Any]:
     This is the unit of work of a pool or a Dask task (a top-level function, so
     it pickles). Reports are not written (``cosim report RUN_DIR`` makes one).
     """
-    from cosim.runner import run_case
+    from cosim.engine.runner import run_case
 
     error = ""
     try:

@@ -107,8 +107,8 @@ def _load_summary(run_dir: Path) -> dict[str, Any]:
     old = json.loads(path.read_text()) if path.is_file() else {}
     if old.get("checks"):
         return old
-    from cosim.results import load_results
-    from cosim.summary import build_summary
+    from cosim.analysis.summary import build_summary
+    from cosim.engine.results import load_results
 
     results = load_results(run_dir)
     if not results.info:

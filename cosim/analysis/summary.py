@@ -1,6 +1,6 @@
 """summary.json: every metric of a run, the limits it is judged against, and the verdict.
 
-:func:`build_summary` reads the frames of a :class:`cosim.results.Results`
+:func:`build_summary` reads the frames of a :class:`cosim.engine.results.Results`
 (``factory``, ``factory_hr``, ``transmission``, ``distribution``, ``frequency``)
 and calls the pure functions of :mod:`cosim.metrics`. Which series feeds which
 metric:
@@ -36,9 +36,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from cosim.analysis.requirements import RequirementsConfig
 from cosim.metrics import events, network, poi, wear
 from cosim.metrics._series import finite_or_none
-from cosim.requirements import RequirementsConfig
 
 NETWORKS = ("transmission", "distribution")
 
@@ -195,7 +195,7 @@ def network_context(case: Any, net: Any = None, *, cached: bool = False) -> Netw
     """Load the case's network and compute the pre-connection voltages and the SCR; never raises.
 
     It depends on the case's network, POI, site rating and requirements only, so
-    :func:`cosim.runner.run_case` computes it while the federation runs, reuses it
+    :func:`cosim.engine.runner.run_case` computes it while the federation runs, reuses it
     for the baseline run, and keeps the last few in memory for the next runs of
     a sweep worker (``cached``). A cached network is shared: callers copy it
     before changing it.
@@ -218,9 +218,9 @@ def _compute_network_context(case: Any, net: Any) -> NetworkContext:
     req: RequirementsConfig = case.requirements
     if ctx.net is None:
         try:
-            from federates.grid.transmission import case_network
+            from federates.grid.network import scaled_network
 
-            ctx.net = case_network(case)
+            ctx.net = scaled_network(case.grid.network, case.base_dir, case.grid.load_scale)
         except Exception as exc:  # noqa: BLE001 - SCR / N-1 / pre-existing checks are skipped, not the summary
             ctx.notes.append(f"network not loaded for SCR / N-1 ({type(exc).__name__}: {exc})")
             return ctx
@@ -249,7 +249,7 @@ def build_summary(
 
     Parameters
     ----------
-    results : :class:`cosim.results.Results` (``.frame(name)``, ``.info``,
+    results : :class:`cosim.engine.results.Results` (``.frame(name)``, ``.info``,
         ``.federate_info(name)``, ``.case``); a failed run's partial results too
     case : the run's :class:`cosim.case.Case` (default ``results.case``)
     net : the transmission network without the site, for the SCR and the N-1
@@ -1118,7 +1118,7 @@ def _checks(s: dict, req: RequirementsConfig, case: Any) -> list[dict]:
                 bool(inside),
                 limit=[lo, hi],
                 unit="1",
-                source="case bess.soc_min / bess.soc_max (DOMAIN 20-80 %)",
+                source="case bess.soc_min / bess.soc_max (docs/domain.md 20-80 %)",
             )
         )
         c.append(

@@ -13,11 +13,11 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from cosim.build import build
 from cosim.case import Case, load_case
+from cosim.engine.build import build
+from cosim.engine.results import Results, finalize_timeseries, load_results
+from cosim.engine.supervisor import Outcome, supervise
 from cosim.errors import RunError
-from cosim.results import Results, finalize_timeseries, load_results
-from cosim.supervisor import Outcome, supervise
 
 log = logging.getLogger("cosim")
 
@@ -59,7 +59,7 @@ def run_federation(case: Case, out: Path, *, progress: bool = False) -> Outcome:
 def write_summary(out: Path, outcome: Outcome, context: Any = None) -> dict[str, Any]:
     """Summarise whatever is on disk (also for a failed run) into summary.json.
 
-    ``context`` is the case's :class:`cosim.summary.NetworkContext`, or a future of one.
+    ``context`` is the case's :class:`cosim.analysis.summary.NetworkContext`, or a future of one.
     """
     run_info = {
         "status": outcome.status,
@@ -72,7 +72,7 @@ def write_summary(out: Path, outcome: Outcome, context: Any = None) -> dict[str,
     }
     summary: dict[str, Any] = {"status": outcome.status, "wall_s": run_info["wall_s"]}
     try:
-        from cosim.summary import build_summary
+        from cosim.analysis.summary import build_summary
 
         results = load_results(out)
         results.info = run_info
@@ -115,14 +115,14 @@ def run_case(
     out = out.resolve()
     # the network-only part of the summary (network load, pre-connection power flow, SCR)
     # is computed while the federation runs: the supervisor's process is idle meanwhile
-    from cosim.summary import network_context
+    from cosim.analysis.summary import network_context
 
     with ThreadPoolExecutor(1, thread_name_prefix="network-context") as pool:
         context = pool.submit(network_context, c, cached=True)
         outcome = run_federation(c, out, progress=progress)
         write_summary(out, outcome, context)
         if outcome.status != "ok":
-            raise RunError(_failure_message(outcome, out))
+            raise _run_error(_failure_message(outcome, out), outcome)
         if baseline:
             base_case = load_case(c, {"bess.enabled": False})
             b_out = out / "baseline"
@@ -131,15 +131,26 @@ def run_case(
                 b_out, b_outcome, context
             )  # the same network: bess.enabled does not change it
             if b_outcome.status != "ok":
-                raise RunError("baseline run: " + _failure_message(b_outcome, b_out))
+                msg = "baseline run: " + _failure_message(b_outcome, b_out)
+                raise _run_error(msg, b_outcome)
     if c.outputs.report if report is None else report:
         try:
-            from cosim.report import write_report
+            from cosim.analysis.report import write_report
 
             write_report(out)
         except Exception as exc:  # noqa: BLE001 - the run's results stay valid without a report
             print(f"warning: report not written: {type(exc).__name__}: {exc}", file=sys.stderr)
     return load_results(out)
+
+
+def _run_error(message: str, outcome: Outcome) -> RunError:
+    named = outcome.failed not in (None, "wall-clock limit", "user")
+    return RunError(
+        message,
+        federate=outcome.failed if named else None,
+        cause=outcome.cause,
+        returncode=outcome.returncodes.get(outcome.failed) if named else None,
+    )
 
 
 def _failure_message(outcome: Outcome, out: Path) -> str:

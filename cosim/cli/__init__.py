@@ -1,0 +1,46 @@
+"""The ``cosim`` command line.
+
+User mistakes (a malformed case, a missing file, a failed federate) print one
+line per problem to stderr and exit non-zero without a traceback: 2 for a case
+error, 1 for a failed run, 130 for Ctrl-C. ``--debug`` shows tracebacks.
+
+Command groups: :mod:`cosim.cli.run` (check, build, run, cases, report,
+compare), :mod:`cosim.cli.study` (sweep, hosting-capacity, broker, federate,
+summarize) and :mod:`cosim.cli.qualify`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from cosim.cli import qualify, run, study
+from cosim.errors import CosimError
+from federates.errors import ConfigError
+
+
+def make_parser() -> argparse.ArgumentParser:
+    """The ``cosim`` parser with every command group."""
+    ap = argparse.ArgumentParser(
+        prog="cosim", description="AI-factory / BESS / grid co-simulation on HELICS"
+    )
+    ap.add_argument("--debug", action="store_true", help="show tracebacks")
+    sub = ap.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for group in (run, study, qualify):
+        group.register(sub)
+    return ap
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = make_parser()
+    args = ap.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except (CosimError, ConfigError) as exc:
+        if args.debug:
+            raise
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 130
