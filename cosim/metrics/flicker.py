@@ -31,19 +31,29 @@ chain has already demodulated the carrier:
   ``Plt`` is the cube mean of 12 consecutive Pst (2 h).
 
 Sampling. Recorded series are step-held (see ``_series``): each sample holds
-until the next. The series is held up to an internal rate of at least
-:data:`INTERNAL_FS_HZ` and the analogue filters are mapped there by the
-bilinear transform (frequency warping below 1 % up to 42 Hz). The weighting
-reaches up to ~35 Hz, so full accuracy needs ``fs_hz >= 100`` (the half-cycle
-RMS rate of a 50 Hz system; :data:`FULL_ACCURACY_FS_HZ`). Coarser series are
-accepted down to :data:`MIN_FS_HZ` = 10 Hz (0.1 s, the finest step a
-quasi-static study usually records): there, fluctuations faster than half the
-sampling rate are not seen and steps are moved to the sample instants. The
-errors on the Table 5 points at 10-50 Hz are listed in ``docs/power_quality.md``;
-in short, 1-110 changes/min stay within a few per cent at 20 Hz and above and
-within ~10 % at 10 Hz, while 1620 changes/min (13.5 Hz) cannot be represented
-below 27 Hz. Slower series (1 s samples) are refused: use the screening
-estimate :func:`cosim.metrics.poi.flicker_severity` for those.
+until the next. By default (``reconstruct="hold"``) the series is held up to an
+internal rate of at least :data:`INTERNAL_FS_HZ` and the analogue filters are
+mapped there by the bilinear transform (frequency warping below 1 % up to
+42 Hz); ``reconstruct="linear"`` interpolates instead, for series sampled from
+a smooth process. The weighting reaches up to ~35 Hz, so full accuracy needs
+``fs_hz >= 100`` (:data:`FULL_ACCURACY_FS_HZ`, the half-cycle RMS rate of a
+50 Hz system): there all Table 5 points are within 1 % and sinusoidal
+fluctuations up to 8.8 Hz within 2.5 % (the hold's sinc loss grows to -13 % at
+20 Hz). Coarser series are accepted down to :data:`MIN_FS_HZ` = 10 Hz (0.1 s,
+the finest step a quasi-static study usually records) with these errors
+(measured, see ``docs/power_quality.md``):
+
+* steps (Table 5, 1-110 changes/min) stay within 1 % at 10-50 Hz with the
+  hold: a step's size, not its exact instant, sets the flicker;
+* fluctuations faster than ``fs_hz / 2`` are not seen or are aliased: Table 5's
+  1620 changes/min (13.5 Hz) gives 0.88-1.28 at 10-50 Hz, and a sinusoid at
+  8.8 Hz sampled at 10 Hz gives almost nothing;
+* a smooth fluctuation held in steps gains the steps' own flicker: at 10 Hz a
+  0.5-4 Hz sinusoid reads 1.5-2 times too high with the hold, while linear
+  interpolation reads it 2-45 % too low and steps 30 % too low.
+
+Slower series (1 s samples) are refused: use the screening estimate
+:func:`cosim.metrics.poi.flicker_severity` for those.
 
 Sources: IEC 61000-4-15:2010 (ed. 2), clause 5 and Tables 1, 2 and 5; the
 filter coefficients and Table 1/5 figures as transcribed in the open-source
@@ -56,9 +66,13 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Literal
 
 import numpy as np
 from scipy import signal
+
+#: how a series is brought to the internal rate
+Reconstruct = Literal["hold", "linear"]
 
 #: slowest accepted sampling rate of the input [Hz] (0.1 s steps)
 MIN_FS_HZ = 10.0
@@ -223,7 +237,7 @@ def _adaptor_reference(v: np.ndarray, fs_hz: float) -> np.ndarray:
 
 
 def instantaneous_flicker(
-    v_rms_pu: np.ndarray, fs_hz: float, *, lamp_v: int = 120, reconstruct: str = "hold"
+    v_rms_pu: np.ndarray, fs_hz: float, *, lamp_v: int = 120, reconstruct: Reconstruct = "hold"
 ) -> InstantaneousFlicker:
     """Instantaneous flicker sensation (block 4 output) of an RMS voltage series.
 
@@ -236,6 +250,10 @@ def instantaneous_flicker(
         Sampling rate of ``v_rms_pu`` [Hz]; at least :data:`MIN_FS_HZ`.
     lamp_v : int
         Reference lamp: 120 (120 V / 60 Hz) or 230 (230 V / 50 Hz) [V].
+    reconstruct : {"hold", "linear"}
+        How the series is brought to the internal rate: held (the recorded
+        series' convention; right for steps) or linearly interpolated (for a
+        series sampled from a smooth process).
 
     Returns
     -------
@@ -247,8 +265,8 @@ def instantaneous_flicker(
     Raises
     ------
     ValueError
-        ``fs_hz`` below :data:`MIN_FS_HZ`, an unknown ``lamp_v``, non-finite or
-        non-positive voltage.
+        ``fs_hz`` below :data:`MIN_FS_HZ`, an unknown ``lamp_v`` or
+        ``reconstruct``, non-finite or non-positive voltage.
     """
     _weighting(lamp_v)
     v = _check_input(v_rms_pu, fs_hz)
@@ -298,7 +316,7 @@ def pst(
     *,
     lamp_v: int = 120,
     settle_s: float = 120.0,
-    reconstruct: str = "hold",
+    reconstruct: Reconstruct = "hold",
 ) -> np.ndarray:
     """Short-term flicker severity of each complete 10-minute window.
 
@@ -313,6 +331,8 @@ def pst(
         Reference lamp: 120 (120 V / 60 Hz) or 230 (230 V / 50 Hz) [V].
     settle_s : float
         Time left for the filters to settle before the first window [s].
+    reconstruct : {"hold", "linear"}
+        See :func:`instantaneous_flicker`.
 
     Returns
     -------
