@@ -50,7 +50,7 @@ the finest step a quasi-static study usually records) with these errors
   8.8 Hz sampled at 10 Hz gives almost nothing;
 * a smooth fluctuation held in steps gains the steps' own flicker: at 10 Hz a
   0.5-4 Hz sinusoid reads 1.5-2 times too high with the hold, while linear
-  interpolation reads it 2-45 % too low and steps 30 % too low.
+  interpolation reads it 2-45 % too low and steps 30-35 % too low.
 
 Slower series (1 s samples) are refused: use the screening estimate
 :func:`cosim.metrics.poi.flicker_severity` for those.
