@@ -137,15 +137,13 @@ class DynamicsConfig(BaseModel):
         ge=0.0,
         le=1.0,
         description=(
-            "Minimum damping ratio of an electromechanical mode [-] (3-5 % is common planning "
+            "Minimum damping ratio of an electromechanical mode [-] for the damping check "
+            "(3-5 % is common planning "
             "practice; assumed)."
         ),
     )
     faults: list[BusFaultConfig | LineFaultConfig] = Field(
         default_factory=list, description="Faults applied as impedances during the run."
-    )
-    record_every_steps: int = Field(
-        1, ge=1, description="Record one exchange step in this many (1 = every step)."
     )
 
     @model_validator(mode="after")
