@@ -30,6 +30,7 @@ import tomli_w
 from cosim.case import Case
 from cosim.engine.federation import FederateSpec, Port, federation
 from cosim.errors import CosimError
+from federates.common.timegrid import TIME_OFFSET_S
 
 LOOPBACK = "127.0.0.1"
 VERSIONED = (
@@ -171,6 +172,8 @@ def federate_config(
             "adapter": f"{spec.module}:make",
             "out_dir": "..",
             "params": spec.params,
+            # HELICS time = case time + this offset (so that the first step is a real request)
+            "time_offset_s": TIME_OFFSET_S,
             "time_grid": case.time_grid_params(),
             "iterative": spec.iterative,
             "max_iterations": spec.max_iterations,

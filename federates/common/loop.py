@@ -6,8 +6,13 @@ enter executing mode, for every instant of the shared time grid request that
 time, read the subscriptions, call ``adapter.step``, publish, record; then
 finalize, disconnect and free.
 
-HELICS time is ``t_s + TIME_OFFSET_S`` so that the first step is a real time
-request (time 0 is granted without synchronisation). Federates that consume
+HELICS time is ``t_s + time_offset_s`` (the config's ``cosim.time_offset_s``,
+written by the build; :data:`TIME_OFFSET_S` by default) so that the first step
+is a real time request (time 0 is granted without synchronisation).
+
+Inputs are converted from their publisher's unit to the subscriber's
+(:mod:`federates.common.units`; HELICS does not convert vectors), and an input
+that has received nothing after two exchanges fails the federate, naming it. Federates that consume
 values published at the same instant set ``wait_for_current_time_update`` in
 their config; the build decides that, not the adapter.
 
@@ -44,9 +49,9 @@ from typing import Any, Protocol
 import numpy as np
 
 from federates.common.recorder import ArrayRow, Recorder
-from federates.common.timegrid import sync_blocks
+from federates.common.timegrid import TIME_OFFSET_S, sync_blocks
+from federates.common.units import UnitError, unit_scale
 
-TIME_OFFSET_S = 1.0
 FATAL_PREFIX = "FATAL: "  # the one line the supervisor quotes when a federate fails
 log = logging.getLogger("federates.loop")
 
@@ -120,6 +125,7 @@ def run_federate(
     max_iter = int(opts.get("max_iterations", 20))
     tol = float(opts.get("tolerance", 1e-6))
     helics_cfg = {k: v for k, v in config.items() if k != "cosim"}
+    time_offset_s = float(opts.get("time_offset_s", TIME_OFFSET_S))
     # A plain federate (neither iterating nor waiting for the current time) is granted a time only
     # once every dependency is past it, so it never reads an intermediate value of federates still
     # iterating at the previous instant (T&D coupling): iterative federations stay deterministic.
@@ -179,8 +185,24 @@ def run_federate(
     t_wall = time.monotonic()
     t_progress = 0.0
 
+    scales: dict[str, float] = {}
+
     def read_inputs() -> dict[str, np.ndarray]:
-        return {key: np.asarray(h.helicsInputGetVector(sub), dtype=float) for key, sub in sub_items}
+        if not scales:  # publishers' units are known once executing: convert vectors ourselves
+            scales.update(input_scales(h, sub_items, name))
+        return {
+            key: np.asarray(h.helicsInputGetVector(sub), dtype=float) * scales[key]
+            for key, sub in sub_items
+        }
+
+    def check_received() -> None:
+        # after two exchanges every input must have received a value from its publisher
+        missing = [k for k, sub in sub_items if h.helicsInputLastUpdateTime(sub) < time_offset_s]
+        if missing:
+            raise MissingInputError(
+                f"{name}: input {missing[0]!r} never received a value "
+                f"(no publication from {missing[0].split('/')[0]!r})"
+            )
 
     def step_inputs(vectors: dict[str, np.ndarray], j: int, n_block: int) -> dict[str, float]:
         # same-block values for a federate that waits for the current time; else the latest held
@@ -205,8 +227,10 @@ def run_federate(
         n_done = 0
         for b, (i0, i1) in enumerate(blocks):
             if b == 0:
-                h.helicsFederateRequestTime(fed, float(times_s[0]) + TIME_OFFSET_S)
-            request = (float(times_s[i1]) if i1 < len(times_s) else duration_s) + TIME_OFFSET_S
+                h.helicsFederateRequestTime(fed, float(times_s[0]) + time_offset_s)
+            elif b == 2:
+                check_received()
+            request = (float(times_s[i1]) if i1 < len(times_s) else duration_s) + time_offset_s
             iteration = 0
             while True:
                 vectors = read_inputs()
@@ -279,6 +303,22 @@ def run_federate(
             pass
         h.helicsCloseLibrary()
     return info
+
+
+class MissingInputError(RuntimeError):
+    """A subscribed input that never received a value from its publisher."""
+
+
+def input_scales(h: Any, sub_items: list[tuple[str, Any]], name: str) -> dict[str, float]:
+    """Factor per input from its publisher's unit to its own (HELICS does not convert vectors)."""
+    scales = {}
+    for key, sub in sub_items:
+        src, dst = h.helicsInputGetInjectionUnits(sub), h.helicsInputGetExtractionUnits(sub)
+        try:
+            scales[key] = unit_scale(src, dst)
+        except UnitError as exc:
+            raise UnitError(f"{name}: input {key!r}: {exc}") from None
+    return scales
 
 
 class FederationJoinError(RuntimeError):

@@ -15,6 +15,9 @@ from collections.abc import Iterable
 
 import numpy as np
 
+#: HELICS time = case time + this offset [s], so that the first step is a real time request
+#: (HELICS grants time 0 without synchronisation); written into every federate config
+TIME_OFFSET_S = 1.0
 _DECIMALS = 9  # round instants to the nanosecond so that every federate agrees bit for bit
 
 
