@@ -162,6 +162,14 @@ def _col(df: object, name: str, default: float) -> np.ndarray:
     return np.full(len(df), default)  # type: ignore[arg-type]
 
 
+def impedance_equivalents(net: pp.pandapowerNet) -> np.ndarray:
+    """Per ``net.impedance`` row: True for a network equivalent (an end at an in-service
+    ext_grid's bus, i.e. the source impedance of an external grid), not a branch."""
+    im = net.impedance
+    slack = net.ext_grid.bus[net.ext_grid.in_service].to_numpy()
+    return (im.from_bus.isin(slack) | im.to_bus.isin(slack)).to_numpy(bool)
+
+
 def branch_ratings(net: pp.pandapowerNet) -> tuple[BranchRating, ...]:
     """Rating [MVA] and verdict of every line, trafo, trafo3w and impedance of ``net``.
 
@@ -210,13 +218,13 @@ def branch_ratings(net: pp.pandapowerNet) -> tuple[BranchRating, ...]:
             )
     im = net.impedance
     if len(im):
-        slack_buses = set(net.ext_grid.bus[net.ext_grid.in_service].tolist())
+        equivalents = impedance_equivalents(net)
         for k, i in enumerate(im.index):
             fb, tb = int(im.from_bus.iat[k]), int(im.to_bus.iat[k])
             sn = float(im.sn_mva.iat[k])
             equivalent = (
                 "a network equivalent (source impedance at an ext_grid bus), no thermal rating"
-                if {fb, tb} & slack_buses
+                if equivalents[k]
                 else ""
             )
             kv = max(float(vn.at[fb]), float(vn.at[tb]))

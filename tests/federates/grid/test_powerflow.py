@@ -10,17 +10,18 @@ import pandapower as pp
 import pytest
 
 from federates.grid.config import PoiTransformerConfig
+from federates.grid.loading import impedance_loading_percent
 from federates.grid.network import NETWORKS, attach_factory, load_network
 from federates.grid.powerflow import PowerFlow
 
 TOL_PU = 1e-6
 
 
-def _runpp(net: pp.pandapowerNet) -> pp.pandapowerNet:
+def _runpp(net: pp.pandapowerNet, enforce_q_lims: bool = True) -> pp.pandapowerNet:
     ref = copy.deepcopy(net)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        pp.runpp(ref)
+        pp.runpp(ref, enforce_q_lims=enforce_q_lims)
     return ref
 
 
@@ -37,6 +38,14 @@ def _agree(pf: PowerFlow, ref: pp.pandapowerNet) -> None:
     if len(ref.trafo):
         np.testing.assert_allclose(
             sol.trafo_loading_percent, ref.res_trafo.loading_percent.to_numpy(), atol=1e-4
+        )
+    if len(ref.trafo3w):
+        np.testing.assert_allclose(
+            sol.trafo3w_loading_percent, ref.res_trafo3w.loading_percent.to_numpy(), atol=1e-4
+        )
+    if len(ref.impedance):
+        np.testing.assert_allclose(
+            sol.impedance_loading_percent, impedance_loading_percent(ref), atol=1e-4
         )
     assert sol.slack_p_mw == pytest.approx(float(ref.res_ext_grid.p_mw.sum()), abs=1e-4)
     assert sol.slack_q_mvar == pytest.approx(float(ref.res_ext_grid.q_mvar.sum()), abs=1e-4)
