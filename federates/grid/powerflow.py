@@ -9,8 +9,11 @@ generators, generator set points): ``Sbus`` is updated with sparse incidence
 matrices and solved by lightsim2grid's Newton-Raphson with the KLU sparse LU
 (``NRSing_KLU``), warm-started from the previous step. Structural changes
 (outages, tap moves, shunt switching) rebuild the cached model (a few ms).
-Results (bus voltages, branch loadings, losses) are computed from ``V`` the
-way ``pandapower.results`` does.
+Results (bus voltages, loadings of lines, two- and three-winding transformers
+and impedances, losses) are computed from ``V`` the way ``pandapower.results``
+does. Generator reactive limits are enforced as ``runpp(enforce_q_lims=True)``
+does (:mod:`federates.grid.qlimits`); the generators held at a limit are in
+:attr:`Solution.q_limited`.
 
 The fast path agrees with ``pandapower.runpp`` to ~1e-9 pu on the bundled
 networks (``tests/federates/grid/test_powerflow.py``). Elements whose power
