@@ -560,7 +560,7 @@ def _preconnection_voltages(net: Any) -> dict[str, float]:
     import pandapower as pp
 
     pre = copy.deepcopy(net)
-    pp.runpp(pre, numba=False)
+    pp.runpp(pre, numba=False, enforce_q_lims=True)
     return {str(b): float(v) for b, v in pre.res_bus.vm_pu.items()}
 
 

@@ -179,6 +179,13 @@ def _snapshot_rows(
         res = getattr(net, f"res_{kind}", None)
         if res is not None and len(res) and "loading_percent" in res:
             loads.append(res["loading_percent"].rename(lambda i, k=kind: f"{k}.{i}"))
+    if len(net.impedance) and len(net.res_impedance):
+        from federates.grid.loading import impedance_loading_percent
+        from federates.grid.ratings import impedance_equivalents
+
+        keep = ~impedance_equivalents(net)
+        imp = pd.Series(impedance_loading_percent(net), index=net.impedance.index)[keep]
+        loads.append(imp.rename(lambda i: f"impedance.{i}"))
     lp = pd.concat(loads).dropna() if loads else pd.Series(dtype=float)
     row.update(
         loading_max_percent=float(lp.max()) if len(lp) else None,
@@ -244,7 +251,7 @@ def n1_screening(
         for name, p_mw, q_mvar in snapshots:
             work.load.loc[load, ["p_mw", "q_mvar"]] = (p_mw, q_mvar)
             try:
-                pp.runpp(work, numba=False)
+                pp.runpp(work, numba=False, enforce_q_lims=True)
                 rows.append(
                     {
                         "snapshot": name,
@@ -285,11 +292,17 @@ def _solve(pp: Any, net: Any, base: tuple[np.ndarray, np.ndarray] | None) -> Non
     """Power flow started from the intact case's solution; a flat start when that fails."""
     if base is not None:
         try:
-            pp.runpp(net, init_vm_pu=base[0], init_va_degree=base[1], numba=False)
+            pp.runpp(
+                net,
+                init_vm_pu=base[0],
+                init_va_degree=base[1],
+                numba=False,
+                enforce_q_lims=True,
+            )
             return
         except pp.LoadflowNotConverged:
             pass
-    pp.runpp(net, init="flat", max_iteration=30, numba=False)
+    pp.runpp(net, init="flat", max_iteration=30, numba=False, enforce_q_lims=True)
 
 
 def _diverged(snapshot: str, outage: str) -> dict[str, Any]:

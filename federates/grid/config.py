@@ -191,6 +191,11 @@ class GridConfig(_Section):
         1e-8, gt=0, description="power-flow mismatch tolerance [MVA] (pandapower default)"
     )
     max_iterations: int = Field(30, ge=1, description="Newton-Raphson iteration limit")
+    enforce_q_lims: bool = Field(
+        True,
+        description="hold generators at their reactive limits (min_q_mvar / max_q_mvar): a PV "
+        "generator past a limit is fixed there and its bus solved as PQ (switches recorded)",
+    )
     lv_load_threshold_pu: float = Field(
         0.7,
         ge=0,

@@ -125,7 +125,12 @@ def build_model(p: DistributionParams) -> GridModel:
         site=site,
         poi_bus=site.poi_bus if site else int(net.ext_grid.bus.iloc[0]),
         options=SolveOptions(
-            g.solver, g.tolerance_mva, g.max_iterations, g.lv_load_threshold_pu, g.on_nonconvergence
+            g.solver,
+            g.tolerance_mva,
+            g.max_iterations,
+            g.lv_load_threshold_pu,
+            g.on_nonconvergence,
+            enforce_q_lims=g.enforce_q_lims,
         ),
         oltc=oltc,
         shunts=dist.shunts,

@@ -102,7 +102,9 @@ def system_base_mva(
         return float(frequency.s_base_mva), gen_p
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        pp.runpp(net, numba=False)  # one start-up power flow: not worth numba's JIT compile
+        pp.runpp(
+            net, numba=False, enforce_q_lims=True
+        )  # one start-up power flow: not worth numba's JIT compile
     return total_generation_mw(net), gen_p
 
 

@@ -16,8 +16,11 @@
 
 Recorded columns (fixed for a run, see :attr:`GridModel.columns`): ``poi_vm_pu``,
 ``site_vm_pu`` (the factory bus behind a POI transformer), ``converged``,
-``p_loss_mw``, ``slack_p_mw``, ``slack_q_mvar``, ``vm_pu.<bus>``,
-``loading_percent.line.<i>``, ``loading_percent.trafo.<i>``,
+``p_loss_mw``, ``slack_p_mw``, ``slack_q_mvar``, ``gens_at_q_limit`` (generators
+held at a reactive limit; their switches are in :attr:`GridModel.q_limit_switches`),
+``vm_pu.<bus>``, ``loading_percent.line.<i>``, ``loading_percent.trafo.<i>``,
+``loading_percent.trafo3w.<i>``, ``loading_percent.impedance.<i>`` (not for an
+impedance at an ext_grid bus: an external grid's source impedance),
 ``tap_pos.trafo.<i>`` (controlled transformers), ``steps_on.shunt.<i>`` (banks).
 """
 
@@ -38,9 +41,25 @@ from federates.grid.network import Site
 from federates.grid.oltc import TapChanger
 from federates.grid.powerflow import PowerFlow, Solution
 from federates.grid.profiles import Profiles
+from federates.grid.ratings import impedance_equivalents
 from federates.grid.shunts import ShuntBank
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class QLimitEvent:
+    """A generator reaching (``side`` "max" / "min", held at ``q_mvar`` [Mvar]) or leaving
+    ("released") a reactive limit at ``t_s`` [s]."""
+
+    t_s: float
+    gen: int
+    side: str
+    q_mvar: float
+
+    def as_dict(self) -> dict[str, float | int | str | None]:
+        q = None if math.isnan(self.q_mvar) else self.q_mvar
+        return {"t_s": self.t_s, "gen": self.gen, "side": self.side, "q_mvar": q}
 
 
 class NonConvergence(RuntimeError):
@@ -56,6 +75,7 @@ class SolveOptions:
     max_iterations: int = 30
     lv_threshold_pu: float = 0.7
     on_nonconvergence: str = "stop"
+    enforce_q_lims: bool = True
 
 
 @dataclass
@@ -157,6 +177,7 @@ class GridModel:
             tolerance_mva=options.tolerance_mva,
             max_iterations=options.max_iterations,
             lv_threshold_pu=options.lv_threshold_pu,
+            enforce_q_lims=options.enforce_q_lims,
         )
         self._bus_pos = {int(b): i for i, b in enumerate(net.bus.index)}
         self._load_pos = {int(b): i for i, b in enumerate(net.load.index)}
@@ -169,9 +190,12 @@ class GridModel:
         self._last_good: Solution | None = None
         self._nonconverged = 0
         self._steps = 0
+        self._imp_rec = ~impedance_equivalents(net)  # source impedances are not branches
         self.columns = self._columns(record_buses, record_branches)
         self._snapshots: dict[float, tuple] = {}
         self._last_t: float | None = None
+        self._q_limited: dict[int, str] = {}  # gen -> side, as of the last converged step
+        self.q_limit_switches: list[QLimitEvent] = []
 
     # ------------------------------------------------------------ set-up helpers
 
@@ -214,7 +238,15 @@ class GridModel:
 
     def _columns(self, record_buses: str | list[int], record_branches: str) -> tuple[str, ...]:
         net = self.net
-        head = ["poi_vm_pu", "site_vm_pu", "converged", "p_loss_mw", "slack_p_mw", "slack_q_mvar"]
+        head = [
+            "poi_vm_pu",
+            "site_vm_pu",
+            "converged",
+            "p_loss_mw",
+            "slack_p_mw",
+            "slack_q_mvar",
+            "gens_at_q_limit",
+        ]
         if record_buses == "all":
             buses = [int(b) for b in net.bus.index]
         elif record_buses == "poi":
@@ -231,6 +263,8 @@ class GridModel:
         if self._rec_branches:
             cols += [f"loading_percent.line.{i}" for i in net.line.index]
             cols += [f"loading_percent.trafo.{i}" for i in net.trafo.index]
+            cols += [f"loading_percent.trafo3w.{i}" for i in net.trafo3w.index]
+            cols += [f"loading_percent.impedance.{i}" for i in net.impedance.index[self._imp_rec]]
         cols += [f"tap_pos.trafo.{t}" for t, _, _ in self.taps]
         cols += [f"steps_on.shunt.{s}" for s, _, _ in self.banks]
         return tuple(cols)
@@ -354,6 +388,7 @@ class GridModel:
                 shown = self._last_good
         else:
             self._last_good = sol
+            self._note_q_limits(t_s, sol)
         values = self._record(shown, sol.converged)
         if sol.converged:
             self._control(sol, t_next_s - t_s)
@@ -361,6 +396,17 @@ class GridModel:
         poi = self.bus_vm_of(held, self.poi_bus)
         site = self.bus_vm_of(held, self.site.site_bus) if self.site else poi
         return StepResult(sol.converged, values, poi, site, held.slack_p_mw, held.slack_q_mvar)
+
+    def _note_q_limits(self, t_s: float, sol: Solution) -> None:
+        """Log generators that reach or leave a reactive limit at ``t_s`` (PV-to-PQ switches)."""
+        now = {s.gen: s.side for s in sol.q_limited}
+        for s in sol.q_limited:
+            if self._q_limited.get(s.gen) != s.side:
+                self.q_limit_switches.append(QLimitEvent(t_s, s.gen, s.side, s.q_mvar))
+        for g in self._q_limited:
+            if g not in now:
+                self.q_limit_switches.append(QLimitEvent(t_s, g, "released", math.nan))
+        self._q_limited = now
 
     def bus_vm_of(self, sol: Solution, bus: int | None) -> float:
         if bus is None:
@@ -378,11 +424,17 @@ class GridModel:
                 sol.p_loss_mw,
                 sol.slack_p_mw,
                 sol.slack_q_mvar,
+                float(len(sol.q_limited)) if converged else math.nan,
             ]
         )
         parts = [head, sol.vm_pu[self._rec_bus]]
         if self._rec_branches:
-            parts += [sol.line_loading_percent, sol.trafo_loading_percent]
+            parts += [
+                sol.line_loading_percent,
+                sol.trafo_loading_percent,
+                sol.trafo3w_loading_percent,
+                sol.impedance_loading_percent[self._imp_rec],
+            ]
         if self.taps:
             parts.append(
                 np.array([float(self.net.trafo.at[t, "tap_pos"]) for t, _, _ in self.taps])
@@ -421,5 +473,8 @@ class GridModel:
             "tap_ops": {f"trafo.{t}": c.state.operations for t, c, _ in self.taps},
             "tap_ops_total": sum(c.state.operations for _, c, _ in self.taps),
             "shunt_ops": {f"shunt.{s}": b.state.operations for s, b, _ in self.banks},
+            "enforce_q_lims": self.options.enforce_q_lims,
+            "q_limit_switches": len(self.q_limit_switches),
+            "q_limit_events": [e.as_dict() for e in self.q_limit_switches[:50]],
         }
         return out

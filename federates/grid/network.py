@@ -36,6 +36,14 @@ class NetworkInfo:
 
 
 _MATPOWER = "MATPOWER case file via pandapower.networks"
+
+
+def _pglib_case118() -> pp.pandapowerNet:
+    from federates.grid.pglib import PGLIB_CASE118_JSON
+
+    return pp.from_json(str(PGLIB_CASE118_JSON))
+
+
 NETWORKS: dict[str, NetworkInfo] = {
     "case9": NetworkInfo(pn.case9, f"WSCC 9-bus (Anderson & Fouad); {_MATPOWER}", "transmission"),
     "case14": NetworkInfo(
@@ -52,6 +60,13 @@ NETWORKS: dict[str, NetworkInfo] = {
     ),
     "case118": NetworkInfo(
         pn.case118, f"IEEE 118-bus test case (UW archive); {_MATPOWER}", "transmission"
+    ),
+    "pglib_case118": NetworkInfo(
+        _pglib_case118,
+        "IEEE 118-bus from PGLib-OPF v23.07 (IEEE PES task force on benchmarks, CC BY 4.0) with "
+        "thermal ratings and generator limits; pandapower AC-OPF dispatch "
+        "(federates.grid.pglib)",
+        "transmission",
     ),
     "case1354pegase": NetworkInfo(
         pn.case1354pegase,
@@ -84,6 +99,7 @@ ALIASES = {
     "ieee39": "case39",
     "ieee57": "case57",
     "ieee118": "case118",
+    "pglib118": "pglib_case118",
     "pegase1354": "case1354pegase",
     "ieee33": "case33bw",
 }

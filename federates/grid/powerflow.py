@@ -9,8 +9,11 @@ generators, generator set points): ``Sbus`` is updated with sparse incidence
 matrices and solved by lightsim2grid's Newton-Raphson with the KLU sparse LU
 (``NRSing_KLU``), warm-started from the previous step. Structural changes
 (outages, tap moves, shunt switching) rebuild the cached model (a few ms).
-Results (bus voltages, branch loadings, losses) are computed from ``V`` the
-way ``pandapower.results`` does.
+Results (bus voltages, loadings of lines, two- and three-winding transformers
+and impedances, losses) are computed from ``V`` the way ``pandapower.results``
+does. Generator reactive limits are enforced as ``runpp(enforce_q_lims=True)``
+does (:mod:`federates.grid.qlimits`); the generators held at a limit are in
+:attr:`Solution.q_limited`.
 
 The fast path agrees with ``pandapower.runpp`` to ~1e-9 pu on the bundled
 networks (``tests/federates/grid/test_powerflow.py``). Elements whose power
@@ -32,103 +35,26 @@ from __future__ import annotations
 import logging
 import math
 import warnings
-from dataclasses import dataclass
 
 import numpy as np
 import pandapower as pp
 import scipy.sparse as sp
 
+from federates.grid.pf_support import (
+    SQRT3,
+    PowerFlowError,
+    Solution,
+    _incidence,
+    _pp_options,
+    build_branch_maps,
+    build_gen_arrays,
+    unsupported_reason,
+)
+from federates.grid.qlimits import QLimitSwitch, gen_q_pu, q_violations
+
+__all__ = ["PowerFlow", "PowerFlowError", "Solution", "unsupported_reason"]
 log = logging.getLogger(__name__)
-SQRT3 = math.sqrt(3.0)
 LOW_ROOT_PU = 0.15  # a converged solution with a bus below this (outside sags) is the unstable root
-
-
-class PowerFlowError(RuntimeError):
-    """The fast path cannot model this network (the reason is the message)."""
-
-
-@dataclass
-class Solution:
-    """Results of one solve, in pandapower element order (NaN where not energized).
-
-    vm_pu, va_degree : per ``net.bus`` row
-    line_loading_percent, trafo_loading_percent : per ``net.line`` / ``net.trafo`` row
-    p_loss_mw : total active losses (generation - load) [MW]
-    slack_p_mw, slack_q_mvar : injection of the slack element(s) (sum) [MW, Mvar], positive = into the network
-    """
-
-    converged: bool
-    vm_pu: np.ndarray
-    va_degree: np.ndarray
-    line_loading_percent: np.ndarray
-    trafo_loading_percent: np.ndarray
-    p_loss_mw: float
-    slack_p_mw: float
-    slack_q_mvar: float
-    iterations: int = 0
-
-
-def unsupported_reason(net: pp.pandapowerNet) -> str | None:
-    """Why the fast path cannot solve ``net`` (None when it can)."""
-    load = net.load[net.load.in_service]
-    for col in (
-        "const_z_percent",
-        "const_i_percent",
-        "const_z_p_percent",
-        "const_i_p_percent",
-        "const_z_q_percent",
-        "const_i_q_percent",
-    ):
-        if col in load and np.any(np.nan_to_num(load[col].to_numpy(float)) != 0.0):
-            return f"voltage-dependent loads (net.load.{col} != 0)"
-    for table in (
-        "svc",
-        "tcsc",
-        "ssc",
-        "vsc",
-        "bus_dc",
-        "line_dc",
-        "motor",
-        "asymmetric_load",
-        "asymmetric_sgen",
-    ):
-        if (
-            table in net
-            and len(net[table])
-            and ("in_service" not in net[table] or net[table].in_service.any())
-        ):
-            return f"element table net.{table} is not supported by the fast path"
-    if "controller" in net and len(net.controller) and net.controller.in_service.any():
-        return "pandapower controllers in net.controller are not run by the fast path"
-    return None
-
-
-def _pp_options(net: pp.pandapowerNet, tolerance_mva: float, max_iteration: int) -> None:
-    from pandapower.auxiliary import _init_runpp_options
-
-    _init_runpp_options(
-        net,
-        algorithm="nr",
-        calculate_voltage_angles=True,
-        init="auto",
-        max_iteration=max_iteration,
-        tolerance_mva=tolerance_mva,
-        trafo_model="t",
-        trafo_loading="current",
-        enforce_p_lims=False,
-        numba=False,
-        enforce_q_lims=False,
-        check_connectivity=True,
-        voltage_depend_loads=False,
-        passed_parameters=None,
-    )
-
-
-def _incidence(rows: np.ndarray, n_bus: int) -> sp.csr_matrix:
-    """(n_bus x n_elements) matrix with a 1 at (bus, element) for rows >= 0."""
-    n = len(rows)
-    ok = rows >= 0
-    return sp.csr_matrix((np.ones(int(ok.sum())), (rows[ok], np.arange(n)[ok])), shape=(n_bus, n))
 
 
 class PowerFlow:
@@ -149,8 +75,10 @@ class PowerFlow:
         tolerance_mva: float = 1e-8,
         max_iterations: int = 30,
         lv_threshold_pu: float = 0.7,
+        enforce_q_lims: bool = True,
     ) -> None:
         self.net = net
+        self.enforce_q_lims = bool(enforce_q_lims)
         self.tolerance_mva = float(tolerance_mva)
         self.max_iterations = int(max_iterations)
         self.lv_threshold_pu = float(lv_threshold_pu)
@@ -255,7 +183,7 @@ class PowerFlow:
 
         net = self.net
         self._write_values()
-        _pp_options(net, self.tolerance_mva, self.max_iterations)
+        _pp_options(net, self.tolerance_mva, self.max_iterations, self.enforce_q_lims)
         net._pd2ppc_lookups = {
             k: np.array([], dtype=np.int64)
             for k in ("bus", "bus_dc", "ext_grid", "gen", "branch", "branch_dc")
@@ -328,6 +256,7 @@ class PowerFlow:
             if len(gi)
             else np.zeros(0, dtype=complex)
         )
+        build_gen_arrays(self, net, ppci, gen, gi)
         # branch lookups (ppc rows -> ppci rows)
         brs = ppci["internal"]["branch_is"]
         ppc2i = np.full(len(brs), -1, dtype=np.int64)
@@ -363,6 +292,7 @@ class PowerFlow:
         self._tr_live, self._tr_idx = live, self._trafo_br[live]
         self._tr_scale_hv = tr_vn[live, 0] * SQRT3 / tr_sn[live] * 100.0
         self._tr_scale_lv = tr_vn[live, 1] * SQRT3 / tr_sn[live] * 100.0
+        build_branch_maps(self, net, lk, ppc2i)
         from lightsim2grid.algorithm import NRSing_KLU
 
         self._solver = NRSing_KLU()
@@ -488,12 +418,68 @@ class PowerFlow:
                 / self._base
             )
         s_other = self._s_other
-        converged, iters = False, 0
-        # the solver takes int32 indices (int64 ones would be converted on every call)
+        # generators free to switch to PQ at a reactive limit: PV ones, not at a held (sag) bus
+        eligible = self._gen_on & ~self._gen_is_ref & np.isin(self._gen_bus, pv)
         if clamps:
-            ref32, pv32, pq32 = ref.astype(np.int32), pv.astype(np.int32), pq.astype(np.int32)
-        else:
+            eligible &= ~np.isin(self._gen_bus, cbus)
+        limited = np.zeros(len(self._gen_bus), dtype=bool)
+        q_fix = np.zeros(len(self._gen_bus))
+        s_fixed = np.zeros(self._n, dtype=complex)  # Sbus change of generators held at a limit
+        iters = 0
+        for _ in range(len(self._gen_bus) + 1):
+            converged, v, sbus, it, scale = self._nr_with_load_scaling(
+                v0, s_other + s_fixed, s_load, scale, ref, pv, pq
+            )
+            iters += it
+            if not converged or not self.enforce_q_lims or not eligible.any():
+                break
+            active = eligible & ~limited & np.isin(self._gen_bus, pv)
+            q = self._gen_q(v, sbus, active)
+            over, under = q_violations(q, self._gen_qmin, self._gen_qmax, active)
+            new = over | under
+            if not new.any():
+                break
+            q_fix[over], q_fix[under] = self._gen_qmax[over], self._gen_qmin[under]
+            limited |= new
+            np.add.at(s_fixed, self._gen_bus[new], 1j * (q_fix[new] - self._gen_q0[new]))
+            buses = np.unique(self._gen_bus[new])
+            pv = pv[~np.isin(pv, buses)]
+            pq = np.union1d(pq, buses).astype(np.int64)
+            v0 = v
+        if not converged:
+            return self._failed(iters)
+        self._sbus_used = sbus
+        switches = tuple(
+            QLimitSwitch(
+                int(self._gen_pp[g]),
+                "max" if q_fix[g] == self._gen_qmax[g] else "min",
+                float(q_fix[g] * self._base),
+            )
+            for g in np.flatnonzero(limited)
+            if self._gen_pp[g] >= 0
+        )
+        return self._results(v, iters, switches)
+
+    def _nr_with_load_scaling(
+        self,
+        v0: np.ndarray,
+        s_other: np.ndarray,
+        s_load: np.ndarray,
+        scale: np.ndarray,
+        ref: np.ndarray,
+        pv: np.ndarray,
+        pq: np.ndarray,
+    ) -> tuple[bool, np.ndarray, np.ndarray, int, np.ndarray]:
+        """Newton-Raphson with loads below ``lv_threshold_pu`` turned constant-impedance (a fixed point).
+
+        Returns ``(converged, V, Sbus used, iterations, load scale)``.
+        """
+        # the solver takes int32 indices (int64 ones would be converted on every call)
+        if pv is self._pv and pq is self._pq:
             ref32, pv32, pq32 = self._ref32, self._pv32, self._pq32
+        else:
+            ref32, pv32, pq32 = ref.astype(np.int32), pv.astype(np.int32), pq.astype(np.int32)
+        converged, iters, v = False, 0, v0
         for _ in range(40):
             sbus = s_other - (self._cl @ (s_load * scale)) / self._base
             self._solver.solve(
@@ -521,10 +507,15 @@ class PowerFlow:
                 break
             scale = new
             v0 = v
-        if not converged:
-            return self._failed(iters)
-        self._sbus_used = sbus
-        return self._results(v, iters)
+        return converged, v, sbus, iters, scale
+
+    def _gen_q(self, v: np.ndarray, sbus: np.ndarray, active: np.ndarray) -> np.ndarray:
+        """Reactive output of the ``active`` generators (all at PV buses) [pu], see
+        :func:`federates.grid.qlimits.gen_q_pu`."""
+        q_inj = (v * np.conj(self._ybus @ v)).imag
+        return gen_q_pu(
+            q_inj, sbus.imag, self._gen_bus, self._gen_q0, active, self._gen_qmin, self._gen_qmax
+        )
 
     def _failed(self, iters: int) -> Solution:
         nb, nl, nt = len(self.net.bus), len(self.net.line), len(self.net.trafo)
@@ -539,9 +530,13 @@ class PowerFlow:
             math.nan,
             math.nan,
             iters,
+            nan(len(self.net.trafo3w), np.nan),
+            nan(len(self.net.impedance), np.nan),
         )
 
-    def _results(self, v: np.ndarray, iters: int) -> Solution:
+    def _results(
+        self, v: np.ndarray, iters: int, q_limited: tuple[QLimitSwitch, ...] = ()
+    ) -> Solution:
         v_pp = np.full(len(self._pp2i), np.nan + 0j)
         v_pp[self._pp_ok] = v[self._pp_rows]
         self._v_pp = v_pp
@@ -560,67 +555,41 @@ class PowerFlow:
         trafo[self._tr_live] = np.maximum(
             i_f[self._tr_idx] * self._tr_scale_hv, i_t[self._tr_idx] * self._tr_scale_lv
         )
+        t3 = np.zeros(self._t3_rows.shape[1])
+        if len(t3):
+            r, live = self._t3_rows, (self._t3_rows >= 0).all(axis=0)
+            i_w = np.vstack([i_f[r[0, live]], i_t[r[1, live]], i_t[r[2, live]]])
+            t3[live] = (i_w * self._t3_scale[:, live]).max(axis=0)
+        imp = np.zeros(len(self._imp_rows))
+        if len(imp):
+            live = self._imp_rows >= 0
+            rr = self._imp_rows[live]
+            s_f = np.abs(v[self._fbus[rr]]) * i_ft[rr]
+            s_t = np.abs(v[self._tbus[rr]]) * i_ft[nbr + rr]
+            imp[live] = np.maximum(s_f, s_t) * base / self._imp_sn[live] * 100.0
         s_inj = v * np.conj(self._ybus @ v)
         p_loss = float(np.sum(s_inj.real)) * base
         s_ref = s_inj[self._ref].sum() - (self._sbus_used[self._ref].sum())
         # the ref gens' own set points are part of sbus: add them back
         s_slack = (s_ref + self._ref_gen_s.sum()) * base
         return Solution(
-            True, vm, va, line, trafo, p_loss, float(s_slack.real), float(s_slack.imag), iters
+            True,
+            vm,
+            va,
+            line,
+            trafo,
+            p_loss,
+            float(s_slack.real),
+            float(s_slack.imag),
+            iters,
+            t3,
+            imp,
+            q_limited,
         )
 
     # ------------------------------------------------------------ pandapower fallback
 
     def _solve_pandapower(self, clamps: dict[int, float]) -> Solution:
-        net = self.net
-        self._write_values()
-        undo: list[tuple[str, int, str, object]] = []
-        added: list[int] = []
-        for b, vm in clamps.items():
-            hit = False
-            for table in ("ext_grid", "gen"):
-                df = net[table]
-                for i in df.index[(df.bus == b) & df.in_service]:
-                    undo.append((table, i, "vm_pu", df.at[i, "vm_pu"]))
-                    df.at[i, "vm_pu"] = vm
-                    hit = True
-            if not hit:
-                added.append(pp.create_gen(net, b, p_mw=0.0, vm_pu=vm, name="sag_clamp"))
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                pp.runpp(
-                    net,
-                    init="results" if self._v_pp is not None else "auto",
-                    tolerance_mva=self.tolerance_mva,
-                    max_iteration=self.max_iterations,
-                    numba=True,
-                )
-            ok = bool(net.converged)
-        except pp.LoadflowNotConverged:
-            ok = False
-        finally:
-            for table, i, col, val in undo:
-                net[table].at[i, col] = val
-            if added:
-                net.gen.drop(index=added, inplace=True)
-        if not ok:
-            return self._failed(0)
-        res = net.res_bus
-        self._v_pp = res.vm_pu.to_numpy(float) * np.exp(
-            1j * np.radians(res.va_degree.to_numpy(float))
-        )
-        p_loss = -float(np.nansum(res.p_mw.to_numpy(float)))
-        if len(net.shunt):
-            p_loss += float(np.nansum(net.res_shunt.p_mw.to_numpy(float)))
-        return Solution(
-            True,
-            res.vm_pu.to_numpy(float),
-            res.va_degree.to_numpy(float),
-            net.res_line.loading_percent.to_numpy(float) if len(net.line) else np.zeros(0),
-            net.res_trafo.loading_percent.to_numpy(float) if len(net.trafo) else np.zeros(0),
-            p_loss,
-            float(net.res_ext_grid.p_mw.sum()),
-            float(net.res_ext_grid.q_mvar.sum()),
-            0,
-        )
+        from federates.grid.pf_fallback import solve_with_runpp
+
+        return solve_with_runpp(self, clamps)

@@ -125,7 +125,12 @@ def build_model(p: TransmissionParams) -> GridModel:
         site=site,
         poi_bus=poi_bus,
         options=SolveOptions(
-            g.solver, g.tolerance_mva, g.max_iterations, g.lv_load_threshold_pu, g.on_nonconvergence
+            g.solver,
+            g.tolerance_mva,
+            g.max_iterations,
+            g.lv_load_threshold_pu,
+            g.on_nonconvergence,
+            enforce_q_lims=g.enforce_q_lims,
         ),
         oltc=oltc,
         shunts=g.shunts,

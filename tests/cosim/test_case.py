@@ -24,7 +24,7 @@ poi_bus = 16
 
 def test_default_case_parses_with_domain_defaults() -> None:
     case = load_case("ieee118_factory")
-    assert case.grid.network == "case118"
+    assert case.grid.network == "pglib_case118" and case.factory.poi_bus == 80
     assert case.factory.it_mw * case.factory.pue == pytest.approx(300.0)
     assert (case.bess.p_mw, case.bess.e_mwh, case.bess.rte) == (100.0, 100.0, 0.85)
     assert case.horizon.duration_s == 3600.0 and case.horizon.grid_dt_s == 1.0

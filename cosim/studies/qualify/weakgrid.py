@@ -103,7 +103,7 @@ def _poi_voltage(net: pp.pandapowerNet, p_mw: float, q_mvar: float) -> float | N
     work = net  # a temporary load is added and removed again
     idx = pp.create_load(work, POI_BUS, p_mw=p_mw, q_mvar=q_mvar)
     try:
-        pp.runpp(work, numba=False)
+        pp.runpp(work, numba=False, enforce_q_lims=True)
         v = float(work.res_bus.vm_pu.at[POI_BUS])
     except pp.LoadflowNotConverged:
         v = None

@@ -113,3 +113,23 @@ def test_snapshots_let_a_step_be_solved_again() -> None:
     assert m.taps[0][1].tap_pos == 0 and net.trafo.at[site.trafo, "tap_pos"] == 0
     m.step(0.0, 1.0, factory_pq=(150.0, 60.0))
     assert m.taps[0][1].tap_pos == moved
+
+
+def test_reactive_limit_switches_are_recorded_with_their_time() -> None:
+    """A growing site at PGLib bus 59 drives generators to their limits; shrinking it releases them."""
+    net = load_network("pglib_case118")
+    site = attach_factory(net, 59, 0.0, 0.0)
+    m = GridModel(net, label="t", site=site)
+    assert {"loading_percent.impedance.0", "loading_percent.impedance.1"} <= set(m.columns)
+    col = m.columns.index("gens_at_q_limit")
+    counts = [
+        m.step(t, t + 1.0, factory_pq=(p, 0.2 * p)).values[col] for t, p in enumerate((0, 700, 0))
+    ]
+    assert counts[1] > counts[0] and counts[2] == counts[0]
+    reached = [e for e in m.q_limit_switches if e.t_s == 1.0]
+    released = [e for e in m.q_limit_switches if e.t_s == 2.0]
+    assert len(reached) >= counts[1] - counts[0] and all(e.side in ("max", "min") for e in reached)
+    assert {e.gen for e in released} == {e.gen for e in reached} - {
+        e.gen for e in m.q_limit_switches if e.t_s == 0.0
+    }
+    assert m.summary()["q_limit_switches"] == len(m.q_limit_switches)

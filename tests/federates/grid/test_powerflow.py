@@ -10,17 +10,18 @@ import pandapower as pp
 import pytest
 
 from federates.grid.config import PoiTransformerConfig
+from federates.grid.loading import impedance_loading_percent
 from federates.grid.network import NETWORKS, attach_factory, load_network
 from federates.grid.powerflow import PowerFlow
 
 TOL_PU = 1e-6
 
 
-def _runpp(net: pp.pandapowerNet) -> pp.pandapowerNet:
+def _runpp(net: pp.pandapowerNet, enforce_q_lims: bool = True) -> pp.pandapowerNet:
     ref = copy.deepcopy(net)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        pp.runpp(ref)
+        pp.runpp(ref, enforce_q_lims=enforce_q_lims)
     return ref
 
 
@@ -37,6 +38,14 @@ def _agree(pf: PowerFlow, ref: pp.pandapowerNet) -> None:
     if len(ref.trafo):
         np.testing.assert_allclose(
             sol.trafo_loading_percent, ref.res_trafo.loading_percent.to_numpy(), atol=1e-4
+        )
+    if len(ref.trafo3w):
+        np.testing.assert_allclose(
+            sol.trafo3w_loading_percent, ref.res_trafo3w.loading_percent.to_numpy(), atol=1e-4
+        )
+    if len(ref.impedance):
+        np.testing.assert_allclose(
+            sol.impedance_loading_percent, impedance_loading_percent(ref), atol=1e-4
         )
     assert sol.slack_p_mw == pytest.approx(float(ref.res_ext_grid.p_mw.sum()), abs=1e-4)
     assert sol.slack_q_mvar == pytest.approx(float(ref.res_ext_grid.q_mvar.sum()), abs=1e-4)
@@ -106,3 +115,71 @@ def test_divergence_is_reported_not_hidden() -> None:
     sol = PowerFlow(net).solve()
     assert not sol.converged
     assert np.isnan(sol.vm_pu).all()
+
+
+def test_three_winding_transformers_and_impedances_are_monitored() -> None:
+    """pandapower's multi-voltage example has a trafo3w and an impedance branch."""
+    import pandapower.networks as pn
+
+    net = pn.example_multivoltage()
+    pf = PowerFlow(net)
+    sol = pf.solve()
+    assert len(sol.trafo3w_loading_percent) == 1 and len(sol.impedance_loading_percent) == 1
+    assert sol.trafo3w_loading_percent[0] > 0 and sol.impedance_loading_percent[0] > 0
+    _agree(pf, _runpp(net))
+
+
+def _pglib_with_site(bus: int, p_mw: float) -> tuple[pp.pandapowerNet, PowerFlow, int]:
+    net = load_network("pglib_case118")
+    site = attach_factory(net, bus, 0.0, 0.0)
+    pf = PowerFlow(net)
+    pos = net.load.index.get_loc(site.load)
+    pf.set_load(pos, p_mw, 0.2 * p_mw)
+    return net, pf, pos
+
+
+@pytest.mark.parametrize(("bus", "p_mw"), [(80, 300.0), (59, 300.0), (59, 700.0)])
+def test_reactive_limits_agree_with_runpp_on_pglib118(bus: int, p_mw: float) -> None:
+    """Fast path with PV-to-PQ switching against runpp(enforce_q_lims=True), same gens switched."""
+    net, pf, _ = _pglib_with_site(bus, p_mw)
+    ref = copy.deepcopy(net)
+    ref.load["p_mw"], ref.load["q_mvar"] = pf.load_p_mw, pf.load_q_mvar
+    ref = _runpp(ref)
+    sol = pf.solve()
+    _agree(pf, ref)
+    q_ref = ref.res_gen.q_mvar
+    at_limit = {
+        int(i)
+        for i in net.gen.index
+        if min(abs(q_ref[i] - net.gen.max_q_mvar[i]), abs(q_ref[i] - net.gen.min_q_mvar[i])) < 1e-6
+    }
+    assert {s.gen for s in sol.q_limited} == at_limit
+    for s in sol.q_limited:
+        assert q_ref[s.gen] == pytest.approx(s.q_mvar, abs=1e-6)
+
+
+def test_pglib118_at_bus59_switches_generators_at_700_mw() -> None:
+    _, pf, _ = _pglib_with_site(59, 700.0)
+    sol = pf.solve()
+    assert sol.converged and sol.q_limited
+    assert all(s.side in ("max", "min") for s in sol.q_limited)
+
+
+def _max_converging_mw(bus: int, enforce_q_lims: bool, hi_mw: float = 4000.0) -> float:
+    """Largest site [MW] (pf 0.98) whose power flow converges, to 25 MW, by bisection."""
+    net = load_network("pglib_case118")
+    site = attach_factory(net, bus, 0.0, 0.0)
+    pos = net.load.index.get_loc(site.load)
+    lo, hi = 0.0, hi_mw
+    while hi - lo > 25.0:
+        mid = 0.5 * (lo + hi)
+        pf = PowerFlow(copy.deepcopy(net), enforce_q_lims=enforce_q_lims)
+        pf.set_load(pos, mid, mid * np.tan(np.arccos(0.98)))
+        lo, hi = (mid, hi) if pf.solve().converged else (lo, mid)
+    return lo
+
+
+def test_reactive_limits_lower_the_largest_site_that_converges() -> None:
+    with_limits = _max_converging_mw(59, True)
+    without = _max_converging_mw(59, False)
+    assert 300.0 < with_limits < without
