@@ -488,24 +488,17 @@ def test_switched_compensation_covers_the_site_range():
 
 
 @pytest.mark.parametrize(
-    ("msg", "start", "diverged"),
+    ("failed", "fatal", "cause"),
     [
-        (
-            "main: federate 'factory' failed: HelicsException: [-1] Unable to connect to broker->unable to register",
-            True,
-            False,
-        ),
-        ("main: federate 'broker' failed: exited with code 252", True, False),
-        (
-            "main: federate 'transmission' failed: NonConvergence: power flow did not converge at t_s = 2 s",
-            False,
-            True,
-        ),
-        ("main: federate 'factory' failed: ValueError: boom", False, False),
+        ("factory", "FederationJoinError: [-1] Unable to connect to broker", "start"),
+        ("broker", None, "start"),
+        ("transmission", "NonConvergence: power flow did not converge at t_s = 2 s", "diverged"),
+        ("factory", "ValueError: boom", "crashed"),
+        ("wall-clock limit", None, "limit"),
     ],
 )
-def test_runner_tells_infrastructure_divergence_and_crash_apart(msg, start, diverged):
-    from cosim.studies.qualify.runner import _diverged, _start_failure
+def test_runner_tells_infrastructure_divergence_and_crash_apart(failed, fatal, cause):
+    """The cause is structured (RunError.cause), never parsed from the message."""
+    from cosim.engine.supervisor import Outcome
 
-    assert _start_failure(msg) is start
-    assert _diverged(msg) is diverged
+    assert Outcome("failed", 1.0, failed, "reason", fatal=fatal).cause == cause
