@@ -337,7 +337,10 @@ def render_report(
         _frames(base_results) if base_results is not None else None,
         base,
     )
-    figs, files = _plots(PLOTS, data, plot_dir)
+    from cosim.analysis.report.dynamics import DYNAMIC_PLOTS
+
+    dynamic = bool(s.get("dynamics"))
+    figs, files = _plots(PLOTS + (DYNAMIC_PLOTS if dynamic else ()), data, plot_dir)
     name = _get(s, "case.name") or results.case.name
     status = s.get("status", "unknown")
     verdict = str(s.get("verdict") or "n/a")

@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from cosim.analysis.report.plots import to_png
+from cosim.analysis.report.plots import PlotData, PlotSpec, Skipped, to_png
 
-__all__ = ["oscillation_figure", "dynamic_run_figure", "to_png"]
+__all__ = ["DYNAMIC_PLOTS", "dynamic_run_figure", "oscillation_figure", "to_png"]
 
 
 def oscillation_figure(points: list[dict[str, Any]], modes: list[dict[str, Any]]) -> Figure:
@@ -69,3 +69,16 @@ def dynamic_run_figure(tr: pd.DataFrame, fac: pd.DataFrame | None = None) -> Fig
     for ax in axes:
         ax.grid(True, alpha=0.3)
     return fig
+
+
+def dynamic_run(data: PlotData) -> Figure | Skipped:
+    """POI voltage, site power and generator speeds at the dynamic grid's exchange step."""
+    tr = data.frame("transmission")
+    if not any(c.startswith("speed_dev_mhz.") for c in tr.columns):
+        return Skipped("not a dynamic case (no generator speeds recorded)")
+    return dynamic_run_figure(tr, data.frame("factory"))
+
+
+DYNAMIC_PLOTS: tuple[PlotSpec, ...] = (
+    PlotSpec("dynamics", "Dynamic grid: POI voltage, site power, generator speeds", dynamic_run),
+)
