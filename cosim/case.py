@@ -44,8 +44,11 @@ class HorizonConfig(_Section):
     sync_interval_s: float | None = Field(
         None,
         gt=0,
-        description="exchange values every this many seconds of base steps (vectors of per-step values); "
-        "None = every grid step (exact). Event windows are always exchanged every step.",
+        description=(
+            "exchange values every this many seconds of base steps (vectors of per-step "
+            "values); None = every grid step (exact). Event windows are always exchanged "
+            "every step."
+        ),
     )
 
 
@@ -61,8 +64,8 @@ class RunConfig(_Section):
     core_type: str = Field(
         "tcp",
         pattern="^(zmq|tcp|tcpss|zmqss)$",
-        description="HELICS core; tcp is the fastest here (bare 2-federate exchange ~1,900 steps/s vs "
-        "~1,400 for zmq, with less CPU)",
+        description="HELICS core; tcp is the fastest here "
+        "(bare 2-federate exchange ~1,900 steps/s vs ~1,400 for zmq, with less CPU)",
     )
     log_level: str = Field(
         "warning", pattern="^(error|warning|summary|connections|timing|debug|trace)$"
@@ -145,7 +148,7 @@ class Case(_Section):
         return p if p.is_absolute() else (self.base_dir / p).resolve()
 
     def time_grid_params(self) -> dict[str, Any]:
-        """What a federate needs to derive the shared solve instants (``federates.common.timegrid``)."""
+        """What federates need for the shared solve instants (see ``federates.common.timegrid``)."""
         h = self.horizon
         return {
             "duration_s": h.duration_s,

@@ -72,7 +72,7 @@ def dynamics_section(case: Any, tr: pd.DataFrame | None) -> dict[str, Any]:
 
 
 def dynamics_checks(d: dict[str, Any] | None, req: Any) -> list[dict[str, Any]]:
-    """The ``damping`` and ``oscillation`` checks as summary.json writes them (none without data)."""
+    """The ``damping`` and ``oscillation`` checks as summary.json writes them; [] without data."""
     if not d:
         return []
     ratio, speed = d.get("min_damping_ratio"), d.get("speed_dev_pp_max_mhz")
@@ -88,7 +88,8 @@ def dynamics_checks(d: dict[str, Any] | None, req: Any) -> list[dict[str, Any]]:
             passed=judge(ratio, req.damping_min, ">="),
             op=">=",
             kind=kind("damping"),
-            note=f"least damped at {d.get('min_damping_freq_hz') or 0:.3f} Hz (linearised at t = 0)",
+            note=f"least damped at {d.get('min_damping_freq_hz') or 0:.3f} Hz "
+            "(linearised at t = 0)",
         ),
         Check(
             id="oscillation",

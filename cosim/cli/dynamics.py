@@ -88,7 +88,8 @@ def cmd_oscillation(args: argparse.Namespace) -> int:
 
 def _print_points(points: list[dict[str, Any]]) -> None:
     print(
-        f"{'f [Hz]':>7} {'speed pp [mHz]':>15} {'branch pp [MW]':>15} {'POI V pp [%]':>13}  resonance"
+        f"{'f [Hz]':>7} {'speed pp [mHz]':>15} {'branch pp [MW]':>15} {'POI V pp [%]':>13}"
+        "  resonance"
     )
     for p in points:
         res = ", ".join(

@@ -189,7 +189,7 @@ def sine_point(
     settle_s: float = SETTLE_S,
     measure_s: float = MEASURE_S,
 ) -> Response:
-    """The grid's response to a sine of ``amplitude_mw`` [MW] at ``f_hz`` [Hz] (no factory model)."""
+    """The grid's response to a sine of ``amplitude_mw`` [MW] at ``f_hz`` [Hz] (no factory)."""
     dt_s = case.horizon.grid_dt_s
     n, k0 = _window(f_hz, settle_s, measure_s, dt_s)
     grid = dynamic_grid(case)
