@@ -7,15 +7,25 @@ training swing at the POI; prints simulated seconds per wall second and, with
 solve, the rest). Also prints the modes and the time-domain checks of the Kundur
 case (the figures quoted in docs/dynamics.md).
 
+With ``--broker`` it runs the bundled dynamic cases ``kundur_factory`` and
+``ieee39_factory`` as real HELICS federations (broker, factory and dynamic grid
+processes) at 20 ms and 50 ms exchange (``--sync`` adds a run exchanging 1 s sync
+blocks at 20 ms) and prints simulated seconds per wall second of the federation
+(build and summary excluded) and each federate's own busy time.
+
     python benchmarks/bench_dynamics.py [--seconds 20] [--dt-s 0.01 0.02] [--profile]
+    python benchmarks/bench_dynamics.py --broker [--seconds 20] [--sync]
 """
 
 from __future__ import annotations
 
 import argparse
 import cProfile
+import json
 import pstats
+import tempfile
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -57,12 +67,49 @@ def profile(case: str, exchange_s: float, dt_s: float, seconds: float) -> None:
     print(f"    time: {shares}, rest {100 * rest / total:.0f} %")
 
 
+def run_broker(case_name: str, exchange_s: float, seconds: float, sync_s: float | None) -> str:
+    """One federation of a bundled dynamic case; a line with its speed."""
+    from cosim.case import load_case as load_cosim_case
+    from cosim.engine.build import build
+    from cosim.engine.supervisor import supervise
+
+    over = [f"horizon.duration_s={seconds}", f"horizon.grid_dt_s={exchange_s}"]
+    if sync_s:
+        over.append(f"horizon.sync_interval_s={sync_s}")
+    case = load_cosim_case(case_name, over)
+    with tempfile.TemporaryDirectory() as tmp:
+        b = build(case, Path(tmp))
+        t0 = time.perf_counter()
+        outcome = supervise(b, case.horizon.duration_s)
+        wall_s = time.perf_counter() - t0
+        busy = {}
+        for name in ("factory", "transmission"):
+            f = Path(tmp) / "timeseries" / f"{name}.info.json"
+            if f.is_file():
+                busy[name] = json.loads(f.read_text()).get("wall_s")
+    sync = f", sync {sync_s:g} s" if sync_s else ""
+    return (
+        f"  {case_name}, exchange {exchange_s * 1e3:.0f} ms{sync}: {outcome.status}, "
+        f"{seconds / wall_s:.1f} simulated s per wall s ({wall_s:.1f} s wall; federate loop "
+        f"wall: {', '.join(f'{k} {v} s' for k, v in busy.items())})"
+    )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seconds", type=float, default=20.0)
     ap.add_argument("--dt-s", type=float, nargs="+", default=[0.01, 0.02])
     ap.add_argument("--profile", action="store_true")
+    ap.add_argument("--broker", action="store_true", help="the bundled cases through the broker")
+    ap.add_argument("--sync", action="store_true", help="with --broker: also 1 s sync blocks")
     args = ap.parse_args()
+    if args.broker:
+        for case_name in ("kundur_factory", "ieee39_factory"):
+            for exchange_s in (0.02, 0.05):
+                print(run_broker(case_name, exchange_s, args.seconds, None), flush=True)
+            if args.sync:
+                print(run_broker(case_name, 0.02, args.seconds, 1.0), flush=True)
+        return
     for case in CASES:
         bus, p0 = CASES[case]
         t0 = time.perf_counter()

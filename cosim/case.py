@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from cosim.analysis.requirements import RequirementsConfig
 from cosim.errors import CaseError
 from federates.common.timegrid import time_grid
+from federates.dynamics.config import DynamicsConfig
 from federates.factory.config import BessConfig, ControlsConfig, FactoryConfig
 from federates.grid.config import DistributionConfig, EventConfig, FrequencyConfig, GridConfig
 
@@ -43,8 +44,11 @@ class HorizonConfig(_Section):
     sync_interval_s: float | None = Field(
         None,
         gt=0,
-        description="exchange values every this many seconds of base steps (vectors of per-step values); "
-        "None = every grid step (exact). Event windows are always exchanged every step.",
+        description=(
+            "exchange values every this many seconds of base steps (vectors of per-step "
+            "values); None = every grid step (exact). Event windows are always exchanged "
+            "every step."
+        ),
     )
 
 
@@ -60,12 +64,38 @@ class RunConfig(_Section):
     core_type: str = Field(
         "tcp",
         pattern="^(zmq|tcp|tcpss|zmqss)$",
-        description="HELICS core; tcp is the fastest here (bare 2-federate exchange ~1,900 steps/s vs "
-        "~1,400 for zmq, with less CPU)",
+        description="HELICS core; tcp is the fastest here "
+        "(bare 2-federate exchange ~1,900 steps/s vs ~1,400 for zmq, with less CPU)",
     )
     log_level: str = Field(
         "warning", pattern="^(error|warning|summary|connections|timing|debug|trace)$"
     )
+
+
+DYNAMIC_GRID_DT_S = (0.01, 0.05)  # exchange step of a dynamic case [s] (issue 15: 10-50 ms)
+
+
+class DynamicsSection(DynamicsConfig):
+    """``[dynamics]``: the transmission federate is the RMS dynamic grid (``federates.dynamics``).
+
+    Every key but ``enabled`` is :class:`federates.dynamics.config.DynamicsConfig`'s; the
+    dynamic grid is exchanged with the factory at ``horizon.grid_dt_s`` (10-50 ms), in sync
+    blocks of ``horizon.sync_interval_s`` when set.
+    """
+
+    enabled: bool = Field(True, description="False keeps the quasi-static transmission federate")
+    p_site0_mw: float | None = Field(  # type: ignore[assignment]
+        None,
+        description="Site consumption in the initial power flow [MW]; None: the factory's power "
+        "in its first grid step (so the run starts in equilibrium).",
+    )
+    q_site0_mvar: float | None = Field(  # type: ignore[assignment]
+        None, description="Site reactive consumption in the initial power flow [Mvar]; None: as P."
+    )
+
+    def params(self) -> dict[str, Any]:
+        """The dynamic federate's own parameters (``cosim.params`` of its config)."""
+        return self.model_dump(mode="json", exclude={"enabled"})
 
 
 class Case(_Section):
@@ -83,6 +113,7 @@ class Case(_Section):
     frequency: FrequencyConfig = FrequencyConfig()
     events: list[EventConfig] = []
     requirements: RequirementsConfig = RequirementsConfig()
+    dynamics: DynamicsSection | None = None
     outputs: OutputsConfig = OutputsConfig()
     run: RunConfig = RunConfig()
 
@@ -95,7 +126,21 @@ class Case(_Section):
             raise ValueError("horizon.grid_dt_s must not exceed horizon.duration_s")
         if self.horizon.factory_dt_s > self.horizon.grid_dt_s:
             raise ValueError("horizon.factory_dt_s must not exceed horizon.grid_dt_s")
+        if self.dynamic:
+            lo, hi = DYNAMIC_GRID_DT_S
+            if not lo - 1e-12 <= self.horizon.grid_dt_s <= hi + 1e-12:
+                raise ValueError(
+                    f"horizon.grid_dt_s ({self.horizon.grid_dt_s:g} s) must be {lo:g}-{hi:g} s "
+                    "on a dynamic case (the dynamic grid's exchange step)"
+                )
+            if self.distribution is not None:
+                raise ValueError("dynamics: a T&D case (distribution) cannot run dynamically yet")
         return self
+
+    @property
+    def dynamic(self) -> bool:
+        """True when the transmission federate is the RMS dynamic grid."""
+        return self.dynamics is not None and self.dynamics.enabled
 
     def resolve(self, path: str | Path) -> Path:
         """A path from the case, resolved against the case file's folder."""
@@ -103,14 +148,24 @@ class Case(_Section):
         return p if p.is_absolute() else (self.base_dir / p).resolve()
 
     def time_grid_params(self) -> dict[str, Any]:
-        """What a federate needs to derive the shared solve instants (``federates.common.timegrid``)."""
+        """What federates need for the shared solve instants (see ``federates.common.timegrid``)."""
         h = self.horizon
         return {
             "duration_s": h.duration_s,
             "dt_s": h.grid_dt_s,
             "windows": [[*e.window_s(h.event_margin_s), h.event_dt_s] for e in self.events],
-            "instants": [x for e in self.events for x in (e.t_s, e.t_s + (e.duration_s or 0.0))],
+            "instants": [x for e in self.events for x in (e.t_s, e.t_s + (e.duration_s or 0.0))]
+            + self._dynamic_fault_instants(),
         }
+
+    def _dynamic_fault_instants(self) -> list[float]:
+        """Inception, clearing and reclosing of the dynamic case's faults [s] (on every grid)."""
+        if not self.dynamic:
+            return []
+        out: list[float] = []
+        for f in self.dynamics.faults:
+            out += [f.start_s, f.clear_s, getattr(f, "reclose_s", None)]
+        return sorted({x for x in out if x is not None})
 
     def time_grid(self) -> np.ndarray:
         """Solve instants ``t_s`` shared by every federate (refined around events)."""

@@ -49,6 +49,8 @@ CHECK_IDS: dict[str, str] = {
     "soc_drift": "BESS SOC drift over the run",
     "scr": "grid strength (short-circuit ratio) at the POI",
     "n1": "N-1 screening without violations",
+    "damping": "electromechanical modes damped at least damping_min (dynamic cases)",
+    "oscillation": "generator speed oscillation in the dynamic grid (dynamic cases)",
 }
 
 
@@ -180,8 +182,8 @@ class RequirementsConfig(BaseModel):
         "attribute",
         "-",
         "interconnection-study practice (only new or worsened violations are the site's)",
-        "'attribute': buses already outside the band in the pre-connection power flow are judged on "
-        "worsening only; 'include': every bus counts against the band",
+        "'attribute': buses already outside the band in the pre-connection power flow are "
+        "judged on worsening only; 'include': every bus counts against the band",
     )
     voltage_worsening_max_pu: float = _f(
         0.005,
@@ -250,6 +252,22 @@ class RequirementsConfig(BaseModel):
         None, "-", "case file", "screen at most this many outages (by element index order)", gt=0
     )
     short_circuit: ShortCircuitDefaults = ShortCircuitDefaults()
+    # --- grid dynamics (dynamic cases, docs/dynamics.md)
+    damping_min: float = _f(
+        0.05,
+        "1",
+        "assumed planning practice (3-5 % is common)",
+        "minimum damping ratio of an oscillatory mode (0.05 = 5 %)",
+        ge=0,
+        le=1,
+    )
+    speed_osc_pp_max_mhz: float = _f(
+        50.0,
+        "mHz",
+        "assumed (+/-25 mHz: half the +/-50 mHz standard frequency range of ENTSO-E CE)",
+        "peak-to-peak generator speed deviation forced by the site (max over generators)",
+        gt=0,
+    )
     # --- bookkeeping
     informational: list[str] = Field(
         ["scr"], description="check ids reported without deciding the verdict"

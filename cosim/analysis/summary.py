@@ -202,6 +202,8 @@ def network_context(case: Any, net: Any = None, *, cached: bool = False) -> Netw
     """
     if case is None:
         return NetworkContext(net=net)
+    if getattr(case, "dynamic", False):  # the transmission network is the dynamic case's
+        return NetworkContext(net=net, notes=["SCR and N-1 not computed on a dynamic case"])
     key = _context_key(case) if net is None and cached else None
     if key is not None and key in _CONTEXTS:
         return _CONTEXTS[key]
@@ -320,6 +322,13 @@ def build_summary(
     sec.run("ride-through", lambda: _ride_through(s, req, v_t, v_pu, p_src, fac, t_end))
     sec.run("frequency", lambda: _frequency(s, req, freq))
     sec.run("oltc", lambda: _oltc(s, nets))
+    if getattr(case, "dynamic", False):
+        from cosim.analysis.dynamics import dynamics_section
+
+        def _dyn() -> None:
+            s["dynamics"] = dynamics_section(case, nets.get("transmission"))
+
+        sec.run("dynamics", _dyn)
     if net is not None and case is not None:
         if ctx.scr is not None:
             _scr(s, case, ctx.scr)
@@ -328,6 +337,10 @@ def build_summary(
     s.setdefault("poi", {}).setdefault("scr", None)
     s["notes"] = sec.notes + s["notes"]
     s["checks"] = _checks(s, req, case)
+    if s.get("dynamics"):
+        from cosim.analysis.dynamics import dynamics_checks
+
+        s["checks"] += dynamics_checks(s["dynamics"], req)
     limits = [c for c in s["checks"] if c["kind"] == "limit"]
     ok = status == "ok" and all(c["passed"] is not False for c in limits)
     s["verdict"] = "pass" if ok else "fail"

@@ -6,7 +6,8 @@ error, 1 for a failed run, 130 for Ctrl-C. ``--debug`` shows tracebacks.
 
 Command groups: :mod:`cosim.cli.run` (check, build, run, cases, report,
 compare), :mod:`cosim.cli.study` (sweep, hosting-capacity, broker, federate,
-summarize) and :mod:`cosim.cli.qualify`.
+summarize), :mod:`cosim.cli.qualify` and :mod:`cosim.cli.dynamics` (modes,
+oscillation).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from cosim.cli import qualify, run, study
+from cosim.cli import dynamics, qualify, run, study
 from cosim.errors import CosimError
 from federates.errors import ConfigError
 
@@ -26,7 +27,7 @@ def make_parser() -> argparse.ArgumentParser:
     )
     ap.add_argument("--debug", action="store_true", help="show tracebacks")
     sub = ap.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for group in (run, study, qualify):
+    for group in (run, study, qualify, dynamics):
         group.register(sub)
     return ap
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cosim.case import Case
+from federates.dynamics.cases import BUNDLED
 
 NOMINAL_F_HZ = 60.0
 
@@ -81,8 +82,63 @@ def factory_spec(case: Case) -> FederateSpec:
     )
 
 
+def site_initial_power(case: Case) -> tuple[float, float]:
+    """The factory's POI power in its first grid step at 1 pu [MW, Mvar] (the dynamic start)."""
+    from federates.factory.site import FactorySite
+
+    site = FactorySite(
+        case.factory,
+        case.bess,
+        case.controls,
+        seed=case.seed,
+        dt_s=case.horizon.factory_dt_s,
+        base_dir=case.base_dir,
+    )
+    out = site.advance(0.0, min(case.horizon.grid_dt_s, case.horizon.duration_s), 1.0, NOMINAL_F_HZ)
+    return float(out.p_mw), float(out.q_mvar)
+
+
+def dynamics_params(case: Case) -> dict[str, Any]:
+    """:class:`federates.dynamics.config.DynamicsConfig` of a dynamic case, site power filled in."""
+    dyn = case.dynamics
+    assert dyn is not None
+    params = dyn.params()
+    if dyn.p_site0_mw is None or dyn.q_site0_mvar is None:
+        p0, q0 = site_initial_power(case)
+        params["p_site0_mw"] = p0 if dyn.p_site0_mw is None else dyn.p_site0_mw
+        params["q_site0_mvar"] = q0 if dyn.q_site0_mvar is None else dyn.q_site0_mvar
+    if params["case"] not in BUNDLED:  # a JSON case file: relative to the case file's folder
+        params["case"] = str(case.resolve(params["case"]))
+    return params
+
+
+def dynamics_spec(case: Case) -> FederateSpec:
+    """The RMS dynamic transmission grid (``[dynamics]``): factory P, Q in; POI voltage out.
+
+    Coupled to the factory exactly as the quasi-static transmission federate (same keys,
+    same name), at ``horizon.grid_dt_s``; parameters are the case's ``dynamics`` section.
+    """
+    params = dynamics_params(case)
+    return FederateSpec(
+        name="transmission",
+        module="federates.dynamics.adapter",
+        publications=(Port("transmission/poi_vm_pu", "pu"), Port("transmission/site_vm_pu", "pu")),
+        subscriptions=("factory/p_mw", "factory/q_mvar"),
+        wait_for_current_time_update=True,
+        params=params,
+        extra={
+            "defaults": {
+                "factory/p_mw": params["p_site0_mw"],
+                "factory/q_mvar": params["q_site0_mvar"],
+            }
+        },
+    )
+
+
 def transmission_spec(case: Case) -> FederateSpec:
     """The transmission network: factory / feeder P, Q in; POI and boundary voltages out."""
+    if case.dynamic:
+        return dynamics_spec(case)
     dist = case.distribution
     on_transmission = poi_host(case) == "transmission"
     pubs = [Port("transmission/poi_vm_pu", "pu"), Port("transmission/site_vm_pu", "pu")]

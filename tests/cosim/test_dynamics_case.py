@@ -1,0 +1,60 @@
+"""The [dynamics] case section, the dynamic federate's spec and the dynamics summary (no broker)."""
+
+from __future__ import annotations
+
+import pytest
+
+from cosim.analysis.dynamics import dynamics_checks
+from cosim.analysis.requirements import RequirementsConfig
+from cosim.case import load_case
+from cosim.engine.federation import federation
+from cosim.errors import CaseError
+from cosim.studies.oscillation import half_power_band_hz, resonances
+from federates.dynamics.modes import Mode
+
+
+def test_dynamic_case_uses_the_dynamic_transmission_federate():
+    case = load_case("kundur_factory")
+    specs = {s.name: s for s in federation(case)}
+    tr = specs["transmission"]
+    assert tr.module == "federates.dynamics.adapter"
+    assert tr.subscriptions == ("factory/p_mw", "factory/q_mvar")
+    assert {p.key for p in tr.publications} == {"transmission/poi_vm_pu", "transmission/site_vm_pu"}
+    # the initial power flow carries the factory's first-step power
+    assert 200 < tr.params["p_site0_mw"] < 300 and "enabled" not in tr.params
+    assert specs["factory"].subscriptions[0] == "transmission/site_vm_pu"
+
+
+def test_quasi_static_default_and_disabled_dynamics():
+    assert not load_case({}).dynamic
+    case = load_case("kundur_factory", ["dynamics.enabled=false", "horizon.grid_dt_s=1"])
+    assert {s.name: s for s in federation(case)}["transmission"].module == (
+        "federates.grid.transmission"
+    )
+
+
+def test_dynamic_grid_step_is_10_to_50_ms():
+    with pytest.raises(CaseError, match="grid_dt_s"):
+        load_case("kundur_factory", ["horizon.grid_dt_s=0.1"])
+
+
+def test_fault_instants_are_on_every_federate_grid():
+    case = load_case("kundur_july2024")
+    t = case.time_grid()
+    assert any(abs(t - 20.042) < 1e-9)  # a 42 ms fault's clearing, off the 20 ms grid
+
+
+def test_resonance_is_a_line_inside_the_half_power_band():
+    m = Mode(0.64, 0.1, {"G1": 1.0}, "inter-area", complex(-0.4, 4.0))
+    lo, hi = half_power_band_hz(m)
+    assert lo < 0.64 < hi and hi - lo == pytest.approx(2 * 0.1 * 0.64 / (1 - 0.01) ** 0.5)
+    assert [r["line_hz"] for r in resonances([0.65, 1.3], [m])] == [0.65]
+
+
+def test_damping_and_oscillation_checks():
+    req = RequirementsConfig()
+    d = {"min_damping_ratio": 0.03, "min_damping_freq_hz": 0.6, "speed_dev_pp_max_mhz": 10.0}
+    checks = {c["id"]: c for c in dynamics_checks(d, req)}
+    assert checks["damping"]["passed"] is False and checks["damping"]["limit"] == 0.05
+    assert checks["oscillation"]["passed"] is True
+    assert dynamics_checks(None, req) == []
