@@ -1,4 +1,4 @@
-"""``cosim qualify BESS_SPEC``: run the BESS qualification suite ."""
+"""``cosim qualify BESS_SPEC``: run the BESS qualification suite."""
 
 from __future__ import annotations
 
@@ -75,7 +75,8 @@ def cmd_qualify(args: argparse.Namespace) -> int:
     def progress(rec: dict[str, Any]) -> None:
         if not args.quiet:
             print(
-                f"  {rec['id']:4s} {_state(rec):10s} {rec.get('wall_s', 0):7.1f} s  {rec.get('name')}",
+                f"  {rec['id']:4s} {_state(rec):10s} {rec.get('wall_s', 0):7.1f} s  "
+                f"{rec.get('name')}",
                 file=sys.stderr,
             )
 
@@ -90,7 +91,10 @@ def cmd_qualify(args: argparse.Namespace) -> int:
         val = t.get("value")
         shown = "n/a" if val is None else f"{val:.4g}"
         thr = t.get("threshold")
-        line = f"  {t['id']:4s} {_state(t):10s} {t.get('metric') or '':45.45s} {shown:>10s} {t.get('unit') or '':>8s}"
+        line = (
+            f"  {t['id']:4s} {_state(t):10s} {t.get('metric') or '':45.45s} {shown:>10s} "
+            f"{t.get('unit') or '':>8s}"
+        )
         if thr is not None:
             line += f" (limit {thr:.4g})"
         print(line)

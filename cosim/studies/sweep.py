@@ -23,26 +23,23 @@ resolved ``case.toml`` equals the case the sweep would run now; finished runs ar
 read back, not run again. A failing run is recorded with its error and does not
 stop the others.
 
-Execution (:class:`RunPool`): a local process pool of ``workers`` processes (by
-default one per CPU); each run starts its own federation processes, so ``N``
-workers mean ``N`` concurrent federations. With ``scheduler="tcp://HOST:PORT"``
-each run is one task on that Dask distributed cluster; the workers must have
-this package installed and see ``DIR`` (a shared file system) for resume to
-work; the sweep table itself is built from what the tasks return.
+Execution (:class:`cosim.studies.run_pool.RunPool`): a local process pool of
+``workers`` processes (by default one per CPU); each run starts its own
+federation processes, so ``N`` workers mean ``N`` concurrent federations. With
+``scheduler="tcp://HOST:PORT"`` each run is one task on that Dask distributed
+cluster; the workers must have this package installed and see ``DIR`` (a shared
+file system) for resume to work; the sweep table itself is built from what the
+tasks return. The plots are :mod:`cosim.studies.sweep_plots`.
 """
 
 from __future__ import annotations
 
-import concurrent.futures as cf
 import hashlib
 import itertools
 import json
-import math
-import multiprocessing
-import os
 import re
 import sys
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -50,18 +47,11 @@ from typing import Any
 import pandas as pd
 
 from cosim.case import Case, load_case, parse_override
-from cosim.errors import CaseError, CosimError, RunError
+from cosim.errors import CaseError
+from cosim.studies.run_pool import RunPool, finished_record, future_record, is_finished
+from cosim.studies.sweep_plots import describe_params, plot_sweep
 from federates.errors import ConfigError
 
-#: metrics plotted against each swept parameter, when the summary has them
-PLOT_METRICS = (
-    "poi.p_max_mw",
-    "poi.ramp_max_mw_per_min",
-    "poi.v_min_pu",
-    "grid.v_min_pu",
-    "grid.loading_max_percent",
-    "bess.throughput_mwh",
-)
 #: summary keys the sweep table does not flatten (duplicates of status / wall_s / error)
 SKIP_SUMMARY_KEYS = ("run",)
 FIXED_COLUMNS = ("run_id", "status", "verdict", "error", "wall_s", "run_dir")
@@ -150,7 +140,7 @@ def expand(
             try:
                 case = load_case(base, point) if point else base
             except ConfigError as exc:
-                problems += [f"{_describe(params)}: {p}" for p in exc.problems]
+                problems += [f"{describe_params(params)}: {p}" for p in exc.problems]
                 continue
             specs.append(RunSpec(run_id_for(params), params, case))
     if problems:
@@ -178,60 +168,9 @@ def check_networks(specs: Sequence[RunSpec]) -> None:
         try:
             check_case(c)
         except ConfigError as exc:
-            problems += [f"{_describe(spec.params)}: {p}" for p in exc.problems]
+            problems += [f"{describe_params(spec.params)}: {p}" for p in exc.problems]
     if problems:
         raise CaseError(problems)
-
-
-def _describe(params: Mapping[str, Any]) -> str:
-    return ", ".join(f"{k}={v}" for k, v in params.items()) or "(base case)"
-
-
-# ---------------------------------------------------------------- one run
-
-
-def execute_run(case: Case, run_dir: str) -> dict[str, Any]:
-    """Run one case into ``run_dir`` and return ``{status, error, summary}``; never raises.
-
-    This is the unit of work of a pool or a Dask task (a top-level function, so
-    it pickles). Reports are not written (``cosim report RUN_DIR`` makes one).
-    """
-    from cosim.engine.runner import run_case
-
-    error = ""
-    try:
-        run_case(case, run_dir, report=False)
-    except RunError as exc:
-        error = str(exc)
-    except Exception as exc:  # noqa: BLE001 - one failing run must not stop a sweep
-        error = f"{type(exc).__name__}: {exc}"
-    summary = read_summary(Path(run_dir))
-    status = "failed" if error else str(summary.get("status", "failed"))
-    return {"status": status, "error": error, "summary": summary}
-
-
-def read_summary(run_dir: Path) -> dict[str, Any]:
-    """``run_dir/summary.json`` as a dict (empty when missing or unreadable)."""
-    try:
-        return json.loads((run_dir / "summary.json").read_text())
-    except (OSError, ValueError):
-        return {}
-
-
-def is_finished(run_dir: Path, case: Case) -> bool:
-    """A run is finished when its summary says ok and it ran exactly ``case``."""
-    if read_summary(run_dir).get("status") != "ok":
-        return False
-    try:
-        done = load_case(run_dir / "case.toml")
-    except CosimError:
-        return False
-    return done.to_dict() == case.to_dict()
-
-
-def finished_record(run_dir: Path) -> dict[str, Any]:
-    """The record of a finished run, read from its directory."""
-    return {"status": "ok", "error": "", "summary": read_summary(run_dir)}
 
 
 def flatten_summary(summary: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -294,106 +233,6 @@ def make_row(spec: RunSpec, record: Mapping[str, Any], run_dir: Path) -> dict[st
             continue
         row[f"summary.{key}" if key in spec.params else key] = value
     return row
-
-
-# ---------------------------------------------------------------- execution
-
-
-def default_workers() -> int:
-    """Concurrent federations on this machine: one per CPU the process may use."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # pragma: no cover - not Linux
-        return max(1, os.cpu_count() or 1)
-
-
-class RunPool:
-    """Where runs execute: a local process pool, or a Dask cluster (one task per run).
-
-    Use as a context manager. ``scheduler`` is a Dask scheduler address
-    (``tcp://HOST:PORT``) or a ``distributed.Client``; without it, a local
-    process pool of ``workers`` processes (default :func:`default_workers`).
-    """
-
-    def __init__(self, workers: int | None = None, scheduler: Any = None) -> None:
-        self.scheduler = scheduler
-        self.workers = workers or default_workers()
-        self._client: Any = None
-        self._own_client = False
-        self._pool: cf.ProcessPoolExecutor | None = None
-
-    def __enter__(self) -> RunPool:
-        if self.scheduler is not None:
-            self._client = _connect(self.scheduler)
-            self._own_client = isinstance(self.scheduler, str)
-        else:
-            methods = multiprocessing.get_all_start_methods()
-            ctx = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
-            self._pool = cf.ProcessPoolExecutor(max_workers=self.workers, mp_context=ctx)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close(cancel=exc[0] is not None)
-
-    def close(self, cancel: bool = False) -> None:
-        """Release the pool (waits for running runs; ``cancel`` drops queued ones)."""
-        if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=cancel)
-            self._pool = None
-        if self._client is not None and self._own_client:
-            self._client.close()
-        self._client = None
-
-    def submit(self, case: Case, run_dir: Path) -> Any:
-        """Start one run; returns a future whose ``result()`` is the run's record."""
-        if self._client is not None:
-            return self._client.submit(execute_run, case, str(run_dir), pure=False)
-        if self._pool is None:
-            raise RuntimeError("RunPool used outside its `with` block")
-        return self._pool.submit(execute_run, case, str(run_dir))
-
-    def as_completed(self, futures: Iterable[Any]) -> Iterator[Any]:
-        """Yield ``futures`` as they finish."""
-        futures = list(futures)
-        if not futures:
-            return iter(())
-        if self._client is not None:
-            from distributed import as_completed
-
-            return iter(as_completed(futures))
-        return cf.as_completed(futures)
-
-    def cancel(self, futures: Iterable[Any]) -> None:
-        """Cancel queued runs (running ones finish)."""
-        futures = list(futures)
-        if self._client is not None:
-            self._client.cancel(futures)
-        else:
-            for f in futures:
-                f.cancel()
-
-
-def _connect(scheduler: Any) -> Any:
-    from distributed import Client
-
-    if not isinstance(scheduler, str):
-        return scheduler
-    try:
-        return Client(scheduler, timeout="15s")
-    except (OSError, TimeoutError) as exc:
-        raise CosimError(f"cannot connect to the Dask scheduler at {scheduler}: {exc}") from None
-
-
-def future_record(future: Any) -> dict[str, Any]:
-    """A finished future's record; a task that died (worker lost) becomes a failed record."""
-    try:
-        return future.result()
-    except Exception as exc:  # noqa: BLE001 - a lost worker is one failed run, not a failed sweep
-        return {
-            "status": "failed",
-            "error": f"task failed: {type(exc).__name__}: {exc}",
-            "summary": {},
-        }
 
 
 # ---------------------------------------------------------------- the sweep
@@ -538,92 +377,3 @@ def run_sweep(
             write_table(df, table)
     made = plot_sweep(df, params, out / "plots") if plots else []
     return SweepResult(out, df, table, made, reused)
-
-
-# ---------------------------------------------------------------- plots
-
-
-def plot_sweep(df: pd.DataFrame, params: Sequence[str], plot_dir: Path) -> list[Path]:
-    """One PNG per swept parameter: headline metrics against it, pass/fail coloured.
-
-    Points that share the other parameters are joined by a line (one line per
-    combination of the other parameters).
-    """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    metrics = [
-        m
-        for m in PLOT_METRICS
-        if m in df and pd.api.types.is_numeric_dtype(df[m]) and df[m].notna().any()
-    ]
-    if not metrics:
-        metrics = ["wall_s"] if "wall_s" in df and df["wall_s"].notna().any() else []
-    plot_dir.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for param in params:
-        ncols = min(3, max(1, len(metrics)))
-        nrows = max(1, math.ceil(len(metrics) / ncols))
-        fig, axes = plt.subplots(nrows, ncols, figsize=(4.2 * ncols, 3.3 * nrows), squeeze=False)
-        x, ticks = _positions(df[param], categorical=param.endswith("bus") or param == "case")
-        others = [p for p in params if p != param]
-        groups = df.groupby(others, dropna=False, sort=True) if others else [((), df)]
-        for ax, metric in zip(axes.flat, metrics, strict=False):
-            for n, (key, g) in enumerate(groups):
-                order = x[g.index].sort_values().index
-                label = _describe(
-                    dict(zip(others, key if isinstance(key, tuple) else (key,), strict=True))
-                )
-                ax.plot(
-                    x[order],
-                    g.loc[order, metric],
-                    "-",
-                    color=f"C{n % 10}",
-                    alpha=0.5,
-                    lw=1,
-                    label=label if n < 8 and others else None,
-                    zorder=1,
-                )
-            colors = df["verdict"].map({"pass": "tab:green", "fail": "tab:red"}).fillna("tab:blue")
-            ax.scatter(x, df[metric], c=colors, s=28, zorder=2)
-            ax.set_title(metric, fontsize=9)
-            ax.set_xlabel(param, fontsize=8)
-            if ticks is not None:
-                ax.set_xticks(
-                    range(len(ticks)),
-                    ticks,
-                    rotation=30 if max(map(len, ticks)) > 4 else 0,
-                    fontsize=7,
-                )
-            ax.grid(alpha=0.3)
-        if others and metrics:
-            axes[0, 0].legend(fontsize=7, title=", ".join(others), title_fontsize=7)
-        for ax in list(axes.flat)[len(metrics) :]:
-            ax.axis("off")
-        if not metrics:
-            axes[0, 0].text(0.5, 0.5, "no metrics in the summaries", ha="center", va="center")
-        n_failed = int((df["status"] != "ok").sum())
-        fig.suptitle(
-            f"sweep over {param}: {len(df)} runs, {n_failed} failed "
-            "(green pass, red fail, blue no verdict)",
-            fontsize=10,
-        )
-        fig.tight_layout()
-        path = plot_dir / f"sweep_{re.sub(r'[^A-Za-z0-9._-]+', '_', param)}.png"
-        fig.savefig(path, dpi=100)
-        plt.close(fig)
-        paths.append(path)
-    return paths
-
-
-def _positions(col: pd.Series, categorical: bool = False) -> tuple[pd.Series, list[str] | None]:
-    """x positions for a parameter column: its values, or 0..n-1 with tick labels for categories
-    (bus numbers, case names, strings)."""
-    numeric = pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col)
-    if numeric and not categorical:
-        return col.astype(float), None
-    values = sorted(set(col), key=lambda v: (not numeric, v if numeric else str(v)))
-    labels = [str(v) for v in values]
-    return col.map(lambda v: float(labels.index(str(v)))), labels

@@ -1,4 +1,7 @@
-"""Hosting capacity: the bisection on fake evaluators, binding constraints, tables and plot; one real study."""
+"""Hosting capacity: the bisection on fake evaluators, binding constraints, tables and plot.
+
+And one real study.
+"""
 
 from __future__ import annotations
 
@@ -190,7 +193,7 @@ def test_a_check_that_says_where_and_when_wins_over_the_metrics() -> None:
 
 
 def test_a_power_flow_that_did_not_converge_never_passes() -> None:
-    """Without a converged power flow the voltage checks are 'not applicable'; the verdict may say pass."""
+    """Without a converged power flow the voltage checks are 'not applicable': verdict may pass."""
     summary = {
         **SUMMARY,
         "verdict": "pass",

@@ -1,4 +1,7 @@
-"""BESS specs, per-test parameters, profiles as case overrides, the weak grid and the report (no federation)."""
+"""BESS specs, per-test parameters, tests as case overrides, the weak grid and the report.
+
+No federation runs here.
+"""
 
 from __future__ import annotations
 
@@ -13,8 +16,8 @@ from cosim.case import CASES_DIR
 from cosim.errors import CaseError
 from cosim.studies.qualify import load_spec, select_tests
 from cosim.studies.qualify.params import Param, resolve
-from cosim.studies.qualify.profiles import PROFILES, Context, params_of, resolve_values
 from cosim.studies.qualify.runner import overall_verdict
+from cosim.studies.qualify.tests import REGISTRY, Context, params_of, resolve_values
 
 SPECS = CASES_DIR / "bess_specs"
 
@@ -60,8 +63,8 @@ def test_resolve_rejects_bad_tables(table, message):
 
 
 def test_every_test_has_sourced_parameters_and_a_profile():
-    assert list(PROFILES) == [f"Q{i}" for i in range(1, 13)]
-    for tid, prof in PROFILES.items():
+    assert list(REGISTRY) == [f"Q{i}" for i in range(1, 13)]
+    for tid, prof in REGISTRY.items():
         assert prof.full_duration_s >= prof.min_duration_s > 0
         for p in params_of(tid):
             assert p.source and p.unit and p.description, (tid, p.name)
@@ -150,7 +153,7 @@ def test_overrides_apply_to_the_spec():
 
 
 def test_select_tests():
-    assert select_tests(None) == list(PROFILES)
+    assert select_tests(None) == list(REGISTRY)
     assert select_tests("q7, Q1") == ["Q1", "Q7"]
     with pytest.raises(CaseError, match="Q13"):
         select_tests("Q1,Q13")
@@ -168,15 +171,15 @@ def test_overall_verdict():
 def _ctx(tid: str, tmp_path: Path, scale: float = 1.0) -> Context:
     s = load_spec(SPECS / "default_100mw.toml")
     return Context(
-        s, tid, tmp_path / tid, scale, resolve_values(s, tid), PROFILES[tid].duration(scale)
+        s, tid, tmp_path / tid, scale, resolve_values(s, tid), REGISTRY[tid].duration(scale)
     )
 
 
-@pytest.mark.parametrize("tid", list(PROFILES))
+@pytest.mark.parametrize("tid", list(REGISTRY))
 def test_profiles_build_valid_cases(tid, tmp_path):
     for scale in (0.01,) if tid == "Q9" else (1.0, 0.01):
         ctx = _ctx(tid, tmp_path, scale)
-        plans = PROFILES[tid].plan(ctx)
+        plans = REGISTRY[tid].plan(ctx)
         assert [p.name for p in plans] == (
             ["over", "under"]
             if tid == "Q10"
@@ -192,14 +195,14 @@ def test_profiles_build_valid_cases(tid, tmp_path):
 
 
 def test_durations_full_by_default_and_shortened_not_below_minimum():
-    assert PROFILES["Q5"].duration(1.0) == 86400.0
-    assert PROFILES["Q5"].duration(0.05) == pytest.approx(4320.0)
-    assert PROFILES["Q1"].duration(0.001) == PROFILES["Q1"].min_duration_s
+    assert REGISTRY["Q5"].duration(1.0) == 86400.0
+    assert REGISTRY["Q5"].duration(0.05) == pytest.approx(4320.0)
+    assert REGISTRY["Q1"].duration(0.001) == REGISTRY["Q1"].min_duration_s
 
 
 def test_q1_stimulus_is_the_square_wave(tmp_path):
     ctx = _ctx("Q1", tmp_path)
-    case = ctx.spec.case(PROFILES["Q1"].plan(ctx)[0].overrides)
+    case = ctx.spec.case(REGISTRY["Q1"].plan(ctx)[0].overrides)
     job = case.factory.training.jobs[0]
     assert (job.period_s, job.compute_duty, job.trough_fraction, job.checkpoint_duration_s) == (
         2.0,
@@ -214,7 +217,7 @@ def test_q2_writes_a_chirp_trace(tmp_path):
     import pandas as pd
 
     ctx = _ctx("Q2", tmp_path, 0.01)
-    case = ctx.spec.case(PROFILES["Q2"].plan(ctx)[0].overrides)
+    case = ctx.spec.case(REGISTRY["Q2"].plan(ctx)[0].overrides)
     assert case.factory.profile == "trace" and case.factory.trace.applies_to == "site"
     df = pd.read_csv(case.factory.trace.path)
     assert df["p_mw"].max() == pytest.approx(0.7 * case.factory.site_peak_mw + 30.0, abs=0.05)
@@ -223,18 +226,18 @@ def test_q2_writes_a_chirp_trace(tmp_path):
 
 def test_q4_dips_fit_shortened_runs(tmp_path):
     ctx = _ctx("Q4", tmp_path, 0.01)
-    PROFILES["Q4"].plan(ctx)
+    REGISTRY["Q4"].plan(ctx)
     dips = ctx.info["dips"]
     assert len(dips) == 2 and all(b - a == 60.0 for a, b in dips)
     assert dips[-1][0] < ctx.duration_s
     full = _ctx("Q4", tmp_path, 1.0)
-    PROFILES["Q4"].plan(full)
+    REGISTRY["Q4"].plan(full)
     assert [a for a, _ in full.info["dips"]] == [600.0, 2400.0]
 
 
 def test_q7_is_the_july_2024_train(tmp_path):
     ctx = _ctx("Q7", tmp_path)
-    case = ctx.spec.case(PROFILES["Q7"].plan(ctx)[0].overrides)
+    case = ctx.spec.case(REGISTRY["Q7"].plan(ctx)[0].overrides)
     sags = [e for e in case.events if e.kind == "sag"]
     assert len(sags) == 6
     assert all(0.25 <= e.vm_pu <= 0.40 and 0.042 <= e.duration_s <= 0.066 for e in sags)
@@ -244,7 +247,7 @@ def test_q7_is_the_july_2024_train(tmp_path):
 
 def test_q6_call(tmp_path):
     ctx = _ctx("Q6", tmp_path)
-    case = ctx.spec.case(PROFILES["Q6"].plan(ctx)[0].overrides)
+    case = ctx.spec.case(REGISTRY["Q6"].plan(ctx)[0].overrides)
     (call,) = case.controls.demand_response.calls
     assert (call.reduction, call.duration_s, call.speed) == (0.3, 3600.0, "fast")
 
@@ -269,7 +272,7 @@ def test_weak_grid_has_the_requested_scr_and_rx(tmp_path):
     )
     net = pp.from_json(str(g.path))
     r = short_circuit_ratio(net, g.poi_bus, 300.0)
-    # the project's metric is IEC 60909 (c_max = 1.1 x V^2 / Z); the suite's SCR is the plain V^2 / Z
+    # the project's metric is IEC 60909 (c_max = 1.1 x V^2 / Z); the suite's SCR is plain V^2 / Z
     assert r["scr"] == pytest.approx(2.0 * 1.1, rel=0.01)
     assert r["rx_ratio"] == pytest.approx(0.5, rel=0.01)
     assert g.v_at_comp_pu == pytest.approx(1.0, abs=1e-3)
@@ -394,8 +397,8 @@ def test_report_renders_every_test_with_embedded_figures(tmp_path):
 def test_a_failing_test_never_hides_the_others(tmp_path, monkeypatch):
     import dataclasses
 
-    from cosim.studies.qualify import profiles, runner
-    from cosim.studies.qualify.profiles import NotAvailable
+    from cosim.studies.qualify import runner
+    from cosim.studies.qualify.tests import NotAvailable
 
     def boom(ctx):
         raise RuntimeError("model exploded")
@@ -403,11 +406,10 @@ def test_a_failing_test_never_hides_the_others(tmp_path, monkeypatch):
     def missing(ctx):
         raise NotAvailable("no frequency model")
 
-    patched = dict(profiles.PROFILES)
+    patched = dict(REGISTRY)
     patched["Q1"] = dataclasses.replace(patched["Q1"], plan=boom)
     patched["Q10"] = dataclasses.replace(patched["Q10"], plan=missing)
-    monkeypatch.setattr(profiles, "PROFILES", patched)
-    monkeypatch.setattr(runner, "PROFILES", patched)
+    monkeypatch.setattr(runner, "REGISTRY", patched)
     spec = load_spec(SPECS / "default_100mw.toml")
     seen = []
     result = runner.run_qualification(
@@ -433,7 +435,7 @@ def test_cli_rejects_bad_arguments(capsys):
 
 def test_q10_drops_nearby_loads_without_negative_loads(tmp_path):
     ctx = _ctx("Q10", tmp_path)
-    over, under = PROFILES["Q10"].plan(ctx)
+    over, under = REGISTRY["Q10"].plan(ctx)
     case = ctx.spec.case(over.overrides)
     assert [e.kind for e in ctx.spec.case(under.overrides).events] == ["gen_trip"]
     steps = [e for e in case.events if e.kind == "load_step"]
@@ -448,7 +450,7 @@ def test_q10_drops_nearby_loads_without_negative_loads(tmp_path):
 
 def test_q12_runs_with_and_without_bess_behind_an_oltc(tmp_path):
     ctx = _ctx("Q12", tmp_path)
-    plans = PROFILES["Q12"].plan(ctx)
+    plans = REGISTRY["Q12"].plan(ctx)
     cases = {p.name: ctx.spec.case(p.overrides) for p in plans}
     assert cases["main"].bess.enabled and not cases["baseline"].bess.enabled
     assert all(c.grid.poi_transformer.oltc is not None for c in cases.values())
@@ -456,7 +458,7 @@ def test_q12_runs_with_and_without_bess_behind_an_oltc(tmp_path):
 
 @pytest.mark.parametrize(("dp", "target"), [(-1500.0, 61.2), (1500.0, 58.8)])
 def test_q10_system_base_reaches_the_target_frequency(dp, target):
-    from cosim.studies.qualify.profiles import s_base_for_peak
+    from cosim.studies.qualify.tests.q10_frequency import s_base_for_peak
     from federates.grid.config import FrequencyConfig
     from federates.grid.frequency import SystemFrequency
 
@@ -502,3 +504,33 @@ def test_runner_tells_infrastructure_divergence_and_crash_apart(failed, fatal, c
     from cosim.engine.supervisor import Outcome
 
     assert Outcome("failed", 1.0, failed, "reason", fatal=fatal).cause == cause
+
+
+@pytest.mark.parametrize(
+    ("cause", "attempts"),
+    [("start", 3), ("crashed", 1), ("diverged", 1), ("hung", 1)],
+)
+def test_runner_retries_on_the_run_errors_cause_not_its_text(
+    tmp_path, monkeypatch, cause, attempts
+):
+    import cosim.engine.runner
+    from cosim.errors import RunError
+    from cosim.studies.qualify import runner
+
+    calls = []
+
+    def fail(case, run_dir, report=False):
+        calls.append(run_dir)
+        # the message reads like a broker failure whatever the cause: only the cause may decide
+        raise RunError(
+            "main: federate 'factory' failed: Unable to connect to broker",
+            federate="factory",
+            cause=cause,
+        )
+
+    monkeypatch.setattr(cosim.engine.runner, "run_case", fail)
+    rec = runner.run_test("Q3", load_spec(SPECS / "default_100mw.toml"), tmp_path, 0.01)
+    assert rec["runs"]["main"]["attempts"] == attempts == len(calls)
+    assert rec["runs"]["main"]["status"] == "failed"
+    assert rec["status"] == "error" and rec["passed"] is None
+    assert "Unable to connect to broker" in rec["reason"]

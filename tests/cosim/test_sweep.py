@@ -1,4 +1,7 @@
-"""Sweeps: grid parsing, run ids, expansion, the tidy table, resume and failures; real runs on Dask and a pool."""
+"""Sweeps: grid parsing, run ids, expansion, the tidy table, resume and failures.
+
+Real runs on Dask and on a local pool.
+"""
 
 from __future__ import annotations
 
@@ -434,7 +437,7 @@ def test_real_sweep_on_separate_dask_scheduler_and_worker_processes(
 def test_real_sweep_cli_local_pool_records_failure_and_resumes(
     case_file: Path, tmp_path: Path
 ) -> None:
-    """One run fails (a 0.5 s wall-clock limit), the other completes; a second call reuses the good one."""
+    """One run fails (a 0.5 s wall-clock limit), the other completes; a second call reuses it."""
     out = tmp_path / "sweep"
     cmd = [
         sys.executable,

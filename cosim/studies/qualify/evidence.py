@@ -97,3 +97,19 @@ class Figure:
     title: str
     panels: list[Panel] = field(default_factory=list)
     caption: str = ""
+
+
+def voltage_figure(
+    name: str,
+    title: str,
+    t_s: np.ndarray,
+    v_pu: np.ndarray,
+    band_pu: tuple[float, float] | None,
+    settle_s: float = 0.0,
+) -> Figure:
+    """POI voltage [pu] over time; the allowed band shaded, the start-up (``settle_s``) marked."""
+    p = Panel("V [pu]", band=band_pu)
+    p.add("POI voltage", t_s, v_pu, step=True)
+    if t_s.size and settle_s > 0:
+        p.vspans.append(("not judged (start-up)", float(t_s[0]), float(t_s[0]) + settle_s))
+    return Figure(name, title, [p])

@@ -6,6 +6,12 @@ threshold, unit, source, pass/fail), what the BESS failed vs what the site or
 grid made impossible (and how much the rating would have to grow), then one
 section per test with its stimulus, checks, parameters used and figures.
 The report only renders; every number comes from the test records.
+
+A check in ``qualification.json`` (``tests[].checks[]``) has the keys ``id``,
+``name``, ``value``, ``limit``, ``threshold`` (the same as ``limit``, under the
+name the report and files written before ``id`` / ``limit`` were added use),
+``op``, ``unit``, ``source``, ``passed`` and ``note``
+(:func:`cosim.studies.qualify.verdict.check_record`).
 """
 
 from __future__ import annotations
@@ -97,7 +103,8 @@ def write_reports(result: dict[str, Any], out_dir: Path) -> tuple[Path, Path]:
 # ---------------------------------------------------------------- HTML
 
 _CSS = """
-body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:24px auto;max-width:1100px;color:#222}
+body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:24px auto;\
+max-width:1100px;color:#222}
 h1{margin-bottom:4px} h2{border-bottom:2px solid #ddd;padding-bottom:4px;margin-top:32px}
 table{border-collapse:collapse;width:100%;margin:8px 0;font-size:13px}
 th,td{border:1px solid #ddd;padding:4px 6px;text-align:left;vertical-align:top}
@@ -150,29 +157,38 @@ def render_html(result: dict[str, Any]) -> str:
     spec = result.get("spec", {})
     tests = result.get("tests", [])
     bess = spec.get("bess", {})
+    name = _e(spec.get("name"))
     parts = [
-        f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>BESS qualification: {_e(spec.get('name'))}"
-        f"</title><style>{_CSS}</style></head><body>"
+        "<!DOCTYPE html><html><head><meta charset='utf-8'>"
+        f"<title>BESS qualification: {name}</title><style>{_CSS}</style></head><body>"
     ]
     parts.append(f"<h1>BESS qualification: {_e(spec.get('name'))}</h1>")
     verdict = result.get("verdict")
     vb = _badge(True if verdict == "pass" else False if verdict == "fail" else None)
+    shown = vb if verdict in ("pass", "fail") else _e(str(verdict).upper())
     parts.append(
-        f"<p class='verdict'>Verdict: {vb if verdict in ('pass', 'fail') else _e(str(verdict).upper())} "
+        f"<p class='verdict'>Verdict: {shown} "
         f"({sum(t.get('passed') is True for t in tests)} of {len(tests)} tests pass)</p>"
     )
+    kind = (
+        "full case"
+        if spec.get("full_case")
+        else "BESS spec on reference " + _e(spec.get("reference"))
+    )
     parts.append(
-        f"<p class='note'>Spec: {_e(spec.get('source') or 'inline')} "
-        f"({'full case' if spec.get('full_case') else 'BESS spec on reference ' + _e(spec.get('reference'))}); "
-        f"BESS {_num(bess.get('p_mw'))} MW / {_num(bess.get('e_mwh'))} MWh, PCS {_num(bess.get('s_mva'))} MVA, "
-        f"RTE {_num(bess.get('rte'))}, SOC {_num(bess.get('soc_min'))}-{_num(bess.get('soc_max'))}. "
-        f"Wall time {_num(result.get('wall_s'))} s with {result.get('jobs')} test(s) in parallel.</p>"
+        f"<p class='note'>Spec: {_e(spec.get('source') or 'inline')} ({kind}); "
+        f"BESS {_num(bess.get('p_mw'))} MW / {_num(bess.get('e_mwh'))} MWh, "
+        f"PCS {_num(bess.get('s_mva'))} MVA, RTE {_num(bess.get('rte'))}, "
+        f"SOC {_num(bess.get('soc_min'))}-{_num(bess.get('soc_max'))}. "
+        f"Wall time {_num(result.get('wall_s'))} s with {result.get('jobs')} test(s) "
+        "in parallel.</p>"
     )
     if result.get("shortened"):
         parts.append(
-            f"<div class='short'><b>Shortened run</b> (duration scale {_num(result.get('duration_scale'))}): "
-            "tests ran shorter than their full durations (see each test), for CI. A qualification claim needs "
-            "the full durations (the default).</div>"
+            "<div class='short'><b>Shortened run</b> "
+            f"(duration scale {_num(result.get('duration_scale'))}): "
+            "tests ran shorter than their full durations (see each test), for CI. "
+            "A qualification claim needs the full durations (the default).</div>"
         )
     parts.append(
         "<h2>Tests</h2><table><tr><th>test</th><th>result</th><th>metric</th><th>value</th>"
@@ -224,7 +240,8 @@ def _shortfall_section(tests: list[dict[str, Any]], bess: dict[str, Any]) -> str
         if t.get("status") == "failed" and not sf:
             cat = "federation failed"
         out.append(
-            f"<tr><td>{_e(t['id'])}</td><td>{_e(cat)}</td><td>{_e(sf.get('explanation') or t.get('reason'))}</td>"
+            f"<tr><td>{_e(t['id'])}</td><td>{_e(cat)}</td>"
+            f"<td>{_e(sf.get('explanation') or t.get('reason'))}</td>"
             f"<td>{_num(need.get('p_mw'))}</td><td>{_num(need.get('e_mwh'))}</td>"
             f"<td>{_num(sf.get('grow_p_mw'))}</td><td>{_num(sf.get('grow_e_mwh'))}</td></tr>"
         )
@@ -235,24 +252,25 @@ def _shortfall_section(tests: list[dict[str, Any]], bess: dict[str, Any]) -> str
     if grow_p or grow_e:
         out.append(
             f"<p><b>Rating needed to pass the rating-limited tests:</b> "
-            f"{_num((bess.get('p_mw') or 0) + grow_p)} MW / {_num((bess.get('e_mwh') or 0) + grow_e)} MWh "
-            f"(rated {_num(bess.get('p_mw'))} MW / {_num(bess.get('e_mwh'))} MWh). Computed from the site's "
-            "recorded load: the power and energy an ideal BESS needs to make the POI follow a passing "
-            "trajectory.</p>"
+            f"{_num((bess.get('p_mw') or 0) + grow_p)} MW / "
+            f"{_num((bess.get('e_mwh') or 0) + grow_e)} MWh "
+            f"(rated {_num(bess.get('p_mw'))} MW / {_num(bess.get('e_mwh'))} MWh). "
+            "Computed from the site's recorded load: the power and energy an ideal BESS needs "
+            "to make the POI follow a passing trajectory.</p>"
         )
     return "\n".join(out)
 
 
 def _test_section(t: dict[str, Any]) -> str:
-    out = [
-        f"<h2 id='{_e(t['id'])}'>{_e(t['id'])} {_e(t.get('name'))} {_badge(t.get('passed'), t.get('status'))}</h2>"
-    ]
+    badge = _badge(t.get("passed"), t.get("status"))
+    out = [f"<h2 id='{_e(t['id'])}'>{_e(t['id'])} {_e(t.get('name'))} {badge}</h2>"]
     dur = t.get("duration_s")
     short = (
         " (shortened; full: " + _num(t.get("full_duration_s")) + " s)" if t.get("shortened") else ""
     )
     out.append(
-        f"<p><b>Stimulus:</b> {_e(t.get('stimulus'))}; {_num(dur)} s{_e(short)}, {_e(t.get('grid'))} grid.<br>"
+        f"<p><b>Stimulus:</b> {_e(t.get('stimulus'))}; {_num(dur)} s{_e(short)}, "
+        f"{_e(t.get('grid'))} grid.<br>"
         f"<b>Pass when:</b> {_e(t.get('criterion'))}.<br><b>Result:</b> {_e(t.get('reason'))}</p>"
     )
     if t.get("shortfall"):
@@ -260,7 +278,8 @@ def _test_section(t: dict[str, Any]) -> str:
     elif t.get("need") and t.get("passed"):
         n = t["need"]
         out.append(
-            f"<p class='note'>Rating used by an ideal BESS for this test: {_num(n.get('p_mw'))} MW / "
+            "<p class='note'>Rating used by an ideal BESS for this test: "
+            f"{_num(n.get('p_mw'))} MW / "
             f"{_num(n.get('e_mwh'))} MWh ({_e(n.get('basis'))}).</p>"
         )
     if t.get("checks"):
@@ -271,7 +290,8 @@ def _test_section(t: dict[str, Any]) -> str:
         for c in t["checks"]:
             out.append(
                 f"<tr><td>{_e(c['name'])}</td><td>{_num(c.get('value'))}</td><td>{_e(c.get('op'))} "
-                f"{_num(c.get('threshold'))}</td><td>{_e(c.get('unit'))}</td><td>{_e(c.get('source'))}</td>"
+                f"{_num(c.get('threshold'))}</td><td>{_e(c.get('unit'))}</td>"
+                f"<td>{_e(c.get('source'))}</td>"
                 f"<td>{_badge(c.get('passed'))}</td><td>{_e(c.get('note'))}</td></tr>"
             )
         out.append("</table>")
@@ -292,15 +312,16 @@ def _test_section(t: dict[str, Any]) -> str:
         out.append("</table></details>")
     if t.get("info"):
         out.append(
-            f"<details><summary>Test set-up</summary><pre>{_e(json.dumps(t['info'], indent=1)[:4000])}"
-            "</pre></details>"
+            "<details><summary>Test set-up</summary>"
+            f"<pre>{_e(json.dumps(t['info'], indent=1)[:4000])}</pre></details>"
         )
     runs = t.get("runs") or {}
     if runs:
         out.append(
             "<p class='note'>Runs: "
             + "; ".join(
-                f"{_e(k)}: {_e(v.get('status'))} in {_num(v.get('wall_s'))} s (<code>{_e(v.get('dir'))}</code>)"
+                f"{_e(k)}: {_e(v.get('status'))} in {_num(v.get('wall_s'))} s "
+                f"(<code>{_e(v.get('dir'))}</code>)"
                 for k, v in runs.items()
             )
             + "</p>"

@@ -16,7 +16,9 @@ Layout of ``DIR``::
 A test whose federation stops because a power flow diverged (the grid
 collapsed under the site) is judged on its partial series and marked failed;
 a federate that crashes for another reason, or a test that raises, is
-recorded as an error with the reason (not judged); a test the models cannot run yet is ``not run`` with the reason. The
+recorded as an error with the reason (not judged); a test the models cannot
+run is ``not run`` with the reason. What happened to a federation comes from
+:class:`cosim.errors.RunError`'s ``cause``, never from its message. The
 overall verdict is ``pass`` only when every selected test passed; ``fail`` when
 any failed; otherwise ``incomplete``.
 """
@@ -32,30 +34,33 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any
 
+from cosim.analysis.checks import Check
 from cosim.errors import CaseError, RunError
-from cosim.studies.qualify.profiles import (
-    PROFILES,
+from cosim.studies.qualify.shortfall import classify
+from cosim.studies.qualify.spec import QualifySpec
+from cosim.studies.qualify.tests import (
+    REGISTRY,
     Context,
     GridInfeasible,
     NotAvailable,
+    QualTest,
     resolve_values,
 )
-from cosim.studies.qualify.shortfall import classify
-from cosim.studies.qualify.spec import QualifySpec
+from cosim.studies.qualify.verdict import check_record, num
 
 
 def select_tests(only: str | list[str] | None) -> list[str]:
     """Test ids in suite order; ``only`` as ``"Q1,Q7"`` or a list (case-insensitive)."""
     if not only:
-        return list(PROFILES)
+        return list(REGISTRY)
     items = only.split(",") if isinstance(only, str) else list(only)
     ids = [i.strip().upper() for i in items if i.strip()]
-    unknown = [i for i in ids if i not in PROFILES]
+    unknown = [i for i in ids if i not in REGISTRY]
     if unknown:
         raise CaseError(
-            f"--only: unknown test(s) {', '.join(unknown)} (known: {', '.join(PROFILES)})"
+            f"--only: unknown test(s) {', '.join(unknown)} (known: {', '.join(REGISTRY)})"
         )
-    return [i for i in PROFILES if i in ids]
+    return [i for i in REGISTRY if i in ids]
 
 
 def default_jobs() -> int:
@@ -64,7 +69,7 @@ def default_jobs() -> int:
 
 
 def _base_record(test_id: str, ctx: Context | None, scale: float) -> dict[str, Any]:
-    p = PROFILES[test_id]
+    p = REGISTRY[test_id]
     rec: dict[str, Any] = {
         "id": test_id,
         "name": p.name,
@@ -103,7 +108,7 @@ def run_test(
 ) -> dict[str, Any]:
     """Run and judge one test; never raises (errors are recorded in the returned record)."""
     t_start = time.monotonic()
-    profile = PROFILES[test_id]
+    test = REGISTRY[test_id]
     t_dir = Path(out_dir) / test_id
     t_dir.mkdir(parents=True, exist_ok=True)
     ctx: Context | None = None
@@ -115,10 +120,10 @@ def run_test(
             t_dir,
             duration_scale,
             resolve_values(spec, test_id),
-            duration_s=profile.duration(duration_scale),
+            duration_s=test.duration(duration_scale),
         )
         rec = _base_record(test_id, ctx, duration_scale)
-        _run_and_judge(profile, ctx, rec)
+        _run_and_judge(test, ctx, rec)
     except Exception as exc:  # noqa: BLE001 - one test's crash must not hide the others
         rec.update(
             status="error",
@@ -132,14 +137,14 @@ def run_test(
     return rec
 
 
-def _run_and_judge(profile: Any, ctx: Context, rec: dict[str, Any]) -> None:
+def _run_and_judge(test: QualTest, ctx: Context, rec: dict[str, Any]) -> None:
     from cosim.engine.results import load_results
     from cosim.engine.runner import run_case
     from cosim.studies.qualify.report import render_figures
 
     spec = ctx.spec
     try:
-        plans = profile.plan(ctx)
+        plans = test.plan(ctx)
     except NotAvailable as exc:
         rec.update(status="not_run", passed=None, reason=f"not run: {exc}")
         return
@@ -191,21 +196,21 @@ def _run_and_judge(profile: Any, ctx: Context, rec: dict[str, Any]) -> None:
     if len(runs) < len(plans):
         rec.update(status="error", passed=None, reason="; ".join(failures) or "no results")
         return
-    verdict = profile.evaluate(ctx, runs)
+    verdict = test.evaluate(ctx, runs)
     diverged = bool(causes) and all(c == "diverged" for c in causes)
     if diverged:
         verdict.checks.insert(0, _completion_check(ctx, runs))
     g = verdict.governing
     rec.update(
-        checks=[c.as_dict() for c in verdict.checks],
+        checks=[check_record(c) for c in verdict.checks],
         cause=verdict.cause,
         measures=_plain(verdict.measures),
     )
     if g is not None:
         rec.update(
             metric=g.name,
-            value=g.as_dict()["value"],
-            threshold=g.threshold,
+            value=num(g.value),
+            threshold=g.limit,
             unit=g.unit,
             source=g.source,
         )
@@ -233,7 +238,7 @@ def _run_and_judge(profile: Any, ctx: Context, rec: dict[str, Any]) -> None:
             "federation failed, not judged (" + "; ".join(failures) + "); partial series: " + reason
         )
     rec.update(passed=passed, reason=reason, status=status)
-    _shortfall(profile, ctx, rec, runs, verdict.cause)
+    _shortfall(test, ctx, rec, runs, verdict.cause)
     out = ctx.out_dir / "plots"
     rec["figures"] = [
         {"name": f.name, "title": f.title, "caption": f.caption, "png": str(p)}
@@ -241,10 +246,8 @@ def _run_and_judge(profile: Any, ctx: Context, rec: dict[str, Any]) -> None:
     ]
 
 
-def _completion_check(ctx: Context, runs: dict[str, Any]) -> Any:
+def _completion_check(ctx: Context, runs: dict[str, Any]) -> Check:
     """A failed check: how far the federation got before the power flow diverged [s]."""
-    from cosim.studies.qualify.criteria import Check
-
     reached = []
     for res in runs.values():
         nets = [res.frame(n) for n in ("transmission", "distribution")]
@@ -253,14 +256,15 @@ def _completion_check(ctx: Context, runs: dict[str, Any]) -> Any:
         )  # the network's last solved step
         reached.append(float(f["t_s"].max()) if len(f) else 0.0)
     return Check(
-        "simulated time before the power flow diverged",
-        min(reached) if reached else 0.0,
-        float(ctx.duration_s),
-        "s",
-        "the test's duration",
-        ">=",
-        False,
-        "the grid could not carry the POI power flow any further",
+        id="completion",
+        name="simulated time before the power flow diverged",
+        value=min(reached) if reached else 0.0,
+        limit=float(ctx.duration_s),
+        unit="s",
+        source="the test's duration",
+        passed=False,
+        op=">=",
+        note="the grid could not carry the POI power flow any further",
     )
 
 
@@ -269,13 +273,13 @@ START_ATTEMPTS = 3
 
 
 def _shortfall(
-    profile: Any, ctx: Context, rec: dict[str, Any], runs: dict[str, Any], cause: str | None
+    test: QualTest, ctx: Context, rec: dict[str, Any], runs: dict[str, Any], cause: str | None
 ) -> None:
     b = ctx.spec.case().bess
     need = None
-    if profile.need is not None and runs:
+    if test.need is not None and runs:
         try:
-            need = profile.need(ctx, runs)
+            need = test.need(ctx, runs)
         except Exception as exc:  # noqa: BLE001 - the verdict stands without a rating analysis
             rec["need_error"] = f"{type(exc).__name__}: {exc}"
     rec["need"] = need.as_dict() if need is not None else None

@@ -26,7 +26,6 @@ A failed test is then classified (:func:`classify`):
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -154,7 +153,8 @@ def classify(
             )
         if short_e:
             parts.append(
-                f"energy {need.e_mwh:.2f} MWh needed vs {e_rated_mwh:g} MWh rated (+{grow_e:.2f} MWh)"
+                f"energy {need.e_mwh:.2f} MWh needed vs {e_rated_mwh:g} MWh rated "
+                f"(+{grow_e:.2f} MWh)"
             )
         extra = (
             f"; the {overload_factor:g}x short overload does not count as rating"
@@ -187,11 +187,3 @@ def describe(record: dict[str, Any] | None) -> str:
         "bess": "BESS / CONTROLS",
     }.get(record["category"], "?")
     return f"{cat}: {record['explanation']}"
-
-
-def finite(x: Any) -> float | None:
-    try:
-        v = float(x)
-    except (TypeError, ValueError):
-        return None
-    return v if math.isfinite(v) else None

@@ -26,7 +26,8 @@ Suite options and per-test parameters live under ``[qualify]``::
     osc_limit_percent = 1.5
     sources = { osc_limit_percent = "utility X agreement, 2026" }
 
-The merged case is validated before anything runs (a bad key is a
+:func:`cosim.studies.qualify.spec_loader.load_spec` reads a spec file; the
+merged case is validated before anything runs (a bad key is a
 :class:`cosim.errors.CaseError`, one line per problem).
 """
 
@@ -37,18 +38,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
-from cosim.case import (
-    Case,
-    apply_overrides,
-    case_from_dict,
-    find_case,
-    format_errors,
-    read_case_dict,
-)
-from cosim.errors import CaseError
-from federates.errors import ConfigError
+from cosim.case import Case, apply_overrides, case_from_dict
 
 #: tables a BESS-only spec may hold (anything else makes it a full case)
 SPEC_TABLES = ("name", "description", "bess", "controls", "qualify")
@@ -67,15 +59,17 @@ class WeakGridConfig(BaseModel):
     rx_ratio: float = Field(
         0.5,
         ge=0,
-        description="R/X of the Thevenin impedance; 'high R/X' of NVIDIA test 5, assumed 0.5 (138 kV lines ~0.1). "
+        description="R/X of the Thevenin impedance; 'high R/X' of NVIDIA test 5, assumed 0.5 "
+        "(138 kV lines ~0.1). "
         "At 1.0 a 300 MW site cannot be supplied at SCR 2 at all",
     )
     vn_kv: float = Field(138.0, gt=0, description="POI voltage level [kV] (as the reference POI)")
     v_source_pu: float = Field(1.0, gt=0, description="Thevenin source voltage [pu]")
     compensate: bool = Field(
         True,
-        description="POI capacitors: a fixed part for the site's lowest slow import and a switched bank "
-        "up to its highest (assumed: a utility requires compensation of a large load on a weak grid)",
+        description="POI capacitors: a fixed part for the site's lowest slow import and a "
+        "switched bank up to its highest (assumed: a utility requires compensation of a large "
+        "load on a weak grid)",
     )
     v_target_pu: float = Field(
         1.0, gt=0, description="POI voltage the compensation is sized for [pu]"
@@ -135,84 +129,3 @@ def deep_merge(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:
         else:
             out[k] = copy.deepcopy(v)
     return out
-
-
-def _reference(name: str, base_dir: Path) -> tuple[dict[str, Any], Path]:
-    p = Path(name).expanduser()
-    if p.suffix == ".toml" and not p.is_absolute():
-        p = base_dir / p
-    path = find_case(p if p.suffix == ".toml" else name)
-    return read_case_dict(path), path.resolve().parent
-
-
-def load_spec(
-    spec: str | Path | dict[str, Any], overrides: list[str] | dict[str, Any] | None = None
-) -> QualifySpec:
-    """Read and validate a spec (file path or raw dict); ``overrides`` as in :func:`cosim.case.load_case`.
-
-    Raises
-    ------
-    CaseError
-        for an unreadable file, a bad ``[qualify]`` table, an unknown test id
-        or parameter, or a merged case that does not validate.
-    """
-    from cosim.studies.qualify.params import resolve
-    from cosim.studies.qualify.profiles import PROFILES, params_of
-
-    if isinstance(spec, dict):
-        data, base_dir, source, stem = copy.deepcopy(spec), Path("."), None, "spec"
-    else:
-        path = Path(spec)
-        if not path.is_file():
-            raise CaseError(f"BESS spec not found: {path}")
-        data, base_dir, source, stem = (
-            read_case_dict(path),
-            path.resolve().parent,
-            str(path),
-            path.stem,
-        )
-    if overrides:
-        data = apply_overrides(data, overrides)
-    q = data.pop("qualify", {}) or {}
-    if not isinstance(q, dict):
-        raise CaseError("qualify: must be a table", source)
-    tests = {k: v for k, v in q.items() if k.upper().startswith("Q") and k[1:].isdigit()}
-    opts_raw = {k: v for k, v in q.items() if k not in tests}
-    try:
-        options = QualifyOptions.model_validate(opts_raw)
-    except ValidationError as exc:
-        raise CaseError([f"qualify.{line}" for line in format_errors(exc)], source) from None
-    problems = []
-    for tid, table in tests.items():
-        if tid not in PROFILES:
-            problems.append(f"qualify.{tid}: unknown test (known: {', '.join(PROFILES)})")
-            continue
-        if not isinstance(table, dict):
-            problems.append(f"qualify.{tid}: must be a table")
-            continue
-        try:
-            resolve(tid, params_of(tid), table)
-        except ValueError as exc:
-            problems.extend(str(exc).splitlines())
-    if problems:
-        raise CaseError(problems, source)
-    full = any(k not in SPEC_TABLES for k in data)
-    ref_data, ref_dir = _reference(options.reference, base_dir)
-    merged = deep_merge(ref_data, data)
-    name = str(data.get("name") or stem)
-    merged["name"] = name
-    # relative paths of the reference resolve against its folder unless the spec is a full case
-    spec_obj = QualifySpec(
-        name,
-        source,
-        base_dir if full else ref_dir,
-        merged,
-        options,
-        {k: dict(v) for k, v in tests.items()},
-        full,
-    )
-    try:
-        spec_obj.case()
-    except ConfigError as exc:
-        raise CaseError(exc.problems, source) from None
-    return spec_obj

@@ -32,7 +32,7 @@ from pathlib import Path
 
 import pandapower as pp
 
-SOURCE_BUS = 0
+#: the POI bus of the weak grid (bus 0 is the Thevenin source)
 POI_BUS = 1
 
 
@@ -72,7 +72,8 @@ def build_network(
     net = pp.create_empty_network(name=f"weak grid SCR {scr:g} R/X {rx_ratio:g}", sn_mva=100.0)
     b0 = pp.create_bus(net, vn_kv, name="source")
     b1 = pp.create_bus(net, vn_kv, name="POI")
-    # an ideal source: its own short-circuit power is 1000x the grid's, so S_sc at the POI is the impedance's
+    # an ideal source: its own short-circuit power is 1000x the grid's, so S_sc at the POI is
+    # the impedance's
     pp.create_ext_grid(
         net,
         b0,
@@ -167,7 +168,7 @@ def size_compensation(
 def max_import_mw(
     net: pp.pandapowerNet, tan_phi: float, p_start_mw: float, p_stop_mw: float
 ) -> float | None:
-    """Largest site import [MW] (at PF ``tan_phi``) for which the power flow converges (bisection)."""
+    """Largest site import [MW] (at ``tan_phi``) for which the power flow converges (bisection)."""
     lo, hi = 0.0, p_stop_mw
     if _poi_voltage(net, p_stop_mw, p_stop_mw * tan_phi) is not None:
         return p_stop_mw
@@ -198,7 +199,7 @@ def write_weak_grid(
     vn_kv: float = 138.0,
     v_source_pu: float = 1.0,
 ) -> WeakGrid:
-    """Build the weak grid, size its compensation for ``p_comp_mw``, and save it as pandapower JSON."""
+    """Build the weak grid, size its compensation for ``p_comp_mw``, save it as pandapower JSON."""
     shunt = 0.0
     if compensate:
         shunt = size_compensation(
@@ -241,7 +242,7 @@ def size_switched_compensation(
     vn_kv: float = 138.0,
     v_source_pu: float = 1.0,
 ) -> Compensation:
-    """Fixed part for ``p_low_mw``; bank steps up to ``p_high_mw``; steps on at t = 0 for ``p_start_mw``.
+    """Fixed part for ``p_low_mw``; bank steps up to ``p_high_mw``; on at t = 0 for ``p_start_mw``.
 
     Raises ValueError (from :func:`size_compensation`) when the grid cannot carry ``p_high_mw``.
     """
