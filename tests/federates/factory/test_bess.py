@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import asdict
 
 import numpy as np
 import pytest
@@ -195,3 +196,46 @@ def test_property_clipping_is_never_silent(reqs: list[float], soc0: float) -> No
     blk = b.run(req, np.full(len(req), 1.0))
     refused = float(np.sum(np.abs(req - blk.p_mw))) / 3600
     assert b.clipped_mwh == pytest.approx(refused, rel=1e-9, abs=1e-12)
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    reqs=st.lists(st.floats(-100, 100), min_size=1, max_size=60),
+    dt=st.sampled_from([0.005, 0.01, 0.02, 0.05, 0.1, 1.0]),
+    soc0=st.floats(0.3, 0.7),
+    p0=st.floats(-100, 100),
+    tau=st.sampled_from([0.0, 0.01, 0.05, 0.3]),
+    q=st.sampled_from([0.0, 30.0, -60.0]),
+    priority=st.sampled_from(["p", "q"]),
+    sd=st.sampled_from([0.0, 0.05]),
+)
+def test_fast_kernel_equals_full_kernel(
+    reqs: list[float],
+    dt: float,
+    soc0: float,
+    p0: float,
+    tau: float,
+    q: float,
+    priority: str,
+    sd: float,
+) -> None:
+    """Where no limit can bind, the fast kernel gives the full kernel's powers, energies, state."""
+    cfg = BessConfig(
+        soc_init=soc0, response_tau_s=tau, pcs_priority=priority, self_discharge_per_day=sd
+    )
+    fast, full = Bess(cfg), Bess(cfg)
+    for b in (fast, full):
+        b.start_at(min(max(p0, -b._p_limit(False, q)), b._p_limit(False, q)))
+    req = np.clip(np.array(reqs), -fast._p_limit(False, q), fast._p_limit(False, q))
+    d = np.full(len(req), dt)
+    assert fast._nothing_binds(req, float(d.sum()), q)
+    a = fast.run(req, d, q, uniform=True)
+    full._nothing_binds = lambda *_a: False  # force the per-step limit checks
+    b = full.run(req, d, q, uniform=True)
+    np.testing.assert_allclose(a.p_mw, b.p_mw, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(a.q_mvar, b.q_mvar, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(a.e_mwh, b.e_mwh, rtol=1e-12, atol=1e-12)
+    assert b.clipped_mwh == 0.0 and not b.clipped_last
+    sa, sb = asdict(fast.state()), asdict(full.state())
+    for key, va in sa.items():
+        assert va == pytest.approx(sb[key], rel=1e-12, abs=1e-12), key
