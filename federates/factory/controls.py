@@ -10,7 +10,8 @@ Priority order (each later stage overrides the earlier ones)::
     2 damping               remove a band (0.2-3 Hz) of p_site: u = p_site - gain * bandpass(p_site)
     3 smoothing             first-order low-pass of u (tau_s)
     4 ramp_limit            |y[k] - y[k-1]| <= headroom x ramp x dt
-    5 freq_watt             + droop: (f - f_nom -/+ deadband) / f_nom / droop x bess.p_mw (not ramp-limited)
+    5 freq_watt             + droop: (f - f_nom -/+ deadband) / f_nom / droop x bess.p_mw
+                            (not ramp-limited)
     6 peak_cap              y <= limit_mw (interconnection limit)
     7 demand_response       y <= call cap (ramps to target over 2 s fast / 60 s slow)
     8 ride_through_support  y = POI power just before the event, while V is out of band

@@ -1,14 +1,14 @@
 """Voltage and frequency behaviour of the site at the POI (pure, no helics).
 
 The site is constant power while the POI voltage and frequency stay inside the
-continuous band (DOMAIN: 0.90-1.10 pu, SPP/ERCOT). Outside it, the site's UPS
+continuous band (0.90-1.10 pu, SPP and the ERCOT proposal). Outside it, the site's UPS
 and transfer logic decides when the load leaves the grid:
 
 * a ride-through curve of ``(voltage, max duration)`` points: the site
   transfers when V stays below (LVRT) or above (HVRT) a point's voltage for
-  longer than its duration (DOMAIN default: V < 0.85 pu for > 50 ms, NERC alert
+  longer than its duration (default: V < 0.85 pu for > 50 ms, NERC Level 3 alert
   / Dominion pickup 85 %);
-* a frequency band (DOMAIN: trip allowed < 57.0 or > 61.8 Hz, SPP), after
+* a frequency band (trip allowed < 57.0 or > 61.8 Hz, SPP), after
   ``f_trip_delay_s``;
 * a dip counter: ``max_disturbances`` dips below ``disturbance_v_pu`` within
   ``disturbance_window_s`` make the site transfer even if each dip alone is

@@ -22,7 +22,7 @@ from federates.factory.config import (
 from federates.factory.controls import ControlChain
 from federates.factory.site import FactorySite
 
-RAMP_LIMIT_MW_PER_MIN = 20.0  # DOMAIN: Southern Co; the default case limit
+RAMP_LIMIT_MW_PER_MIN = 20.0  # Southern Co (arXiv 2601.12686); the default case limit
 
 
 def simulate(
@@ -206,8 +206,8 @@ def test_volt_var_reaches_90_percent_in_its_response_time() -> None:
 
 @pytest.mark.parametrize(("t90_s", "stable"), [(0.0, False), (5.0, True)])
 def test_volt_var_lag_keeps_a_weak_grid_loop_stable(t90_s: float, stable: bool) -> None:
-    """POI voltage sampled every 1 s on a 750 MVA grid (dV/dQ = 1/750 pu per Mvar): the curve's slope
-    (0.44 x 110 Mvar over 0.04 pu) times dV/dQ is 1.6, so an instantaneous response oscillates
+    """POI voltage sampled every 1 s on a 750 MVA grid (dV/dQ = 1/750 pu per Mvar): the curve's
+    slope (0.44 x 110 Mvar over 0.04 pu) times dV/dQ is 1.6, so an instantaneous response oscillates
     and grows; the 5 s response time damps it."""
     cfg = ControlsConfig(volt_var={"response_time_s": t90_s})
     chain = ControlChain(cfg, BessConfig(), dt_s=0.05)

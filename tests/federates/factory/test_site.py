@@ -153,7 +153,9 @@ def test_bess_energy_balance_over_24h_from_the_site() -> None:
     s = site.summary()
     assert abs(s["bess.energy_balance_error_mwh"]) < 1e-6
     assert s["bess.soc_min"] >= 0.2 and s["bess.soc_max"] <= 0.8
-    assert abs(s["bess.soc_end"] - 0.55) <= 0.05  # DOMAIN Q5: SOC drift within +/- 5 % over 24 h
+    assert (
+        abs(s["bess.soc_end"] - 0.55) <= 0.05
+    )  # qualification test Q5: SOC drift within +/- 5 % over 24 h
 
 
 @pytest.mark.parametrize("name", ["training_heavy", "inference_heavy", "trace_driven"])
