@@ -22,8 +22,20 @@ never silent), all through :func:`p_bounds_mw`:
   XL data sheet) while the overload budget lasts: ``overload_s`` of overload
   (10 s), which refills after ``overload_recovery_s`` at or below the rating;
   once used up, no overload is allowed until it is full again.
-* PCS circle ``p^2 + q^2 <= s_mva^2`` (x overload factor while overloaded);
-  ``pcs_priority`` says whether P or Q keeps its request.
+* PCS current limit: at POI voltage ``V`` [pu] the PCS carries at most
+  ``|S| <= V x s_mva`` (its current limit ``I_max`` is ``s_mva`` at 1 pu), times
+  the overload factor while the overload lasts; ``pcs_priority`` says whether P
+  or Q keeps its request. The overload budget is spent whenever ``|p|`` exceeds
+  what the PCS carries continuously.
+* Fault mode (``V < fault_v_pu``, 0.9 pu): the Q request is replaced by a
+  reactive current injection ``I_q = min(k (fault_v_pu - V), 1) I_max`` (IEEE
+  2800-2022 style; ``fault_k_factor``), and ``fault_current_priority`` decides
+  whether Q ("reactive") or P ("active") is served first.
+* Grid mode: a grid-following PCS needs a voltage to lock its PLL to; below
+  ``gfl_min_v_pu`` (0.15 pu, assumed) it injects no current at all. A
+  grid-forming PCS is a voltage source: in fault mode it injects its full
+  reactive current ``I_max`` at any voltage (quasi-static simplification of a
+  voltage source behind a reactance whose current is limited).
 
 The actual power follows the clipped command through a first-order lag
 ``response_tau_s``. Wear: AC throughput, equivalent full cycles
@@ -91,6 +103,7 @@ class BessBlock:
     clipped_mwh: float  # energy of the refused requests in the block (P) [MWh]
     clipped_max_mw: float  # largest refused request in the block [MW]
     clipped_last: bool  # the last step's request was clipped
+    overloaded: np.ndarray | None = None  # steps that spent overload budget (bool)
 
 
 def p_bounds_mw(
@@ -162,6 +175,7 @@ class Bess:
         )
         self._turns: list[float] = [self.e0_mwh]
         self._request = (0.0, 0.0)
+        self._ov_steps: list[int] = []
 
     # ------------------------------------------------------------ state views
 
@@ -200,15 +214,50 @@ class Bess:
         st = self.st
         return st.budget_s >= dt_s - 1e-9 and self.budget_max_s > 0 and not st.overload_locked
 
-    def _p_limit(self, overload_ok: bool, q_mvar: float) -> float:
-        """Power limit [MW] for a step: rating or overload, less what Q takes with Q priority."""
-        p_lim = self.p_ov_mw if overload_ok else self.p_rated_mw
-        if self.cfg.pcs_priority == "q" and q_mvar != 0.0:
-            s_lim = self.cfg.s_mva * (p_lim / self.p_rated_mw if self.p_rated_mw > 0 else 1.0)
-            p_lim = min(p_lim, math.sqrt(max(s_lim * s_lim - q_mvar * q_mvar, 0.0)))
-        return p_lim
+    def s_limit_mva(self, vm_pu: float, overload_ok: bool = False) -> float:
+        """Apparent power the PCS can carry [MVA] at ``vm_pu`` [pu]: ``V x s_mva`` (x overload
+        factor when ``overload_ok``); 0 for a grid-following PCS below ``gfl_min_v_pu``."""
+        cfg = self.cfg
+        if cfg.grid_mode == "grid_following" and vm_pu < cfg.gfl_min_v_pu:
+            return 0.0
+        return max(vm_pu, 0.0) * cfg.s_mva * (cfg.overload_factor if overload_ok else 1.0)
 
-    def feasible_range(self, dt_s: float, q_mvar: float = 0.0) -> tuple[float, float]:
+    def in_fault(self, vm_pu: float) -> bool:
+        """The PCS is in fault mode at ``vm_pu`` [pu] (below ``fault_v_pu``)."""
+        return vm_pu < self.cfg.fault_v_pu
+
+    def fault_q_mvar(self, vm_pu: float) -> float:
+        """Reactive power [Mvar, load convention: < 0 injects] of the fault-mode current injection
+        at ``vm_pu`` [pu]; 0 outside fault mode."""
+        cfg = self.cfg
+        if not self.in_fault(vm_pu):
+            return 0.0
+        i_q = (
+            1.0
+            if cfg.grid_mode == "grid_forming"
+            else cfg.fault_k_factor * (cfg.fault_v_pu - vm_pu)
+        )
+        return -min(max(i_q, 0.0), 1.0) * self.s_limit_mva(vm_pu)
+
+    def _q_first(self, q_mvar: float, vm_pu: float) -> bool:
+        if q_mvar == 0.0:
+            return False
+        if self.in_fault(vm_pu):
+            return self.cfg.fault_current_priority == "reactive"
+        return self.cfg.pcs_priority == "q"
+
+    def _p_limit(self, overload_ok: bool, q_mvar: float, vm_pu: float = 1.0) -> float:
+        """Power limit [MW] for a step: rating or overload, within what the PCS carries at
+        ``vm_pu``, less what Q takes when Q comes first."""
+        p_lim = self.p_ov_mw if overload_ok else self.p_rated_mw
+        s_lim = self.s_limit_mva(vm_pu, overload_ok)
+        if self._q_first(q_mvar, vm_pu):
+            return min(p_lim, math.sqrt(max(s_lim * s_lim - q_mvar * q_mvar, 0.0)))
+        return min(p_lim, s_lim)
+
+    def feasible_range(
+        self, dt_s: float, q_mvar: float = 0.0, vm_pu: float = 1.0
+    ) -> tuple[float, float]:
         """Feasible request for the next step.
 
         Parameters
@@ -216,7 +265,10 @@ class Bess:
         dt_s : float
             Step length [s], > 0.
         q_mvar : float
-            Reactive power the step will carry [Mvar] (matters with Q priority).
+            Reactive power the step will carry [Mvar] (matters with Q priority); in fault mode
+            the fault-mode injection replaces it.
+        vm_pu : float
+            Voltage at the PCS [pu].
 
         Returns
         -------
@@ -225,7 +277,10 @@ class Bess:
         """
         if dt_s <= 0:
             raise ValueError(f"dt_s must be > 0, got {dt_s}")
-        return self._bounds(self.st.e_mwh, dt_s, self._p_limit(self._overload_ok(dt_s), q_mvar))
+        if self.in_fault(vm_pu):
+            q_mvar = self.fault_q_mvar(vm_pu)
+        p_lim = self._p_limit(self._overload_ok(dt_s), q_mvar, vm_pu)
+        return self._bounds(self.st.e_mwh, dt_s, p_lim)
 
     def _bounds(self, e_mwh: float, dt_s: float, p_lim_mw: float) -> tuple[float, float]:
         return p_bounds_mw(
@@ -245,10 +300,10 @@ class Bess:
             raise ValueError(f"BESS request must be finite, got p={p_mw}, q={q_mvar}")
         self._request = (float(p_mw), float(q_mvar))
 
-    def step(self, dt_s: float) -> BessBlock:
-        """Advance one step of ``dt_s`` [s] with the last request."""
+    def step(self, dt_s: float, vm_pu: float = 1.0) -> BessBlock:
+        """Advance one step of ``dt_s`` [s] at ``vm_pu`` [pu] with the last request."""
         p, q = self._request
-        return self.run(np.array([p]), np.array([dt_s]), q)
+        return self.run(np.array([p]), np.array([dt_s]), q, vm_pu=vm_pu)
 
     def state(self) -> BessState:
         """A copy of the current state."""
@@ -264,6 +319,7 @@ class Bess:
         dt_s: np.ndarray,
         q_req_mvar: float = 0.0,
         *,
+        vm_pu: float = 1.0,
         uniform: bool | None = None,
     ) -> BessBlock:
         """Run a block of steps: request ``req_mw[k]`` [MW] for ``dt_s[k]`` [s].
@@ -275,7 +331,10 @@ class Bess:
         dt_s : numpy.ndarray
             Step lengths [s].
         q_req_mvar : float
-            Reactive-power request held over the block [Mvar].
+            Reactive-power request held over the block [Mvar]; in fault mode the
+            fault-mode injection (:meth:`fault_q_mvar`) replaces it.
+        vm_pu : float
+            Voltage at the PCS, held over the block [pu].
         uniform : bool, optional
             All steps equally long; worked out when not given.
 
@@ -303,26 +362,33 @@ class Bess:
             )
         if uniform is None:
             uniform = bool(d[0] == d[-1] and (n < 3 or d.min() == d.max()))
-        if uniform and self._nothing_binds(req_mw, float(d.sum()), q_req_mvar):
+        if self.in_fault(vm_pu):
+            q_req_mvar = self.fault_q_mvar(vm_pu)
+        if uniform and self._nothing_binds(req_mw, float(d.sum()), q_req_mvar, vm_pu):
             p_out, e_out = self._run_free(req_mw.tolist(), float(d[0]))
             clip_mwh, clip_max, clip_last = 0.0, 0.0, False
+            self._ov_steps = []
         else:
             p_out, e_out, clip_mwh, clip_max, clip_last = self._run_full(
-                req_mw.tolist(), d.tolist(), q_req_mvar
+                req_mw.tolist(), d.tolist(), q_req_mvar, vm_pu
             )
         p_arr = np.array(p_out)
         e_arr = np.array(e_out)
         st.clipped_mwh += clip_mwh
         st.clipped_max_mw = max(st.clipped_max_mw, clip_max)
-        q_arr = self._q(p_arr, d, q_req_mvar)
+        over = np.zeros(n, dtype=bool)
+        over[self._ov_steps] = True
+        q_arr = self._q(p_arr, d, q_req_mvar, vm_pu, over)
         st.soc_min_seen = min(st.soc_min_seen, min(e_out) / self.e_nom_mwh)
         st.soc_max_seen = max(st.soc_max_seen, max(e_out) / self.e_nom_mwh)
-        return BessBlock(p_arr, q_arr, e_arr, clip_mwh, clip_max, clip_last)
+        return BessBlock(p_arr, q_arr, e_arr, clip_mwh, clip_max, clip_last, over)
 
-    def _nothing_binds(self, req_mw: np.ndarray, total_s: float, q_req_mvar: float) -> bool:
+    def _nothing_binds(
+        self, req_mw: np.ndarray, total_s: float, q_req_mvar: float, vm_pu: float = 1.0
+    ) -> bool:
         """True when no limit can bind over the block: every request and the present power stay
         within the continuous limit, and the SOC window cannot be reached even at that limit."""
-        p_cont = self._p_limit(False, q_req_mvar)
+        p_cont = self._p_limit(False, q_req_mvar, vm_pu)
         e = self.st.e_mwh
         return (
             -p_cont <= float(req_mw.min())
@@ -332,13 +398,15 @@ class Bess:
             and e - (p_cont / self.eta_d + self.p_sd_mw) * total_s / 3600.0 >= self.e_min_mwh
         )
 
-    def _q(self, p_arr: np.ndarray, d: np.ndarray, q_req: float) -> np.ndarray:
+    def _q(
+        self, p_arr: np.ndarray, d: np.ndarray, q_req: float, vm_pu: float, over: np.ndarray
+    ) -> np.ndarray:
+        """Reactive power per step [Mvar]: the request within what the PCS leaves after P
+        (with the overload factor in the steps ``over`` that spent overload budget)."""
         if q_req == 0.0:
             self.st.q_actual_mvar = 0.0
             return np.zeros(len(p_arr))
-        s_lim = self.cfg.s_mva * np.where(
-            np.abs(p_arr) > self.p_rated_mw + _EPS, self.cfg.overload_factor, 1.0
-        )
+        s_lim = np.where(over, self.s_limit_mva(vm_pu, True), self.s_limit_mva(vm_pu))
         q_lim = np.sqrt(np.maximum(s_lim * s_lim - p_arr * p_arr, 0.0))
         q = np.clip(q_req, -q_lim, q_lim)
         self.st.q_clipped_mvarh += float(np.dot(np.abs(q_req - q), d)) / 3600.0
@@ -391,15 +459,15 @@ class Bess:
         return p_out, e_out
 
     def _run_full(
-        self, req: list[float], d: list[float], q_req: float
+        self, req: list[float], d: list[float], q_req: float, vm_pu: float = 1.0
     ) -> tuple[list[float], list[float], float, float, bool]:
-        """Every limit checked at every step (energy, power, overload, PCS)."""
+        """Every limit checked at every step (energy, power, overload, PCS current)."""
         st = self.st
-        p_rated = self.p_rated_mw
         b_max, rec = self.budget_max_s, self.recovery_rate
         eta_c, eta_d, p_sd = self.eta_c, self.eta_d, self.p_sd_mw
         e_min, e_max = self.e_min_mwh, self.e_max_mwh
-        p_lim_ov, p_lim_cont = self._p_limit(True, q_req), self._p_limit(False, q_req)
+        p_lim_ov = self._p_limit(True, q_req, vm_pu)
+        p_lim_cont = self._p_limit(False, q_req, vm_pu)
         act, e, b, up, locked = st.p_actual_mw, st.e_mwh, st.budget_s, st.rising, st.overload_locked
         cin = cout = sd = clip_e = clip_max = ov_s = 0.0
         n_clip = 0
@@ -410,7 +478,8 @@ class Bess:
         tau = self.tau_s
         last_dt = -1.0
         la = 1.0
-        for r, dt in zip(req, d, strict=True):
+        ov_steps: list[int] = []
+        for k, (r, dt) in enumerate(zip(req, d, strict=True)):
             if dt != last_dt:
                 la = 1.0 if tau <= 0 else 1.0 - math.exp(-dt / tau)
                 last_dt = dt
@@ -450,7 +519,8 @@ class Bess:
                 turns.append(e)
                 up = False
             e += de
-            if act > p_rated + _EPS or act < -p_rated - _EPS:
+            if act > p_lim_cont + _EPS or act < -p_lim_cont - _EPS:
+                ov_steps.append(k)
                 b -= dt
                 ov_s += dt
                 if b < 0.0:
@@ -476,6 +546,7 @@ class Bess:
         st.self_discharge_mwh += sd / 3600.0
         st.clipped_steps += n_clip
         st.overload_s += ov_s
+        self._ov_steps = ov_steps
         return p_out, e_out, clip_e / 3600.0, clip_max, clipped
 
     # ------------------------------------------------------------ wear and ledger

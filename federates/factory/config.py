@@ -293,6 +293,12 @@ class FactoryConfig(_Section):
     profile: Literal["synthetic", "trace"] = Field(
         "synthetic", description="'trace' uses factory.trace"
     )
+    initial_it_mw: float | None = Field(
+        None,
+        ge=0,
+        description="IT power before t = 0 [MW]: the site, its cooling and the BESS filters start "
+        "in its steady state. None = the first internal step's IT power (causal start)",
+    )
     training: TrainingConfig = Field(default_factory=TrainingConfig)
     inference: InferenceConfig = Field(default_factory=InferenceConfig)
     cooling: CoolingConfig = Field(default_factory=CoolingConfig)

@@ -15,7 +15,12 @@ from federates.factory.config_common import Section as _Section
 
 
 class BessConfig(_Section):
-    """Battery energy storage at the site (pandapower storage sign: + charging)."""
+    """Battery energy storage at the site (pandapower storage sign: + charging).
+
+    The PCS carries at most ``s_mva`` at 1 pu voltage: its current limit is
+    ``I_max = s_mva / (sqrt(3) V_nom)``, so at voltage ``V`` [pu] it carries at
+    most ``V x s_mva`` (``x overload_factor`` while the overload lasts).
+    """
 
     enabled: bool = True
     p_mw: float = Field(100.0, ge=0, description="rated power [MW]; 100 MW (assumed)")
@@ -49,9 +54,74 @@ class BessConfig(_Section):
         gt=0,
         description="time at or below rating that restores the full overload [s] (assumed)",
     )
-    response_tau_s: float = Field(0.01, ge=0, description="first-order response lag [s] (assumed)")
     pcs_priority: Literal["p", "q"] = Field(
-        "p", description="which of P / Q keeps its request on the PCS circle"
+        "p", description="which of P / Q keeps its request on the PCS circle in normal operation"
+    )
+    # ---- control loop as built
+    latency_s: float = Field(
+        0.05,
+        ge=0,
+        description="measurement and communication delay between the meter and the PCS [s]. "
+        "Assumed 50 ms, range 0.02-0.25 s: inverter active-power response is tens to hundreds "
+        "of ms; ERCOT fast frequency response must be fully deployed within 15 cycles (0.25 s)",
+    )
+    control_period_s: float = Field(
+        0.02,
+        ge=0,
+        description="period of the BESS power controller [s]: its command is sampled and held "
+        "(0 = continuous). Assumed 20 ms, range 10-100 ms",
+    )
+    response_tau_s: float = Field(
+        0.03,
+        ge=0,
+        description="closed-loop time constant of the PCS power loop [s] (first-order lag; "
+        "bandwidth 1 / (2 pi tau)). Assumed 30 ms, range 10-200 ms (inverter active-power "
+        "response tens to hundreds of ms)",
+    )
+    control_mode: Literal["feedforward", "feedback"] = Field(
+        "feedforward",
+        description="'feedforward': the controller meters the site load and commands setpoint - "
+        "site; 'feedback': it meters the POI and integrates setpoint - POI (integral time "
+        "feedback_ti_s)",
+    )
+    feedback_ti_s: float = Field(
+        0.2,
+        gt=0,
+        description="integral time of the POI feedback loop [s] (control_mode = 'feedback'). "
+        "Assumed 0.2 s: stable with >= 45 deg phase margin for latency + period + tau up to ~0.1 s",
+    )
+    # ---- PCS current limit, faults and grid mode
+    fault_v_pu: float = Field(
+        0.9,
+        gt=0,
+        le=1,
+        description="below this POI voltage the PCS is in fault mode [pu]; 0.9 pu (IEEE 2800-2022 "
+        "continuous operation down to 0.9 pu)",
+    )
+    fault_current_priority: Literal["reactive", "active"] = Field(
+        "reactive",
+        description="in fault mode, which current the PCS serves first: 'reactive' (IEEE 2800-2022 "
+        "style reactive current injection) or 'active'",
+    )
+    fault_k_factor: float = Field(
+        2.0,
+        ge=0,
+        description="reactive current injected in fault mode per pu of voltage below fault_v_pu "
+        "[pu current / pu voltage], capped at the current limit. Assumed 2, range 2-6 "
+        "(grid-code K factors)",
+    )
+    grid_mode: Literal["grid_following", "grid_forming"] = Field(
+        "grid_following",
+        description="'grid_following': needs a voltage to lock to, injects nothing below "
+        "gfl_min_v_pu; 'grid_forming': a voltage source that keeps injecting (reactive current "
+        "first) within its current limit at any voltage",
+    )
+    gfl_min_v_pu: float = Field(
+        0.15,
+        ge=0,
+        lt=1,
+        description="grid-following PCS loses its phase-locked loop below this voltage and "
+        "injects no current [pu]. Assumed 0.15 pu, range 0.1-0.2 pu",
     )
 
     @model_validator(mode="after")

@@ -26,7 +26,8 @@ from pathlib import Path
 
 import numpy as np
 
-from federates.factory.bess import Bess
+from federates.factory.bess import Bess, BessBlock
+from federates.factory.bess_control import BessControlLoop
 from federates.factory.config import BessConfig, ControlsConfig, FactoryConfig
 from federates.factory.controls import ControlChain
 from federates.factory.load import Cooling, ItLoad
@@ -103,11 +104,6 @@ def _frozen(a: np.ndarray) -> np.ndarray:
     return a
 
 
-START_WINDOW_S = (
-    60.0  # [s] of IT load whose mean sets the start-up state (a few training iterations)
-)
-
-
 class FactorySite:
     """An AI factory and its BESS at one POI, advanced interval by interval."""
 
@@ -140,6 +136,7 @@ class FactorySite:
         self.aux_mw = 0.0 if self.site_trace else factory.aux_mw
         self.rt = RideThrough(factory.ride_through)
         self.bess = Bess(bess)
+        self.loop = BessControlLoop(bess)
         self.controls = ControlChain(controls, bess, dt_s=self.dt_s)
         self.bess_on = self.controls.on
         self.tan_phi = math.tan(math.acos(factory.power_factor))
@@ -203,6 +200,7 @@ class FactorySite:
     def _snapshot(self) -> tuple:
         return (
             self.bess.snapshot(),
+            self.loop.snapshot(),
             self.controls.snapshot(),
             self.rt.snapshot(),
             self.cooling.snapshot(),
@@ -218,8 +216,9 @@ class FactorySite:
         )
 
     def _restore(self, snap: tuple) -> None:
-        b, c, r, k, ledger = snap
+        b, lp, c, r, k, ledger = snap
         self.bess.restore(b)
+        self.loop.restore(lp)
         self.controls.restore(c)
         self.rt.restore(r)
         self.cooling.restore(k)
@@ -236,14 +235,16 @@ class FactorySite:
     # ------------------------------------------------------------ interval
 
     def _start_steady(self, i0: int) -> None:
-        """Start as if the site had been running before the first interval: the cooling heat and
-        the POI filters (smoothing, ramp limit) at the mean of the first ``START_WINDOW_S`` of IT
-        load, not at the first interval's value (a training swing caught at its top would
-        otherwise make the POI drift by tens of MW over the first minutes)."""
-        n = max(1, round(START_WINDOW_S / self.dt_s))
-        it_mean = float(np.mean(self.load.window(i0, n)))
-        self.cooling.heat_mw = it_mean
-        p_mw = it_mean * (1.0 + self.cooling.cfg.fraction) + self.aux_mw
+        """Start as if the site had been running before the first interval, causally: the
+        cooling heat and the POI filters (smoothing, ramp limit) in the steady state of the
+        first internal step's IT load, or of ``factory.initial_it_mw`` when the case sets it.
+        Never a mean of future load: a trace that starts with a job start must not make the
+        BESS charge at t = 0."""
+        it0 = self.factory.initial_it_mw
+        if it0 is None:
+            it0 = float(self.load.window(i0, 1)[0])
+        self.cooling.heat_mw = it0
+        p_mw = it0 * (1.0 + self.cooling.cfg.fraction) + self.aux_mw
         self.controls.start_from(p_mw, p_mw * self.tan_phi)
 
     def advance(self, t_s: float, t_end_s: float, vm_pu: float, f_hz: float) -> IntervalOutput:
@@ -346,18 +347,32 @@ class FactorySite:
             hold=self._hold_mask(iv),
             poi_cap=iv.poi_cap,
         )
-        req = y - iv.p_site
-        if self._last_p_mw is None:  # the controller was running before t = 0: no start-up lag
-            self.bess.start_at(float(req[0]))
         q_req = controls.q_response(iv.vm_pu, iv.span)
         if controls.cfg.q_smoothing.enabled:
             q_req += controls.q_smooth(float(np.dot(iv.q_site, iv.d)) / iv.span, iv.span)
-        blk = self.bess.run(req, iv.d, q_req, uniform=iv.uniform)
+        blk = self._run_bess(iv, y, q_req)
         iv.y, iv.q_req = y, q_req
         iv.p_b, iv.q_b = blk.p_mw, blk.q_mvar
         iv.soc = blk.e_mwh * (1.0 / self.bess.e_nom_mwh)
-        controls.settle(float(iv.p_site[-1] + iv.p_b[-1]), capped or blk.clipped_last)
+        # the POI reached: the setpoint, unless the BESS could not follow (then what it reached)
+        p_reached = float(iv.p_site[-1] + iv.p_b[-1]) if blk.clipped_last else float(y[-1])
+        controls.settle(p_reached, capped or blk.clipped_last)
         iv.clipped_mw = blk.clipped_mwh * 3600.0 / iv.span
+
+    def _run_bess(self, iv: _Interval, y: np.ndarray, q_req: float) -> BessBlock:
+        """The BESS controller (feedforward or feedback, with its delay and period) and the BESS
+        over the interval's steps."""
+        m = y - iv.p_site
+        if self._last_p_mw is None:  # the controller was running before t = 0: steady state
+            self.bess.start_at(float(m[0]))
+            m0 = 0.0 if self.loop.feedback else float(m[0])
+            self.loop.start_from(iv.t_s, m0, self.bess.p_actual_mw)
+        if self.loop.feedback:
+            return self.loop.run_feedback(
+                self.bess, iv.a, iv.b, iv.d, y, iv.p_site, q_req, iv.vm_pu
+            )
+        req = self.loop.feedforward(iv.a, iv.b, m)
+        return self.bess.run(req, iv.d, q_req, vm_pu=iv.vm_pu, uniform=iv.uniform)
 
     def _finalize_step(self, iv: _Interval) -> IntervalOutput:
         """Last, every call: interval means, the run ledger, the demand-response baseline, and the

