@@ -59,8 +59,10 @@ def piecewise_constant_means(
     numpy.ndarray
         Step means (unit of ``values``).
     """
-    k = np.asarray(knots_s, dtype=float)
+    k = np.array(knots_s, dtype=float)
     v = np.asarray(values, dtype=float)
+    if not np.isfinite(k[0]):  # a value held since for ever: start it just before the steps
+        k[0] = min(float(a[0]), float(k[1]) if len(k) > 1 else float(a[0])) - 1.0
     end = max(float(b[-1]), float(k[-1])) + 1.0
     kk = np.append(k, end)
     cum = np.concatenate([[0.0], np.cumsum(v * np.diff(kk))])
