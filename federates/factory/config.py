@@ -14,6 +14,7 @@ Layout (TOML)::
     [factory.gpu_smoothing]        # optional GPU-side smoothing
     [factory.trace]                # trace-driven load (factory.profile = "trace")
     [factory.ride_through]         # voltage / frequency behaviour at the POI
+    [factory.composite]            # composite load: IT, motors, ZIP, filters under voltage
     [bess]
     [controls.ramp_limit] ... [controls.demand_response]   # see ControlsConfig
 """
@@ -41,10 +42,11 @@ from federates.factory.config_controls import (
     SocRestoreConfig,
     VoltVarConfig,
 )
-from federates.factory.config_site import RideThroughConfig
+from federates.factory.config_site import CompositeLoadConfig, RideThroughConfig
 
 __all__ = [
     "BessConfig",
+    "CompositeLoadConfig",
     "ControlsConfig",
     "CoolingConfig",
     "DampingConfig",
@@ -305,6 +307,7 @@ class FactoryConfig(_Section):
     gpu_smoothing: GpuSmoothingConfig = Field(default_factory=GpuSmoothingConfig)
     trace: TraceConfig | None = None
     ride_through: RideThroughConfig = Field(default_factory=RideThroughConfig)
+    composite: CompositeLoadConfig = Field(default_factory=CompositeLoadConfig)
 
     @model_validator(mode="before")
     @classmethod

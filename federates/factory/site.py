@@ -28,6 +28,13 @@ import numpy as np
 
 from federates.factory.bess import Bess, BessBlock
 from federates.factory.bess_control import BessControlLoop
+from federates.factory.composite import (
+    MotorProtection,
+    filter_q_mvar,
+    it_pq_share,
+    motor_pq_share,
+    rest_pq_share,
+)
 from federates.factory.config import BessConfig, ControlsConfig, FactoryConfig
 from federates.factory.controls import ControlChain
 from federates.factory.load import Cooling, ItLoad
@@ -135,6 +142,7 @@ class FactorySite:
         self.cooling = Cooling(cooling_cfg)
         self.aux_mw = 0.0 if self.site_trace else factory.aux_mw
         self.rt = RideThrough(factory.ride_through)
+        self.motors = MotorProtection(factory.composite)
         self.bess = Bess(bess)
         self.loop = BessControlLoop(bess)
         self.controls = ControlChain(controls, bess, dt_s=self.dt_s)
@@ -203,6 +211,7 @@ class FactorySite:
             self.loop.snapshot(),
             self.controls.snapshot(),
             self.rt.snapshot(),
+            self.motors.snapshot(),
             self.cooling.snapshot(),
             (
                 self.site_energy_mwh,
@@ -216,11 +225,12 @@ class FactorySite:
         )
 
     def _restore(self, snap: tuple) -> None:
-        b, lp, c, r, k, ledger = snap
+        b, lp, c, r, mp, k, ledger = snap
         self.bess.restore(b)
         self.loop.restore(lp)
         self.controls.restore(c)
         self.rt.restore(r)
+        self.motors.restore(mp)
         self.cooling.restore(k)
         (
             self.site_energy_mwh,
@@ -245,7 +255,19 @@ class FactorySite:
             it0 = float(self.load.window(i0, 1)[0])
         self.cooling.heat_mw = it0
         p_mw = it0 * (1.0 + self.cooling.cfg.fraction) + self.aux_mw
-        self.controls.start_from(p_mw, p_mw * self.tan_phi)
+        q_mvar = self._site_q_steady_mvar(it0) if self.factory.composite.enabled else None
+        self.controls.start_from(p_mw, p_mw * self.tan_phi if q_mvar is None else q_mvar)
+
+    def _site_q_steady_mvar(self, it_mw: float) -> float:
+        """Site Q [Mvar] at 1 pu in the steady state of an IT power ``it_mw`` [MW]."""
+        c = self.factory.composite
+        motors_mw = self.cooling.cfg.fraction * it_mw + c.aux_motor_share * self.aux_mw
+        return (
+            it_pq_share(1.0, c)[1] * it_mw
+            + rest_pq_share(1.0, c)[1] * (1.0 - c.aux_motor_share) * self.aux_mw
+            + motor_pq_share(1.0, c)[1] * motors_mw
+            + filter_q_mvar(1.0, self.factory.it_peak_mw, c)
+        )
 
     def advance(self, t_s: float, t_end_s: float, vm_pu: float, f_hz: float) -> IntervalOutput:
         """Run the internal steps covering ``[t_s, t_end_s)`` with ``vm_pu`` and ``f_hz`` held.
@@ -295,23 +317,52 @@ class FactorySite:
             iv.it = np.minimum(iv.it, np.maximum(iv.site_cap - cool_now - self.aux_mw, 0.0))
 
     def _ride_through_step(self, iv: _Interval) -> None:
-        """After :meth:`_load_step`: transfers to UPS/backup, chiller trips and restarts, and the
-        site's P and Q per step as the grid sees them."""
+        """After :meth:`_load_step`: transfers to UPS/backup, motor trips, chiller trips and
+        restarts, and the site's P and Q per step as the grid sees them."""
         g, events = self.rt.advance(iv.t_s, iv.t_end_s, iv.vm_pu, iv.f_hz, iv.a, iv.b)
+        if any(kind == "return" for kind, _ in events):
+            self.motors.tripped = False  # the site's return restarts its motors
+        m_events = self.motors.advance(iv.t_s, iv.t_end_s, iv.vm_pu, self.rt.mode == "grid")
+        if m_events:
+            events = sorted([*events, *m_events], key=lambda e: e[1])
         iv.it_mean = float(np.dot(iv.it, iv.d)) / iv.span
         cool, iv.gate = self.cooling.advance(iv.t_s, iv.t_end_s, iv.it_mean, iv.a, iv.b, events)
         iv.g, iv.cool = g, cool
+        iv.on_backup = self._zeros_n(iv.n) if g is None else 1.0 - g
+        conn = 1.0 if g is None else self.residual + (1.0 - self.residual) * g
+        if self.factory.composite.enabled:
+            self._composite_pq(iv, conn)
+            return
         if g is None:
             p_site = iv.it + cool
             if self.aux_mw:
                 p_site += self.aux_mw
-            iv.on_backup = self._zeros_n(iv.n)
         else:
-            conn = self.residual + (1.0 - self.residual) * g
             p_site = conn * (iv.it + self.aux_mw) + cool
-            iv.on_backup = 1.0 - g
         iv.p_site = p_site
         iv.q_site = p_site * self.tan_phi
+
+    def _composite_pq(self, iv: _Interval, conn: np.ndarray | float) -> None:
+        """Site P and Q from its parts at the interval's voltage: IT (PSUs), motors (cooling and
+        a share of the auxiliaries, gated by the chillers' state), the ZIP rest, filters. The
+        parts on the site's main supply (all but the chillers) leave the grid with a transfer."""
+        c = self.factory.composite
+        vm = iv.vm_pu
+        it_p, it_q = it_pq_share(vm, c)
+        rest_p, rest_q = rest_pq_share(vm, c)
+        mot_p, mot_q = motor_pq_share(vm, c)
+        aux_mot = c.aux_motor_share * self.aux_mw
+        aux_rest = self.aux_mw - aux_mot
+        gate = 1.0 if iv.gate is None else iv.gate
+        aux_mot_on = aux_mot * gate  # pumps and fans follow the chillers' trips and restarts
+        main_p = it_p * iv.it + rest_p * aux_rest + mot_p * aux_mot_on
+        main_q = it_q * iv.it + rest_q * aux_rest + mot_q * aux_mot_on
+        main_q = main_q + filter_q_mvar(vm, self.factory.it_peak_mw, c)
+        iv.p_site = conn * main_p + mot_p * iv.cool
+        iv.q_site = conn * main_q + mot_q * iv.cool
+        if np.ndim(iv.p_site) == 0:
+            iv.p_site = np.full(iv.n, float(iv.p_site))
+            iv.q_site = np.full(iv.n, float(iv.q_site))
 
     def _hold_mask(self, iv: _Interval) -> np.ndarray | None:
         """Steps in which ride-through support holds the POI power (None: none)."""
@@ -389,7 +440,8 @@ class FactorySite:
             pb_mean = qb_mean = 0.0
             y_mean = ps_mean
         p_mean = ps_mean + pb_mean  # means are linear: no need to average p_poi and q_poi again
-        q_mean = ps_mean * self.tan_phi + qb_mean
+        qs_mean = float(np.dot(iv.q_site, w))
+        q_mean = qs_mean + qb_mean
         p_max, p_min = float(p_poi.max()), float(p_poi.min())
         span = iv.span
         self.site_energy_mwh += ps_mean * span / 3600.0
@@ -407,7 +459,7 @@ class FactorySite:
             "p_max_mw": p_max,
             "p_min_mw": p_min,
             "p_site_mw": ps_mean,
-            "q_site_mvar": ps_mean * self.tan_phi,
+            "q_site_mvar": qs_mean,
             "p_bess_mw": pb_mean,
             "q_bess_mvar": qb_mean,
             "soc": float(iv.soc[-1]),
@@ -456,6 +508,10 @@ class FactorySite:
             {
                 "site.backup_transfers": float(self.rt.transfers),
                 "site.backup_s": self.rt.backup_s,
+                **{
+                    f"site.transfers_{k}": float(v) for k, v in self.rt.transfers_by_cause().items()
+                },
+                "site.motor_trips": float(self.motors.trips),
                 "site.energy_mwh": self.site_energy_mwh,
                 "poi.energy_mwh": self.poi_energy_mwh,
                 "poi.p_max_mw": self.poi_max_mw,

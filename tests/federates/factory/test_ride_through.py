@@ -130,15 +130,35 @@ def test_piecewise_linear_means_exact() -> None:
     )
 
 
-def test_each_july_sag_alone_rides_through_but_the_train_trips() -> None:
-    short = [(100.0, 0.30, 0.042), (112.0, 0.25, 0.046), (127.5, 0.40, 0.050)]  # each <= 50 ms
-    rt_cfg = RideThroughConfig()
-    fac = FactoryConfig(ride_through=rt_cfg)
+def test_dip_counter_option_trips_on_a_train_of_short_sags() -> None:
+    """Three sags of <= 50 ms each ride through the UPS curve; the optional dip counter (three
+    dips in a minute) transfers the site, and the transfer records it as its cause."""
+    short = [(100.0, 0.30, 0.042), (112.0, 0.25, 0.046), (127.5, 0.40, 0.050)]
     off = BessConfig(enabled=False)
-    _, p1, s1 = run_event(fac, off, ControlsConfig(), short[:1], horizon_s=200.0)
+    plain = FactoryConfig(composite={"enabled": False})
+    _, _, s0 = run_event(plain, off, ControlsConfig(), short, horizon_s=200.0)
+    assert s0.rt.transfers == 0  # the counter is off by default
+    fac = FactoryConfig(ride_through=RideThroughConfig(max_disturbances=3))
+    _, _, s1 = run_event(fac, off, ControlsConfig(), short[:1], horizon_s=200.0)
     assert s1.rt.transfers == 0
-    _, p3, s3 = run_event(fac, off, ControlsConfig(), short[:3], horizon_s=200.0)
+    _, _, s3 = run_event(fac, off, ControlsConfig(), short[:3], horizon_s=200.0)
     assert s3.rt.transfers == 1  # the third dip within a minute
+    assert s3.rt.transfers_by_cause()["dip_counter"] == 1
+
+
+def test_july_2024_transfer_comes_from_the_ups_curve() -> None:
+    """The 66 ms sag at 0.25 pu crosses the UPS curve (V < 0.85 pu for > 50 ms)."""
+    _, _, site = run_event(
+        FactoryConfig(), BessConfig(enabled=False), ControlsConfig(), JULY_2024, horizon_s=200.0
+    )
+    assert site.rt.trip_times == [pytest.approx(112.05)]
+    assert site.rt.transfers_by_cause() == {
+        "ups_curve": 1,
+        "hvrt_curve": 0,
+        "frequency": 0,
+        "dip_counter": 0,
+    }
+    assert site.summary()["site.transfers_ups_curve"] == 1.0
 
 
 def test_july_2024_train_without_support_loses_the_whole_site() -> None:
