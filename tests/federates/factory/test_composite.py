@@ -112,4 +112,9 @@ def test_motors_trip_in_a_sag_and_the_chillers_restart_late() -> None:
     while t < 11.04 + restart + site.factory.cooling.restart_ramp_s + 1:
         out = site.advance(t, t + 1.0, 1.0, 60.0)
         t += 1.0
-    assert out.record["p_cooling_mw"] == pytest.approx(cool0, rel=0.05)
+    ref = _site()  # no sag: the cooling heat kept following the IT load during the trip
+    ref.advance(0.0, t - 1.0, 1.0, 60.0)
+    assert out.record["p_cooling_mw"] == pytest.approx(
+        ref.advance(t - 1.0, t, 1.0, 60.0).record["p_cooling_mw"], rel=1e-3
+    )  # (the heat lag is exact per interval; the reference ran one long interval)
+    assert cool0 > 0
