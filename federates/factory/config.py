@@ -285,7 +285,13 @@ class FactoryConfig(_Section):
     pue: float = Field(
         1.2, ge=1.0, le=3.0, description="power usage effectiveness at peak; 1.2 (Uptime Institute)"
     )
-    power_factor: float = Field(0.98, gt=0, le=1, description="site PF, lagging; 0.98 (assumed)")
+    power_factor: float = Field(
+        0.98,
+        gt=0,
+        le=1,
+        description="nominal site PF, lagging; 0.98 (assumed). The model's Q comes from "
+        "[factory.composite]; this value serves grid studies and composite.enabled = false",
+    )
     poi_bus: int = Field(
         0, ge=0, description="pandapower bus index of the point of interconnection"
     )

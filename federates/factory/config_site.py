@@ -188,7 +188,7 @@ class CompositeLoadConfig(_Section):
         0.04,
         ge=0,
         description="filters and capacitors at 1 pu per MW of IT peak [Mvar/MW]; they inject "
-        "Q x V^2. Assumed 0.04, which puts the default site near 0.98 lagging at full load",
+        "Q x V^2. Assumed 0.04, which puts the default site near 0.98-0.99 lagging",
     )
 
     @model_validator(mode="after")
