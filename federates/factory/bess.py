@@ -97,8 +97,8 @@ class BessState:
 class BessBlock:
     """Result of :meth:`Bess.run` over a block of steps."""
 
-    p_mw: np.ndarray  # actual power at each step (+ charging) [MW]
-    q_mvar: np.ndarray  # actual reactive power at each step [Mvar]
+    p_actual_mw: np.ndarray  # actual power at each step (+ charging) [MW]
+    q_actual_mvar: np.ndarray  # actual reactive power at each step [Mvar]
     e_mwh: np.ndarray  # stored energy at the end of each step [MWh]
     clipped_mwh: float  # energy of the refused requests in the block (P) [MWh]
     clipped_max_mw: float  # largest refused request in the block [MW]

@@ -226,7 +226,7 @@ class BessControlLoop:
                 np.full(k1 - k0, st.cmd_mw), d[k0:k1], q_req_mvar, vm_pu=vm_pu, uniform=None
             )
             blocks.append(blk)
-            err = y_mw[k0:k1] - (p_site_mw[k0:k1] + blk.p_mw)
+            err = y_mw[k0:k1] - (p_site_mw[k0:k1] + blk.p_actual_mw)
             self._append(a[k0:k1], err, True)
         self._trim(float(b[-1]))
         return _join(blocks)
@@ -252,12 +252,12 @@ def _join(blocks: list[BessBlock]) -> BessBlock:
     if len(blocks) == 1:
         return blocks[0]
     over = [
-        blk.overloaded if blk.overloaded is not None else np.zeros(len(blk.p_mw), bool)
+        blk.overloaded if blk.overloaded is not None else np.zeros(len(blk.p_actual_mw), bool)
         for blk in blocks
     ]
     return BessBlock(
-        np.concatenate([blk.p_mw for blk in blocks]),
-        np.concatenate([blk.q_mvar for blk in blocks]),
+        np.concatenate([blk.p_actual_mw for blk in blocks]),
+        np.concatenate([blk.q_actual_mvar for blk in blocks]),
         np.concatenate([blk.e_mwh for blk in blocks]),
         sum(blk.clipped_mwh for blk in blocks),
         max(blk.clipped_max_mw for blk in blocks),

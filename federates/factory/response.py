@@ -176,7 +176,7 @@ def simulate_poi_mw(
             blk = loop.run_feedback(b, a, e, d, y_mw[k0:k1], p_site_mw[k0:k1], 0.0, 1.0)
         else:
             blk = b.run(loop.feedforward(a, e, m[k0:k1]), d, 0.0, uniform=True)
-        out[k0:k1] = p_site_mw[k0:k1] + blk.p_mw
+        out[k0:k1] = p_site_mw[k0:k1] + blk.p_actual_mw
     return out
 
 

@@ -403,7 +403,7 @@ class FactorySite:
             q_req += controls.q_smooth(float(np.dot(iv.q_site, iv.d)) / iv.span, iv.span)
         blk = self._run_bess(iv, y, q_req)
         iv.y, iv.q_req = y, q_req
-        iv.p_b, iv.q_b = blk.p_mw, blk.q_mvar
+        iv.p_b, iv.q_b = blk.p_actual_mw, blk.q_actual_mvar
         iv.soc = blk.e_mwh * (1.0 / self.bess.e_nom_mwh)
         # the POI reached: the setpoint, unless the BESS could not follow (then what it reached)
         p_reached = float(iv.p_site[-1] + iv.p_b[-1]) if blk.clipped_last else float(y[-1])

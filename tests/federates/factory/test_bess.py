@@ -34,7 +34,7 @@ def test_hand_computed_energy(p_mw: float, seconds: float, de_mwh: float) -> Non
     e0 = b.e_mwh
     n = int(seconds / 0.5)
     blk = b.run(np.full(n, p_mw), np.full(n, 0.5))
-    assert blk.p_mw == pytest.approx(np.full(n, p_mw))
+    assert blk.p_actual_mw == pytest.approx(np.full(n, p_mw))
     assert b.e_mwh - e0 == pytest.approx(de_mwh, rel=1e-12, abs=1e-12)
     assert blk.clipped_mwh == 0.0
 
@@ -53,7 +53,7 @@ def test_self_discharge_and_window_floor() -> None:
     assert lo == pytest.approx(1.0 / 0.9)  # must charge just enough to stay at soc_min
     blk = b.run(np.zeros(100), np.full(100, 1.0))
     assert b.soc == pytest.approx(0.2, abs=1e-12)
-    assert blk.p_mw == pytest.approx(np.full(100, 1.0 / 0.9))
+    assert blk.p_actual_mw == pytest.approx(np.full(100, 1.0 / 0.9))
     assert b.clipped_mwh == pytest.approx(100 * (1.0 / 0.9) / 3600)  # the forced charge is recorded
 
 
@@ -61,17 +61,17 @@ def test_soc_window_clips_and_records() -> None:
     b = Bess(ideal(soc_init=0.79))
     blk = b.run(np.full(100, 100.0), np.full(100, 1.0))  # 1 MWh room, 100 MW asked for 100 s
     assert b.soc == pytest.approx(0.8, abs=1e-12)
-    stored = float(np.sum(blk.p_mw)) * 0.9 / 3600
+    stored = float(np.sum(blk.p_actual_mw)) * 0.9 / 3600
     assert stored == pytest.approx(1.0, rel=1e-9)
     asked = 100 * 100 / 3600
-    assert b.clipped_mwh == pytest.approx(asked - float(np.sum(blk.p_mw)) / 3600, rel=1e-9)
+    assert b.clipped_mwh == pytest.approx(asked - float(np.sum(blk.p_actual_mw)) / 3600, rel=1e-9)
     assert blk.clipped_last
 
 
 def test_overload_120_percent_for_10_s() -> None:
     b = Bess(ideal())
     blk = b.run(np.full(300, -130.0), np.full(300, 0.1))  # 30 s at 130 MW asked
-    p = -blk.p_mw
+    p = -blk.p_actual_mw
     assert p.max() == pytest.approx(120.0)
     assert np.sum(p > 100.0 + 1e-9) * 0.1 == pytest.approx(10.0)
     assert p[-1] == pytest.approx(100.0)
@@ -93,15 +93,15 @@ def test_overload_120_percent_for_10_s() -> None:
 def test_pcs_circle(priority: str, p_req: float, q_req: float, p_exp: float, q_exp: float) -> None:
     b = Bess(ideal(pcs_priority=priority, overload_s=0.0))
     blk = b.run(np.full(10, p_req), np.full(10, 1.0), q_req)
-    assert blk.p_mw[-1] == pytest.approx(p_exp)
-    assert blk.q_mvar[-1] == pytest.approx(q_exp)
+    assert blk.p_actual_mw[-1] == pytest.approx(p_exp)
+    assert blk.q_actual_mvar[-1] == pytest.approx(q_exp)
 
 
 def test_response_lag_first_order() -> None:
     b = Bess(ideal(response_tau_s=0.1))
     blk = b.run(np.full(50, 10.0), np.full(50, 0.01))
     t = np.arange(1, 51) * 0.01
-    assert blk.p_mw == pytest.approx(10.0 * (1 - np.exp(-t / 0.1)), rel=1e-9)
+    assert blk.p_actual_mw == pytest.approx(10.0 * (1 - np.exp(-t / 0.1)), rel=1e-9)
 
 
 def test_vessim_style_api() -> None:
@@ -110,7 +110,7 @@ def test_vessim_style_api() -> None:
     assert (lo, hi) == (pytest.approx(-120.0), pytest.approx(120.0))
     b.set_power(-200.0, 0.0)
     out = b.step(1.0)
-    assert out.p_mw[0] == pytest.approx(-120.0)
+    assert out.p_actual_mw[0] == pytest.approx(-120.0)
     assert b.state().clipped_mwh == pytest.approx(80.0 / 3600)
     with pytest.raises(ValueError, match="finite"):
         b.set_power(math.nan)
@@ -146,7 +146,7 @@ def test_energy_balance_closes_over_24h() -> None:
     for _ in range(144):  # 10-minute blocks
         req = np.clip(np.cumsum(rng.normal(0, 3, 600)), -130, 130)
         blk = b.run(req, np.full(600, dt))
-        p = blk.p_mw
+        p = blk.p_actual_mw
         stored += (eta_c * p[p > 0].sum() + (p[p < 0] / eta_d).sum()) * dt / 3600
     stored -= b.p_sd_mw * 24.0
     assert abs((b.e_mwh - e0) - stored) < 1e-6
@@ -191,7 +191,7 @@ def test_property_soc_window_and_pcs_limits(
     soc = blk.e_mwh / cfg.e_mwh
     assert soc.min() >= cfg.soc_min - 1e-9
     assert soc.max() <= cfg.soc_max + 1e-9
-    p, qq = blk.p_mw, blk.q_mvar
+    p, qq = blk.p_actual_mw, blk.q_actual_mvar
     ov = cfg.overload_factor
     assert np.all(np.abs(p) <= ov * cfg.p_mw + 1e-9)
     s_v = vm_pu * cfg.s_mva
@@ -218,7 +218,7 @@ def test_property_clipping_is_never_silent(reqs: list[float], soc0: float) -> No
     b = Bess(ideal(soc_init=soc0))
     req = np.array(reqs)
     blk = b.run(req, np.full(len(req), 1.0))
-    refused = float(np.sum(np.abs(req - blk.p_mw))) / 3600
+    refused = float(np.sum(np.abs(req - blk.p_actual_mw))) / 3600
     assert b.clipped_mwh == pytest.approx(refused, rel=1e-9, abs=1e-12)
 
 
@@ -256,8 +256,8 @@ def test_fast_kernel_equals_full_kernel(
     a = fast.run(req, d, q, uniform=True)
     full._nothing_binds = lambda *_a: False  # force the per-step limit checks
     b = full.run(req, d, q, uniform=True)
-    np.testing.assert_allclose(a.p_mw, b.p_mw, rtol=1e-12, atol=1e-12)
-    np.testing.assert_allclose(a.q_mvar, b.q_mvar, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(a.p_actual_mw, b.p_actual_mw, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(a.q_actual_mvar, b.q_actual_mvar, rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(a.e_mwh, b.e_mwh, rtol=1e-12, atol=1e-12)
     assert b.clipped_mwh == 0.0 and not b.clipped_last
     sa, sb = asdict(fast.state()), asdict(full.state())
@@ -287,15 +287,15 @@ def test_current_limit_in_a_fault(
     """|S| <= V x s_mva (x 1.2 while the overload lasts); the fault priority shares the current."""
     b = Bess(ideal(fault_current_priority=priority, grid_mode=mode))
     blk = b.run(np.full(5, -100.0), np.full(5, 0.1), 0.0, vm_pu=vm_pu)
-    assert blk.p_mw[0] == pytest.approx(p_exp, abs=1e-9)
-    assert blk.q_mvar[0] == pytest.approx(q_exp, abs=1e-9)
+    assert blk.p_actual_mw[0] == pytest.approx(p_exp, abs=1e-9)
+    assert blk.q_actual_mvar[0] == pytest.approx(q_exp, abs=1e-9)
     assert b.clipped_mwh == pytest.approx((100.0 - abs(p_exp)) * 0.5 / 3600, rel=1e-9)
 
 
 def test_overload_in_a_fault_lasts_10_s_then_the_continuous_limit() -> None:
     b = Bess(ideal(fault_current_priority="active"))
     blk = b.run(np.full(150, -100.0), np.full(150, 0.1), 0.0, vm_pu=0.5)
-    p = -blk.p_mw
+    p = -blk.p_actual_mw
     assert p[0] == pytest.approx(0.5 * 110 * 1.2)
     assert p[-1] == pytest.approx(0.5 * 110)
     assert np.sum(blk.overloaded) * 0.1 == pytest.approx(10.0)
@@ -307,6 +307,8 @@ def test_feasible_range_is_the_kernels_bound() -> None:
         b = Bess(ideal(soc_init=0.5))
         lo, hi = b.feasible_range(0.1, vm_pu=vm)
         blk = b.run(np.array([1e4]), np.array([0.1]), vm_pu=vm)
-        assert blk.p_mw[0] == pytest.approx(hi)
+        assert blk.p_actual_mw[0] == pytest.approx(hi)
         b2 = Bess(ideal(soc_init=0.5))
-        assert b2.run(np.array([-1e4]), np.array([0.1]), vm_pu=vm).p_mw[0] == pytest.approx(lo)
+        assert b2.run(np.array([-1e4]), np.array([0.1]), vm_pu=vm).p_actual_mw[0] == pytest.approx(
+            lo
+        )
