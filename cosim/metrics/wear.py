@@ -6,12 +6,12 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import rainflow
 
 from cosim.metrics._series import as_array, durations_s, prefixed_columns
+from federates.factory.wear import RAINFLOW_BIN_EDGES, rainflow_histogram
 
-#: SOC cycle-depth bin edges of the rainflow histogram [fraction of capacity]
-DEPTH_EDGES: tuple[float, ...] = (0.0, 0.01, 0.02, 0.05, 0.1, 0.2, 0.4, 0.6, 1.0)
+#: SOC cycle-depth bin edges of the rainflow histogram [fraction of capacity] (the BESS model's)
+DEPTH_EDGES: tuple[float, ...] = RAINFLOW_BIN_EDGES
 
 
 def tap_operations(df: pd.DataFrame, prefix: str = "tap_pos.") -> dict[str, Any]:
@@ -41,20 +41,14 @@ def rainflow_depths(
 ) -> dict[str, list[float]]:
     """Rainflow cycle count (ASTM E1049) of a SOC series, binned by depth.
 
+    The same histogram as the BESS model's
+    (:func:`federates.factory.wear.rainflow_histogram`).
+
     Returns ``{"edges": [...], "cycles": [...]}``: half cycles count 0.5; the
     last bin also holds depths above its upper edge.
     """
-    x = as_array(soc)
-    x = x[np.isfinite(x)]
-    counts = np.zeros(len(edges) - 1)
-    if x.size >= 2:
-        cycles = list(rainflow.extract_cycles(x))
-        if cycles:
-            rng = np.round(np.array([c[0] for c in cycles]), 9)  # 0.6 - 0.5 is 0.0999...
-            cnt = np.array([c[2] for c in cycles])
-            idx = np.clip(np.searchsorted(edges, rng, side="right") - 1, 0, len(edges) - 2)
-            np.add.at(counts, idx, cnt)
-    return {"edges": list(edges), "cycles": counts.tolist()}
+    cycles, used = rainflow_histogram(as_array(soc), edges)
+    return {"edges": used, "cycles": cycles}
 
 
 def bess_wear(
@@ -67,7 +61,7 @@ def bess_wear(
     """Throughput, equivalent full cycles and SOC statistics of the BESS.
 
     ``throughput_mwh = integral |p_bess| dt`` (AC side, step-held);
-    ``efc = throughput / (2 e_mwh)`` (docs/domain.md, ASTM E1049 practice);
+    ``efc = throughput / (2 e_mwh)`` (equivalent full cycles, ASTM E1049 practice);
     ``soc_drift = soc_end - soc_start``.
 
     Parameters

@@ -10,7 +10,8 @@ Priority order (each later stage overrides the earlier ones)::
     2 damping               remove a band (0.2-3 Hz) of p_site: u = p_site - gain * bandpass(p_site)
     3 smoothing             first-order low-pass of u (tau_s)
     4 ramp_limit            |y[k] - y[k-1]| <= headroom x ramp x dt
-    5 freq_watt             + droop: (f - f_nom -/+ deadband) / f_nom / droop x bess.p_mw (not ramp-limited)
+    5 freq_watt             + droop: (f - f_nom -/+ deadband) / f_nom / droop x bess.p_mw
+                            (not ramp-limited)
     6 peak_cap              y <= limit_mw (interconnection limit)
     7 demand_response       y <= call cap (ramps to target over 2 s fast / 60 s slow)
     8 ride_through_support  y = POI power just before the event, while V is out of band
@@ -226,6 +227,7 @@ class ControlChain:
         self.droop_mw = 0.0
         self.q_vv: float | None = None  # volt-var output [Mvar] (lagged)
         self.q_lp: float | None = None  # low-passed site Q [Mvar] (q_smoothing)
+        self._held_last = False  # the last step of the interval was held (ride-through support)
 
     # ------------------------------------------------------------ per-interval pieces
 
@@ -312,11 +314,14 @@ class ControlChain:
         if self.s is None:  # start in steady state at the first interval's mean
             self.s = self.r = self.last_poi_mw = float(np.dot(p_site, d) / d.sum())
         support = self.cfg.ride_through_support.enabled and hold is not None
+        bias = self.soc_bias_mw(soc)
         u = p_site
         if support:
             if self.hold_mw is None:
                 self.hold_mw = self.last_poi_mw
-            u = np.where(hold, self.hold_mw, p_site)
+            # held steps: the filters see the held POI less the SOC bias, so that the ramp
+            # limiter leaves a hold from the held value (no jump of the bias at release)
+            u = np.where(hold, self.hold_mw - bias, p_site)
         else:
             self.hold_mw = None
         if self._band is not None:
@@ -324,7 +329,6 @@ class ControlChain:
                 self._zi = self._band.steady_state(float(u[0]))
             band, self._zi = self._band.run(u, self._zi)
             u = u - self.cfg.damping.gain * band
-        bias = self.soc_bias_mw(soc)
         self.droop_mw = droop = self.droop(f_hz)
         if uniform:
             x, self.s, self.r = _lpf_ramp_uniform(
@@ -350,15 +354,19 @@ class ControlChain:
             np.minimum(y, self.cfg.peak_cap.limit_mw, out=y)
         if poi_cap is not None:
             np.minimum(y, poi_cap, out=y)
+        self._held_last = bool(support and hold[-1])
         if support:
             y = np.where(hold, self.hold_mw, y)
         return y, float(y[-1]) != pre_last
 
     def settle(self, p_poi_last_mw: float, reset: bool) -> None:
-        """End of interval: remember the POI reached; restart the ramp from it if ``reset``."""
+        """End of interval: remember the POI reached [MW]; restart the ramp from it if ``reset``
+        (from the held value when the last step was held: the POI reached then also carries
+        the swing the delayed BESS leaves)."""
         self.last_poi_mw = p_poi_last_mw
         if reset:
-            self.r = p_poi_last_mw - self.droop_mw
+            ref = self.hold_mw if self._held_last and self.hold_mw is not None else p_poi_last_mw
+            self.r = ref - self.droop_mw
 
     # ------------------------------------------------------------ re-run support
 
@@ -374,6 +382,7 @@ class ControlChain:
             self.q_lp,
             zi,
             self.dr.snapshot(),
+            self._held_last,
         )
 
     def restore(self, snap: tuple) -> None:
@@ -387,6 +396,7 @@ class ControlChain:
             self.q_lp,
             zi,
             dr,
+            self._held_last,
         ) = snap
         self._zi = None if zi is None else zi.copy()
         self.dr.restore(dr)

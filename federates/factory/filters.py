@@ -27,7 +27,9 @@ MAX_CHUNK = 256  # samples per precomputed block (longer blocks are run in chunk
 
 
 def butter_bandpass_sos(order: int, f_low_hz: float, f_high_hz: float, fs_hz: float) -> np.ndarray:
-    """Digital Butterworth band-pass as second-order sections ``(order, 6)`` rows ``[b0 b1 b2 1 a1 a2]``.
+    """Digital Butterworth band-pass as second-order sections ``(order, 6)``.
+
+    Rows are ``[b0 b1 b2 1 a1 a2]``.
 
     ``0 < f_low_hz < f_high_hz < fs_hz / 2``; the response is -3 dB at both edges.
     """
@@ -60,7 +62,7 @@ def butter_bandpass_sos(order: int, f_low_hz: float, f_high_hz: float, fs_hz: fl
 
 
 def _pole_pairs(poles: np.ndarray) -> list[tuple[float, float]]:
-    """Denominators ``(a1, a2)`` of ``1 + a1 z^-1 + a2 z^-2`` from conjugate pairs, then real pairs."""
+    """Denominators ``(a1, a2)`` of ``1 + a1 z^-1 + a2 z^-2``: conjugate pairs, then real pairs."""
     tol = 1e-10
     upper = sorted((p for p in poles if p.imag > tol), key=lambda p: abs(p))
     real = sorted(float(p.real) for p in poles if abs(p.imag) <= tol)
@@ -72,7 +74,7 @@ def _pole_pairs(poles: np.ndarray) -> list[tuple[float, float]]:
 
 
 def sos_state_space(sos: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
-    """State space ``(A, B, C, D)`` of the cascade; the state is the sections' ``(z0, z1)`` in order."""
+    """State space ``(A, B, C, D)`` of the cascade; the state is the sections' ``(z0, z1)``."""
     sos = np.atleast_2d(np.asarray(sos, dtype=float))
     n = len(sos)
     a_m = np.zeros((2 * n, 2 * n))

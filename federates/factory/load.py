@@ -4,7 +4,7 @@ Pure model, no helics. All profiles are functions of *absolute* time on the
 grid ``t = i * dt_s``, generated vectorised in chunks and cached, so the load at
 an instant does not depend on how the caller splits time into intervals.
 
-IT load (DOMAIN.md load table; IT peak 250 MW, 70 % training):
+IT load (defaults: IT peak 250 MW, 70 % training, both assumed):
 
 * **training** jobs, each with ``share`` of the training GPUs. A job's IT power
   is ``job_mw x ((1 - gpu_fraction) + gpu_fraction x L(t))`` where the GPU level
@@ -26,7 +26,7 @@ IT load (DOMAIN.md load table; IT peak 250 MW, 70 % training):
   surplus (the rest is burnt).
 
 Facility (see :class:`Cooling`): cooling is a first-order lag on IT heat
-(DOMAIN 15-20 % of IT, 5-15 min); fixed auxiliaries = ``(PUE - 1 - cooling) x IT
+(15-20 % of IT, 5-15 min, assumed); fixed auxiliaries = ``(PUE - 1 - cooling) x IT
 peak``.
 
 Simplified: GPU smoothing acts on the aggregate of all training GPUs (one
@@ -432,7 +432,7 @@ class Cooling:
     The lag is exact for the interval-mean IT power and interpolated linearly
     inside the interval. When the site trips to backup the chillers leave the
     grid; they restart ``chiller_restart_s`` after the site starts returning
-    and pick up their load over ``restart_ramp_s`` (DOMAIN: restart 4-8 min).
+    and pick up their load over ``restart_ramp_s`` (restart 4-8 min, assumed from vendor notes).
     The IT heat keeps flowing on UPS, so the lag state keeps following it.
     """
 

@@ -1,20 +1,22 @@
 """Voltage and frequency behaviour of the site at the POI (pure, no helics).
 
 The site is constant power while the POI voltage and frequency stay inside the
-continuous band (DOMAIN: 0.90-1.10 pu, SPP/ERCOT). Outside it, the site's UPS
+continuous band (0.90-1.10 pu, SPP and the ERCOT proposal). Outside it, the site's UPS
 and transfer logic decides when the load leaves the grid:
 
 * a ride-through curve of ``(voltage, max duration)`` points: the site
   transfers when V stays below (LVRT) or above (HVRT) a point's voltage for
-  longer than its duration (DOMAIN default: V < 0.85 pu for > 50 ms, NERC alert
+  longer than its duration (default: V < 0.85 pu for > 50 ms, NERC Level 3 alert
   / Dominion pickup 85 %);
-* a frequency band (DOMAIN: trip allowed < 57.0 or > 61.8 Hz, SPP), after
+* a frequency band (trip allowed < 57.0 or > 61.8 Hz, SPP), after
   ``f_trip_delay_s``;
-* a dip counter: ``max_disturbances`` dips below ``disturbance_v_pu`` within
-  ``disturbance_window_s`` make the site transfer even if each dip alone is
-  short enough. This is what makes a July-2024-like train of six short faults
-  (0.25-0.40 pu, 42-66 ms, within 82 s; NERC incident review, Jan 2025) take
-  the whole site off the grid.
+* optionally, a dip counter: ``max_disturbances`` dips below ``disturbance_v_pu``
+  within ``disturbance_window_s`` make the site transfer even if each dip alone
+  is short enough (off by default: in a July-2024-like train of six faults,
+  0.25-0.40 pu and 42-66 ms within 82 s, NERC incident review Jan 2025, the
+  faults longer than 50 ms already cross the UPS curve).
+
+Each transfer records its cause (:meth:`RideThrough.transfers_by_cause`).
 
 On backup, the grid sees ``backup_residual_fraction`` of the site load. The
 site returns once V and f have been back inside the continuous band for
@@ -27,10 +29,11 @@ continuous time below (above) its voltage; V and f are held over each interval.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import get_args
 
 import numpy as np
 
-from federates.factory.config import RideThroughConfig
+from federates.factory.config_site import RideThroughConfig, TransferCause
 
 _TOL = 1e-9
 
@@ -73,6 +76,7 @@ class RideThrough:
         self.below_dip = False
         self.transfers = 0
         self.trip_times: list[float] = []
+        self.causes: list[TransferCause] = []  # what made each transfer
         self.backup_s = 0.0  # integral of the share of load on backup [s]
 
     # ------------------------------------------------------------ helpers
@@ -96,33 +100,41 @@ class RideThrough:
         lo, hi = c.f_continuous_hz
         return c.v_min_pu <= vm_pu <= c.v_max_pu and lo <= f_hz <= hi
 
-    def _trip_time(self, t_s: float, t_end_s: float, vm_pu: float, f_hz: float) -> float | None:
-        """Earliest transfer instant in ``[t_s, t_end_s)`` (accumulators advanced)."""
+    def _trip_time(
+        self, t_s: float, t_end_s: float, vm_pu: float, f_hz: float
+    ) -> tuple[float, TransferCause] | None:
+        """Earliest transfer instant in ``[t_s, t_end_s)`` and what caused it (accumulators
+        advanced)."""
         c = self.cfg
         span = t_end_s - t_s
-        cands: list[float] = []
+        cands: list[tuple[float, TransferCause]] = []
 
-        def acc(flags: list[bool], durations: list[float], store: list[float]) -> None:
+        def acc(
+            flags: list[bool], durations: list[float], store: list[float], cause: TransferCause
+        ) -> None:
             for i, (outside, dur) in enumerate(zip(flags, durations, strict=True)):
                 if outside:
                     before = store[i]
                     store[i] = before + span
                     if store[i] > dur + _TOL:
-                        cands.append(t_s + max(dur - before, 0.0))
+                        cands.append((t_s + max(dur - before, 0.0), cause))
                 else:
                     store[i] = 0.0
 
-        acc([vm_pu < v for v, _ in c.lvrt_curve], [d for _, d in c.lvrt_curve], self.acc_lv)
-        acc([vm_pu > v for v, _ in c.hvrt_curve], [d for _, d in c.hvrt_curve], self.acc_hv)
+        lv = c.lvrt_curve
+        acc([vm_pu < v for v, _ in lv], [d for _, d in lv], self.acc_lv, "ups_curve")
+        hv = c.hvrt_curve
+        acc([vm_pu > v for v, _ in hv], [d for _, d in hv], self.acc_hv, "hvrt_curve")
         f_store = [self.acc_f]
-        acc([f_hz < c.f_min_hz or f_hz > c.f_max_hz], [c.f_trip_delay_s], f_store)
+        f_out = f_hz < c.f_min_hz or f_hz > c.f_max_hz
+        acc([f_out], [c.f_trip_delay_s], f_store, "frequency")
         self.acc_f = f_store[0]
         if vm_pu < c.disturbance_v_pu:
             if not self.below_dip:
                 self.below_dip = True
                 self.dips = [t for t in self.dips if t > t_s - c.disturbance_window_s] + [t_s]
                 if c.max_disturbances > 0 and len(self.dips) >= c.max_disturbances:
-                    cands.append(t_s)
+                    cands.append((t_s, "dip_counter"))
         else:
             self.below_dip = False
         return min(cands) if cands else None
@@ -155,14 +167,13 @@ class RideThrough:
         start_mode, start_ret = self.mode, self.t_ret_s
         events: list[tuple[str, float]] = []
         t_trip = None
-        if self.mode in ("grid", "returning"):
-            t_trip = self._trip_time(t_s, t_end_s, vm_pu, f_hz)
-        else:
-            self._trip_time(t_s, t_end_s, vm_pu, f_hz)  # keep the dip counter and timers current
-        if t_trip is not None and t_trip < t_end_s - _TOL:
+        found = self._trip_time(t_s, t_end_s, vm_pu, f_hz)  # timers advance in every mode
+        if found is not None and self.mode in ("grid", "returning") and found[0] < t_end_s - _TOL:
+            t_trip, cause = found
             self.mode = "backup"
             self.transfers += 1
             self.trip_times.append(t_trip)
+            self.causes.append(cause)
             self.ok_since_s = None
             self.t_ret_s = None
             events.append(("trip", t_trip))
@@ -262,6 +273,13 @@ class RideThrough:
             self.backup_s,
         )
 
+    def transfers_by_cause(self) -> dict[TransferCause, int]:
+        """Number of transfers per cause (UPS curve, HVRT curve, frequency, dip counter)."""
+        out: dict[TransferCause, int] = dict.fromkeys(get_args(TransferCause), 0)
+        for cause in self.causes:
+            out[cause] += 1
+        return out
+
     def restore(self, snap: tuple) -> None:
         (
             self.mode,
@@ -278,3 +296,4 @@ class RideThrough:
         ) = snap
         self.acc_lv, self.acc_hv, self.dips = list(acc_lv), list(acc_hv), list(dips)
         del self.trip_times[n_trips:]
+        del self.causes[n_trips:]

@@ -26,7 +26,15 @@ from pathlib import Path
 
 import numpy as np
 
-from federates.factory.bess import Bess
+from federates.factory.bess import Bess, BessBlock
+from federates.factory.bess_control import BessControlLoop
+from federates.factory.composite import (
+    MotorProtection,
+    filter_q_mvar,
+    it_pq_share,
+    motor_pq_share,
+    rest_pq_share,
+)
 from federates.factory.config import BessConfig, ControlsConfig, FactoryConfig
 from federates.factory.controls import ControlChain
 from federates.factory.load import Cooling, ItLoad
@@ -47,6 +55,49 @@ class IntervalOutput:
     hr: dict[str, np.ndarray] = field(default_factory=dict)  # internal-step rows (t_s = step start)
 
 
+@dataclass
+class _Interval:
+    """One call of :meth:`FactorySite.advance`: its steps and what each site step adds."""
+
+    t_s: float
+    t_end_s: float
+    vm_pu: float
+    f_hz: float
+    a: np.ndarray  # step starts [s]
+    b: np.ndarray  # step ends [s]
+    d: np.ndarray  # step lengths [s]
+    w: np.ndarray  # step weights of the interval mean (d / span)
+    i0: int  # internal-grid index of the first step
+    idx: np.ndarray | None  # internal-grid index of every step (None: contiguous from i0)
+    uniform: bool  # all steps have the nominal length
+    it: np.ndarray = field(default_factory=lambda: np.empty(0))  # IT power [MW]
+    it_mean: float = 0.0  # interval mean IT power [MW]
+    poi_cap: np.ndarray | None = None  # demand-response cap on POI import [MW]
+    site_cap: np.ndarray | None = None  # demand-response cap on the site [MW]
+    g: np.ndarray | None = None  # share of the load on the grid (None: all of it)
+    gate: np.ndarray | None = None  # chiller gate (None: fully on)
+    cool: np.ndarray = field(default_factory=lambda: np.empty(0))  # cooling power [MW]
+    on_backup: np.ndarray = field(default_factory=lambda: np.empty(0))  # share on backup
+    p_site: np.ndarray = field(default_factory=lambda: np.empty(0))  # site P [MW]
+    q_site: np.ndarray = field(default_factory=lambda: np.empty(0))  # site Q [Mvar]
+    y: np.ndarray = field(default_factory=lambda: np.empty(0))  # POI setpoint [MW]
+    p_b: np.ndarray = field(default_factory=lambda: np.empty(0))  # BESS P [MW]
+    q_b: np.ndarray = field(default_factory=lambda: np.empty(0))  # BESS Q [Mvar]
+    soc: np.ndarray = field(default_factory=lambda: np.empty(0))  # BESS SOC at step ends
+    q_req: float = 0.0  # BESS Q request [Mvar]
+    clipped_mw: float = 0.0  # mean refused BESS power over the interval [MW]
+
+    @property
+    def n(self) -> int:
+        """Number of internal steps."""
+        return len(self.a)
+
+    @property
+    def span(self) -> float:
+        """Interval length [s]."""
+        return self.t_end_s - self.t_s
+
+
 def _finite_min(a: np.ndarray | None) -> float:
     """Smallest finite value (NaN when none): the active demand-response cap of an interval."""
     if a is None:
@@ -58,11 +109,6 @@ def _finite_min(a: np.ndarray | None) -> float:
 def _frozen(a: np.ndarray) -> np.ndarray:
     a.flags.writeable = False
     return a
-
-
-START_WINDOW_S = (
-    60.0  # [s] of IT load whose mean sets the start-up state (a few training iterations)
-)
 
 
 class FactorySite:
@@ -96,7 +142,9 @@ class FactorySite:
         self.cooling = Cooling(cooling_cfg)
         self.aux_mw = 0.0 if self.site_trace else factory.aux_mw
         self.rt = RideThrough(factory.ride_through)
+        self.motors = MotorProtection(factory.composite)
         self.bess = Bess(bess)
+        self.loop = BessControlLoop(bess)
         self.controls = ControlChain(controls, bess, dt_s=self.dt_s)
         self.bess_on = self.controls.on
         self.tan_phi = math.tan(math.acos(factory.power_factor))
@@ -160,8 +208,10 @@ class FactorySite:
     def _snapshot(self) -> tuple:
         return (
             self.bess.snapshot(),
+            self.loop.snapshot(),
             self.controls.snapshot(),
             self.rt.snapshot(),
+            self.motors.snapshot(),
             self.cooling.snapshot(),
             (
                 self.site_energy_mwh,
@@ -175,10 +225,12 @@ class FactorySite:
         )
 
     def _restore(self, snap: tuple) -> None:
-        b, c, r, k, ledger = snap
+        b, lp, c, r, mp, k, ledger = snap
         self.bess.restore(b)
+        self.loop.restore(lp)
         self.controls.restore(c)
         self.rt.restore(r)
+        self.motors.restore(mp)
         self.cooling.restore(k)
         (
             self.site_energy_mwh,
@@ -193,18 +245,45 @@ class FactorySite:
     # ------------------------------------------------------------ interval
 
     def _start_steady(self, i0: int) -> None:
-        """Start as if the site had been running before the first interval: the cooling heat and
-        the POI filters (smoothing, ramp limit) at the mean of the first ``START_WINDOW_S`` of IT
-        load, not at the first interval's value (a training swing caught at its top would
-        otherwise make the POI drift by tens of MW over the first minutes)."""
-        n = max(1, round(START_WINDOW_S / self.dt_s))
-        it_mean = float(np.mean(self.load.window(i0, n)))
-        self.cooling.heat_mw = it_mean
-        p_mw = it_mean * (1.0 + self.cooling.cfg.fraction) + self.aux_mw
-        self.controls.start_from(p_mw, p_mw * self.tan_phi)
+        """Start as if the site had been running before the first interval, causally: the
+        cooling heat and the POI filters (smoothing, ramp limit) in the steady state of the
+        first internal step's IT load, or of ``factory.initial_it_mw`` when the case sets it.
+        Never a mean of future load: a trace that starts with a job start must not make the
+        BESS charge at t = 0."""
+        it0 = self.factory.initial_it_mw
+        if it0 is None:
+            it0 = float(self.load.window(i0, 1)[0])
+        self.cooling.heat_mw = it0
+        p_mw = it0 * (1.0 + self.cooling.cfg.fraction) + self.aux_mw
+        q_mvar = self._site_q_steady_mvar(it0) if self.factory.composite.enabled else None
+        self.controls.start_from(p_mw, p_mw * self.tan_phi if q_mvar is None else q_mvar)
+
+    def _site_q_steady_mvar(self, it_mw: float) -> float:
+        """Site Q [Mvar] at 1 pu in the steady state of an IT power ``it_mw`` [MW]."""
+        c = self.factory.composite
+        motors_mw = self.cooling.cfg.fraction * it_mw + c.aux_motor_share * self.aux_mw
+        return (
+            it_pq_share(1.0, c)[1] * it_mw
+            + rest_pq_share(1.0, c)[1] * (1.0 - c.aux_motor_share) * self.aux_mw
+            + motor_pq_share(1.0, c)[1] * motors_mw
+            + filter_q_mvar(1.0, self.factory.it_peak_mw, c)
+        )
 
     def advance(self, t_s: float, t_end_s: float, vm_pu: float, f_hz: float) -> IntervalOutput:
-        """Run the internal steps covering ``[t_s, t_end_s)`` with ``vm_pu`` and ``f_hz`` held."""
+        """Run the internal steps covering ``[t_s, t_end_s)`` with ``vm_pu`` and ``f_hz`` held.
+
+        The steps below run in this order, once per call, each on the interval's
+        record :class:`_Interval`.
+        """
+        iv = self._time_step(t_s, t_end_s, vm_pu, f_hz)
+        self._load_step(iv)
+        self._ride_through_step(iv)
+        self._bess_step(iv)
+        return self._finalize_step(iv)
+
+    def _time_step(self, t_s: float, t_end_s: float, vm_pu: float, f_hz: float) -> _Interval:
+        """First, every call: check the inputs, keep (or go back to) the state at ``t_s`` for a
+        re-run, cut the interval into internal steps, start the site in steady state once."""
         if not t_end_s > t_s:
             raise ValueError(f"empty interval [{t_s}, {t_end_s})")
         if not (math.isfinite(vm_pu) and math.isfinite(f_hz)):
@@ -214,128 +293,194 @@ class FactorySite:
         else:
             if self._t_end_last is not None and t_s < self._t_end_last - self.dt_s * _ALIGN_TOL:
                 raise ValueError(
-                    f"time went backwards: interval starts at {t_s} after one ending at {self._t_end_last}"
+                    f"time went backwards: interval starts at {t_s} "
+                    f"after one ending at {self._t_end_last}"
                 )
             self._snap, self._snap_t = self._snapshot(), t_s
-        span = t_end_s - t_s
         a, b, d, i0, idx, uniform = self._steps(t_s, t_end_s)
-        n = len(a)
         if self._last_p_mw is None and self.cooling.heat_mw is None:
             self._start_steady(i0)
-        it = self.load.window(i0, n) if idx is None else self.load.at(idx)
-        controls = self.controls
-        p_ref = self._last_p_mw if self._last_p_mw is not None else float(it[0])
-        poi_cap = site_cap = None
-        if controls.dr.calls:
-            poi_cap, site_cap = controls.dr.caps(t_s, t_end_s, a, p_ref)
-            if site_cap is not None:
-                cool_now = self.cooling.cfg.fraction * (
-                    self.cooling.heat_mw if self.cooling.heat_mw is not None else float(it.mean())
-                )
-                cool_now *= self.cooling.gate_value(t_s)
-                it = np.minimum(it, np.maximum(site_cap - cool_now - self.aux_mw, 0.0))
-        g, events = self.rt.advance(t_s, t_end_s, vm_pu, f_hz, a, b)
-        it_mean = float(np.dot(it, d)) / span
-        cool, gate = self.cooling.advance(t_s, t_end_s, it_mean, a, b, events)
+        w = self._offsets[len(a)][2] if uniform and idx is None else d / (t_end_s - t_s)
+        return _Interval(t_s, t_end_s, vm_pu, f_hz, a, b, d, w, i0, idx, uniform)
+
+    def _load_step(self, iv: _Interval) -> None:
+        """After :meth:`_time_step`: the IT load of each step, capped by a demand-response call
+        that curtails the site (GPU power caps), and the POI cap of a call on the BESS."""
+        iv.it = self.load.window(iv.i0, iv.n) if iv.idx is None else self.load.at(iv.idx)
+        if not self.controls.dr.calls:
+            return
+        p_ref = self._last_p_mw if self._last_p_mw is not None else float(iv.it[0])
+        iv.poi_cap, iv.site_cap = self.controls.dr.caps(iv.t_s, iv.t_end_s, iv.a, p_ref)
+        if iv.site_cap is not None:
+            heat = self.cooling.heat_mw if self.cooling.heat_mw is not None else float(iv.it.mean())
+            cool_now = self.cooling.cfg.fraction * heat * self.cooling.gate_value(iv.t_s)
+            iv.it = np.minimum(iv.it, np.maximum(iv.site_cap - cool_now - self.aux_mw, 0.0))
+
+    def _ride_through_step(self, iv: _Interval) -> None:
+        """After :meth:`_load_step`: transfers to UPS/backup, motor trips, chiller trips and
+        restarts, and the site's P and Q per step as the grid sees them."""
+        g, events = self.rt.advance(iv.t_s, iv.t_end_s, iv.vm_pu, iv.f_hz, iv.a, iv.b)
+        if any(kind == "return" for kind, _ in events):
+            self.motors.tripped = False  # the site's return restarts its motors
+        m_events = self.motors.advance(iv.t_s, iv.t_end_s, iv.vm_pu, self.rt.mode == "grid")
+        if m_events:
+            events = sorted([*events, *m_events], key=lambda e: e[1])
+        iv.it_mean = float(np.dot(iv.it, iv.d)) / iv.span
+        cool, iv.gate = self.cooling.advance(iv.t_s, iv.t_end_s, iv.it_mean, iv.a, iv.b, events)
+        iv.g, iv.cool = g, cool
+        iv.on_backup = self._zeros_n(iv.n) if g is None else 1.0 - g
+        conn = 1.0 if g is None else self.residual + (1.0 - self.residual) * g
+        if self.factory.composite.enabled:
+            self._composite_pq(iv, conn)
+            return
         if g is None:
-            p_site = it + cool
+            p_site = iv.it + cool
             if self.aux_mw:
                 p_site += self.aux_mw
-            on_backup = self._zeros_n(n)
         else:
-            conn = self.residual + (1.0 - self.residual) * g
-            p_site = conn * (it + self.aux_mw) + cool
-            on_backup = 1.0 - g
-        q_site = p_site * self.tan_phi
-        clipped_mw = 0.0
-        if self.bess_on:
-            hold = None
-            if controls.cfg.ride_through_support.enabled:
-                rc = self.factory.ride_through
-                if rc.enabled and not rc.v_min_pu <= vm_pu <= rc.v_max_pu:
-                    hold = np.ones(n, dtype=bool)
-                elif g is not None or gate is not None:
-                    m = np.zeros(n, dtype=bool)
-                    if g is not None:
-                        m |= g < 1.0 - 1e-12
-                    if gate is not None:
-                        m |= gate < 1.0 - 1e-12
-                    hold = m if m.any() else None
-            y, capped = controls.setpoint(
-                p_site, d, uniform, soc=self.bess.soc, f_hz=f_hz, hold=hold, poi_cap=poi_cap
+            p_site = conn * (iv.it + self.aux_mw) + cool
+        iv.p_site = p_site
+        iv.q_site = p_site * self.tan_phi
+
+    def _composite_pq(self, iv: _Interval, conn: np.ndarray | float) -> None:
+        """Site P and Q from its parts at the interval's voltage: IT (PSUs), motors (cooling and
+        a share of the auxiliaries, gated by the chillers' state), the ZIP rest, filters. The
+        parts on the site's main supply (all but the chillers) leave the grid with a transfer."""
+        c = self.factory.composite
+        vm = iv.vm_pu
+        it_p, it_q = it_pq_share(vm, c)
+        rest_p, rest_q = rest_pq_share(vm, c)
+        mot_p, mot_q = motor_pq_share(vm, c)
+        aux_mot = c.aux_motor_share * self.aux_mw
+        aux_rest = self.aux_mw - aux_mot
+        gate = 1.0 if iv.gate is None else iv.gate
+        aux_mot_on = aux_mot * gate  # pumps and fans follow the chillers' trips and restarts
+        main_p = it_p * iv.it + rest_p * aux_rest + mot_p * aux_mot_on
+        main_q = it_q * iv.it + rest_q * aux_rest + mot_q * aux_mot_on
+        main_q = main_q + filter_q_mvar(vm, self.factory.it_peak_mw, c)
+        iv.p_site = conn * main_p + mot_p * iv.cool
+        iv.q_site = conn * main_q + mot_q * iv.cool
+        if np.ndim(iv.p_site) == 0:
+            iv.p_site = np.full(iv.n, float(iv.p_site))
+            iv.q_site = np.full(iv.n, float(iv.q_site))
+
+    def _hold_mask(self, iv: _Interval) -> np.ndarray | None:
+        """Steps in which ride-through support holds the POI power (None: none)."""
+        if not self.controls.cfg.ride_through_support.enabled:
+            return None
+        rc = self.factory.ride_through
+        if rc.enabled and not rc.v_min_pu <= iv.vm_pu <= rc.v_max_pu:
+            return np.ones(iv.n, dtype=bool)
+        if iv.g is None and iv.gate is None:
+            return None
+        m = np.zeros(iv.n, dtype=bool)
+        if iv.g is not None:
+            m |= iv.g < 1.0 - 1e-12
+        if iv.gate is not None:
+            m |= iv.gate < 1.0 - 1e-12
+        return m if m.any() else None
+
+    def _bess_step(self, iv: _Interval) -> None:
+        """After :meth:`_ride_through_step`: the controls' POI setpoint, the BESS request and
+        what the BESS delivers (P and Q per step). Nothing when the BESS is off."""
+        if not self.bess_on:
+            iv.p_b = iv.q_b = self._zeros_n(iv.n)
+            iv.soc = np.full(iv.n, math.nan)
+            iv.y = iv.p_site
+            return
+        controls = self.controls
+        y, capped = controls.setpoint(
+            iv.p_site,
+            iv.d,
+            iv.uniform,
+            soc=self.bess.soc,
+            f_hz=iv.f_hz,
+            hold=self._hold_mask(iv),
+            poi_cap=iv.poi_cap,
+        )
+        q_req = controls.q_response(iv.vm_pu, iv.span)
+        if controls.cfg.q_smoothing.enabled:
+            q_req += controls.q_smooth(float(np.dot(iv.q_site, iv.d)) / iv.span, iv.span)
+        blk = self._run_bess(iv, y, q_req)
+        iv.y, iv.q_req = y, q_req
+        iv.p_b, iv.q_b = blk.p_actual_mw, blk.q_actual_mvar
+        iv.soc = blk.e_mwh * (1.0 / self.bess.e_nom_mwh)
+        # the POI reached: the setpoint, unless the BESS could not follow (then what it reached)
+        p_reached = float(iv.p_site[-1] + iv.p_b[-1]) if blk.clipped_last else float(y[-1])
+        controls.settle(p_reached, capped or blk.clipped_last)
+        iv.clipped_mw = blk.clipped_mwh * 3600.0 / iv.span
+
+    def _run_bess(self, iv: _Interval, y: np.ndarray, q_req: float) -> BessBlock:
+        """The BESS controller (feedforward or feedback, with its delay and period) and the BESS
+        over the interval's steps."""
+        m = y - iv.p_site
+        if self._last_p_mw is None:  # the controller was running before t = 0: steady state
+            self.bess.start_at(float(m[0]))
+            m0 = 0.0 if self.loop.feedback else float(m[0])
+            self.loop.start_from(iv.t_s, m0, self.bess.p_actual_mw)
+        if self.loop.feedback:
+            return self.loop.run_feedback(
+                self.bess, iv.a, iv.b, iv.d, y, iv.p_site, q_req, iv.vm_pu
             )
-            req = y - p_site
-            if self._last_p_mw is None:  # the controller was running before t = 0: no start-up lag
-                self.bess.p_mw = min(
-                    max(float(req[0]), -self.bess.p_rated_mw), self.bess.p_rated_mw
-                )
-            q_req = controls.q_response(vm_pu, span)
-            if controls.cfg.q_smoothing.enabled:
-                q_req += controls.q_smooth(float(np.dot(q_site, d)) / span, span)
-            blk = self.bess.run(req, d, q_req, uniform=uniform)
-            p_b, q_b = blk.p_mw, blk.q_mvar
-            soc = blk.e_mwh * (1.0 / self.bess.e_nom_mwh)
-            p_poi = p_site + p_b
-            q_poi = q_site + q_b
-            controls.settle(float(p_poi[-1]), capped or blk.clipped_last)
-            clipped_mw = blk.clipped_mwh * 3600.0 / span
-        else:
-            p_b = q_b = self._zeros_n(n)
-            soc = np.full(n, math.nan)
-            y = p_poi = p_site
-            q_poi = q_site
-        w = self._offsets[n][2] if uniform and idx is None else d / span
-        ps_mean = float(np.dot(p_site, w))
-        cool_mean = float(np.dot(cool, w))
-        bk_mean = float(np.dot(on_backup, w)) if g is not None else 0.0
+        req = self.loop.feedforward(iv.a, iv.b, m)
+        return self.bess.run(req, iv.d, q_req, vm_pu=iv.vm_pu, uniform=iv.uniform)
+
+    def _finalize_step(self, iv: _Interval) -> IntervalOutput:
+        """Last, every call: interval means, the run ledger, the demand-response baseline, and the
+        grid-step and internal-step records."""
+        w = iv.w
+        p_poi = iv.p_site + iv.p_b
+        q_poi = iv.q_site + iv.q_b
+        ps_mean = float(np.dot(iv.p_site, w))
         if self.bess_on:
-            pb_mean = float(np.dot(p_b, w))
-            qb_mean = float(np.dot(q_b, w)) if q_req else 0.0
-            y_mean = float(np.dot(y, w))
+            pb_mean = float(np.dot(iv.p_b, w))
+            qb_mean = float(np.dot(iv.q_b, w)) if iv.q_req else 0.0
+            y_mean = float(np.dot(iv.y, w))
         else:
             pb_mean = qb_mean = 0.0
             y_mean = ps_mean
         p_mean = ps_mean + pb_mean  # means are linear: no need to average p_poi and q_poi again
-        q_mean = ps_mean * self.tan_phi + qb_mean
+        qs_mean = float(np.dot(iv.q_site, w))
+        q_mean = qs_mean + qb_mean
         p_max, p_min = float(p_poi.max()), float(p_poi.min())
-        # ledger
+        span = iv.span
         self.site_energy_mwh += ps_mean * span / 3600.0
         self.poi_energy_mwh += p_mean * span / 3600.0
         self.poi_max_mw = max(self.poi_max_mw, p_max)
         self.poi_min_mw = min(self.poi_min_mw, p_min)
         self.sim_s += span
-        self._t_end_last = t_end_s
+        self._t_end_last = iv.t_end_s
         self._last_p_mw = p_mean
-        if controls.dr.calls:
-            controls.dr.observe(t_s, t_end_s, p_mean)
+        if self.controls.dr.calls:
+            self.controls.dr.observe(iv.t_s, iv.t_end_s, p_mean)
         record = {
             "p_mw": p_mean,
             "q_mvar": q_mean,
             "p_max_mw": p_max,
             "p_min_mw": p_min,
             "p_site_mw": ps_mean,
-            "q_site_mvar": ps_mean * self.tan_phi,
+            "q_site_mvar": qs_mean,
             "p_bess_mw": pb_mean,
             "q_bess_mvar": qb_mean,
-            "soc": float(soc[-1]),
-            "on_backup": bk_mean,
-            "clipped_mw": clipped_mw,
+            "soc": float(iv.soc[-1]),
+            "on_backup": float(np.dot(iv.on_backup, w)) if iv.g is not None else 0.0,
+            "clipped_mw": iv.clipped_mw,
             "p_setpoint_mw": y_mean,
-            "p_it_mw": it_mean,
-            "p_cooling_mw": cool_mean,
-            "dr_cap_mw": _finite_min(poi_cap if poi_cap is not None else site_cap),
-            "vm_pu": float(vm_pu),
-            "f_hz": float(f_hz),
+            "p_it_mw": iv.it_mean,
+            "p_cooling_mw": float(np.dot(iv.cool, w)),
+            "dr_cap_mw": _finite_min(iv.poi_cap if iv.poi_cap is not None else iv.site_cap),
+            "vm_pu": float(iv.vm_pu),
+            "f_hz": float(iv.f_hz),
         }
         hr = {
-            "t_s": a,
-            "p_site_mw": p_site,
-            "p_bess_mw": p_b,
+            "t_s": iv.a,
+            "p_site_mw": iv.p_site,
+            "p_bess_mw": iv.p_b,
             "p_mw": p_poi,
             "q_mvar": q_poi,
-            "soc": soc,
-            "on_backup": on_backup,
-            "p_it_mw": it,
+            "soc": iv.soc,
+            "on_backup": iv.on_backup,
+            "p_it_mw": iv.it,
         }
         return IntervalOutput(p_mean, q_mean, p_max, p_min, record, hr)
 
@@ -363,6 +508,10 @@ class FactorySite:
             {
                 "site.backup_transfers": float(self.rt.transfers),
                 "site.backup_s": self.rt.backup_s,
+                **{
+                    f"site.transfers_{k}": float(v) for k, v in self.rt.transfers_by_cause().items()
+                },
+                "site.motor_trips": float(self.motors.trips),
                 "site.energy_mwh": self.site_energy_mwh,
                 "poi.energy_mwh": self.poi_energy_mwh,
                 "poi.p_max_mw": self.poi_max_mw,

@@ -27,7 +27,7 @@ def test_rainflow_depth_histogram():
     assert h["edges"] == list(DEPTH_EDGES)
     cycles = dict(zip(zip(h["edges"][:-1], h["edges"][1:], strict=True), h["cycles"], strict=True))
     assert cycles[(0.1, 0.2)] == 1.0
-    assert cycles[(0.6, 1.0)] == 1.0
+    assert cycles[(0.4, 1.0)] == 1.0
     assert sum(h["cycles"]) == 2.0
     assert sum(rainflow_depths(np.array([0.5]))["cycles"]) == 0
 

@@ -133,4 +133,8 @@ def test_sync_blocks_hold_the_latest_voltage(default_run, tmp_path: Path) -> Non
     assert fac["vm_pu"].to_numpy() == pytest.approx(expected)
     # the grid solved each step with that step's own factory power
     assert len(tr) == 20
-    pd.testing.assert_series_equal(fac["p_mw"], default_run.frame("factory")["p_mw"])
+    # (to 0.1 %: the site's ZIP and motor parts draw slightly differently at the held voltage;
+    # one step off would differ by the ~10 MW training swing)
+    pd.testing.assert_series_equal(
+        fac["p_mw"], default_run.frame("factory")["p_mw"], check_exact=False, rtol=1e-3
+    )

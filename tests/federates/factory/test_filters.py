@@ -1,4 +1,4 @@
-"""The factory's own filters against scipy.signal (the tests may import it; the federate does not)."""
+"""The factory's own filters against scipy.signal (the tests may import it; the federate not)."""
 
 from __future__ import annotations
 

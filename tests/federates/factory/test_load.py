@@ -49,7 +49,7 @@ def test_default_swing_and_average() -> None:
     load = ItLoad(FactoryConfig(inference=QUIET_INFERENCE), seed=0, dt_s=0.01)
     tr = load.window(0, 20_000, "training")  # 200 s
     job_mw = 250 * 0.7
-    # GPU swing 0.8 x (1 - 0.35) x 175 MW = 91 MW (docs/domain.md: ~90 MW swing)
+    # GPU swing 0.8 x (1 - 0.35) x 175 MW = 91 MW (the ~90 MW swing the default BESS covers)
     assert tr.max() - tr.min() == pytest.approx(0.8 * 0.65 * job_mw, rel=1e-6)
     # mean level: 70 % compute + 30 % trough, edges symmetric
     mean_gpu_level = 0.7 + 0.3 * 0.35

@@ -130,15 +130,35 @@ def test_piecewise_linear_means_exact() -> None:
     )
 
 
-def test_each_july_sag_alone_rides_through_but_the_train_trips() -> None:
-    short = [(100.0, 0.30, 0.042), (112.0, 0.25, 0.046), (127.5, 0.40, 0.050)]  # each <= 50 ms
-    rt_cfg = RideThroughConfig()
-    fac = FactoryConfig(ride_through=rt_cfg)
+def test_dip_counter_option_trips_on_a_train_of_short_sags() -> None:
+    """Three sags of <= 50 ms each ride through the UPS curve; the optional dip counter (three
+    dips in a minute) transfers the site, and the transfer records it as its cause."""
+    short = [(100.0, 0.30, 0.042), (112.0, 0.25, 0.046), (127.5, 0.40, 0.050)]
     off = BessConfig(enabled=False)
-    _, p1, s1 = run_event(fac, off, ControlsConfig(), short[:1], horizon_s=200.0)
+    plain = FactoryConfig(composite={"enabled": False})
+    _, _, s0 = run_event(plain, off, ControlsConfig(), short, horizon_s=200.0)
+    assert s0.rt.transfers == 0  # the counter is off by default
+    fac = FactoryConfig(ride_through=RideThroughConfig(max_disturbances=3))
+    _, _, s1 = run_event(fac, off, ControlsConfig(), short[:1], horizon_s=200.0)
     assert s1.rt.transfers == 0
-    _, p3, s3 = run_event(fac, off, ControlsConfig(), short[:3], horizon_s=200.0)
+    _, _, s3 = run_event(fac, off, ControlsConfig(), short[:3], horizon_s=200.0)
     assert s3.rt.transfers == 1  # the third dip within a minute
+    assert s3.rt.transfers_by_cause()["dip_counter"] == 1
+
+
+def test_july_2024_transfer_comes_from_the_ups_curve() -> None:
+    """The 66 ms sag at 0.25 pu crosses the UPS curve (V < 0.85 pu for > 50 ms)."""
+    _, _, site = run_event(
+        FactoryConfig(), BessConfig(enabled=False), ControlsConfig(), JULY_2024, horizon_s=200.0
+    )
+    assert site.rt.trip_times == [pytest.approx(112.05)]
+    assert site.rt.transfers_by_cause() == {
+        "ups_curve": 1,
+        "hvrt_curve": 0,
+        "frequency": 0,
+        "dip_counter": 0,
+    }
+    assert site.summary()["site.transfers_ups_curve"] == 1.0
 
 
 def test_july_2024_train_without_support_loses_the_whole_site() -> None:
@@ -166,9 +186,14 @@ def test_july_2024_train_with_support_keeps_poi_within_10_percent() -> None:
     for t0, _, d in JULY_2024:
         in_fault |= (t >= t0) & (t < t0 + d + 1.0)
     during = (t >= 99.5) & (t < restored) & ~in_fault
-    assert np.abs(p[during] - pre).max() <= 0.10 * pre
+    # no load loss: never below 90 % (above it, the training swing the delayed BESS leaves shows
+    # in the 10 ms steps around the faults)
+    assert p[during].min() >= 0.90 * pre
+    one_s = (t >= 200.0) & (t < restored)  # 1 s grid steps: the swing averages out
+    assert np.abs(p[one_s] - pre).max() <= 0.10 * pre
     assert site.controls.hold_mw is None  # released once the site is whole again
-    assert site.summary()["bess.clipped_mwh"] == pytest.approx(0.0, abs=1e-9)
+    # what the PCS current limit refused during the faults (0.25-0.40 pu, < 70 ms each)
+    assert 0.0 < site.summary()["bess.clipped_mwh"] < 0.05
     # support off, same BESS: the ramp limiter alone lets the POI slide down
     t2, p2, _ = run_event(
         FactoryConfig(),
@@ -185,7 +210,12 @@ def test_undersized_bess_records_what_it_could_not_hold() -> None:
         FactoryConfig(), BessConfig(), ControlsConfig(), JULY_2024, horizon_s=300.0
     )
     pre = p[(t >= 90) & (t < 99.5)].mean()
-    after = p[(t >= 120) & (t < 300)]
-    assert after.min() >= 100.0 - 1e-6  # 100 MW BESS (+ 20 % for 10 s) holds part of the ~240 MW
+    in_fault = np.zeros(len(t), dtype=bool)
+    for t0, _, d in JULY_2024:
+        in_fault |= (t >= t0) & (t < t0 + d + 0.5)
+    after = p[(t >= 120) & (t < 300) & ~in_fault]
+    # 100 MW BESS (+ 20 % for 10 s) holds part of the ~240 MW outside the faults; in a fault its
+    # current goes to reactive injection first
+    assert after.min() >= 100.0 - 1e-3
     assert after.min() < 0.9 * pre
     assert site.summary()["bess.clipped_mwh"] > 1.0

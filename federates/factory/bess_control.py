@@ -1,0 +1,266 @@
+"""The BESS power controller as built: meter, delay, sampled control, PCS lag (pure, no helics).
+
+The site's controls (:mod:`.controls`) give a POI setpoint ``y``. The BESS
+controller turns it into the power request of the PCS, which then follows
+through its first-order lag ``response_tau_s`` (in :class:`.bess.Bess`):
+
+* ``feedforward`` (site metering): the controller meters the site load and
+  commands ``m = y - p_site``. Its command at time ``t`` is the measurement
+  taken ``latency_s`` before the latest control instant ``t_c <= t`` (instants
+  every ``control_period_s``; continuous when 0)::
+
+      cmd(t) = m(t_c - latency_s)
+
+  A swing at angular frequency ``w`` then leaves a residual at the POI of
+  ``|1 - exp(-j w L) / (1 + j w tau)|`` of its amplitude (a first-order lag tau
+  plus a delay L; the sample-and-hold adds about half a period to L).
+* ``feedback`` (POI metering): the controller meters the POI and integrates
+  the error at each control instant::
+
+      cmd_c = cmd_(c-1) + (t_c - t_(c-1)) / feedback_ti_s x (y - p_poi)(t_c - latency_s)
+
+  The measurement of a step still running is not known yet: the controller
+  uses the last completed step then (the delay is at least one step).
+
+Signals are step-held: a measurement at an instant is the value of the step
+that contains it. Before the first interval the controller is in the steady
+state of its first inputs (causal: nothing from the future).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from federates.factory.bess import Bess, BessBlock
+from federates.factory.config_bess import BessConfig
+
+_TOL = 1e-9
+
+
+def piecewise_constant_means(
+    knots_s: np.ndarray, values: np.ndarray, a: np.ndarray, b: np.ndarray
+) -> np.ndarray:
+    """Mean over each ``[a_k, b_k)`` of the function equal to ``values[i]`` on
+    ``[knots_s[i], knots_s[i + 1])`` (the last value holds on).
+
+    Parameters
+    ----------
+    knots_s : numpy.ndarray
+        Increasing breakpoints [s]; ``knots_s[0] <= a[0]``.
+    values : numpy.ndarray
+        Value on each segment (any unit).
+    a, b : numpy.ndarray
+        Step starts and ends [s], ``b > a``.
+
+    Returns
+    -------
+    numpy.ndarray
+        Step means (unit of ``values``).
+    """
+    k = np.array(knots_s, dtype=float)
+    v = np.asarray(values, dtype=float)
+    if not np.isfinite(k[0]):  # a value held since for ever: start it just before the steps
+        k[0] = min(float(a[0]), float(k[1]) if len(k) > 1 else float(a[0])) - 1.0
+    end = max(float(b[-1]), float(k[-1])) + 1.0
+    kk = np.append(k, end)
+    cum = np.concatenate([[0.0], np.cumsum(v * np.diff(kk))])
+    return (np.interp(b, kk, cum) - np.interp(a, kk, cum)) / (b - a)
+
+
+@dataclass
+class ControlLoopState:
+    """History the controller keeps between intervals (step starts and step-held signals)."""
+
+    t_s: np.ndarray  # step starts [s]
+    m_mw: np.ndarray  # feedforward measurement y - p_site [MW]; feedback: y - p_poi [MW]
+    complete: np.ndarray  # the step's value is known (feedback: the step has been run)
+    cmd_mw: float = 0.0  # feedback: last command [MW]
+    t_cmd_s: float = float("nan")  # feedback: time of the last command [s]
+
+
+class BessControlLoop:
+    """Delay, control period and the feedforward or feedback law (see the module docstring)."""
+
+    def __init__(self, cfg: BessConfig) -> None:
+        self.cfg = cfg
+        self.latency_s = cfg.latency_s
+        self.period_s = cfg.control_period_s
+        self.feedback = cfg.control_mode == "feedback"
+        self.st: ControlLoopState | None = None
+
+    def start_from(self, t_s: float, m_mw: float, cmd_mw: float = 0.0) -> None:
+        """Steady state before ``t_s`` [s]: the measurement was ``m_mw`` [MW] and the command
+        ``cmd_mw`` [MW] for ever."""
+        self.st = ControlLoopState(
+            np.array([-np.inf]), np.array([float(m_mw)]), np.array([True]), float(cmd_mw), t_s
+        )
+
+    # ------------------------------------------------------------ history
+
+    def _append(self, a: np.ndarray, m: np.ndarray, complete: bool) -> None:
+        st = self.st
+        st.t_s = np.concatenate([st.t_s, a])
+        st.m_mw = np.concatenate([st.m_mw, m])
+        st.complete = np.concatenate([st.complete, np.full(len(a), complete)])
+
+    def _trim(self, t_now_s: float) -> None:
+        """Forget steps that no future lookup can reach."""
+        st = self.st
+        keep_from = t_now_s - self.latency_s - self.period_s - 1.0
+        j = int(np.searchsorted(st.t_s, keep_from, side="right")) - 1
+        if j > 0:
+            st.t_s, st.m_mw, st.complete = st.t_s[j:], st.m_mw[j:], st.complete[j:]
+
+    def _lookup(self, t_s: np.ndarray, known_only: bool) -> np.ndarray:
+        """Step-held measurement at the instants ``t_s`` [s]."""
+        st = self.st
+        j = np.searchsorted(st.t_s, np.asarray(t_s) + _TOL, side="right") - 1
+        j = np.clip(j, 0, len(st.t_s) - 1)
+        if known_only:
+            last = int(np.flatnonzero(st.complete)[-1])
+            j = np.minimum(j, last)
+        return st.m_mw[j]
+
+    def _instants(self, t0_s: float, t1_s: float) -> np.ndarray:
+        """Control instants in ``[t0_s, t1_s)`` [s] (multiples of the control period)."""
+        p = self.period_s
+        c0 = int(np.ceil(t0_s / p - _TOL))
+        c1 = int(np.ceil(t1_s / p - _TOL))
+        return np.arange(c0, c1) * p
+
+    # ------------------------------------------------------------ feedforward
+
+    def feedforward(self, a: np.ndarray, b: np.ndarray, m_mw: np.ndarray) -> np.ndarray:
+        """PCS request per step [MW] from the measurement ``m_mw = y - p_site`` per step.
+
+        Parameters
+        ----------
+        a, b : numpy.ndarray
+            Step starts and ends [s].
+        m_mw : numpy.ndarray
+            Setpoint minus site load per step [MW].
+
+        Returns
+        -------
+        numpy.ndarray
+            Step means of the held, delayed command [MW].
+        """
+        if self.st is None:
+            self.start_from(float(a[0]), float(m_mw[0]))
+        self._append(a, m_mw, True)
+        lat, p = self.latency_s, self.period_s
+        if p <= 0:
+            if lat <= 0:
+                out = np.asarray(m_mw, dtype=float)
+            else:
+                st = self.st
+                out = piecewise_constant_means(st.t_s + lat, st.m_mw, a, b)
+        else:
+            tc = self._instants(float(a[0]) - p, float(b[-1]))
+            vals = self._lookup(tc - lat, known_only=False)
+            out = piecewise_constant_means(tc, vals, a, b)
+        self._trim(float(b[-1]))
+        return out
+
+    # ------------------------------------------------------------ feedback
+
+    def run_feedback(
+        self,
+        bess: Bess,
+        a: np.ndarray,
+        b: np.ndarray,
+        d: np.ndarray,
+        y_mw: np.ndarray,
+        p_site_mw: np.ndarray,
+        q_req_mvar: float,
+        vm_pu: float,
+    ) -> BessBlock:
+        """Run the BESS under the POI feedback loop over the steps ``[a_k, b_k)``.
+
+        Parameters
+        ----------
+        bess : Bess
+            The battery (advanced here).
+        a, b, d : numpy.ndarray
+            Step starts, ends and lengths [s].
+        y_mw, p_site_mw : numpy.ndarray
+            POI setpoint and site load per step [MW].
+        q_req_mvar : float
+            Reactive-power request [Mvar].
+        vm_pu : float
+            Voltage at the PCS [pu].
+
+        Returns
+        -------
+        BessBlock
+            The BESS's steps, joined.
+        """
+        if self.st is None:
+            self.start_from(float(a[0]), 0.0, bess.p_actual_mw)
+        st = self.st
+        n = len(a)
+        p_lim = bess.p_ov_mw
+        period = self.period_s
+        # steps at which the command changes: a control instant falls in (a_(k-1), a_k]
+        if period <= 0:
+            starts = list(range(n))
+        else:
+            tc = self._instants(float(a[0]), float(b[-1]))
+            starts = sorted(set(np.searchsorted(a, tc - _TOL, side="left").tolist()))
+            starts = [k for k in starts if k < n]
+            if not starts or starts[0] != 0:
+                starts = [0, *starts]
+        blocks: list[BessBlock] = []
+        bounds = [*starts, n]
+        for k0, k1 in zip(bounds, bounds[1:], strict=False):
+            t_c = float(a[k0])
+            on_instant = period <= 0 or abs(t_c / period - round(t_c / period)) < 1e-6
+            if on_instant:
+                e = float(self._lookup(np.array([t_c - self.latency_s]), known_only=True)[0])
+                dt_c = t_c - st.t_cmd_s if np.isfinite(st.t_cmd_s) else float(d[k0])
+                st.cmd_mw = min(max(st.cmd_mw + dt_c / self.cfg.feedback_ti_s * e, -p_lim), p_lim)
+                st.t_cmd_s = t_c
+            blk = bess.run(
+                np.full(k1 - k0, st.cmd_mw), d[k0:k1], q_req_mvar, vm_pu=vm_pu, uniform=None
+            )
+            blocks.append(blk)
+            err = y_mw[k0:k1] - (p_site_mw[k0:k1] + blk.p_actual_mw)
+            self._append(a[k0:k1], err, True)
+        self._trim(float(b[-1]))
+        return _join(blocks)
+
+    # ------------------------------------------------------------ re-run support
+
+    def snapshot(self) -> ControlLoopState | None:
+        """A copy of the history (arrays are replaced, never written in place)."""
+        if self.st is None:
+            return None
+        s = self.st
+        return ControlLoopState(s.t_s, s.m_mw, s.complete, s.cmd_mw, s.t_cmd_s)
+
+    def restore(self, snap: ControlLoopState | None) -> None:
+        """Go back to a :meth:`snapshot`."""
+        if snap is None:
+            self.st = None
+            return
+        self.st = ControlLoopState(snap.t_s, snap.m_mw, snap.complete, snap.cmd_mw, snap.t_cmd_s)
+
+
+def _join(blocks: list[BessBlock]) -> BessBlock:
+    if len(blocks) == 1:
+        return blocks[0]
+    over = [
+        blk.overloaded if blk.overloaded is not None else np.zeros(len(blk.p_actual_mw), bool)
+        for blk in blocks
+    ]
+    return BessBlock(
+        np.concatenate([blk.p_actual_mw for blk in blocks]),
+        np.concatenate([blk.q_actual_mvar for blk in blocks]),
+        np.concatenate([blk.e_mwh for blk in blocks]),
+        sum(blk.clipped_mwh for blk in blocks),
+        max(blk.clipped_max_mw for blk in blocks),
+        blocks[-1].clipped_last,
+        np.concatenate(over),
+    )

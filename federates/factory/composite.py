@@ -1,0 +1,130 @@
+"""The data-centre composite load under voltage (pure, no helics).
+
+Pure functions of the POI voltage ``V`` [pu] (held over a grid interval) give
+the share of each part's nominal power the grid sees, and its reactive power;
+:class:`MotorProtection` is the motors' contactor state machine. The parts,
+their defaults and sources are in :class:`.config_site.CompositeLoadConfig`;
+the site (:mod:`.site`) adds them up, so the grid sees the sum.
+
+Simplified (quasi-static): no motor dynamics (a motor runs or is stalled, as V
+is above or below its stall voltage; no re-acceleration current); no PSU
+hold-up energy (the UPS curve in :mod:`.ride_through` decides the transfer);
+V is held over each interval.
+"""
+
+from __future__ import annotations
+
+import math
+
+from federates.factory.config_site import CompositeLoadConfig
+
+_TOL = 1e-9
+
+
+def _tan(pf: float) -> float:
+    return math.tan(math.acos(pf))
+
+
+def constant_power_share(vm_pu: float, v_min_pu: float) -> float:
+    """Share of nominal power a constant-power part draws [-]: 1 down to ``v_min_pu``, constant
+    current (``V / v_min_pu``) below it.
+
+    Parameters
+    ----------
+    vm_pu : float
+        Voltage [pu].
+    v_min_pu : float
+        Lowest voltage at constant power [pu].
+
+    Returns
+    -------
+    float
+        ``P / P_nom`` [-].
+    """
+    return 1.0 if vm_pu >= v_min_pu else max(vm_pu, 0.0) / v_min_pu
+
+
+def zip_share(vm_pu: float, cfg: CompositeLoadConfig) -> float:
+    """``P / P_nom`` [-] of the ZIP rest: ``z V^2 + i V + p x`` :func:`constant_power_share`."""
+    v = max(vm_pu, 0.0)
+    p_part = cfg.zip_p * constant_power_share(v, cfg.it_constant_power_min_v_pu)
+    return cfg.zip_z * v * v + cfg.zip_i * v + p_part
+
+
+def motor_pq_share(vm_pu: float, cfg: CompositeLoadConfig) -> tuple[float, float]:
+    """``(P / P_nom, Q / P_nom)`` [-] of connected motors at ``vm_pu`` [pu].
+
+    Running (``V >= motor_stall_v_pu``): constant P, and
+    ``Q = tan(phi_m) (m V^2 + (1 - m) / V^2)``. Stalled: the locked-rotor
+    impedance, ``S = I_lr V^2`` at the locked-rotor power factor.
+    """
+    v = max(vm_pu, 1e-3)
+    if v >= cfg.motor_stall_v_pu:
+        m = cfg.motor_magnetizing_share
+        return 1.0, _tan(cfg.motor_power_factor) * (m * v * v + (1.0 - m) / (v * v))
+    s = cfg.motor_locked_rotor_pu * v * v
+    pf = cfg.motor_locked_rotor_pf
+    return s * pf, s * math.sqrt(1.0 - pf * pf)
+
+
+def it_pq_share(vm_pu: float, cfg: CompositeLoadConfig) -> tuple[float, float]:
+    """``(P / P_nom, Q / P_nom)`` [-] of the IT load (PSUs) while it is on the grid."""
+    p = constant_power_share(vm_pu, cfg.it_constant_power_min_v_pu)
+    return p, p * _tan(cfg.it_power_factor)
+
+
+def rest_pq_share(vm_pu: float, cfg: CompositeLoadConfig) -> tuple[float, float]:
+    """``(P / P_nom, Q / P_nom)`` [-] of the ZIP rest."""
+    p = zip_share(vm_pu, cfg)
+    return p, p * _tan(cfg.zip_power_factor)
+
+
+def filter_q_mvar(vm_pu: float, it_peak_mw: float, cfg: CompositeLoadConfig) -> float:
+    """Reactive power of the filters and capacitors [Mvar, load convention: < 0 injects]."""
+    return -cfg.filter_mvar_per_mw_it * it_peak_mw * vm_pu * vm_pu
+
+
+class MotorProtection:
+    """Contactor drop-out and reconnection of the motor load, advanced per interval.
+
+    Events are ``("trip", t_s)`` after ``motor_trip_s`` below ``motor_trip_v_pu``
+    and ``("return", t_s)`` at the first interval with V at or above
+    ``motor_return_v_pu`` (only while the site is on the grid: on backup, the
+    site's own return restarts the motors).
+    """
+
+    def __init__(self, cfg: CompositeLoadConfig) -> None:
+        self.cfg = cfg
+        self.tripped = False
+        self.below_s = 0.0
+        self.trips = 0
+
+    def advance(
+        self, t_s: float, t_end_s: float, vm_pu: float, site_on_grid: bool
+    ) -> list[tuple[str, float]]:
+        """Events of the interval ``[t_s, t_end_s)`` [s] with ``vm_pu`` [pu] held."""
+        c = self.cfg
+        if not c.enabled:
+            return []
+        events: list[tuple[str, float]] = []
+        if vm_pu < c.motor_trip_v_pu:
+            before = self.below_s
+            self.below_s += t_end_s - t_s
+            if not self.tripped and self.below_s > c.motor_trip_s + _TOL:
+                self.tripped = True
+                self.trips += 1
+                events.append(("trip", t_s + max(c.motor_trip_s - before, 0.0)))
+        else:
+            self.below_s = 0.0
+            if self.tripped and vm_pu >= c.motor_return_v_pu and site_on_grid:
+                self.tripped = False
+                events.append(("return", t_s))
+        return events
+
+    def snapshot(self) -> tuple[bool, float, int]:
+        """State to :meth:`restore` (a re-run of the same interval)."""
+        return (self.tripped, self.below_s, self.trips)
+
+    def restore(self, snap: tuple[bool, float, int]) -> None:
+        """Go back to a :meth:`snapshot`."""
+        self.tripped, self.below_s, self.trips = snap
