@@ -10,12 +10,21 @@ Relative file paths inside a case are resolved against the case file's folder.
 
 from __future__ import annotations
 
+import math
 import tomllib
+import unicodedata
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from cosim.analysis.requirements import RequirementsConfig
 from cosim.errors import CaseError
@@ -27,7 +36,37 @@ CASES_DIR = Path(__file__).resolve().parents[1] / "cases"
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, allow_inf_nan=False)
+
+
+#: most grid steps (solve instants, event windows included) of one run; 10 million = 116 days at 1 s
+MAX_GRID_STEPS = 10_000_000
+#: most factory internal steps of one run; 100 million = 58 days at 50 ms
+MAX_FACTORY_STEPS = 100_000_000
+#: most base steps exchanged in one synchronisation (one HELICS vector, 8 bytes each: ``--maxsize``)
+MAX_SYNC_STEPS = 100_000
+#: characters that reorder displayed text (Unicode bidi embeddings, overrides and isolates)
+BIDI_CONTROLS = frozenset("\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def name_problem(name: str) -> str | None:
+    """Why ``name`` is not a plain label (it names the default run directory ``runs/<name>``).
+
+    A label has no path separator, no ``..``, no control character and no bidi
+    override, and is not ``.``; None when it is fine.
+    """
+    if "/" in name or "\\" in name:
+        return "a name is a label, not a path: no '/' or '\\'"
+    if ".." in name or name.strip() == ".":
+        return "a name is a label, not a path: no '..' or '.'"
+    for ch in name:
+        if ch in BIDI_CONTROLS:
+            return f"bidirectional control character U+{ord(ch):04X} is not allowed"
+        if unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp"):
+            return f"control character U+{ord(ch):04X} is not allowed"
+    if not name.strip():
+        return "a name needs a visible character"
+    return None
 
 
 class HorizonConfig(_Section):
@@ -43,8 +82,8 @@ class HorizonConfig(_Section):
     sync_interval_s: float | None = Field(
         None,
         gt=0,
-        description="exchange values every this many seconds of base steps (vectors of per-step values); "
-        "None = every grid step (exact). Event windows are always exchanged every step.",
+        description="exchange values every this many seconds of base steps (vectors of per-step "
+        "values); None = every grid step (exact). Event windows are always exchanged every step.",
     )
 
 
@@ -60,8 +99,8 @@ class RunConfig(_Section):
     core_type: str = Field(
         "tcp",
         pattern="^(zmq|tcp|tcpss|zmqss)$",
-        description="HELICS core; tcp is the fastest here (bare 2-federate exchange ~1,900 steps/s vs "
-        "~1,400 for zmq, with less CPU)",
+        description="HELICS core; tcp is the fastest here (bare 2-federate exchange ~1,900 "
+        "steps/s vs ~1,400 for zmq, with less CPU)",
     )
     log_level: str = Field(
         "warning", pattern="^(error|warning|summary|connections|timing|debug|trace)$"
@@ -89,13 +128,61 @@ class Case(_Section):
     # folder that relative paths in the case are resolved against (not a case key)
     base_dir: Path = Field(Path("."), exclude=True)
 
+    @field_validator("name")
+    @classmethod
+    def _label(cls, value: str) -> str:
+        problem = name_problem(value)
+        if problem is not None:
+            raise ValueError(problem)
+        return value
+
     @model_validator(mode="after")
     def _consistent(self) -> Case:
-        if self.horizon.grid_dt_s > self.horizon.duration_s:
+        h = self.horizon
+        if h.grid_dt_s > h.duration_s:
             raise ValueError("horizon.grid_dt_s must not exceed horizon.duration_s")
-        if self.horizon.factory_dt_s > self.horizon.grid_dt_s:
+        if h.factory_dt_s > h.grid_dt_s:
             raise ValueError("horizon.factory_dt_s must not exceed horizon.grid_dt_s")
+        problems = [
+            f"events.{i}.t_s: {e.t_s:g} is not before the end of the horizon "
+            f"(horizon.duration_s = {h.duration_s:g})"
+            for i, e in enumerate(self.events)
+            if e.t_s >= h.duration_s
+        ]
+        problems += self._size_problems()
+        if problems:
+            raise ValueError("\n".join(problems))
         return self
+
+    def _size_problems(self) -> list[str]:
+        """Runs too long to hold: more than :data:`MAX_GRID_STEPS` or :data:`MAX_FACTORY_STEPS`."""
+        h = self.horizon
+        out = []
+        n_grid = h.duration_s / h.grid_dt_s
+        for e in self.events:  # an upper bound of the steps the event windows add
+            start, end = e.window_s(h.event_margin_s)
+            n_grid += (min(end, h.duration_s) - start) / min(h.event_dt_s, h.grid_dt_s) + 2
+        if not math.isfinite(n_grid) or n_grid > MAX_GRID_STEPS:
+            out.append(
+                f"horizon.grid_dt_s: {h.grid_dt_s:g} s over horizon.duration_s {h.duration_s:g} s "
+                f"(and horizon.event_dt_s {h.event_dt_s:g} s in event windows) is {n_grid:.3g} "
+                f"grid steps, more than the {MAX_GRID_STEPS:,} a run may have"
+            )
+        n_factory = h.duration_s / h.factory_dt_s
+        if not math.isfinite(n_factory) or n_factory > MAX_FACTORY_STEPS:
+            out.append(
+                f"horizon.factory_dt_s: {h.factory_dt_s:g} s over horizon.duration_s "
+                f"{h.duration_s:g} s is {n_factory:.3g} factory steps, more than the "
+                f"{MAX_FACTORY_STEPS:,} a run may have"
+            )
+        if h.sync_interval_s is not None and h.sync_interval_s / h.grid_dt_s > MAX_SYNC_STEPS:
+            out.append(
+                f"horizon.sync_interval_s: {h.sync_interval_s:g} s is "
+                f"{h.sync_interval_s / h.grid_dt_s:.3g} grid steps per exchange, more than "
+                f"{MAX_SYNC_STEPS:,} (at most {MAX_SYNC_STEPS * h.grid_dt_s:g} s with "
+                f"horizon.grid_dt_s {h.grid_dt_s:g} s)"
+            )
+        return out
 
     def resolve(self, path: str | Path) -> Path:
         """A path from the case, resolved against the case file's folder."""
@@ -103,7 +190,7 @@ class Case(_Section):
         return p if p.is_absolute() else (self.base_dir / p).resolve()
 
     def time_grid_params(self) -> dict[str, Any]:
-        """What a federate needs to derive the shared solve instants (``federates.common.timegrid``)."""
+        """The parameters of the shared solve instants (:mod:`federates.common.timegrid`)."""
         h = self.horizon
         return {
             "duration_s": h.duration_s,
@@ -206,8 +293,13 @@ def format_errors(exc: ValidationError) -> list[str]:
             lines.append(f"{loc}: required key is missing")
         elif kind == "literal_error":
             lines.append(f"{loc}: {shown} is not one of {ctx.get('expected', '')}")
+        elif kind == "value_error" and not err["loc"]:
+            # the case-wide checks name their keys themselves, one problem per line
+            lines += msg.removeprefix("Value error, ").splitlines()
         elif kind == "value_error":
             lines.append(f"{loc}: {msg.removeprefix('Value error, ')}")
+        elif kind == "finite_number":
+            lines.append(f"{loc}: {shown} is not a finite number")
         else:
             lines.append(f"{loc}: {shown} is invalid: {msg}")
     return lines
@@ -218,10 +310,26 @@ def _short(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
+def nonfinite_keys(data: Any, path: str = "") -> list[str]:
+    """Key paths of every NaN or infinite number in raw case data (no section accepts one)."""
+    if isinstance(data, float) and not math.isfinite(data):
+        return [path or "(case)"]
+    if isinstance(data, dict):
+        items: Any = data.items()
+    elif isinstance(data, (list, tuple)):
+        items = enumerate(data)
+    else:
+        return []
+    return [k for key, v in items for k in nonfinite_keys(v, f"{path}.{key}" if path else str(key))]
+
+
 def case_from_dict(
     data: dict[str, Any], base_dir: Path = Path("."), source: str | None = None
 ) -> Case:
     """Validate raw case data; raise :class:`CaseError` with every problem."""
+    bad = nonfinite_keys(data)
+    if bad:
+        raise CaseError([f"{key}: not a finite number" for key in bad], source)
     try:
         case = Case.model_validate({**data, "base_dir": base_dir}, context={"base_dir": base_dir})
     except ValidationError as exc:
