@@ -342,6 +342,11 @@ def read_case_dict(path: Path) -> dict[str, Any]:
         text = path.read_text()
     except OSError as exc:
         raise CaseError(f"cannot read case file: {exc.strerror}", str(path)) from None
+    except UnicodeDecodeError as exc:
+        raise CaseError(
+            f"not a text (UTF-8) case file: byte 0x{exc.object[exc.start]:02x} at offset {exc.start}",
+            str(path),
+        ) from None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

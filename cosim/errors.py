@@ -57,3 +57,14 @@ class RunError(CosimError):
         self.federate = federate
         self.cause = cause
         self.returncode = returncode
+
+
+class UsageError(CosimError):
+    """A command line or output directory that cannot work, found before anything starts.
+
+    Examples: ``-o`` names a file or an unwritable place, a directory that is
+    not a run directory (no run marker), a directory another run holds, a
+    negative ``--wall-limit``. Exit code 2, like a case error.
+    """
+
+    exit_code = 2

@@ -11,7 +11,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from cosim.cli.args import add_case_args, checked_case
+from cosim.cli.args import add_case_args, checked_case, interface_address, wall_limit
 from cosim.errors import CosimError
 
 
@@ -26,9 +26,11 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def cmd_build(args: argparse.Namespace) -> int:
     from cosim.engine.build import build
+    from cosim.engine.outdir import claim_out_dir
 
     case = checked_case(args.case, args.overrides)
-    b = build(case, Path(args.output))
+    with claim_out_dir(args.output) as out:
+        b = build(case, out)
     print(
         f"wrote {len(b.configs)} federate configs and {b.runner} (run it with: helics run --path {b.runner})"
     )
@@ -38,14 +40,16 @@ def cmd_build(args: argparse.Namespace) -> int:
 def cmd_run(args: argparse.Namespace) -> int:
     from cosim.engine.runner import run_case
 
+    limit = wall_limit(args.wall_limit)
+    interface = interface_address(args.interface)
     case = checked_case(args.case, args.overrides)
-    if args.wall_limit is not None:
-        case.run.wall_limit_s = args.wall_limit
+    if limit is not None:
+        case.run.wall_limit_s = limit
     if args.broker_only:
         from cosim.engine.distributed import run_broker_only
 
         out = Path(args.output) if args.output else Path("runs") / case.name
-        return run_broker_only(case, out, args.interface, args.port, wall_limit_s=args.wall_limit)
+        return run_broker_only(case, out, interface, args.port, wall_limit_s=limit)
     out = Path(args.output) if args.output else None
     results = run_case(
         case,

@@ -37,6 +37,7 @@ from typing import Any
 from cosim.case import Case, load_case
 from cosim.engine.build import LOOPBACK, Build, build, free_port
 from cosim.engine.federation import federation
+from cosim.engine.outdir import check_out_dir, claim_out_dir, mark_run_dir, prepare_out_dir
 from cosim.engine.supervisor import POLL_S, Outcome, start_process, stop_all, tail
 from cosim.errors import CosimError
 from federates.common.recorder import arrow_to_parquet
@@ -119,8 +120,6 @@ def start_broker(
     / :func:`run_single_federate`, on any host) and exits when they are done.
     Nothing else is started. The caller owns the handle (``wait``/``stop``).
     """
-    from cosim.engine.runner import prepare_out_dir
-
     c = load_case(case)
     out = Path(out_dir).resolve()
     prepare_out_dir(out)
@@ -189,8 +188,19 @@ def run_broker_only(
     writes ``summary.json`` from the series in ``out_dir`` (:func:`finish_run`).
     Returns the exit code: 0 when every federate finished, else 1.
     """
-    handle = start_broker(case, out_dir, interface, port)
-    out = handle.build.dir
+    with claim_out_dir(out_dir) as out:
+        return _run_broker_claimed(case, out, interface, port, wall_limit_s, echo)
+
+
+def _run_broker_claimed(
+    case: str | Path | Case,
+    out: Path,
+    interface: str,
+    port: int | None,
+    wall_limit_s: float | None,
+    echo: Callable[[str], None],
+) -> int:
+    handle = start_broker(case, out, interface, port)
     echo(f"broker listening at {handle.address} (log {handle.log}); start each federate:")
     for cmd in handle.federate_commands(out_dir=str(out)):
         echo(f"  {cmd}")
@@ -308,7 +318,8 @@ def run_single_federate(
         raise CosimError(
             f"federate {name!r} is not part of case {c.name} (federates: {', '.join(names)})"
         )
-    out = Path(out_dir).resolve()
+    out = check_out_dir(out_dir)
+    mark_run_dir(out)  # hosts may share it: marked, not locked
     config = _ensure_build(c, out, host, port) / f"{name}.json"
     ts, logs = out / "timeseries", out / "logs"
     logs.mkdir(parents=True, exist_ok=True)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import shutil
 import socket
 import sys
 import traceback
@@ -15,6 +14,7 @@ from typing import Any
 
 from cosim.case import Case, load_case
 from cosim.engine.build import build
+from cosim.engine.outdir import claim_out_dir, prepare_out_dir
 from cosim.engine.results import Results, finalize_timeseries, load_results
 from cosim.engine.supervisor import Outcome, supervise
 from cosim.errors import RunError
@@ -24,15 +24,6 @@ log = logging.getLogger("cosim")
 
 def default_out_dir(case: Case) -> Path:
     return Path("runs") / case.name
-
-
-def prepare_out_dir(out: Path) -> None:
-    """Empty the generated parts of a previous run in ``out`` (never other files)."""
-    out.mkdir(parents=True, exist_ok=True)
-    for sub in ("timeseries", "logs", "configs", "plots", "baseline"):
-        shutil.rmtree(out / sub, ignore_errors=True)
-    for f in ("summary.json", "report.html", "runner.json", "case.toml"):
-        (out / f).unlink(missing_ok=True)
 
 
 BROKER_START_RETRIES = 2
@@ -112,7 +103,13 @@ def run_case(
     """
     c = load_case(case, overrides)
     out = Path(out_dir) if out_dir is not None else default_out_dir(c)
-    out = out.resolve()
+    with claim_out_dir(out) as out:
+        return _run_claimed(c, out, baseline=baseline, progress=progress, report=report)
+
+
+def _run_claimed(
+    c: Case, out: Path, *, baseline: bool, progress: bool, report: bool | None
+) -> Results:
     # the network-only part of the summary (network load, pre-connection power flow, SCR)
     # is computed while the federation runs: the supervisor's process is idle meanwhile
     from cosim.analysis.summary import network_context
