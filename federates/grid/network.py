@@ -9,9 +9,10 @@ are :class:`federates.errors.ConfigError` with one line each.
 
 from __future__ import annotations
 
+import json
 import re
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -113,11 +114,14 @@ def load_network(
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 if path.suffix.lower() == ".json":
+                    check_json_classes(path, key)
                     net = pp.from_json(str(path))
                 else:
                     from pandapower.converter.matpower.from_mpc import from_mpc
 
                     net = from_mpc(str(path))
+        except ConfigError:
+            raise
         except Exception as exc:  # noqa: BLE001 - any parser failure is a case error
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise ConfigError(f"{key}: {path.name} does not parse: {first}") from None
@@ -148,6 +152,67 @@ def load_network(
         f"{key}: {spec!r} is not a pandapower network name (bundled: {names}), "
         "a SimBench code or a .json/.m/.mat file"
     )
+
+
+#: packages whose classes a pandapower JSON file may name (pandapower's reader imports the
+#: ``_module`` of every object it meets, before any check of its own)
+JSON_MODULES = ("pandapower", "numpy", "pandas")
+#: plain types that pandapower writes under ``builtins``
+JSON_BUILTINS = frozenset({"bool", "int", "float", "str", "list", "dict", "tuple", "set"})
+
+
+def json_class_paths(data: object) -> Iterator[tuple[str, str]]:
+    """Every ``(_module, _class)`` pair of decoded pandapower JSON, nested strings included.
+
+    pandapower stores tables and controllers as JSON text inside the JSON, which
+    its reader decodes again: every string that is itself JSON is searched too.
+    """
+    stack = [data]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            if "_module" in node or "_class" in node:
+                yield str(node.get("_module", "")), str(node.get("_class", ""))
+            stack.extend(node.values())
+            stack.extend(node.keys())
+        elif isinstance(node, list):
+            stack.extend(node)
+        elif isinstance(node, str) and node.lstrip()[:1] in ("{", "["):
+            try:
+                stack.append(json.loads(node))
+            except ValueError:
+                pass  # text, not JSON: pandapower does not decode it either
+
+
+def _allowed_class_path(module: str, cls: str) -> bool:
+    if module == "builtins":
+        return cls in JSON_BUILTINS
+    return any(module == pkg or module.startswith(pkg + ".") for pkg in JSON_MODULES)
+
+
+def check_json_classes(path: Path, key: str = "grid.network") -> None:
+    """Refuse a pandapower JSON file that names a class outside pandapower, numpy and pandas.
+
+    Runs before :func:`pandapower.from_json`, which would import the module of
+    every class path in the file (any installed module, with its import side
+    effects).
+
+    Raises
+    ------
+    ConfigError
+        One line naming the file and the first refused class path.
+    """
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ConfigError(f"{key}: {path} does not parse: {first}") from None
+    for module, cls in json_class_paths(data):
+        if not _allowed_class_path(module, cls):
+            raise ConfigError(
+                f"{key}: {path}: refused class path {module}.{cls!s} "
+                f"(a network file may only hold {', '.join(JSON_MODULES)} objects)"
+            )
 
 
 # ---------------------------------------------------------------- topology
