@@ -57,6 +57,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         baseline=args.baseline,
         progress=not args.quiet,
         report=False if args.no_report else None,
+        interface=interface,
     )
     print_summary(results.summary, results.dir)
     if results.baseline is not None:
@@ -181,7 +182,8 @@ def register(sub: Any) -> None:
     p.add_argument(
         "--interface",
         default="127.0.0.1",
-        help="with --broker-only: address to bind (default loopback)",
+        help="the one address every process of the run listens on (default loopback "
+        "127.0.0.1; with --broker-only the broker's, e.g. 0.0.0.0 for every interface)",
     )
     p.add_argument(
         "--port",

@@ -123,8 +123,15 @@ def cmd_federate(args: argparse.Namespace) -> int:
     limit = wall_limit(args.wall_limit)
     case = checked_case(args.case, args.overrides)
     out = Path(args.output) if args.output else Path("runs") / case.name
+    interface = interface_address(args.interface) if args.interface else None
     res = run_single_federate(
-        args.name, case, args.broker, out, wall_limit_s=limit, progress=not args.quiet
+        args.name,
+        case,
+        args.broker,
+        out,
+        wall_limit_s=limit,
+        progress=not args.quiet,
+        interface=interface,
     )
     if res.ok:
         print(
@@ -247,6 +254,11 @@ def register(sub: Any) -> None:
     )
     p.add_argument(
         "--broker", required=True, metavar="tcp://HOST:PORT", help="address of the broker"
+    )
+    p.add_argument(
+        "--interface",
+        default=None,
+        help="local address this federate listens on (default: the one that routes to the broker)",
     )
     p.add_argument("-o", "--output", help="run directory (default: runs/<case name>)")
     p.add_argument(

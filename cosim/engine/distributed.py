@@ -15,9 +15,9 @@ normal run does; the broker flow (:func:`run_broker_only`) calls it when the
 broker ends. A federate that failed (no ``<name>.info.json`` with status ok)
 makes the run ``failed``.
 
-Federate hosts resolve the HELICS interface to use from the broker's address
-(HELICS picks the local address on the broker's network), so only the broker
-needs an interface option. The case file (and any network file it names) must
+Every process listens on one interface only: the broker on ``interface``, a
+federate on its ``--interface`` or, by default, the local address that routes
+to the broker (loopback for a loopback broker), never on every interface. The case file (and any network file it names) must
 exist on every host.
 """
 
@@ -302,6 +302,7 @@ def run_single_federate(
     *,
     wall_limit_s: float | None = None,
     progress: bool = False,
+    interface: str | None = None,
 ) -> FederateResult:
     """Run federate ``name`` of ``case`` joined to the broker at ``broker`` (``tcp://HOST:PORT``).
 
@@ -309,6 +310,8 @@ def run_single_federate(
     case (hosts sharing a directory reuse one build; builds are serialised by a
     lock file), starts the federate process in its own process group, waits for
     it, and turns its series into Parquet. Ctrl-C or the wall limit stop it.
+    Its core listens on ``interface`` only (default: the address of this host
+    that routes to the broker), never on every interface.
     """
     host, port = parse_broker_address(broker)
     address = f"tcp://{host}:{port}"
@@ -326,6 +329,8 @@ def run_single_federate(
     for stale in [*ts.glob(f"{name}.*"), *ts.glob(f"{name}_hr.*"), *logs.glob(f"{name}.*")]:
         stale.unlink(missing_ok=True)
     cmd = [sys.executable, "-m", "federates.common.loop", str(config), "--broker", address]
+    if interface is not None:
+        cmd += ["--interface", interface]
     t0 = time.monotonic()
     proc = start_process(name, cmd, logs / f"{name}.log", out)
     bar = None

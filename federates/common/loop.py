@@ -102,6 +102,7 @@ def run_federate(
     out_dir: Path,
     *,
     broker_address: str | None = None,
+    local_interface: str | None = None,
     progress_every_s: float = 0.5,
 ) -> dict[str, Any]:
     """Run one federate to the end of ``times_s``. Returns the adapter's final info.
@@ -110,6 +111,10 @@ def run_federate(
     whose ``cosim`` section carries ``iterative``, ``max_iterations`` and
     ``tolerance``. Time series go to ``out_dir/timeseries``; a progress file
     (last simulated ``t_s``) goes to ``out_dir/logs/<name>.progress``.
+
+    ``broker_address`` replaces the config's broker (a federate started on
+    another host); its core then listens on ``local_interface`` only, by
+    default the address of this host that routes to the broker.
     """
     import helics as h  # the only helics import of the loop
 
@@ -127,12 +132,11 @@ def run_federate(
     if not iterative and not config.get("wait_for_current_time_update", False):
         helics_cfg.setdefault("restrictive_time_policy", True)
     if broker_address:  # keep the build's other core options (--maxsize), replace the broker
-        init = re.sub(
-            r"\s*--broker_address=\S+", "", str(helics_cfg.get("coreInitString", "--federates=1"))
+        helics_cfg["coreInitString"] = join_init_string(
+            str(helics_cfg.get("coreInitString", "--federates=1")),
+            broker_address,
+            local_interface or route_interface(broker_address),
         )
-        helics_cfg["coreInitString"] = f"{init} --broker_address={broker_address}".strip()
-        if "--useosport" not in init:
-            helics_cfg["coreInitString"] += " --useosport"
 
     ts_dir = out_dir / "timeseries"
     rec = Recorder(ts_dir, name)
@@ -281,6 +285,32 @@ def run_federate(
     return info
 
 
+def route_interface(broker_address: str) -> str:
+    """The local IP address this host uses to reach ``broker_address`` (``tcp://HOST:PORT``).
+
+    A connected UDP socket sends nothing; it only asks the OS for the route.
+    Loopback brokers give ``127.0.0.1``.
+    """
+    import socket
+
+    m = re.match(r"^(?:\w+://)?(?P<host>[^:/\s]+)(?::(?P<port>\d+))?", broker_address.strip())
+    host = m["host"] if m else broker_address
+    port = int(m["port"]) if m and m["port"] else 23500
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            s.connect((host, port))
+            return str(s.getsockname()[0])
+    except OSError:
+        return "127.0.0.1"
+
+
+def join_init_string(init: str, broker_address: str, local_interface: str) -> str:
+    """``init`` with its broker and listening interface replaced (other options kept)."""
+    init = re.sub(r"\s*--(broker_address|local_interface)=\S+", "", init).strip()
+    out = f"{init} --broker_address={broker_address} --local_interface={local_interface}"
+    return out if "--useosport" in init else out + " --useosport"
+
+
 class FederationJoinError(RuntimeError):
     """The federate could not be created or join its broker (infrastructure, not the model)."""
 
@@ -305,6 +335,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--out", type=Path, default=None, help="output directory (overrides the config)"
     )
+    ap.add_argument(
+        "--interface",
+        default=None,
+        help="with --broker: the local address the core listens on (default: the one that "
+        "routes to the broker)",
+    )
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     config = json.loads(args.config.read_text())
@@ -317,7 +353,13 @@ def main(argv: list[str] | None = None) -> int:
         adapter, times_s, duration_s = factory(config, out_dir)
         log.info("federate %s: %d steps over %.1f s", name, len(times_s), duration_s)
         info = run_federate(
-            config, adapter, times_s, duration_s, out_dir, broker_address=args.broker
+            config,
+            adapter,
+            times_s,
+            duration_s,
+            out_dir,
+            broker_address=args.broker,
+            local_interface=args.interface,
         )
     except _Stop as exc:
         log.warning("federate %s stopped: %s", name, exc)
