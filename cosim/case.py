@@ -105,6 +105,13 @@ class RunConfig(_Section):
     log_level: str = Field(
         "warning", pattern="^(error|warning|summary|connections|timing|debug|trace)$"
     )
+    hang_timeout_s: float = Field(
+        20.0,
+        gt=0,
+        le=86400,
+        description="stop the run and name the hung federate when no federate advanced for "
+        "this long [s]",
+    )
 
 
 class Case(_Section):

@@ -36,6 +36,7 @@ class RunError(CosimError):
       that signal), when it exited.
     """
 
+    #: 1, or 130 when ``cause`` is ``interrupted`` (Ctrl-C or SIGTERM)
     exit_code = 1
     #: ``start``: the broker could not start or be reached (infrastructure, worth a retry);
     #: ``diverged``: a power flow did not converge (the grid, not a crash); ``crashed``: a
@@ -57,6 +58,8 @@ class RunError(CosimError):
         self.federate = federate
         self.cause = cause
         self.returncode = returncode
+        if cause == "interrupted":
+            self.exit_code = 130  # as a shell reports a process ended by Ctrl-C
 
 
 class UsageError(CosimError):

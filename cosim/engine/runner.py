@@ -39,7 +39,11 @@ def run_federation(
         prepare_out_dir(out)
         b = build(case, out, host=interface)
         outcome = supervise(
-            b, case.horizon.duration_s, wall_limit_s=case.run.wall_limit_s, progress=progress
+            b,
+            case.horizon.duration_s,
+            wall_limit_s=case.run.wall_limit_s,
+            progress=progress,
+            hang_timeout_s=case.run.hang_timeout_s,
         )
         started = any((out / "logs").glob("*.progress"))
         if outcome.failed == "broker" and not started and attempt < BROKER_START_RETRIES:

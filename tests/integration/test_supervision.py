@@ -7,7 +7,9 @@ machine.
 
 from __future__ import annotations
 
+import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -109,3 +111,138 @@ def test_every_socket_is_on_loopback_and_the_broker_needs_no_path(tmp_path: Path
     finally:
         err = stop(proc, out)
     assert "FileNotFoundError" not in err
+
+
+def wait_stepping(out: Path, t_min_s: float = 20.0) -> None:
+    poll(
+        f"every federate past t = {t_min_s:g} s",
+        lambda: all(progress_s(out, n) >= t_min_s for n in FEDERATES),
+    )
+
+
+def info(out: Path, name: str) -> dict:
+    path = out / "timeseries" / f"{name}.info.json"
+    return json.loads(path.read_text()) if path.is_file() else {}
+
+
+def rows(out: Path, name: str) -> int:
+    import pyarrow.parquet as pq
+
+    return pq.ParquetFile(out / "timeseries" / f"{name}.parquet").metadata.num_rows
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "Ctrl-C"])
+def test_signal_to_cosim_stops_everything_flushes_and_exits_130(
+    tmp_path: Path, sig: signal.Signals
+) -> None:
+    out = tmp_path / "sig"
+    proc = start_cosim(out)
+    try:
+        wait_stepping(out)
+        t_sig = time.monotonic()
+        proc.send_signal(sig)
+        _, err = proc.communicate(timeout=60)
+        elapsed = time.monotonic() - t_sig
+    finally:
+        stop(proc, out)
+    print(f"{sig.name}: cosim ended {elapsed:.1f} s after the signal")
+    assert proc.returncode == 130, err
+    assert "interrupted" in err and "Traceback" not in err
+    poll("no process of the run left", lambda: run_processes(out) == [], 15)
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["status"] == "failed" and summary["run"]["failed"] == "user"
+    for name in FEDERATES:  # each flushed within the grace and wrote its info
+        assert info(out, name)["status"] == "stopped", name
+        assert rows(out, name) == info(out, name)["steps"] >= 20, name
+    assert not list((out / "timeseries").glob("*.arrow"))
+
+
+def test_sigkill_of_cosim_takes_the_federation_down(tmp_path: Path) -> None:
+    out = tmp_path / "orphans"
+    proc = start_cosim(out)
+    try:
+        wait_stepping(out)
+        t_kill = time.monotonic()
+        proc.kill()
+        proc.communicate(timeout=30)
+        poll("the federation to die with its supervisor", lambda: run_processes(out) == [], 30)
+        elapsed = time.monotonic() - t_kill
+    finally:
+        stop(proc, out)
+    print(f"federation gone {elapsed:.1f} s after SIGKILL of cosim")
+    for name in FEDERATES:  # parent-death SIGTERM: they still flush
+        assert info(out, name)["status"] == "stopped", name
+
+
+def test_killed_broker_is_reported_as_killed_by_sigkill(tmp_path: Path) -> None:
+    out = tmp_path / "broker"
+    proc = start_cosim(out)
+    try:
+        wait_stepping(out)
+        broker_process(out).kill()
+        _, err = proc.communicate(timeout=60)
+    finally:
+        stop(proc, out)
+    assert proc.returncode == 1
+    assert "federate 'broker' failed: killed by SIGKILL" in err, err
+    assert "247" not in err
+
+
+def test_stopped_federate_is_named_hung_and_survivors_flush(tmp_path: Path) -> None:
+    out = tmp_path / "hung"
+    proc = start_cosim(out)  # default run.hang_timeout_s
+    try:
+        wait_stepping(out)
+        victim = federate_process(out, "transmission")
+        t_stop = time.monotonic()
+        victim.suspend()  # SIGSTOP
+        _, err = proc.communicate(timeout=90)
+        elapsed = time.monotonic() - t_stop
+    finally:
+        stop(proc, out)
+    print(f"hung federate named, run stopped and summarised {elapsed:.1f} s after SIGSTOP")
+    assert proc.returncode == 1, err
+    first = err.splitlines()[0]
+    assert first.startswith("error: federate 'transmission' failed: hung"), first
+    assert "(process stopped, e.g. SIGSTOP)" in first
+    assert elapsed < 45.0  # 20 s timeout, 3 s grace, the summary; named within 30 s
+    poll("no process of the run left", lambda: run_processes(out) == [], 15)
+    assert info(out, "factory")["status"] == "stopped"  # the survivor flushed
+    assert rows(out, "factory") == info(out, "factory")["steps"]
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["run"]["failed"] == "transmission"
+
+
+def test_hang_cause_timeout_and_wall_limit_name_the_stopped_federate(tmp_path: Path) -> None:
+    import threading
+
+    from cosim.engine.runner import run_case
+    from cosim.errors import RunError
+
+    def stop_transmission(out: Path) -> None:
+        wait_stepping(out)
+        federate_process(out, "transmission").suspend()
+
+    overrides = {"outputs.report": False, "run.hang_timeout_s": 6.0}
+    out = tmp_path / "hang6"
+    th = threading.Thread(target=stop_transmission, args=(out,), daemon=True)
+    th.start()
+    with pytest.raises(RunError) as exc:
+        run_case("ieee118_factory", out, overrides)
+    assert (exc.value.cause, exc.value.federate) == ("hung", "transmission")
+    assert "run.hang_timeout_s = 6" in str(exc.value)
+
+    out = tmp_path / "limit"
+    th = threading.Thread(target=stop_transmission, args=(out,), daemon=True)
+    th.start()
+    t0 = time.monotonic()
+    with pytest.raises(RunError) as exc:
+        run_case(
+            "ieee118_factory",
+            out,
+            {**overrides, "run.hang_timeout_s": 600.0, "run.wall_limit_s": 28.0},
+        )
+    assert th.is_alive() is False  # transmission was stopped before the limit
+    assert exc.value.cause == "limit"
+    assert "slowest federate: transmission" in str(exc.value), str(exc.value)
+    assert time.monotonic() - t0 < 120
