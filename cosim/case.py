@@ -351,7 +351,8 @@ def read_case_dict(path: Path) -> dict[str, Any]:
         raise CaseError(f"cannot read case file: {exc.strerror}", str(path)) from None
     except UnicodeDecodeError as exc:
         raise CaseError(
-            f"not a text (UTF-8) case file: byte 0x{exc.object[exc.start]:02x} at offset {exc.start}",
+            f"not a text (UTF-8) case file: byte 0x{exc.object[exc.start]:02x} "
+            f"at offset {exc.start}",
             str(path),
         ) from None
     try:

@@ -50,7 +50,10 @@ def _controls_problems(
 
 
 def case_problems(case: Case) -> list[str]:
-    """Problems of a case with its networks, events and grid files, one line each (empty when fine)."""
+    """Problems of a case with its networks, events, traces and grid files, one line each.
+
+    Empty when the case is fine.
+    """
     problems: list[str] = _trace_problems(case)
     try:
         net = load_network(case.grid.network, case.base_dir)

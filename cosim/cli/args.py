@@ -60,7 +60,7 @@ def wall_limit(value: float | None, flag: str = "--wall-limit") -> float | None:
 
 
 def interface_address(value: str, flag: str = "--interface") -> str:
-    """An IP address to bind (``127.0.0.1``, ``0.0.0.0``, ``10.0.0.5``; else :class:`UsageError`)."""
+    """An IP address to bind (``127.0.0.1``, ``0.0.0.0``, ``10.0.0.5``); else a UsageError."""
     try:
         return str(ipaddress.ip_address(value.strip()))
     except ValueError:

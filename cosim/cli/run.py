@@ -32,7 +32,8 @@ def cmd_build(args: argparse.Namespace) -> int:
     with claim_out_dir(args.output) as out:
         b = build(case, out)
     print(
-        f"wrote {len(b.configs)} federate configs and {b.runner} (run it with: helics run --path {b.runner})"
+        f"wrote {len(b.configs)} federate configs and {b.runner} "
+        f"(run it with: helics run --path {b.runner})"
     )
     return 0
 
@@ -84,7 +85,8 @@ def print_summary(s: dict[str, Any], run_dir: Path) -> None:
         return "n/a" if x is None else format(x, fmt)
 
     print(
-        f"run {run_dir}: {s.get('status')} in {f(s.get('wall_s'), '.1f')} s wall, {s.get('steps', 'n/a')} steps"
+        f"run {run_dir}: {s.get('status')} in {f(s.get('wall_s'), '.1f')} s wall, "
+        f"{s.get('steps', 'n/a')} steps"
     )
     print(
         f"  POI   P {f(g('poi', 'p_min_mw'), '.1f')} .. {f(g('poi', 'p_max_mw'), '.1f')} MW, "
@@ -103,11 +105,13 @@ def print_summary(s: dict[str, Any], run_dir: Path) -> None:
     if checks:
         failed = [c for c in checks if c.get("passed") is False]
         print(
-            f"  verdict {str(s.get('verdict', 'n/a')).upper()}: {len(checks) - len(failed)}/{len(checks)} checks pass"
+            f"  verdict {str(s.get('verdict', 'n/a')).upper()}: "
+            f"{len(checks) - len(failed)}/{len(checks)} checks pass"
         )
         for c in failed:
             print(
-                f"    FAIL {c['name']}: {c['value']} {c.get('unit', '')} vs limit {c['limit']} ({c.get('source', '')})"
+                f"    FAIL {c['name']}: {c['value']} {c.get('unit', '')} vs limit {c['limit']} "
+                f"({c.get('source', '')})"
             )
     if s.get("summary_error"):
         print(f"  (summary incomplete: {s['summary_error']})")

@@ -135,11 +135,13 @@ def cmd_federate(args: argparse.Namespace) -> int:
     )
     if res.ok:
         print(
-            f"federate {res.name} done in {res.wall_s:.1f} s; series in {out.resolve() / 'timeseries'}"
+            f"federate {res.name} done in {res.wall_s:.1f} s; "
+            f"series in {out.resolve() / 'timeseries'}"
         )
         return 0
     print(
-        f"federate {res.name} failed (exit code {res.returncode}); last lines of {res.log}:\n{tail(res.log)}"
+        f"federate {res.name} failed (exit code {res.returncode}); "
+        f"last lines of {res.log}:\n{tail(res.log)}"
     )
     return 1
 

@@ -17,8 +17,8 @@ makes the run ``failed``.
 
 Every process listens on one interface only: the broker on ``interface``, a
 federate on its ``--interface`` or, by default, the local address that routes
-to the broker (loopback for a loopback broker), never on every interface. The case file (and any network file it names) must
-exist on every host.
+to the broker (loopback for a loopback broker), never on every interface. The
+case file (and any network file it names) must exist on every host.
 """
 
 from __future__ import annotations
@@ -147,7 +147,7 @@ def start_broker(
 def _wait_listening(
     popen: subprocess.Popen, ports: tuple[int, ...], timeout_s: float = BROKER_START_S
 ) -> bool:
-    """Wait until process ``popen`` listens on every port of ``ports``; False when it exits or times out."""
+    """Wait until ``popen`` listens on every port of ``ports``; False when it exits or times out."""
     import psutil
 
     deadline = time.monotonic() + timeout_s
@@ -249,8 +249,8 @@ def finish_run(
         reason = (
             f"federate status {info['status']!r}"
             if info
-            else f"no {bad}.info.json in {out / 'timeseries'} (still running, failed, or its series "
-            "were not copied from its host)"
+            else f"no {bad}.info.json in {out / 'timeseries'} (still running, failed, or its "
+            "series were not copied from its host)"
         )
         outcome = Outcome("failed", wall_s, bad, reason, tail(out / "logs" / f"{bad}.log"), codes)
     elif broker_code not in (0, None):

@@ -65,7 +65,8 @@ def write_summary(out: Path, outcome: Outcome, context: Any = None) -> dict[str,
         "failed": outcome.failed,
         "reason": outcome.reason,
         "returncodes": outcome.returncodes,
-        "host": socket.gethostname(),  # where the run was supervised (a sweep on a Dask cluster: which worker)
+        # where the run was supervised (a sweep on a Dask cluster: which worker)
+        "host": socket.gethostname(),
         "host_pid": os.getpid(),
     }
     summary: dict[str, Any] = {"status": outcome.status, "wall_s": run_info["wall_s"]}

@@ -344,7 +344,8 @@ def run_federate(
                         request,
                         h.HELICS_ITERATION_REQUEST_ITERATE_IF_NEEDED,
                     )
-                    # a grant at the current time (an input updated after the request) is an iteration too
+                    # a grant at the current time (an input updated after the request) is an
+                    # iteration too
                     if state == h.HELICS_ITERATION_RESULT_ITERATING or granted < request - 1e-9:
                         iteration += 1
                         continue

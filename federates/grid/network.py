@@ -1,4 +1,4 @@
-"""Networks of a case: loading by name or file, attaching the factory, case checks (pure, no helics).
+"""Networks of a case: loading by name or file, attaching the factory, checks (pure, no helics).
 
 Readers live here, at the edge: :func:`load_network` returns a pandapower net
 for a bundled name (:data:`NETWORKS`, each with its source), a SimBench code
@@ -219,7 +219,8 @@ def check_json_classes(path: Path, key: str = "grid.network") -> None:
 
 
 def energized_buses(net: pp.pandapowerNet) -> set[int]:
-    """Buses connected through in-service branches (and closed switches) to a slack (ext_grid / slack gen)."""
+    """Buses connected to a slack (ext_grid / slack gen) through in-service branches and closed
+    switches."""
     import pandapower.topology as top
 
     g = top.create_nxgraph(net, respect_switches=True, include_out_of_service=False)
@@ -236,13 +237,17 @@ def energized_buses(net: pp.pandapowerNet) -> set[int]:
 
 
 def bus_problem(net: pp.pandapowerNet, bus: int, key: str, label: str) -> str | None:
-    """One line when ``bus`` is not a live bus of ``net`` (missing, out of service, not energized)."""
+    """One line when ``bus`` is not a live bus of ``net`` (missing, out of service, dead)."""
     if bus not in net.bus.index:
-        return f"{key}: {bus} is not a bus of {label} (buses {net.bus.index.min()}..{net.bus.index.max()})"
+        lo, hi = net.bus.index.min(), net.bus.index.max()
+        return f"{key}: {bus} is not a bus of {label} (buses {lo}..{hi})"
     if not bool(net.bus.at[bus, "in_service"]):
         return f"{key}: bus {bus} of {label} is out of service"
     if bus not in energized_buses(net):
-        return f"{key}: bus {bus} of {label} is not connected to any slack (ext_grid) through in-service branches"
+        return (
+            f"{key}: bus {bus} of {label} is not connected to any slack (ext_grid) "
+            "through in-service branches"
+        )
     return None
 
 
@@ -336,7 +341,7 @@ def total_generation_mw(net: pp.pandapowerNet) -> float:
 def thevenin_network(
     scr: float, rx_ratio: float, p_site_mw: float, vn_kv: float = 138.0, v_source_pu: float = 1.0
 ) -> pp.pandapowerNet:
-    """A weak grid: bus 0 = ideal source, bus 1 = POI behind ``Z = V_n^2 / (scr * p_site_mw)`` with R/X.
+    """A weak grid: bus 0 = ideal source, bus 1 = POI behind ``Z = V_n^2 / (scr * p_site_mw)``.
 
     ``S_sc`` at the POI is ``scr * p_site_mw`` [MVA] (plain Thevenin figure, no
     IEC 60909 voltage factor). The source's own short-circuit power is 1000x
@@ -348,7 +353,8 @@ def thevenin_network(
         )
     s_sc = scr * p_site_mw
     net = pp.create_empty_network(
-        name=f"Thevenin source behind an impedance: SCR {scr:g} for a {p_site_mw:g} MW site, R/X {rx_ratio:g}",
+        name=f"Thevenin source behind an impedance: SCR {scr:g} for a {p_site_mw:g} MW site, "
+        f"R/X {rx_ratio:g}",
         sn_mva=100.0,
     )
     b0 = pp.create_bus(net, vn_kv, name="source")

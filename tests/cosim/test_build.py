@@ -114,7 +114,7 @@ def test_build_imports_no_helics(tmp_path: Path) -> None:
 
 
 def test_message_size_fits_the_longest_sync_block() -> None:
-    """HELICS tcp comms drop a connection on a message above --maxsize: it must hold a whole block."""
+    """HELICS tcp comms drop a connection on a message above --maxsize: it holds a whole block."""
     assert max_message_bytes(load_case("ieee118_factory")) == MIN_MESSAGE_BYTES
     day = load_case("ieee118_factory", {"horizon.sync_interval_s": 86400.0})
     assert max_message_bytes(day) >= 8 * 86400

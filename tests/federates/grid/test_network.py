@@ -38,7 +38,7 @@ def test_pandapower_json_and_matpower_files_load(tmp_path: Path) -> None:
 
 
 def test_matpower_m_file_loads_and_solves() -> None:
-    """A MATPOWER case file (text .m, read through matpowercaseframes) becomes a solvable network."""
+    """A MATPOWER case file (text .m, read via matpowercaseframes) becomes a solvable network."""
     net = load_network("case3_mpc.m", Path(__file__).parents[2] / "data")
     assert len(net.bus) == 3 and len(net.gen) + len(net.ext_grid) == 2 and len(net.line) == 3
     pp.runpp(net)
