@@ -388,6 +388,10 @@ def run_federate(
         # SIGTERM: its local error may surface in any HELICS call (a publication too)
         info = {"status": "stopped", "reason": watch.reason or str(exc), "steps": n_done}
         raise _Stop(info["reason"]) from None
+    except Exception as exc:
+        # what was flushed stays readable: the info says how far the series go
+        info = {"status": "failed", "reason": f"{type(exc).__name__}: {exc}", "steps": n_done}
+        raise
     finally:
         watch.close({"ok": "done", "stopped": "stopped"}.get(info.get("status", ""), "failed"))
         rec.close()

@@ -207,8 +207,10 @@ def test_stopped_federate_is_named_hung_and_survivors_flush(tmp_path: Path) -> N
     assert "(process stopped, e.g. SIGSTOP)" in first
     assert elapsed < 45.0  # 20 s timeout, 3 s grace, the summary; named within 30 s
     poll("no process of the run left", lambda: run_processes(out) == [], 15)
-    assert info(out, "factory")["status"] == "stopped"  # the survivor flushed
-    assert rows(out, "factory") == info(out, "factory")["steps"]
+    # the survivor flushed and wrote its info: stopped by SIGTERM, or failed first by HELICS's own
+    # lost-comms timeout (it may run ahead of a stopped transmission federate)
+    assert info(out, "factory")["status"] in ("stopped", "failed")
+    assert rows(out, "factory") == info(out, "factory")["steps"] > 0
     summary = json.loads((out / "summary.json").read_text())
     assert summary["run"]["failed"] == "transmission"
 
