@@ -10,12 +10,21 @@ Relative file paths inside a case are resolved against the case file's folder.
 
 from __future__ import annotations
 
+import math
 import tomllib
+import unicodedata
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from cosim.analysis.requirements import RequirementsConfig
 from cosim.errors import CaseError
@@ -28,7 +37,37 @@ CASES_DIR = Path(__file__).resolve().parents[1] / "cases"
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, allow_inf_nan=False)
+
+
+#: most grid steps (solve instants, event windows included) of one run; 10 million = 116 days at 1 s
+MAX_GRID_STEPS = 10_000_000
+#: most factory internal steps of one run; 100 million = 58 days at 50 ms
+MAX_FACTORY_STEPS = 100_000_000
+#: most base steps exchanged in one synchronisation (one HELICS vector, 8 bytes each: ``--maxsize``)
+MAX_SYNC_STEPS = 100_000
+#: characters that reorder displayed text (Unicode bidi embeddings, overrides and isolates)
+BIDI_CONTROLS = frozenset("\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def name_problem(name: str) -> str | None:
+    """Why ``name`` is not a plain label (it names the default run directory ``runs/<name>``).
+
+    A label has no path separator, no ``..``, no control character and no bidi
+    override, and is not ``.``; None when it is fine.
+    """
+    if "/" in name or "\\" in name:
+        return "a name is a label, not a path: no '/' or '\\'"
+    if ".." in name or name.strip() == ".":
+        return "a name is a label, not a path: no '..' or '.'"
+    for ch in name:
+        if ch in BIDI_CONTROLS:
+            return f"bidirectional control character U+{ord(ch):04X} is not allowed"
+        if unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp"):
+            return f"control character U+{ord(ch):04X} is not allowed"
+    if not name.strip():
+        return "a name needs a visible character"
+    return None
 
 
 class HorizonConfig(_Section):
@@ -69,6 +108,13 @@ class RunConfig(_Section):
     )
     log_level: str = Field(
         "warning", pattern="^(error|warning|summary|connections|timing|debug|trace)$"
+    )
+    hang_timeout_s: float = Field(
+        20.0,
+        gt=0,
+        le=86400,
+        description="stop the run and name the hung federate when no federate advanced for "
+        "this long [s]",
     )
 
 
@@ -120,11 +166,20 @@ class Case(_Section):
     # folder that relative paths in the case are resolved against (not a case key)
     base_dir: Path = Field(Path("."), exclude=True)
 
+    @field_validator("name")
+    @classmethod
+    def _label(cls, value: str) -> str:
+        problem = name_problem(value)
+        if problem is not None:
+            raise ValueError(problem)
+        return value
+
     @model_validator(mode="after")
     def _consistent(self) -> Case:
-        if self.horizon.grid_dt_s > self.horizon.duration_s:
+        h = self.horizon
+        if h.grid_dt_s > h.duration_s:
             raise ValueError("horizon.grid_dt_s must not exceed horizon.duration_s")
-        if self.horizon.factory_dt_s > self.horizon.grid_dt_s:
+        if h.factory_dt_s > h.grid_dt_s:
             raise ValueError("horizon.factory_dt_s must not exceed horizon.grid_dt_s")
         if self.dynamic:
             lo, hi = DYNAMIC_GRID_DT_S
@@ -135,6 +190,15 @@ class Case(_Section):
                 )
             if self.distribution is not None:
                 raise ValueError("dynamics: a T&D case (distribution) cannot run dynamically yet")
+        problems = [
+            f"events.{i}.t_s: {e.t_s:g} is not before the end of the horizon "
+            f"(horizon.duration_s = {h.duration_s:g})"
+            for i, e in enumerate(self.events)
+            if e.t_s >= h.duration_s
+        ]
+        problems += self._size_problems()
+        if problems:
+            raise ValueError("\n".join(problems))
         return self
 
     @property
@@ -142,13 +206,43 @@ class Case(_Section):
         """True when the transmission federate is the RMS dynamic grid."""
         return self.dynamics is not None and self.dynamics.enabled
 
+    def _size_problems(self) -> list[str]:
+        """Runs too long to hold: more than :data:`MAX_GRID_STEPS` or :data:`MAX_FACTORY_STEPS`."""
+        h = self.horizon
+        out = []
+        n_grid = h.duration_s / h.grid_dt_s
+        for e in self.events:  # an upper bound of the steps the event windows add
+            start, end = e.window_s(h.event_margin_s)
+            n_grid += (min(end, h.duration_s) - start) / min(h.event_dt_s, h.grid_dt_s) + 2
+        if not math.isfinite(n_grid) or n_grid > MAX_GRID_STEPS:
+            out.append(
+                f"horizon.grid_dt_s: {h.grid_dt_s:g} s over horizon.duration_s {h.duration_s:g} s "
+                f"(and horizon.event_dt_s {h.event_dt_s:g} s in event windows) is {n_grid:.3g} "
+                f"grid steps, more than the {MAX_GRID_STEPS:,} a run may have"
+            )
+        n_factory = h.duration_s / h.factory_dt_s
+        if not math.isfinite(n_factory) or n_factory > MAX_FACTORY_STEPS:
+            out.append(
+                f"horizon.factory_dt_s: {h.factory_dt_s:g} s over horizon.duration_s "
+                f"{h.duration_s:g} s is {n_factory:.3g} factory steps, more than the "
+                f"{MAX_FACTORY_STEPS:,} a run may have"
+            )
+        if h.sync_interval_s is not None and h.sync_interval_s / h.grid_dt_s > MAX_SYNC_STEPS:
+            out.append(
+                f"horizon.sync_interval_s: {h.sync_interval_s:g} s is "
+                f"{h.sync_interval_s / h.grid_dt_s:.3g} grid steps per exchange, more than "
+                f"{MAX_SYNC_STEPS:,} (at most {MAX_SYNC_STEPS * h.grid_dt_s:g} s with "
+                f"horizon.grid_dt_s {h.grid_dt_s:g} s)"
+            )
+        return out
+
     def resolve(self, path: str | Path) -> Path:
         """A path from the case, resolved against the case file's folder."""
         p = Path(path).expanduser()
         return p if p.is_absolute() else (self.base_dir / p).resolve()
 
     def time_grid_params(self) -> dict[str, Any]:
-        """What federates need for the shared solve instants (see ``federates.common.timegrid``)."""
+        """The parameters of the shared solve instants (:mod:`federates.common.timegrid`)."""
         h = self.horizon
         return {
             "duration_s": h.duration_s,
@@ -261,8 +355,13 @@ def format_errors(exc: ValidationError) -> list[str]:
             lines.append(f"{loc}: required key is missing")
         elif kind == "literal_error":
             lines.append(f"{loc}: {shown} is not one of {ctx.get('expected', '')}")
+        elif kind == "value_error" and not err["loc"]:
+            # the case-wide checks name their keys themselves, one problem per line
+            lines += msg.removeprefix("Value error, ").splitlines()
         elif kind == "value_error":
             lines.append(f"{loc}: {msg.removeprefix('Value error, ')}")
+        elif kind == "finite_number":
+            lines.append(f"{loc}: {shown} is not a finite number")
         else:
             lines.append(f"{loc}: {shown} is invalid: {msg}")
     return lines
@@ -273,10 +372,26 @@ def _short(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
+def nonfinite_keys(data: Any, path: str = "") -> list[str]:
+    """Key paths of every NaN or infinite number in raw case data (no section accepts one)."""
+    if isinstance(data, float) and not math.isfinite(data):
+        return [path or "(case)"]
+    if isinstance(data, dict):
+        items: Any = data.items()
+    elif isinstance(data, (list, tuple)):
+        items = enumerate(data)
+    else:
+        return []
+    return [k for key, v in items for k in nonfinite_keys(v, f"{path}.{key}" if path else str(key))]
+
+
 def case_from_dict(
     data: dict[str, Any], base_dir: Path = Path("."), source: str | None = None
 ) -> Case:
     """Validate raw case data; raise :class:`CaseError` with every problem."""
+    bad = nonfinite_keys(data)
+    if bad:
+        raise CaseError([f"{key}: not a finite number" for key in bad], source)
     try:
         case = Case.model_validate({**data, "base_dir": base_dir}, context={"base_dir": base_dir})
     except ValidationError as exc:
@@ -289,6 +404,12 @@ def read_case_dict(path: Path) -> dict[str, Any]:
         text = path.read_text()
     except OSError as exc:
         raise CaseError(f"cannot read case file: {exc.strerror}", str(path)) from None
+    except UnicodeDecodeError as exc:
+        raise CaseError(
+            f"not a text (UTF-8) case file: byte 0x{exc.object[exc.start]:02x} "
+            f"at offset {exc.start}",
+            str(path),
+        ) from None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

@@ -50,12 +50,15 @@ def _controls_problems(
 
 
 def case_problems(case: Case) -> list[str]:
-    """Problems of a case with its networks, events and grid files, one line each (empty when fine)."""
-    problems: list[str] = []
+    """Problems of a case with its networks, events, traces and grid files, one line each.
+
+    Empty when the case is fine.
+    """
+    problems: list[str] = _trace_problems(case)
     try:
         net = load_network(case.grid.network, case.base_dir)
     except ConfigError as exc:
-        return list(exc.problems)
+        return problems + list(exc.problems)
     dist = case.distribution
     label = case.grid.network
     on_transmission = dist is None or not dist.hosts_factory
@@ -145,3 +148,23 @@ def _profile_problems(cfg: Any, net: Any, case: Case, key: str) -> list[str]:
     except ProfileError as exc:
         return [f"{key}: {exc}"]
     return []
+
+
+def _trace_problems(case: Case) -> list[str]:
+    """Every trace the case names, read and checked as the factory will (one line per problem)."""
+    from federates.factory.trace import read_trace
+
+    traces = []
+    if case.factory.profile == "trace" and case.factory.trace is not None:
+        traces.append(("factory.trace", case.factory.trace))
+    for i, job in enumerate(case.factory.training.jobs):
+        if job.trace is not None:
+            traces.append((f"factory.training.jobs.{i}.trace", job.trace))
+    out = []
+    for key, cfg in traces:
+        try:
+            read_trace(case.resolve(cfg.path), cfg.time_column, cfg.power_column, cfg.max_gap_s)
+        except ValueError as exc:
+            lines = [ln for ln in str(exc).splitlines() if ln.strip() and ln != "bad trace:"]
+            out += [f"{key}: {ln}" for ln in lines]
+    return out

@@ -36,6 +36,7 @@ class RunError(CosimError):
       that signal), when it exited.
     """
 
+    #: 1, or 130 when ``cause`` is ``interrupted`` (Ctrl-C or SIGTERM)
     exit_code = 1
     #: ``start``: the broker could not start or be reached (infrastructure, worth a retry);
     #: ``diverged``: a power flow did not converge (the grid, not a crash); ``crashed``: a
@@ -57,3 +58,16 @@ class RunError(CosimError):
         self.federate = federate
         self.cause = cause
         self.returncode = returncode
+        if cause == "interrupted":
+            self.exit_code = 130  # as a shell reports a process ended by Ctrl-C
+
+
+class UsageError(CosimError):
+    """A command line or output directory that cannot work, found before anything starts.
+
+    Examples: ``-o`` names a file or an unwritable place, a directory that is
+    not a run directory (no run marker), a directory another run holds, a
+    negative ``--wall-limit``. Exit code 2, like a case error.
+    """
+
+    exit_code = 2

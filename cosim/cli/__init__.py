@@ -13,7 +13,9 @@ oscillation).
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
+from typing import Any
 
 from cosim.cli import dynamics, qualify, run, study
 from cosim.errors import CosimError
@@ -32,9 +34,18 @@ def make_parser() -> argparse.ArgumentParser:
     return ap
 
 
+def _sigterm(signum: int, frame: Any) -> None:
+    """SIGTERM (batch schedulers, ``timeout``) is handled like Ctrl-C."""
+    raise KeyboardInterrupt("SIGTERM")
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = make_parser()
     args = ap.parse_args(argv)
+    try:
+        previous = signal.signal(signal.SIGTERM, _sigterm)
+    except ValueError:  # not the main thread: leave signals alone
+        previous = None
     try:
         return int(args.func(args) or 0)
     except (CosimError, ConfigError) as exc:
@@ -42,6 +53,9 @@ def main(argv: list[str] | None = None) -> int:
             raise
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code
-    except KeyboardInterrupt:
-        print("error: interrupted", file=sys.stderr)
+    except KeyboardInterrupt as exc:
+        print(f"error: interrupted ({exc or 'Ctrl-C'})", file=sys.stderr)
         return 130
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import ipaddress
+import math
 from typing import Any
 
-from cosim.errors import CaseError
+from cosim.errors import CaseError, UsageError
 
 OVERRIDE_HELP = "override a case key, e.g. --set horizon.duration_s=600 (repeatable)"
 
@@ -48,3 +50,20 @@ def split_ints(values: list[str], flag: str = "--bus") -> list[int]:
             except ValueError:
                 raise CaseError(f"{flag} {part!r}: not a whole number") from None
     return out
+
+
+def wall_limit(value: float | None, flag: str = "--wall-limit") -> float | None:
+    """A wall-clock limit [s]: None, or a finite number > 0 (else :class:`UsageError`)."""
+    if value is not None and not (math.isfinite(value) and value > 0):
+        raise UsageError(f"{flag} {value:g}: expected a number of seconds > 0")
+    return value
+
+
+def interface_address(value: str, flag: str = "--interface") -> str:
+    """An IP address to bind (``127.0.0.1``, ``0.0.0.0``, ``10.0.0.5``); else a UsageError."""
+    try:
+        return str(ipaddress.ip_address(value.strip()))
+    except ValueError:
+        raise UsageError(
+            f"{flag} {value!r}: not an IP address (e.g. 127.0.0.1, 10.0.0.5, 0.0.0.0)"
+        ) from None

@@ -11,7 +11,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from cosim.cli.args import add_case_args, checked_case
+from cosim.cli.args import add_case_args, checked_case, interface_address, wall_limit
 from cosim.errors import CosimError
 
 
@@ -26,11 +26,14 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def cmd_build(args: argparse.Namespace) -> int:
     from cosim.engine.build import build
+    from cosim.engine.outdir import claim_out_dir
 
     case = checked_case(args.case, args.overrides)
-    b = build(case, Path(args.output))
+    with claim_out_dir(args.output) as out:
+        b = build(case, out)
     print(
-        f"wrote {len(b.configs)} federate configs and {b.runner} (run it with: helics run --path {b.runner})"
+        f"wrote {len(b.configs)} federate configs and {b.runner} "
+        f"(run it with: helics run --path {b.runner})"
     )
     return 0
 
@@ -38,14 +41,16 @@ def cmd_build(args: argparse.Namespace) -> int:
 def cmd_run(args: argparse.Namespace) -> int:
     from cosim.engine.runner import run_case
 
+    limit = wall_limit(args.wall_limit)
+    interface = interface_address(args.interface)
     case = checked_case(args.case, args.overrides)
-    if args.wall_limit is not None:
-        case.run.wall_limit_s = args.wall_limit
+    if limit is not None:
+        case.run.wall_limit_s = limit
     if args.broker_only:
         from cosim.engine.distributed import run_broker_only
 
         out = Path(args.output) if args.output else Path("runs") / case.name
-        return run_broker_only(case, out, args.interface, args.port, wall_limit_s=args.wall_limit)
+        return run_broker_only(case, out, interface, args.port, wall_limit_s=limit)
     out = Path(args.output) if args.output else None
     results = run_case(
         case,
@@ -53,6 +58,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         baseline=args.baseline,
         progress=not args.quiet,
         report=False if args.no_report else None,
+        interface=interface,
     )
     print_summary(results.summary, results.dir)
     if results.baseline is not None:
@@ -79,7 +85,8 @@ def print_summary(s: dict[str, Any], run_dir: Path) -> None:
         return "n/a" if x is None else format(x, fmt)
 
     print(
-        f"run {run_dir}: {s.get('status')} in {f(s.get('wall_s'), '.1f')} s wall, {s.get('steps', 'n/a')} steps"
+        f"run {run_dir}: {s.get('status')} in {f(s.get('wall_s'), '.1f')} s wall, "
+        f"{s.get('steps', 'n/a')} steps"
     )
     print(
         f"  POI   P {f(g('poi', 'p_min_mw'), '.1f')} .. {f(g('poi', 'p_max_mw'), '.1f')} MW, "
@@ -98,11 +105,13 @@ def print_summary(s: dict[str, Any], run_dir: Path) -> None:
     if checks:
         failed = [c for c in checks if c.get("passed") is False]
         print(
-            f"  verdict {str(s.get('verdict', 'n/a')).upper()}: {len(checks) - len(failed)}/{len(checks)} checks pass"
+            f"  verdict {str(s.get('verdict', 'n/a')).upper()}: "
+            f"{len(checks) - len(failed)}/{len(checks)} checks pass"
         )
         for c in failed:
             print(
-                f"    FAIL {c['name']}: {c['value']} {c.get('unit', '')} vs limit {c['limit']} ({c.get('source', '')})"
+                f"    FAIL {c['name']}: {c['value']} {c.get('unit', '')} vs limit {c['limit']} "
+                f"({c.get('source', '')})"
             )
     if s.get("summary_error"):
         print(f"  (summary incomplete: {s['summary_error']})")
@@ -177,7 +186,8 @@ def register(sub: Any) -> None:
     p.add_argument(
         "--interface",
         default="127.0.0.1",
-        help="with --broker-only: address to bind (default loopback)",
+        help="the one address every process of the run listens on (default loopback "
+        "127.0.0.1; with --broker-only the broker's, e.g. 0.0.0.0 for every interface)",
     )
     p.add_argument(
         "--port",

@@ -11,7 +11,13 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from cosim.cli.args import add_overrides, checked_case, split_ints
+from cosim.cli.args import (
+    add_overrides,
+    checked_case,
+    interface_address,
+    split_ints,
+    wall_limit,
+)
 from cosim.errors import CaseError
 
 MAX_ERRORS_SHOWN = 10
@@ -102,9 +108,11 @@ def cmd_broker(args: argparse.Namespace) -> int:
     """``cosim broker``: the broker alone; exit 0 when the federation finished ok."""
     from cosim.engine.distributed import run_broker_only
 
+    limit = wall_limit(args.wall_limit)
+    interface = interface_address(args.interface)
     case = checked_case(args.case, args.overrides)
     out = Path(args.output) if args.output else Path("runs") / case.name
-    return run_broker_only(case, out, args.interface, args.port, wall_limit_s=args.wall_limit)
+    return run_broker_only(case, out, interface, args.port, wall_limit_s=limit)
 
 
 def cmd_federate(args: argparse.Namespace) -> int:
@@ -112,18 +120,28 @@ def cmd_federate(args: argparse.Namespace) -> int:
     from cosim.engine.distributed import run_single_federate
     from cosim.engine.supervisor import tail
 
+    limit = wall_limit(args.wall_limit)
     case = checked_case(args.case, args.overrides)
     out = Path(args.output) if args.output else Path("runs") / case.name
+    interface = interface_address(args.interface) if args.interface else None
     res = run_single_federate(
-        args.name, case, args.broker, out, wall_limit_s=args.wall_limit, progress=not args.quiet
+        args.name,
+        case,
+        args.broker,
+        out,
+        wall_limit_s=limit,
+        progress=not args.quiet,
+        interface=interface,
     )
     if res.ok:
         print(
-            f"federate {res.name} done in {res.wall_s:.1f} s; series in {out.resolve() / 'timeseries'}"
+            f"federate {res.name} done in {res.wall_s:.1f} s; "
+            f"series in {out.resolve() / 'timeseries'}"
         )
         return 0
     print(
-        f"federate {res.name} failed (exit code {res.returncode}); last lines of {res.log}:\n{tail(res.log)}"
+        f"federate {res.name} failed (exit code {res.returncode}); "
+        f"last lines of {res.log}:\n{tail(res.log)}"
     )
     return 1
 
@@ -238,6 +256,11 @@ def register(sub: Any) -> None:
     )
     p.add_argument(
         "--broker", required=True, metavar="tcp://HOST:PORT", help="address of the broker"
+    )
+    p.add_argument(
+        "--interface",
+        default=None,
+        help="local address this federate listens on (default: the one that routes to the broker)",
     )
     p.add_argument("-o", "--output", help="run directory (default: runs/<case name>)")
     p.add_argument(

@@ -14,10 +14,13 @@ The build imports no helics. It writes, into the run directory ``DIR``:
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import math
+import os
 import platform
 import shlex
+import shutil
 import socket
 import sys
 from dataclasses import dataclass
@@ -87,6 +90,41 @@ def free_port(host: str = LOOPBACK, tries: int = 50) -> int:
     raise OSError(f"no pair of free ports found on {host}")
 
 
+def find_broker() -> str:
+    """Path of the ``helics_broker`` program, found from the installed ``helics`` package.
+
+    Preferred: the native binary the ``helics`` wheel ships (``helics/install/bin``),
+    started directly, so that its exit status and signals are its own (the
+    wheel's ``helics_broker`` console script is a Python wrapper that turns a
+    SIGKILL into exit code 247). Then the console script next to this Python,
+    then ``PATH``. Works without the virtualenv's ``bin`` on ``PATH``.
+
+    Raises
+    ------
+    BuildError
+        No broker anywhere.
+    """
+    names = (
+        ("helics_broker.exe", "helics_broker") if sys.platform == "win32" else ("helics_broker",)
+    )
+    dirs: list[Path] = []
+    spec = importlib.util.find_spec("helics")  # located, not imported (no library load)
+    for location in (spec.submodule_search_locations or []) if spec is not None else []:
+        dirs.append(Path(location) / "install" / "bin")
+    dirs.append(Path(sys.executable).parent)
+    for d in dirs:
+        for name in names:
+            if (d / name).is_file() and os.access(d / name, os.X_OK):
+                return str(d / name)
+    found = shutil.which("helics_broker")
+    if found is None:
+        raise BuildError(
+            "helics_broker not found: not in the helics package, next to "
+            f"{sys.executable}, nor on PATH (pip install helics)"
+        )
+    return found
+
+
 def versions() -> dict[str, str]:
     out = {"python": platform.python_version()}
     for pkg in VERSIONED:
@@ -125,10 +163,16 @@ def max_message_bytes(case: Case) -> int:
     return max(MIN_MESSAGE_BYTES, 8 * steps + 4096)
 
 
-def core_init_string(broker_address: str, maxsize: int = MIN_MESSAGE_BYTES) -> str:
-    """Core options: the broker to join, receive ports chosen by the OS (no collisions),
-    the largest message (see :func:`max_message_bytes`)."""
-    return f"--federates=1 --broker_address={broker_address} --useosport --maxsize={maxsize}"
+def core_init_string(
+    broker_address: str, maxsize: int = MIN_MESSAGE_BYTES, interface: str = LOOPBACK
+) -> str:
+    """Core options: the broker to join, the one interface the core listens on (loopback
+    unless told otherwise: never every interface), receive ports chosen by the OS (no
+    collisions), the largest message (see :func:`max_message_bytes`)."""
+    return (
+        f"--federates=1 --broker_address={broker_address} --local_interface={interface} "
+        f"--useosport --maxsize={maxsize}"
+    )
 
 
 def wiring(specs: list[FederateSpec]) -> dict[str, Port]:
@@ -149,13 +193,17 @@ def wiring(specs: list[FederateSpec]) -> dict[str, Port]:
 
 
 def federate_config(
-    spec: FederateSpec, case: Case, broker_address: str, ports: dict[str, Port]
+    spec: FederateSpec,
+    case: Case,
+    broker_address: str,
+    ports: dict[str, Port],
+    interface: str = LOOPBACK,
 ) -> dict:
-    """The HELICS JSON config of one federate."""
+    """The HELICS JSON config of one federate (its core listens on ``interface`` only)."""
     cfg = {
         "name": spec.name,
         "coreType": case.run.core_type,
-        "coreInitString": core_init_string(broker_address, max_message_bytes(case)),
+        "coreInitString": core_init_string(broker_address, max_message_bytes(case), interface),
         "loglevel": case.run.log_level,
         "uninterruptible": not spec.iterative,
         "terminate_on_error": True,
@@ -200,10 +248,10 @@ def build(
     configs: dict[str, Path] = {}
     for spec in specs:
         path = out / "configs" / f"{spec.name}.json"
-        path.write_text(json.dumps(federate_config(spec, case, address, ports), indent=2))
+        path.write_text(json.dumps(federate_config(spec, case, address, ports, host), indent=2))
         configs[spec.name] = path
     broker_cmd = [
-        "helics_broker",
+        find_broker(),
         f"--coretype={case.run.core_type}",
         f"--local_interface={host}",
         f"--port={port}",

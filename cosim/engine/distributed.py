@@ -15,10 +15,10 @@ normal run does; the broker flow (:func:`run_broker_only`) calls it when the
 broker ends. A federate that failed (no ``<name>.info.json`` with status ok)
 makes the run ``failed``.
 
-Federate hosts resolve the HELICS interface to use from the broker's address
-(HELICS picks the local address on the broker's network), so only the broker
-needs an interface option. The case file (and any network file it names) must
-exist on every host.
+Every process listens on one interface only: the broker on ``interface``, a
+federate on its ``--interface`` or, by default, the local address that routes
+to the broker (loopback for a loopback broker), never on every interface. The
+case file (and any network file it names) must exist on every host.
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ from typing import Any
 from cosim.case import Case, load_case
 from cosim.engine.build import LOOPBACK, Build, build, free_port
 from cosim.engine.federation import federation
+from cosim.engine.outdir import check_out_dir, claim_out_dir, mark_run_dir, prepare_out_dir
 from cosim.engine.supervisor import POLL_S, Outcome, start_process, stop_all, tail
 from cosim.errors import CosimError
 from federates.common.recorder import arrow_to_parquet
@@ -119,8 +120,6 @@ def start_broker(
     / :func:`run_single_federate`, on any host) and exits when they are done.
     Nothing else is started. The caller owns the handle (``wait``/``stop``).
     """
-    from cosim.engine.runner import prepare_out_dir
-
     c = load_case(case)
     out = Path(out_dir).resolve()
     prepare_out_dir(out)
@@ -148,7 +147,7 @@ def start_broker(
 def _wait_listening(
     popen: subprocess.Popen, ports: tuple[int, ...], timeout_s: float = BROKER_START_S
 ) -> bool:
-    """Wait until process ``popen`` listens on every port of ``ports``; False when it exits or times out."""
+    """Wait until ``popen`` listens on every port of ``ports``; False when it exits or times out."""
     import psutil
 
     deadline = time.monotonic() + timeout_s
@@ -189,8 +188,19 @@ def run_broker_only(
     writes ``summary.json`` from the series in ``out_dir`` (:func:`finish_run`).
     Returns the exit code: 0 when every federate finished, else 1.
     """
-    handle = start_broker(case, out_dir, interface, port)
-    out = handle.build.dir
+    with claim_out_dir(out_dir) as out:
+        return _run_broker_claimed(case, out, interface, port, wall_limit_s, echo)
+
+
+def _run_broker_claimed(
+    case: str | Path | Case,
+    out: Path,
+    interface: str,
+    port: int | None,
+    wall_limit_s: float | None,
+    echo: Callable[[str], None],
+) -> int:
+    handle = start_broker(case, out, interface, port)
     echo(f"broker listening at {handle.address} (log {handle.log}); start each federate:")
     for cmd in handle.federate_commands(out_dir=str(out)):
         echo(f"  {cmd}")
@@ -239,8 +249,8 @@ def finish_run(
         reason = (
             f"federate status {info['status']!r}"
             if info
-            else f"no {bad}.info.json in {out / 'timeseries'} (still running, failed, or its series "
-            "were not copied from its host)"
+            else f"no {bad}.info.json in {out / 'timeseries'} (still running, failed, or its "
+            "series were not copied from its host)"
         )
         outcome = Outcome("failed", wall_s, bad, reason, tail(out / "logs" / f"{bad}.log"), codes)
     elif broker_code not in (0, None):
@@ -292,6 +302,7 @@ def run_single_federate(
     *,
     wall_limit_s: float | None = None,
     progress: bool = False,
+    interface: str | None = None,
 ) -> FederateResult:
     """Run federate ``name`` of ``case`` joined to the broker at ``broker`` (``tcp://HOST:PORT``).
 
@@ -299,6 +310,8 @@ def run_single_federate(
     case (hosts sharing a directory reuse one build; builds are serialised by a
     lock file), starts the federate process in its own process group, waits for
     it, and turns its series into Parquet. Ctrl-C or the wall limit stop it.
+    Its core listens on ``interface`` only (default: the address of this host
+    that routes to the broker), never on every interface.
     """
     host, port = parse_broker_address(broker)
     address = f"tcp://{host}:{port}"
@@ -308,13 +321,16 @@ def run_single_federate(
         raise CosimError(
             f"federate {name!r} is not part of case {c.name} (federates: {', '.join(names)})"
         )
-    out = Path(out_dir).resolve()
+    out = check_out_dir(out_dir)
+    mark_run_dir(out)  # hosts may share it: marked, not locked
     config = _ensure_build(c, out, host, port) / f"{name}.json"
     ts, logs = out / "timeseries", out / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     for stale in [*ts.glob(f"{name}.*"), *ts.glob(f"{name}_hr.*"), *logs.glob(f"{name}.*")]:
         stale.unlink(missing_ok=True)
     cmd = [sys.executable, "-m", "federates.common.loop", str(config), "--broker", address]
+    if interface is not None:
+        cmd += ["--interface", interface]
     t0 = time.monotonic()
     proc = start_process(name, cmd, logs / f"{name}.log", out)
     bar = None

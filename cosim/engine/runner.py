@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import shutil
 import socket
 import sys
 import traceback
@@ -14,7 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from cosim.case import Case, load_case
-from cosim.engine.build import build
+from cosim.engine.build import LOOPBACK, build
+from cosim.engine.outdir import claim_out_dir, prepare_out_dir
 from cosim.engine.results import Results, finalize_timeseries, load_results
 from cosim.engine.supervisor import Outcome, supervise
 from cosim.errors import RunError
@@ -26,26 +26,24 @@ def default_out_dir(case: Case) -> Path:
     return Path("runs") / case.name
 
 
-def prepare_out_dir(out: Path) -> None:
-    """Empty the generated parts of a previous run in ``out`` (never other files)."""
-    out.mkdir(parents=True, exist_ok=True)
-    for sub in ("timeseries", "logs", "configs", "plots", "baseline"):
-        shutil.rmtree(out / sub, ignore_errors=True)
-    for f in ("summary.json", "report.html", "runner.json", "case.toml"):
-        (out / f).unlink(missing_ok=True)
-
-
 BROKER_START_RETRIES = 2
 
 
-def run_federation(case: Case, out: Path, *, progress: bool = False) -> Outcome:
+def run_federation(
+    case: Case, out: Path, *, progress: bool = False, interface: str = LOOPBACK
+) -> Outcome:
     """Build and supervise one federation; a broker that dies at start-up (its port
-    taken between the pick and the bind) is retried on a new port."""
+    taken between the pick and the bind) is retried on a new port. Every process
+    listens on ``interface`` only (loopback by default)."""
     for attempt in range(BROKER_START_RETRIES + 1):
         prepare_out_dir(out)
-        b = build(case, out)
+        b = build(case, out, host=interface)
         outcome = supervise(
-            b, case.horizon.duration_s, wall_limit_s=case.run.wall_limit_s, progress=progress
+            b,
+            case.horizon.duration_s,
+            wall_limit_s=case.run.wall_limit_s,
+            progress=progress,
+            hang_timeout_s=case.run.hang_timeout_s,
         )
         started = any((out / "logs").glob("*.progress"))
         if outcome.failed == "broker" and not started and attempt < BROKER_START_RETRIES:
@@ -67,7 +65,8 @@ def write_summary(out: Path, outcome: Outcome, context: Any = None) -> dict[str,
         "failed": outcome.failed,
         "reason": outcome.reason,
         "returncodes": outcome.returncodes,
-        "host": socket.gethostname(),  # where the run was supervised (a sweep on a Dask cluster: which worker)
+        # where the run was supervised (a sweep on a Dask cluster: which worker)
+        "host": socket.gethostname(),
         "host_pid": os.getpid(),
     }
     summary: dict[str, Any] = {"status": outcome.status, "wall_s": run_info["wall_s"]}
@@ -104,6 +103,7 @@ def run_case(
     baseline: bool = False,
     progress: bool = False,
     report: bool | None = None,
+    interface: str = LOOPBACK,
 ) -> Results:
     """Run a case and return its :class:`Results`; raise :class:`RunError` when it failed.
 
@@ -112,21 +112,29 @@ def run_case(
     """
     c = load_case(case, overrides)
     out = Path(out_dir) if out_dir is not None else default_out_dir(c)
-    out = out.resolve()
+    with claim_out_dir(out) as out:
+        return _run_claimed(
+            c, out, baseline=baseline, progress=progress, report=report, interface=interface
+        )
+
+
+def _run_claimed(
+    c: Case, out: Path, *, baseline: bool, progress: bool, report: bool | None, interface: str
+) -> Results:
     # the network-only part of the summary (network load, pre-connection power flow, SCR)
     # is computed while the federation runs: the supervisor's process is idle meanwhile
     from cosim.analysis.summary import network_context
 
     with ThreadPoolExecutor(1, thread_name_prefix="network-context") as pool:
         context = pool.submit(network_context, c, cached=True)
-        outcome = run_federation(c, out, progress=progress)
+        outcome = run_federation(c, out, progress=progress, interface=interface)
         write_summary(out, outcome, context)
         if outcome.status != "ok":
             raise _run_error(_failure_message(outcome, out), outcome)
         if baseline:
             base_case = load_case(c, {"bess.enabled": False})
             b_out = out / "baseline"
-            b_outcome = run_federation(base_case, b_out, progress=progress)
+            b_outcome = run_federation(base_case, b_out, progress=progress, interface=interface)
             write_summary(
                 b_out, b_outcome, context
             )  # the same network: bess.enabled does not change it

@@ -2,30 +2,49 @@
 
 The broker and every federate run as their own OS process, each in its own
 process group (``start_new_session``), with one log per process under
-``DIR/logs/``. The supervisor polls them; on the first federate that exits
-non-zero (or dies by a signal), on the wall-clock limit, or on Ctrl-C it stops
-every process of the run (SIGTERM to each group, SIGKILL after a grace period),
-so the whole run ends within ~10 s of a fault. It kills only the processes it
-started.
+``DIR/logs/``, and each dies with the supervisor (Linux parent-death signal,
+:mod:`federates.common.parent`): SIGTERM, so that federates still flush.
+
+The supervisor polls them. It stops every process of the run (SIGTERM to each
+group, SIGKILL after :data:`GRACE_S`) on the first federate that exits non-zero
+(or dies by a signal), on the broker dying, on a hung federate, on the
+wall-clock limit, and on Ctrl-C or SIGTERM to itself. It kills only the
+processes it started.
+
+A hung federate: each federate beats every 0.5 s into ``logs/<name>.heartbeat``
+(``<seq> <phase> <t_s>``, :class:`federates.common.loop._Watch`). When no
+federate's ``t_s`` has moved for ``hang_timeout_s``, the federation is stuck and
+the supervisor names the federate the others wait for: one whose heartbeat
+stopped (stopped or frozen process), else one in its model (phase ``step``)
+while the others wait in HELICS, else the one furthest behind.
 """
 
 from __future__ import annotations
 
+import math
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
+import federates
 from cosim.engine.build import Build
 from federates.common.loop import FATAL_PREFIX
 
 POLL_S = 0.05
 GRACE_S = 3.0
 BROKER_EXIT_S = 5.0
+#: default of ``run.hang_timeout_s``: no federate advanced for this long -> the run is hung
+HANG_TIMEOUT_S = 20.0
+#: a heartbeat unchanged for this long means a stopped or frozen process (it beats every 0.5 s)
+HEARTBEAT_STALE_S = 5.0
 
 
 @dataclass
@@ -39,10 +58,13 @@ class Outcome:
     log_tail: str = ""
     returncodes: dict[str, int | None] = field(default_factory=dict)
     fatal: str | None = None  # the failed federate's own FATAL line ("ExceptionType: message")
+    hung: bool = False  # the failed federate was named as hung
 
     @property
     def cause(self) -> str:
         """What ended the run, as :attr:`cosim.errors.RunError.CAUSES` names it."""
+        if self.hung:
+            return "hung"
         if self.failed == "wall-clock limit":
             return "limit"
         if self.failed == "user":
@@ -77,8 +99,18 @@ def tail(path: Path, lines: int = 15) -> str:
 
 
 def start_process(name: str, cmd: list[str], log: Path, cwd: Path) -> _Proc:
+    """Start ``cmd`` in its own process group, logging to ``log``; it dies with this process."""
     fh = open(log, "w")  # noqa: SIM115 - handed to the child, closed when it ends
     env = dict(os.environ, PYTHONUNBUFFERED="1")
+    # the children import the same `federates` as this process, whatever the cwd
+    root = str(Path(federates.__file__).resolve().parents[1])
+    env["PYTHONPATH"] = os.pathsep.join([root, *filter(None, [os.environ.get("PYTHONPATH")])])
+    if sys.platform.startswith("linux"):  # the parent-death signal, then exec: same process
+        program = shutil.which(cmd[0]) or cmd[0]
+        cmd = [sys.executable, "-m", "federates.common.parent", str(os.getpid()), "--"] + [
+            program,
+            *cmd[1:],
+        ]
     p = subprocess.Popen(
         cmd,
         cwd=cwd,
@@ -117,6 +149,82 @@ def stop_all(procs: list[_Proc], grace_s: float = GRACE_S) -> None:
             pass
 
 
+@dataclass
+class _Beat:
+    """What the supervisor last saw of one federate's heartbeat."""
+
+    seq: int = -1
+    phase: str = ""
+    t_s: float = -math.inf
+    seen: float = 0.0  # monotonic time the heartbeat last changed
+    moved: float = 0.0  # monotonic time t_s last changed
+
+
+class HangWatch:
+    """Reads the heartbeats of a federation and names the federate it is stuck on."""
+
+    def __init__(self, logs: Path, names: list[str], timeout_s: float = HANG_TIMEOUT_S) -> None:
+        self.logs = logs
+        self.timeout_s = timeout_s
+        self.beats = {n: _Beat() for n in names}
+
+    def update(self, now: float) -> None:
+        """Read every heartbeat file."""
+        for name, beat in self.beats.items():
+            try:
+                seq_text, phase, t_text = (self.logs / f"{name}.heartbeat").read_text().split()
+                seq, t_s = int(seq_text), float(t_text)
+            except (OSError, ValueError):
+                continue
+            if seq != beat.seq:
+                beat.seq, beat.phase, beat.seen = seq, phase, now
+            if t_s != beat.t_s:
+                beat.t_s, beat.moved = t_s, now
+
+    def stuck_for(self, now: float) -> float:
+        """Seconds since any running federate's ``t_s`` last moved (0 until every one beats)."""
+        live = [b for b in self.beats.values() if b.phase not in ("done", "stopped", "failed")]
+        if not live or any(b.seq < 0 for b in self.beats.values()):
+            return 0.0
+        return now - max(b.moved for b in live)
+
+    def culprit(self, now: float, pids: dict[str, int] | None = None) -> tuple[str, str]:
+        """The federate the others wait for, and why (one phrase)."""
+        live = {n: b for n, b in self.beats.items() if b.phase not in ("done", "stopped")}
+        if not live:
+            live = self.beats
+        silent = {n: b for n, b in live.items() if b.seq < 0 or now - b.seen > HEARTBEAT_STALE_S}
+        if silent:
+            name = min(silent, key=lambda n: silent[n].seen)
+            b = silent[name]
+            state = _process_state((pids or {}).get(name))
+            return name, (
+                f"no heartbeat for {now - b.seen:.0f} s at t = {b.t_s:g} s{state}"
+                if b.seq >= 0
+                else f"never beat{state}"
+            )
+        stepping = {n: b for n, b in live.items() if b.phase in ("step", "join")}
+        if stepping and len(stepping) < len(live):
+            name = min(stepping, key=lambda n: stepping[n].t_s)
+            b = stepping[name]
+            return name, f"stuck in its model at t = {b.t_s:g} s for {now - b.moved:.0f} s"
+        name = min(live, key=lambda n: live[n].t_s)
+        return name, f"furthest behind, at t = {live[name].t_s:g} s"
+
+
+def _process_state(pid: int | None) -> str:
+    if pid is None:
+        return ""
+    try:
+        import psutil
+
+        if psutil.Process(pid).status() == psutil.STATUS_STOPPED:
+            return " (process stopped, e.g. SIGSTOP)"
+    except Exception:  # noqa: BLE001 - only an embellishment of the message
+        pass
+    return ""
+
+
 def _progress_reader(build: Build) -> Callable[[], float]:
     files = [build.dir / "logs" / f"{name}.progress" for name in build.configs]
 
@@ -132,21 +240,37 @@ def _progress_reader(build: Build) -> Callable[[], float]:
     return read
 
 
+def _interrupt(signum: int, frame: Any) -> None:
+    """SIGTERM to the supervisor: handled like Ctrl-C."""
+    raise KeyboardInterrupt(signal.Signals(signum).name)
+
+
 def supervise(
     build: Build,
     duration_s: float,
     *,
     wall_limit_s: float | None = None,
     progress: bool = False,
+    hang_timeout_s: float = HANG_TIMEOUT_S,
 ) -> Outcome:
-    """Run the federation of ``build`` to its end or its first failure."""
+    """Run the federation of ``build`` to its end or its first failure.
+
+    SIGTERM to this process is handled like Ctrl-C (in the main thread): every
+    process is stopped and the outcome is ``interrupted``.
+    """
     logs = build.dir / "logs"
     logs.mkdir(parents=True, exist_ok=True)
-    for f in logs.glob("*.progress"):
-        f.unlink()
+    for pattern in ("*.progress", "*.heartbeat"):
+        for f in logs.glob(pattern):
+            f.unlink()
     t0 = time.monotonic()
     procs: list[_Proc] = []
     bar = None
+    previous = None
+    if threading.current_thread() is threading.main_thread():
+        previous = signal.signal(signal.SIGTERM, _interrupt)
+    hangs = HangWatch(logs, list(build.configs), hang_timeout_s)
+    last_hang_check = 0.0
     try:
         broker = start_process("broker", build.broker_cmd, logs / "broker.log", build.dir)
         procs.append(broker)
@@ -173,22 +297,58 @@ def supervise(
                 bar.n = min(read_progress(), duration_s)
                 bar.refresh()
                 last_bar = time.monotonic()
+            # a dead broker first: the federates that lose it fail because of it
+            if broker.popen.poll() not in (None, 0) and any(p.popen.poll() != 0 for p in feds):
+                return _fail(procs, t0, broker, _describe_exit(broker.popen.returncode))
             failed = next((p for p in feds if p.popen.poll() not in (None, 0)), None)
             if failed is not None:
+                # HELICS's own timeout ("lost comms") fails the federates that waited for a
+                # stopped or frozen one: name that one, as hung
+                now = time.monotonic()
+                hangs.update(now)
+                name, why = hangs.culprit(now, {p.name: p.popen.pid for p in feds})
+                if name != failed.name and why.startswith("no heartbeat"):
+                    culprit = next(p for p in feds if p.name == name)
+                    outcome = _fail(
+                        procs,
+                        t0,
+                        culprit,
+                        f"hung: {why}; {failed.name} failed waiting for it "
+                        f"({_describe_exit(failed.popen.returncode)})",
+                    )
+                    outcome.hung = True
+                    return outcome
                 return _fail(procs, t0, failed, _describe_exit(failed.popen.returncode))
-            if broker.popen.poll() not in (None, 0) and any(p.popen.poll() is None for p in feds):
-                return _fail(procs, t0, broker, _describe_exit(broker.popen.returncode))
             if all(p.popen.poll() == 0 for p in feds):
                 break
-            if wall_limit_s is not None and time.monotonic() - t0 > wall_limit_s:
-                slowest = min(feds, key=lambda p: _progress_of(build, p.name))
+            now = time.monotonic()
+            if now - last_hang_check > 0.25:
+                hangs.update(now)
+                last_hang_check = now
+                if hangs.stuck_for(now) > hang_timeout_s:
+                    name, why = hangs.culprit(now, {p.name: p.popen.pid for p in feds})
+                    culprit = next(p for p in feds if p.name == name)
+                    stuck = hangs.stuck_for(now)
+                    outcome = _fail(
+                        procs,
+                        t0,
+                        culprit,
+                        f"hung: no federate advanced for {stuck:.0f} s "
+                        f"(run.hang_timeout_s = {hang_timeout_s:g}); the others wait for it: {why}",
+                    )
+                    outcome.hung = True
+                    return outcome
+            if wall_limit_s is not None and now - t0 > wall_limit_s:
+                hangs.update(now)
+                name, why = hangs.culprit(now, {p.name: p.popen.pid for p in feds})
+                slowest = next(p for p in feds if p.name == name)
                 stop_all(procs)
                 return Outcome(
                     "failed",
                     time.monotonic() - t0,
                     "wall-clock limit",
                     f"stopped after the {wall_limit_s:g} s wall-clock limit "
-                    f"(slowest federate: {slowest.name})",
+                    f"(slowest federate: {slowest.name}: {why})",
                     tail(slowest.log),
                     _codes(procs),
                 )
@@ -200,13 +360,16 @@ def supervise(
             bar.n = duration_s
             bar.refresh()
         return Outcome("ok", time.monotonic() - t0, returncodes=_codes(procs))
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
+        by = "SIGTERM" if str(exc) == "SIGTERM" else "Ctrl-C"
         stop_all(procs)
         return Outcome(
-            "failed", time.monotonic() - t0, "user", "interrupted (Ctrl-C)", "", _codes(procs)
+            "failed", time.monotonic() - t0, "user", f"interrupted ({by})", "", _codes(procs)
         )
     finally:
         stop_all(procs, grace_s=0.5)
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
         if bar is not None:
             bar.close()
 

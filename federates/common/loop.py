@@ -37,9 +37,11 @@ import importlib
 import json
 import logging
 import math
+import os
 import re
 import signal
 import sys
+import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -93,6 +95,96 @@ def _on_sigterm(signum: int, frame: Any) -> None:  # pragma: no cover - signal p
     raise _Stop(f"signal {signum}")
 
 
+#: seconds between two heartbeats (``logs/<name>.heartbeat``)
+HEARTBEAT_S = 0.5
+
+
+class _Watch:
+    """SIGTERM and the heartbeat of a running federate, each on its own thread.
+
+    HELICS blocks the main thread inside a time request (a C call), where a
+    Python signal handler never runs, and the kernel may deliver SIGTERM to any
+    of the process's threads. So the handler only sets :attr:`stop`, and the
+    signal also lands on a wake-up pipe (:func:`signal.set_wakeup_fd`, written
+    by the C-level handler whichever thread takes the signal), read by a
+    thread that raises a local error in the federate: the pending time request
+    returns at once (measured: within 1 ms of ``helicsFederateLocalError``) and
+    the loop flushes its series and writes its info.
+
+    The heartbeat thread writes ``<seq> <phase> <t_s>`` every
+    :data:`HEARTBEAT_S` to ``logs/<name>.heartbeat``: ``phase`` is ``join``,
+    ``wait`` (inside a HELICS request: waiting for the others), ``step`` (in
+    the model), ``done``, ``stopped`` or ``failed``. A federate that is stopped
+    or frozen stops beating; one stuck in its model beats with ``step`` and a
+    ``t_s`` that no longer moves. The supervisor tells a hung federate from the
+    ones waiting for it by these.
+    """
+
+    def __init__(self, heartbeat: Path, helics: Any) -> None:
+        self.stop = threading.Event()
+        self.reason = ""
+        self.phase = "join"
+        self.t_s = -1.0
+        self.fed: Any = None
+        self._h = helics
+        self._path = heartbeat
+        self._seq = 0
+        self._done = threading.Event()
+        if threading.current_thread() is threading.main_thread():
+            r, w = os.pipe()
+            os.set_blocking(w, False)
+            signal.set_wakeup_fd(w, warn_on_full_buffer=False)
+            signal.signal(signal.SIGTERM, self._on_signal)
+            threading.Thread(
+                target=self._wait_signal, args=(r,), name="sigterm", daemon=True
+            ).start()
+        threading.Thread(target=self._beat, name="heartbeat", daemon=True).start()
+
+    def _on_signal(self, signum: int, frame: Any) -> None:  # pragma: no cover - signal path
+        self.reason = self.reason or f"signal {signum} (SIGTERM)"
+        self.stop.set()
+
+    def _wait_signal(self, fd: int) -> None:  # pragma: no cover - runs in its thread
+        while True:
+            try:
+                data = os.read(fd, 64)
+            except OSError:
+                return
+            if signal.SIGTERM in data:
+                break
+        self.reason = self.reason or f"signal {int(signal.SIGTERM)} (SIGTERM)"
+        self.stop.set()
+        if self.fed is not None:
+            try:
+                self._h.helicsFederateLocalError(self.fed, -3, "stopped by SIGTERM")
+            except Exception:  # noqa: BLE001 - the federate may be gone already
+                pass
+
+    def _beat(self) -> None:  # pragma: no cover - runs in its thread
+        while not self._done.is_set():
+            self.write()
+            self._done.wait(HEARTBEAT_S)
+
+    def write(self) -> None:
+        """Write one heartbeat now."""
+        self._seq += 1
+        try:
+            self._path.write_text(f"{self._seq} {self.phase} {self.t_s:.6f}\n")
+        except OSError:
+            pass
+
+    def check(self) -> None:
+        """Raise :class:`_Stop` once SIGTERM arrived."""
+        if self.stop.is_set():
+            raise _Stop(self.reason)
+
+    def close(self, phase: str) -> None:
+        """Last heartbeat (``done`` or ``stopped``); the heartbeat thread ends."""
+        self.phase = phase
+        self._done.set()
+        self.write()
+
+
 def load_adapter_factory(spec: str) -> AdapterFactory:
     """Resolve ``"package.module:function"``."""
     module, _, attr = spec.partition(":")
@@ -107,6 +199,7 @@ def run_federate(
     out_dir: Path,
     *,
     broker_address: str | None = None,
+    local_interface: str | None = None,
     progress_every_s: float = 0.5,
 ) -> dict[str, Any]:
     """Run one federate to the end of ``times_s``. Returns the adapter's final info.
@@ -115,10 +208,13 @@ def run_federate(
     whose ``cosim`` section carries ``iterative``, ``max_iterations`` and
     ``tolerance``. Time series go to ``out_dir/timeseries``; a progress file
     (last simulated ``t_s``) goes to ``out_dir/logs/<name>.progress``.
+
+    ``broker_address`` replaces the config's broker (a federate started on
+    another host); its core then listens on ``local_interface`` only, by
+    default the address of this host that routes to the broker.
     """
     import helics as h  # the only helics import of the loop
 
-    signal.signal(signal.SIGTERM, _on_sigterm)
     name = config["name"]
     opts = config.get("cosim", {})
     iterative = bool(opts.get("iterative", False))
@@ -133,23 +229,27 @@ def run_federate(
     if not iterative and not config.get("wait_for_current_time_update", False):
         helics_cfg.setdefault("restrictive_time_policy", True)
     if broker_address:  # keep the build's other core options (--maxsize), replace the broker
-        init = re.sub(
-            r"\s*--broker_address=\S+", "", str(helics_cfg.get("coreInitString", "--federates=1"))
+        helics_cfg["coreInitString"] = join_init_string(
+            str(helics_cfg.get("coreInitString", "--federates=1")),
+            broker_address,
+            local_interface or route_interface(broker_address),
         )
-        helics_cfg["coreInitString"] = f"{init} --broker_address={broker_address}".strip()
-        if "--useosport" not in init:
-            helics_cfg["coreInitString"] += " --useosport"
 
     ts_dir = out_dir / "timeseries"
     rec = Recorder(ts_dir, name)
     rec_hr = Recorder(ts_dir, f"{name}_hr")
     progress = out_dir / "logs" / f"{name}.progress"
     progress.parent.mkdir(parents=True, exist_ok=True)
+    watch = _Watch(out_dir / "logs" / f"{name}.heartbeat", h)
+    watch.check()
 
     try:
         fed = h.helicsCreateValueFederateFromConfig(json.dumps(helics_cfg))
     except h.HelicsException as exc:
+        watch.close("failed")
+        watch.check()
         raise FederationJoinError(str(exc)) from exc
+    watch.fed = fed
     pubs = {
         h.helicsPublicationGetName(p): p
         for p in (
@@ -222,16 +322,29 @@ def run_federate(
             h.helicsPublicationPublishVector(pub, arr.tolist())
             last_pub[key] = arr
 
+    def helics_wait(call: Callable[..., Any], *args: Any) -> Any:
+        # a time request: phase "wait" for the heartbeat; SIGTERM makes it raise, then stop
+        watch.phase = "wait"
+        try:
+            result = call(*args)
+        except h.HelicsException:
+            watch.check()
+            raise
+        watch.check()
+        watch.phase = "step"
+        return result
+
+    n_done = 0
     try:
-        h.helicsFederateEnterExecutingMode(fed)
-        n_done = 0
+        helics_wait(h.helicsFederateEnterExecutingMode, fed)
         for b, (i0, i1) in enumerate(blocks):
             if b == 0:
-                h.helicsFederateRequestTime(fed, float(times_s[0]) + time_offset_s)
+                helics_wait(h.helicsFederateRequestTime, fed, float(times_s[0]) + time_offset_s)
             elif b == 2:
                 check_received()
             request = (float(times_s[i1]) if i1 < len(times_s) else duration_s) + time_offset_s
             iteration = 0
+            watch.t_s = float(times_s[i0])
             while True:
                 vectors = read_inputs()
                 outs = [
@@ -249,15 +362,19 @@ def run_federate(
                         published.setdefault(key, []).append(float(value))
                 publish(published, force=iteration == 0)
                 if iterative and iteration < max_iter:
-                    granted, state = h.helicsFederateRequestTimeIterative(
-                        fed, request, h.HELICS_ITERATION_REQUEST_ITERATE_IF_NEEDED
+                    granted, state = helics_wait(
+                        h.helicsFederateRequestTimeIterative,
+                        fed,
+                        request,
+                        h.HELICS_ITERATION_REQUEST_ITERATE_IF_NEEDED,
                     )
-                    # a grant at the current time (an input updated after the request) is an iteration too
+                    # a grant at the current time (an input updated after the request) is an
+                    # iteration too
                     if state == h.HELICS_ITERATION_RESULT_ITERATING or granted < request - 1e-9:
                         iteration += 1
                         continue
                 elif b + 1 < len(blocks):
-                    h.helicsFederateRequestTime(fed, request)
+                    helics_wait(h.helicsFederateRequestTime, fed, request)
                 break
             for i, out in zip(range(i0, i1), outs, strict=True):
                 if isinstance(out.record, ArrayRow):
@@ -289,10 +406,18 @@ def run_federate(
         k = n_done
         info = adapter.finalize() or {}
         info.update(steps=k, wall_s=round(time.monotonic() - t_wall, 3), status="ok")
-    except _Stop as exc:
-        info = {"status": "stopped", "reason": str(exc)}
+    except (_Stop, h.HelicsException) as exc:
+        if not watch.stop.is_set() and not isinstance(exc, _Stop):
+            raise
+        # SIGTERM: its local error may surface in any HELICS call (a publication too)
+        info = {"status": "stopped", "reason": watch.reason or str(exc), "steps": n_done}
+        raise _Stop(info["reason"]) from None
+    except Exception as exc:
+        # what was flushed stays readable: the info says how far the series go
+        info = {"status": "failed", "reason": f"{type(exc).__name__}: {exc}", "steps": n_done}
         raise
     finally:
+        watch.close({"ok": "done", "stopped": "stopped"}.get(info.get("status", ""), "failed"))
         rec.close()
         rec_hr.close()
         (ts_dir / f"{name}.info.json").write_text(json.dumps(info, indent=1, default=float))
@@ -321,6 +446,32 @@ def input_scales(h: Any, sub_items: list[tuple[str, Any]], name: str) -> dict[st
     return scales
 
 
+def route_interface(broker_address: str) -> str:
+    """The local IP address this host uses to reach ``broker_address`` (``tcp://HOST:PORT``).
+
+    A connected UDP socket sends nothing; it only asks the OS for the route.
+    Loopback brokers give ``127.0.0.1``.
+    """
+    import socket
+
+    m = re.match(r"^(?:\w+://)?(?P<host>[^:/\s]+)(?::(?P<port>\d+))?", broker_address.strip())
+    host = m["host"] if m else broker_address
+    port = int(m["port"]) if m and m["port"] else 23500
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            s.connect((host, port))
+            return str(s.getsockname()[0])
+    except OSError:
+        return "127.0.0.1"
+
+
+def join_init_string(init: str, broker_address: str, local_interface: str) -> str:
+    """``init`` with its broker and listening interface replaced (other options kept)."""
+    init = re.sub(r"\s*--(broker_address|local_interface)=\S+", "", init).strip()
+    out = f"{init} --broker_address={broker_address} --local_interface={local_interface}"
+    return out if "--useosport" in init else out + " --useosport"
+
+
 class FederationJoinError(RuntimeError):
     """The federate could not be created or join its broker (infrastructure, not the model)."""
 
@@ -345,7 +496,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--out", type=Path, default=None, help="output directory (overrides the config)"
     )
+    ap.add_argument(
+        "--interface",
+        default=None,
+        help="with --broker: the local address the core listens on (default: the one that "
+        "routes to the broker)",
+    )
     args = ap.parse_args(argv)
+    signal.signal(signal.SIGTERM, _on_sigterm)  # until run_federate's watcher takes over
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     config = json.loads(args.config.read_text())
     name = config.get("name", args.config.stem)
@@ -357,7 +515,13 @@ def main(argv: list[str] | None = None) -> int:
         adapter, times_s, duration_s = factory(config, out_dir)
         log.info("federate %s: %d steps over %.1f s", name, len(times_s), duration_s)
         info = run_federate(
-            config, adapter, times_s, duration_s, out_dir, broker_address=args.broker
+            config,
+            adapter,
+            times_s,
+            duration_s,
+            out_dir,
+            broker_address=args.broker,
+            local_interface=args.interface,
         )
     except _Stop as exc:
         log.warning("federate %s stopped: %s", name, exc)

@@ -57,6 +57,7 @@ def read_trace(
     times: list[float] = []
     powers: list[float] = []
     lines: list[int] = []
+    raw_t: list[str] = []  # times as the file wrote them (ISO stays ISO in messages)
     with fh:
         reader = csv.reader(fh)
         header = next(reader, None)
@@ -84,7 +85,8 @@ def read_trace(
                         f"{where}: NaN or infinite value (t={row[it]!r}, p={row[ip]!r})"
                     )
                 elif p < 0:
-                    problems.append(f"{where}: negative power {p:g}")
+                    problems.append(f"{where}: negative power {row[ip].strip()}")
+            raw_t.append(row[it].strip() if it < len(row) else "")
             times.append(t)
             powers.append(p)
             lines.append(reader.line_num)
@@ -99,7 +101,7 @@ def read_trace(
         for k in np.flatnonzero(~(dt > 0))[:_MAX_PROBLEMS]:
             problems.append(
                 f"{path}: row {k + 2} (line {lines[k + 1]}): time not increasing "
-                f"({t_arr[k + 1]:g} after {t_arr[k]:g})"
+                f"({raw_t[k + 1]} after {raw_t[k]})"
             )
         if not problems:
             median = float(np.median(dt))
@@ -107,7 +109,7 @@ def read_trace(
             for k in np.flatnonzero(dt > limit * (1 + 1e-9))[:_MAX_PROBLEMS]:
                 problems.append(
                     f"{path}: row {k + 2} (line {lines[k + 1]}): gap of {dt[k]:g} s after "
-                    f"t = {t_arr[k]:g} (largest allowed {limit:g} s)"
+                    f"{raw_t[k]} (largest allowed {limit:g} s)"
                 )
     if problems:
         raise ValueError("bad trace:\n" + "\n".join(problems))

@@ -1,4 +1,4 @@
-"""Networks of a case: loading by name or file, attaching the factory, case checks (pure, no helics).
+"""Networks of a case: loading by name or file, attaching the factory, checks (pure, no helics).
 
 Readers live here, at the edge: :func:`load_network` returns a pandapower net
 for a bundled name (:data:`NETWORKS`, each with its source), a SimBench code
@@ -9,9 +9,10 @@ are :class:`federates.errors.ConfigError` with one line each.
 
 from __future__ import annotations
 
+import json
 import re
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -129,11 +130,14 @@ def load_network(
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 if path.suffix.lower() == ".json":
+                    check_json_classes(path, key)
                     net = pp.from_json(str(path))
                 else:
                     from pandapower.converter.matpower.from_mpc import from_mpc
 
                     net = from_mpc(str(path))
+        except ConfigError:
+            raise
         except Exception as exc:  # noqa: BLE001 - any parser failure is a case error
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise ConfigError(f"{key}: {path.name} does not parse: {first}") from None
@@ -166,11 +170,73 @@ def load_network(
     )
 
 
+#: packages whose classes a pandapower JSON file may name (pandapower's reader imports the
+#: ``_module`` of every object it meets, before any check of its own)
+JSON_MODULES = ("pandapower", "numpy", "pandas")
+#: plain types that pandapower writes under ``builtins``
+JSON_BUILTINS = frozenset({"bool", "int", "float", "str", "list", "dict", "tuple", "set"})
+
+
+def json_class_paths(data: object) -> Iterator[tuple[str, str]]:
+    """Every ``(_module, _class)`` pair of decoded pandapower JSON, nested strings included.
+
+    pandapower stores tables and controllers as JSON text inside the JSON, which
+    its reader decodes again: every string that is itself JSON is searched too.
+    """
+    stack = [data]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            if "_module" in node or "_class" in node:
+                yield str(node.get("_module", "")), str(node.get("_class", ""))
+            stack.extend(node.values())
+            stack.extend(node.keys())
+        elif isinstance(node, list):
+            stack.extend(node)
+        elif isinstance(node, str) and node.lstrip()[:1] in ("{", "["):
+            try:
+                stack.append(json.loads(node))
+            except ValueError:
+                pass  # text, not JSON: pandapower does not decode it either
+
+
+def _allowed_class_path(module: str, cls: str) -> bool:
+    if module == "builtins":
+        return cls in JSON_BUILTINS
+    return any(module == pkg or module.startswith(pkg + ".") for pkg in JSON_MODULES)
+
+
+def check_json_classes(path: Path, key: str = "grid.network") -> None:
+    """Refuse a pandapower JSON file that names a class outside pandapower, numpy and pandas.
+
+    Runs before :func:`pandapower.from_json`, which would import the module of
+    every class path in the file (any installed module, with its import side
+    effects).
+
+    Raises
+    ------
+    ConfigError
+        One line naming the file and the first refused class path.
+    """
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ConfigError(f"{key}: {path} does not parse: {first}") from None
+    for module, cls in json_class_paths(data):
+        if not _allowed_class_path(module, cls):
+            raise ConfigError(
+                f"{key}: {path}: refused class path {module}.{cls!s} "
+                f"(a network file may only hold {', '.join(JSON_MODULES)} objects)"
+            )
+
+
 # ---------------------------------------------------------------- topology
 
 
 def energized_buses(net: pp.pandapowerNet) -> set[int]:
-    """Buses connected through in-service branches (and closed switches) to a slack (ext_grid / slack gen)."""
+    """Buses connected to a slack (ext_grid / slack gen) through in-service branches and closed
+    switches."""
     import pandapower.topology as top
 
     g = top.create_nxgraph(net, respect_switches=True, include_out_of_service=False)
@@ -187,13 +253,17 @@ def energized_buses(net: pp.pandapowerNet) -> set[int]:
 
 
 def bus_problem(net: pp.pandapowerNet, bus: int, key: str, label: str) -> str | None:
-    """One line when ``bus`` is not a live bus of ``net`` (missing, out of service, not energized)."""
+    """One line when ``bus`` is not a live bus of ``net`` (missing, out of service, dead)."""
     if bus not in net.bus.index:
-        return f"{key}: {bus} is not a bus of {label} (buses {net.bus.index.min()}..{net.bus.index.max()})"
+        lo, hi = net.bus.index.min(), net.bus.index.max()
+        return f"{key}: {bus} is not a bus of {label} (buses {lo}..{hi})"
     if not bool(net.bus.at[bus, "in_service"]):
         return f"{key}: bus {bus} of {label} is out of service"
     if bus not in energized_buses(net):
-        return f"{key}: bus {bus} of {label} is not connected to any slack (ext_grid) through in-service branches"
+        return (
+            f"{key}: bus {bus} of {label} is not connected to any slack (ext_grid) "
+            "through in-service branches"
+        )
     return None
 
 
@@ -287,7 +357,7 @@ def total_generation_mw(net: pp.pandapowerNet) -> float:
 def thevenin_network(
     scr: float, rx_ratio: float, p_site_mw: float, vn_kv: float = 138.0, v_source_pu: float = 1.0
 ) -> pp.pandapowerNet:
-    """A weak grid: bus 0 = ideal source, bus 1 = POI behind ``Z = V_n^2 / (scr * p_site_mw)`` with R/X.
+    """A weak grid: bus 0 = ideal source, bus 1 = POI behind ``Z = V_n^2 / (scr * p_site_mw)``.
 
     ``S_sc`` at the POI is ``scr * p_site_mw`` [MVA] (plain Thevenin figure, no
     IEC 60909 voltage factor). The source's own short-circuit power is 1000x
@@ -299,7 +369,8 @@ def thevenin_network(
         )
     s_sc = scr * p_site_mw
     net = pp.create_empty_network(
-        name=f"Thevenin source behind an impedance: SCR {scr:g} for a {p_site_mw:g} MW site, R/X {rx_ratio:g}",
+        name=f"Thevenin source behind an impedance: SCR {scr:g} for a {p_site_mw:g} MW site, "
+        f"R/X {rx_ratio:g}",
         sn_mva=100.0,
     )
     b0 = pp.create_bus(net, vn_kv, name="source")

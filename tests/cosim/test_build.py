@@ -114,7 +114,35 @@ def test_build_imports_no_helics(tmp_path: Path) -> None:
 
 
 def test_message_size_fits_the_longest_sync_block() -> None:
-    """HELICS tcp comms drop a connection on a message above --maxsize: it must hold a whole block."""
+    """HELICS tcp comms drop a connection on a message above --maxsize: it holds a whole block."""
     assert max_message_bytes(load_case("ieee118_factory")) == MIN_MESSAGE_BYTES
     day = load_case("ieee118_factory", {"horizon.sync_interval_s": 86400.0})
     assert max_message_bytes(day) >= 8 * 86400
+
+
+def test_cores_listen_on_one_interface_only(tmp_path: Path) -> None:
+    """Issue 12, item 1: loopback by default, the named interface otherwise, never 0.0.0.0."""
+    from cosim.case import load_case
+    from cosim.engine.build import build
+    from federates.common.loop import join_init_string, route_interface
+
+    b = build(load_case("ieee118_factory"), tmp_path / "lo")
+    for path in b.configs.values():
+        assert "--local_interface=127.0.0.1" in json.loads(path.read_text())["coreInitString"]
+    assert "--local_interface=127.0.0.1" in b.broker_cmd
+    b2 = build(load_case("ieee118_factory"), tmp_path / "named", host="10.1.2.3", broker_port=23900)
+    init = json.loads(b2.configs["factory"].read_text())["coreInitString"]
+    assert "--local_interface=10.1.2.3" in init
+    # a federate on another host replaces the broker and its own listening address
+    joined = join_init_string(init, "tcp://10.9.9.9:23900", "10.9.9.8")
+    assert joined.count("--local_interface=") == 1 and "--local_interface=10.9.9.8" in joined
+    assert "--broker_address=tcp://10.9.9.9:23900" in joined and "--maxsize=" in joined
+    assert route_interface("tcp://127.0.0.1:23900") == "127.0.0.1"
+
+
+def test_broker_found_from_the_helics_package() -> None:
+    """Issue 12, item 13: the native broker of the helics wheel, without PATH."""
+    from cosim.engine.build import find_broker
+
+    path = Path(find_broker())
+    assert path.is_absolute() and path.is_file() and "helics" in str(path)

@@ -83,7 +83,7 @@ def test_event_windows_refine_the_time_grid() -> None:
     assert set(t[t < 4.5]) == {0.0, 1.0, 2.0, 3.0, 4.0}
 
 
-# (case text appended to GOOD or replacing it, override list, expected fragment of the one-line error)
+# (case text appended to GOOD or replacing it, override list, expected fragment of the error)
 MALFORMED = [
     ("[bess]\nsoc_min = 1.2", [], "bess.soc_min: 1.2 is not <= 1"),
     ("", ["bess.soc_min=-0.1"], "bess.soc_min: -0.1 is not >= 0"),
@@ -120,6 +120,43 @@ MALFORMED = [
         "events.0.t_s: -1.0 is not >= 0",
     ),
     ("[horizon\nduration_s = 1", [], "not valid TOML"),
+    # issue 12, item 11: finite values and bounded runs, each naming the key
+    ("", ["horizon.duration_s=inf"], "horizon.duration_s: not a finite number"),
+    ("", ["bess.p_mw=nan"], "bess.p_mw: not a finite number"),
+    (
+        "[[events]]\nkind = 'load_step'\nt_s = 1.0\nbus = 3\ndelta_mw = -inf",
+        [],
+        "events.0.delta_mw",
+    ),
+    (
+        "",
+        ["horizon.duration_s=3e7", "horizon.factory_dt_s=1"],
+        "horizon.grid_dt_s: 1 s over horizon.duration_s 3e+07 s (and horizon.event_dt_s 0.01 s in "
+        "event windows) is 3e+07 grid steps, more than the 10,000,000 a run may have",
+    ),
+    (
+        "",
+        ["horizon.duration_s=1e-4", "horizon.grid_dt_s=1e-12", "horizon.factory_dt_s=1e-12"],
+        "horizon.grid_dt_s: 1e-12 s over horizon.duration_s 0.0001 s",
+    ),
+    (
+        "",
+        ["horizon.duration_s=1e6", "horizon.factory_dt_s=0.001"],
+        "horizon.factory_dt_s: 0.001 s over horizon.duration_s 1e+06 s is 1e+09 factory steps",
+    ),
+    ("", ["horizon.sync_interval_s=1e12"], "horizon.sync_interval_s: 1e+12 s is 1e+12 grid steps"),
+    # issue 12, item 14: an event after the horizon is an error, not ignored
+    (
+        "[[events]]\nkind = 'line_outage'\nt_s = 10.0\nelement = 3",
+        [],
+        "events.0.t_s: 10 is not before the end of the horizon (horizon.duration_s = 10)",
+    ),
+    # issue 12, item 2: a name is a label, never a path
+    ("", ["name='../../x'"], "name: a name is a label, not a path"),
+    ("", ["name='/tmp/x'"], "name: a name is a label, not a path"),
+    ("", ["name='..'"], "name: a name is a label, not a path"),
+    ("", ['name="a\\u202eb"'], "name: bidirectional control character U+202E"),
+    ("", ['name="a\\u0007b"'], "name: control character U+0007"),
     ("", ["horizon=3"], "horizon: 3 is invalid"),
 ]
 
@@ -146,6 +183,14 @@ def test_malformed_case_is_one_line_exit_2(
     assert "Traceback" not in err
     lines = [ln for ln in err.splitlines() if ln.strip()]
     assert len(lines) == 1, err
+
+
+def test_an_unbounded_horizon_names_both_step_bounds(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["check", "ieee118_factory", "--set", "horizon.duration_s=1e15"]) == 2
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) == 2, lines
+    assert "horizon.grid_dt_s: 1 s over horizon.duration_s 1e+15 s" in lines[0]
+    assert "horizon.factory_dt_s: 0.05 s over horizon.duration_s 1e+15 s" in lines[1]
 
 
 def test_several_problems_are_all_reported() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pandapower as pp
@@ -37,7 +38,7 @@ def test_pandapower_json_and_matpower_files_load(tmp_path: Path) -> None:
 
 
 def test_matpower_m_file_loads_and_solves() -> None:
-    """A MATPOWER case file (text .m, read through matpowercaseframes) becomes a solvable network."""
+    """A MATPOWER case file (text .m, read via matpowercaseframes) becomes a solvable network."""
     net = load_network("case3_mpc.m", Path(__file__).parents[2] / "data")
     assert len(net.bus) == 3 and len(net.gen) + len(net.ext_grid) == 2 and len(net.line) == 3
     pp.runpp(net)
@@ -60,3 +61,63 @@ def test_factory_behind_a_poi_transformer() -> None:
     assert (
         net.trafo.at[site.trafo, "hv_bus"] == 59 and net.load.at[site.load, "bus"] == site.site_bus
     )
+
+
+# ---------------------------------------------------------------- issue 12, item 3: class paths
+
+
+def _evil_module(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A module on sys.path whose import leaves a file behind (what from_json would run)."""
+    marker = tmp_path / "imported"
+    (tmp_path / "evil_mod_cosim.py").write_text(
+        f"open({str(marker)!r}, 'w').write('ran')\nclass Boom:\n    pass\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    return marker
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        '{"_module": "evil_mod_cosim", "_class": "Boom", "_object": "{}"}',
+        # escaped key, as any JSON reader decodes it
+        '{"\\u005fmodule": "evil_mod_cosim", "_class": "Boom", "_object": "{}"}',
+        # nested in a JSON string, which pandapower decodes a second time
+        json.dumps(
+            {
+                "_module": "pandapower.auxiliary",
+                "_class": "pandapowerNet",
+                "_object": {
+                    "controller": json.dumps(
+                        {"_module": "evil_mod_cosim", "_class": "Boom", "_object": "{}"}
+                    )
+                },
+            }
+        ),
+    ],
+    ids=["plain", "escaped-key", "nested-string"],
+)
+def test_json_network_naming_a_foreign_class_is_refused_before_import(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, payload: str
+) -> None:
+    marker = _evil_module(tmp_path, monkeypatch)
+    f = tmp_path / "net.json"
+    f.write_text(payload)
+    with pytest.raises(ConfigError) as info:
+        load_network(str(f))
+    msg = str(info.value)
+    assert len(msg.splitlines()) == 1
+    assert str(f) in msg and "refused class path evil_mod_cosim.Boom" in msg
+    assert not marker.exists()  # the module was never imported
+
+
+def test_pandapower_json_with_controllers_still_loads(tmp_path: Path) -> None:
+    import pandapower.networks as pn
+    from pandapower.control import ConstControl
+
+    net = pn.create_cigre_network_mv(with_der=False)
+    ConstControl(net, "load", "p_mw", [0])
+    f = tmp_path / "mv.json"
+    pp.to_json(net, str(f))
+    again = load_network(str(f))
+    assert len(again.bus) == len(net.bus) and len(again.controller) == 1

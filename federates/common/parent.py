@@ -1,0 +1,50 @@
+"""Die with the supervisor: ``python -m federates.common.parent PID -- PROGRAM ARGS...``.
+
+Sets the Linux parent-death signal (``prctl(PR_SET_PDEATHSIG, SIGTERM)``), checks
+that its parent is still ``PID`` (the supervisor may have died before the
+``prctl``), then replaces itself with ``PROGRAM`` (``execv``: same process, so the
+supervisor sees the program's own exit status and signals; the parent-death
+signal survives the ``exec``). When the supervisor dies, even by SIGKILL, the
+kernel sends SIGTERM to the program: a federate flushes its series and exits,
+the broker exits. Elsewhere than Linux the program just runs.
+
+Used by :mod:`cosim.engine.supervisor` for the broker and every federate.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import signal
+import sys
+
+PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent(sig: int = signal.SIGTERM) -> bool:
+    """Ask the kernel to send ``sig`` to this process when its parent dies (Linux only)."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        return libc.prctl(PR_SET_PDEATHSIG, int(sig), 0, 0, 0) == 0
+    except (OSError, AttributeError):
+        return False
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Set the parent-death signal and ``exec`` the program (never returns on success)."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    if len(args) < 3 or args[1] != "--":
+        print("usage: python -m federates.common.parent PID -- PROGRAM [ARGS...]", file=sys.stderr)
+        return 2
+    parent, cmd = int(args[0]), args[2:]
+    die_with_parent()
+    if os.getppid() != parent:  # the supervisor is already gone
+        return 143
+    os.execv(cmd[0], cmd)
+    return 127  # pragma: no cover - execv does not return
+
+
+if __name__ == "__main__":
+    sys.exit(main())
