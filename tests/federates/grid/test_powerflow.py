@@ -65,7 +65,7 @@ def test_fast_path_agrees_with_runpp_on_a_simbench_grid() -> None:
 
 
 def test_case33bw_reproduces_baran_wu_losses() -> None:
-    # docs/domain.md published figure 4: ~202.7 kW losses, minimum ~0.913 pu at bus 18 (index 17)
+    # Baran & Wu (1989): ~202.7 kW losses, minimum ~0.913 pu at bus 18 (index 17)
     sol = PowerFlow(load_network("case33bw")).solve()
     assert sol.p_loss_mw == pytest.approx(0.2027, abs=5e-4)
     assert sol.vm_pu.min() == pytest.approx(0.913, abs=2e-3)
