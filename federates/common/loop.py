@@ -281,7 +281,7 @@ def run_federate(
                 )
                 if bout.block:
                     rec_hr.extend(bout.block)
-            for i, out in zip(range(i0, i1), outs, strict=True):
+            for i, out in zip(range(i0, i1) if bout is None else (), outs, strict=True):
                 if isinstance(out.record, ArrayRow):
                     if row_columns is None:
                         row_columns = (
