@@ -17,15 +17,16 @@ so the two agree to round-off (``tests/federates/grid/test_batch.py``).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Any
 
 import numpy as np
 
 from federates.grid.events import state_at
 
-if TYPE_CHECKING:
-    from federates.grid.model import GridModel
-    from federates.grid.powerflow import PowerFlow
+# ``pf`` is a federates.grid.powerflow.PowerFlow and ``model`` a federates.grid.model.GridModel
+# (not imported, not even for typing: powerflow imports this module)
+PowerFlow = Any
+GridModel = Any
 
 
 def branch_loadings(
