@@ -31,6 +31,7 @@ from pathlib import Path
 import tomli_w
 
 from cosim.case import Case
+from cosim.engine.exchange import exchange_interval
 from cosim.engine.federation import FederateSpec, Port, federation
 from cosim.errors import CosimError
 from federates.common.timegrid import TIME_OFFSET_S
@@ -240,6 +241,11 @@ def build(
     """Write the resolved case, the federate configs and the runner JSON into ``out_dir``."""
     out = Path(out_dir).resolve()
     (out / "configs").mkdir(parents=True, exist_ok=True)
+    sync_s, why = exchange_interval(case)
+    if case.horizon.sync_interval_s != sync_s:  # the resolved case records the default chosen
+        case = case.model_copy(deep=True)
+        case.horizon.sync_interval_s = sync_s
+    (out / "exchange.json").write_text(json.dumps({"sync_interval_s": sync_s, "reason": why}))
     port = broker_port or free_port(host)
     address = f"tcp://{host}:{port}"
     case_path = write_resolved_case(case, out / "case.toml")

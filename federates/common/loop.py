@@ -27,7 +27,9 @@ every step (exact, the default) or, with ``horizon.sync_interval_s`` above the
 grid step, up to that many seconds of base steps; inside event windows every
 step is its own block. A federate that waits for the current time update
 receives the same block's values step by step; the others hold the latest
-value received (the last step of the previous block). Adapters still see one
+value received (the last step of the previous block). An adapter with a
+``step_block`` method (:mod:`federates.common.block`) is called once per block
+with per-step arrays and its block is recorded as one array; the others see one
 step at a time and publish scalars.
 """
 
@@ -50,6 +52,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from federates.common.block import block_inputs, record_columns
 from federates.common.recorder import ArrayRow, Recorder
 from federates.common.timegrid import TIME_OFFSET_S, sync_blocks
 from federates.common.units import UnitError, unit_scale
@@ -347,19 +350,30 @@ def run_federate(
             watch.t_s = float(times_s[i0])
             while True:
                 vectors = read_inputs()
-                outs = [
-                    adapter.step(
-                        float(times_s[i]),
-                        float(ends[i]),
-                        step_inputs(vectors, i - i0, i1 - i0),
+                if hasattr(adapter, "step_block"):  # the whole block in one call, arrays in and out
+                    bout = adapter.step_block(
+                        times_s[i0:i1],
+                        ends[i0:i1],
+                        block_inputs(vectors, i1 - i0, aligned),
                         iteration,
                     )
-                    for i in range(i0, i1)
-                ]
-                published: dict[str, list[float]] = {}
-                for out in outs:
-                    for key, value in out.publish.items():
-                        published.setdefault(key, []).append(float(value))
+                    outs = []
+                    published = dict(bout.publish)
+                else:
+                    bout = None
+                    outs = [
+                        adapter.step(
+                            float(times_s[i]),
+                            float(ends[i]),
+                            step_inputs(vectors, i - i0, i1 - i0),
+                            iteration,
+                        )
+                        for i in range(i0, i1)
+                    ]
+                    published = {}
+                    for out in outs:
+                        for key, value in out.publish.items():
+                            published.setdefault(key, []).append(float(value))
                 publish(published, force=iteration == 0)
                 if iterative and iteration < max_iter:
                     granted, state = helics_wait(
@@ -376,7 +390,15 @@ def run_federate(
                 elif b + 1 < len(blocks):
                     helics_wait(h.helicsFederateRequestTime, fed, request)
                 break
-            for i, out in zip(range(i0, i1), outs, strict=True):
+            if bout is not None:
+                rec.extend(
+                    record_columns(
+                        bout.record, times_s[i0:i1], iteration + 1 if iterative else None
+                    )
+                )
+                if bout.block:
+                    rec_hr.extend(bout.block)
+            for i, out in zip(range(i0, i1) if bout is None else (), outs, strict=True):
                 if isinstance(out.record, ArrayRow):
                     if row_columns is None:
                         row_columns = (

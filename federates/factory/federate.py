@@ -11,9 +11,11 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 from pydantic import BaseModel, ConfigDict
 
 from federates.common.adapter import params_of, timing
+from federates.common.block import BlockOutput
 from federates.common.loop import StepOutput
 from federates.factory.config import BessConfig, ControlsConfig, FactoryConfig
 
@@ -52,6 +54,44 @@ class FactoryAdapter:
             publish={f"{NAME}/p_mw": out.p_mw, f"{NAME}/q_mvar": out.q_mvar},
             record=record,
             block=out.hr if self.high_rate else None,
+        )
+
+    def step_block(
+        self,
+        t_s: np.ndarray,
+        t_next_s: np.ndarray,
+        inputs: Mapping[str, np.ndarray],
+        iteration: int,
+    ) -> BlockOutput:
+        """A whole sync block: the per-step :meth:`step` over ``t_s`` [s], stacked.
+
+        ``inputs`` holds per-step arrays (site voltage [pu], frequency [Hz]); the
+        result equals the per-step path's (same rows, same order).
+        """
+        n = len(t_s)
+        vm = inputs.get(self.vm_key)
+        fk = inputs.get(self.f_key) if self.f_key else None
+        cols: dict[str, list[float]] = {}
+        hr: dict[str, list[np.ndarray]] = {}
+        for k in range(n):
+            out = self.step(
+                float(t_s[k]),
+                float(t_next_s[k]),
+                {
+                    self.vm_key: None if vm is None else vm[k],
+                    **({self.f_key: fk[k]} if fk is not None else {}),
+                },
+                iteration,
+            )
+            for c, v in out.record.items():
+                cols.setdefault(c, []).append(v)
+            for c, v in (out.block or {}).items():
+                hr.setdefault(c, []).append(v)
+        record = {c: np.asarray(v, dtype=float) for c, v in cols.items()}
+        return BlockOutput(
+            publish={f"{NAME}/p_mw": record["p_mw"], f"{NAME}/q_mvar": record["q_mvar"]},
+            record=record,
+            block={c: np.concatenate(v) for c, v in hr.items()} if hr else None,
         )
 
     def finalize(self) -> dict[str, Any]:

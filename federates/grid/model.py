@@ -260,11 +260,18 @@ class GridModel:
         self._rec_bus = np.array([self._bus_pos_of(b) for b in buses], dtype=np.int64)
         cols = head + [f"vm_pu.{b}" for b in buses]
         self._rec_branches = record_branches == "all"
+        n_before = len(cols)
         if self._rec_branches:
             cols += [f"loading_percent.line.{i}" for i in net.line.index]
             cols += [f"loading_percent.trafo.{i}" for i in net.trafo.index]
             cols += [f"loading_percent.trafo3w.{i}" for i in net.trafo3w.index]
             cols += [f"loading_percent.impedance.{i}" for i in net.impedance.index[self._imp_rec]]
+        # where the branch loadings sit in a row, and which of [line, trafo, trafo3w, impedance]
+        self._branch_cols = np.arange(n_before, len(cols))
+        n_other = len(net.line) + len(net.trafo) + len(net.trafo3w)
+        self._branch_keep = np.concatenate(
+            [np.arange(n_other), n_other + np.flatnonzero(self._imp_rec)]
+        ).astype(np.int64)
         cols += [f"tap_pos.trafo.{t}" for t, _, _ in self.taps]
         cols += [f"steps_on.shunt.{s}" for s, _, _ in self.banks]
         return tuple(cols)
@@ -396,6 +403,23 @@ class GridModel:
         poi = self.bus_vm_of(held, self.poi_bus)
         site = self.bus_vm_of(held, self.site.site_bus) if self.site else poi
         return StepResult(sol.converged, values, poi, site, held.slack_p_mw, held.slack_q_mvar)
+
+    def step_block(
+        self,
+        t_s: np.ndarray,
+        t_next_s: np.ndarray,
+        *,
+        factory_p_mw: np.ndarray | None = None,
+        factory_q_mvar: np.ndarray | None = None,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """A sync block of :meth:`step` calls, branch results batched (:mod:`.batch`).
+
+        Returns ``(values, poi_vm_pu, site_vm_pu)``: rows ``(n, len(columns))`` and the
+        voltages to publish per step [pu]; agrees with per-step calls to round-off.
+        """
+        from federates.grid.batch import step_block
+
+        return step_block(self, t_s, t_next_s, factory_p_mw, factory_q_mvar)
 
     def _note_q_limits(self, t_s: float, sol: Solution) -> None:
         """Log generators that reach or leave a reactive limit at ``t_s`` (PV-to-PQ switches)."""

@@ -40,6 +40,7 @@ import numpy as np
 import pandapower as pp
 import scipy.sparse as sp
 
+from federates.grid.batch import branch_loadings
 from federates.grid.pf_support import (
     SQRT3,
     PowerFlowError,
@@ -125,6 +126,7 @@ class PowerFlow:
         self.rebuilds = 0
         self.solves = 0
         self.pandapower_rescues = 0  # fast-path steps solved by pandapower.runpp instead
+        self.defer_branches = False  # leave branch loadings NaN (a block computes them at once)
 
     # ------------------------------------------------------------ inputs
 
@@ -293,6 +295,10 @@ class PowerFlow:
         self._tr_scale_hv = tr_vn[live, 0] * SQRT3 / tr_sn[live] * 100.0
         self._tr_scale_lv = tr_vn[live, 1] * SQRT3 / tr_sn[live] * 100.0
         build_branch_maps(self, net, lk, ppc2i)
+        self._nan_branches = tuple(
+            np.full(m, np.nan)
+            for m in (len(line), len(tr), self._t3_rows.shape[1], len(self._imp_rows))
+        )
         from lightsim2grid.algorithm import NRSing_KLU
 
         self._solver = NRSing_KLU()
@@ -544,29 +550,10 @@ class PowerFlow:
         vm = np.abs(v_pp)
         va = np.degrees(np.angle(v_pp))
         base = self._base
-        i_ft = np.abs(self._yft @ v)
-        nbr = len(self._k_f)
-        i_f, i_t = i_ft[:nbr] * self._k_f, i_ft[nbr:] * self._k_t
-        line = np.zeros(len(self._line_live))
-        line[self._line_live] = (
-            np.maximum(i_f[self._line_idx], i_t[self._line_idx]) * self._line_scale
-        )
-        trafo = np.zeros(len(self._tr_live))
-        trafo[self._tr_live] = np.maximum(
-            i_f[self._tr_idx] * self._tr_scale_hv, i_t[self._tr_idx] * self._tr_scale_lv
-        )
-        t3 = np.zeros(self._t3_rows.shape[1])
-        if len(t3):
-            r, live = self._t3_rows, (self._t3_rows >= 0).all(axis=0)
-            i_w = np.vstack([i_f[r[0, live]], i_t[r[1, live]], i_t[r[2, live]]])
-            t3[live] = (i_w * self._t3_scale[:, live]).max(axis=0)
-        imp = np.zeros(len(self._imp_rows))
-        if len(imp):
-            live = self._imp_rows >= 0
-            rr = self._imp_rows[live]
-            s_f = np.abs(v[self._fbus[rr]]) * i_ft[rr]
-            s_t = np.abs(v[self._tbus[rr]]) * i_ft[nbr + rr]
-            imp[live] = np.maximum(s_f, s_t) * base / self._imp_sn[live] * 100.0
+        if self.defer_branches:  # a sync block completes them in one product (batch.py)
+            line, trafo, t3, imp = self._nan_branches
+        else:
+            line, trafo, t3, imp = (x[0] for x in branch_loadings(self, v[:, None]))
         s_inj = v * np.conj(self._ybus @ v)
         p_loss = float(np.sum(s_inj.real)) * base
         s_ref = s_inj[self._ref].sum() - (self._sbus_used[self._ref].sum())

@@ -21,6 +21,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict
 
 from federates.common.adapter import params_of, timing
+from federates.common.block import BlockOutput
 from federates.common.loop import StepOutput
 from federates.common.recorder import ArrayRow
 from federates.grid.config import EventConfig, GridConfig
@@ -75,8 +76,50 @@ class TransmissionAdapter:
             values = np.concatenate((values, (vb if r.converged else math.nan, *bpq[BOUNDARY])))
         return StepOutput(publish=publish, record=ArrayRow(self.columns, values))
 
+    def step_block(
+        self,
+        t_s: np.ndarray,
+        t_next_s: np.ndarray,
+        inputs: Mapping[str, np.ndarray],
+        iteration: int,
+    ) -> BlockOutput:
+        """A whole sync block (per-step arrays of factory P [MW], Q [Mvar] in).
+
+        Alone with the factory the block is solved by :meth:`GridModel.step_block`
+        (branch results batched); with a feeder (T&D iterations) step by step.
+        """
+        n = len(t_s)
+        if self.iterative or self.feeder_bus is not None:
+            outs = [
+                self.step(
+                    float(t_s[k]),
+                    float(t_next_s[k]),
+                    {key: v[k] for key, v in inputs.items()},
+                    iteration,
+                )
+                for k in range(n)
+            ]
+            publish = {key: np.array([o.publish[key] for o in outs]) for key in outs[0].publish}
+            values = np.vstack([o.record.values for o in outs])
+            return BlockOutput(publish=publish, record=(self.columns, values))
+        fp = fq = None
+        if self.factory:
+            fp = _finite_or_zero(inputs.get("factory/p_mw"), n)
+            fq = _finite_or_zero(inputs.get("factory/q_mvar"), n)
+        values, poi, site = self.model.step_block(t_s, t_next_s, factory_p_mw=fp, factory_q_mvar=fq)
+        publish = {f"{NAME}/poi_vm_pu": poi, f"{NAME}/site_vm_pu": site}
+        return BlockOutput(publish=publish, record=(self.columns, values))
+
     def finalize(self) -> dict[str, Any]:
         return self.model.summary()
+
+
+def _finite_or_zero(values: np.ndarray | None, n: int) -> np.ndarray:
+    """Per-step values with a missing or non-finite one as 0 (as :func:`_f` per step)."""
+    if values is None:
+        return np.zeros(n)
+    v = np.asarray(values, dtype=float)
+    return np.where(np.isfinite(v), v, 0.0)
 
 
 def _f(value: Any) -> float:

@@ -19,7 +19,14 @@ pytestmark = pytest.mark.integration
 @pytest.fixture(scope="module")
 def default_run(tmp_path_factory: pytest.TempPathFactory):
     out = tmp_path_factory.mktemp("run") / "default"
-    return run_case("ieee118_factory", out, horizon__duration_s=20, outputs__report=False)
+    # every-step exchange (forced): the factory sees each step's voltage one step later
+    return run_case(
+        "ieee118_factory",
+        out,
+        horizon__duration_s=20,
+        horizon__sync_interval_s=1.0,
+        outputs__report=False,
+    )
 
 
 def test_default_case_writes_results(default_run) -> None:
@@ -63,7 +70,11 @@ def test_load_results_reads_a_finished_run(default_run) -> None:
 
 def test_same_seed_gives_identical_parquet(default_run, tmp_path: Path) -> None:
     second = run_case(
-        "ieee118_factory", tmp_path / "again", horizon__duration_s=20, outputs__report=False
+        "ieee118_factory",
+        tmp_path / "again",
+        horizon__duration_s=20,
+        horizon__sync_interval_s=1.0,
+        outputs__report=False,
     )
     for name in ("factory", "factory_hr", "transmission"):
         pd.testing.assert_frame_equal(second.frame(name), default_run.frame(name), check_exact=True)
