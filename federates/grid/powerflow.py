@@ -304,6 +304,7 @@ class PowerFlow:
         self._solver = NRSing_KLU()
         self._slack_weights = np.zeros(n)
         self._dirty = False
+        self._q_prev = None  # generators held at a reactive limit by the last solve (warm start)
         self._s_other = None
         self._v_last = None  # last solution in this ppci's order (fast warm start)
         self.rebuilds += 1
@@ -394,6 +395,21 @@ class PowerFlow:
         )  # fmin skips NaN (de-energised buses)
 
     def _solve_fast_from(self, clamps: dict[int, float]) -> Solution:
+        sol = self._solve_q_limited(clamps, warm=not clamps and self._q_prev is not None)
+        if sol is None:  # the warm-started set of limited generators no longer holds
+            sol = self._solve_q_limited(clamps, warm=False)
+        return sol
+
+    def _solve_q_limited(self, clamps: dict[int, float], *, warm: bool) -> Solution | None:
+        """Newton-Raphson with PV-to-PQ switching at reactive limits.
+
+        ``warm``: start from the generators the last solve held at a limit (a
+        time series rarely changes that set). The warm start is kept only when
+        it is consistent: every held generator's bus voltage is on the side of
+        its set point that calls for the held limit (below it at the upper
+        limit, above it at the lower one); otherwise None is returned and the
+        caller solves from all generators PV, as ``runpp(enforce_q_lims=True)``.
+        """
         ref, pv, pq = self._ref, self._pv, self._pq
         vset = self._vset.copy() if clamps else self._vset
         if clamps:
@@ -431,6 +447,21 @@ class PowerFlow:
         limited = np.zeros(len(self._gen_bus), dtype=bool)
         q_fix = np.zeros(len(self._gen_bus))
         s_fixed = np.zeros(self._n, dtype=complex)  # Sbus change of generators held at a limit
+        warm_set = np.zeros(len(self._gen_bus), dtype=bool)
+        if warm and self.enforce_q_lims:
+            prev_limited, prev_fix = self._q_prev
+            warm_set = prev_limited & eligible
+            if warm_set.any():
+                limited |= warm_set
+                q_fix[warm_set] = prev_fix[warm_set]
+                np.add.at(
+                    s_fixed,
+                    self._gen_bus[warm_set],
+                    1j * (q_fix[warm_set] - self._gen_q0[warm_set]),
+                )
+                buses = np.unique(self._gen_bus[warm_set])
+                pv = pv[~np.isin(pv, buses)]
+                pq = np.union1d(pq, buses).astype(np.int64)
         iters = 0
         for _ in range(len(self._gen_bus) + 1):
             converged, v, sbus, it, scale = self._nr_with_load_scaling(
@@ -453,7 +484,16 @@ class PowerFlow:
             pq = np.union1d(pq, buses).astype(np.int64)
             v0 = v
         if not converged:
-            return self._failed(iters)
+            return None if warm_set.any() else self._failed(iters)
+        if warm_set.any():
+            vm_gen = np.abs(v[self._gen_bus[warm_set]])
+            vset_gen = self._vset[self._gen_bus[warm_set]]
+            at_max = q_fix[warm_set] == self._gen_qmax[warm_set]
+            tol = 1e-9
+            if np.any(np.where(at_max, vm_gen > vset_gen + tol, vm_gen < vset_gen - tol)):
+                return None
+        if not clamps and self.enforce_q_lims:
+            self._q_prev = (limited.copy(), q_fix.copy())
         self._sbus_used = sbus
         switches = tuple(
             QLimitSwitch(
