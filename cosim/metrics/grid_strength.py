@@ -12,12 +12,14 @@ import contextlib
 import copy
 import warnings
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from cosim.analysis.requirements import ShortCircuitDefaults
+from cosim.metrics._result import MetricResult
 
 N1_COLUMNS = [
     "snapshot",
@@ -60,6 +62,16 @@ def with_short_circuit_defaults(
       else ``|p_mw| / cos_phi``, at least 1 MVA), ``xdss_pu``,
       ``rdss_ohm = ratio * xdss_pu * vn_kv^2 / sn_mva``;
     * sgen: ``k`` and ``sn_mva`` (``|p_mw|``, at least 1 MVA).
+
+    Parameters
+    ----------
+    net : pandapower network (not modified)
+    defaults : the data assumed where the network has none
+
+    Returns
+    -------
+    net : the filled copy
+    notes : what was filled, one line each (``"gen.xdss_pu = 0.2 for 53 element(s)"``)
     """
     d = defaults or ShortCircuitDefaults()
     net = copy.deepcopy(net)
@@ -119,12 +131,34 @@ def _python_ybus() -> Iterator[None]:
         impedance.makeYbus = saved
 
 
+@dataclass(frozen=True)
+class ShortCircuitRatio(MetricResult):
+    """Short-circuit strength at a bus.
+
+    Attributes
+    ----------
+    scr : ``s_sc_mva / p_site_mw`` [1] (None without a site rating)
+    s_sc_mva : three-phase short-circuit power ``sqrt(3) Ik'' Vn`` [MVA]
+    ikss_ka : initial symmetrical short-circuit current [kA]
+    rx_ratio : R/X of the Thevenin impedance [1]
+    vn_kv : nominal voltage of the bus [kV]
+    defaults_applied : what was filled in from the defaults, one line each
+    """
+
+    scr: float | None
+    s_sc_mva: float
+    ikss_ka: float
+    rx_ratio: float | None
+    vn_kv: float
+    defaults_applied: tuple[str, ...]
+
+
 def short_circuit_ratio(
     net: Any,
     bus: int,
     p_site_mw: float,
     defaults: ShortCircuitDefaults | None = None,
-) -> dict[str, Any]:
+) -> ShortCircuitRatio:
     """Short-circuit ratio at ``bus``: ``SCR = S_sc / P_site``.
 
     ``S_sc = sqrt(3) * Ik'' * Vn`` [MVA] from pandapower's IEC 60909 maximum
@@ -132,10 +166,16 @@ def short_circuit_ratio(
     "max") on a copy of ``net`` with missing data filled
     (:func:`with_short_circuit_defaults`).
 
+    Parameters
+    ----------
+    net : pandapower network without the site (not modified)
+    bus : the POI bus
+    p_site_mw : site rating [MW]
+    defaults : short-circuit data assumed where the network has none
+
     Returns
     -------
-    dict: ``scr``, ``s_sc_mva``, ``ikss_ka``, ``rx_ratio`` (R/X of the
-    Thevenin impedance), ``vn_kv``, ``defaults_applied`` (list of notes).
+    ShortCircuitRatio
     """
     import pandapower.shortcircuit as sc
 
@@ -147,14 +187,14 @@ def short_circuit_ratio(
     vn = float(work.bus.at[bus, "vn_kv"])
     s_sc = float(np.sqrt(3.0) * res["ikss_ka"] * vn)
     x = float(res["xk_ohm"])
-    return {
-        "scr": s_sc / p_site_mw if p_site_mw > 0 else None,
-        "s_sc_mva": s_sc,
-        "ikss_ka": float(res["ikss_ka"]),
-        "rx_ratio": float(res["rk_ohm"]) / x if x else None,
-        "vn_kv": vn,
-        "defaults_applied": notes,
-    }
+    return ShortCircuitRatio(
+        scr=s_sc / p_site_mw if p_site_mw > 0 else None,
+        s_sc_mva=s_sc,
+        ikss_ka=float(res["ikss_ka"]),
+        rx_ratio=float(res["rk_ohm"]) / x if x else None,
+        vn_kv=vn,
+        defaults_applied=tuple(notes),
+    )
 
 
 def _snapshot_rows(

@@ -37,7 +37,7 @@ def test_scr_at_the_source_bus_equals_s_sc():
     r = short_circuit_ratio(_source_and_line(), 0, 100.0)
     assert r["s_sc_mva"] == pytest.approx(1000.0, rel=1e-6)
     assert r["scr"] == pytest.approx(10.0, rel=1e-6)
-    assert r["defaults_applied"] == []
+    assert r.defaults_applied == ()
 
 
 def test_scr_behind_a_line_by_hand():

@@ -275,11 +275,11 @@ def test_override_survives_the_resolved_case_round_trip(tmp_path):
 def test_preexisting_violations_are_attributed_to_the_network(
     tmp_path, monkeypatch, v_pre_bus3, passed
 ):
-    import cosim.analysis.summary as summary_mod
+    import cosim.analysis.context as context_mod
 
     # bus 3 sits at 0.94 pu for 10 s of the run; before the site connects it was at v_pre_bus3 (< 0.95)
     pre = {"0": 1.0, "1": 0.99, "2": 0.98, "3": v_pre_bus3, "4": 1.0}
-    monkeypatch.setattr(summary_mod, "_preconnection_voltages", lambda net: pre)
+    monkeypatch.setattr(context_mod, "preconnection_voltages", lambda net: pre)
     s = _summary(tmp_path / "run")
     pre_a = s["grid"]["range_a_preexisting"]
     assert pre_a["buses"] == {"3": v_pre_bus3}
@@ -291,9 +291,9 @@ def test_preexisting_violations_are_attributed_to_the_network(
 
 
 def test_include_mode_counts_every_bus(tmp_path, monkeypatch):
-    import cosim.analysis.summary as summary_mod
+    import cosim.analysis.context as context_mod
 
-    monkeypatch.setattr(summary_mod, "_preconnection_voltages", lambda net: {"3": 0.94})
+    monkeypatch.setattr(context_mod, "preconnection_voltages", lambda net: {"3": 0.94})
     s = _summary(tmp_path / "run", extra_case={"requirements": {"voltage_preexisting": "include"}})
     assert "range_a_preexisting" not in s["grid"]
     assert any(e["element"] == "transmission:3" for e in s["grid"]["range_a"]["episodes"])

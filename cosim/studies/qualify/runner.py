@@ -283,7 +283,7 @@ def _shortfall(
 
 
 def _plain(x: Any) -> Any:
-    from cosim.analysis.summary import jsonable
+    from cosim.analysis.jsonio import jsonable
 
     return jsonable(x)
 
