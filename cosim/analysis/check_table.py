@@ -11,40 +11,22 @@ table in order; a row whose ``when`` rule is false is left out.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from cosim.analysis.checks import Basis, Check, Op, judge
-from cosim.analysis.frames import dig, site_rating_mw
+from cosim.analysis import check_rules as rules
+from cosim.analysis.check_rules import CheckInputs
+from cosim.analysis.checks import Check, Op, judge
 from cosim.analysis.requirements import RequirementsConfig
 from cosim.metrics._series import finite_or_none
 
-
-@dataclass(frozen=True)
-class CheckInputs:
-    """What the rules of the table read: the summary's sections, the requirements, the case."""
-
-    s: dict[str, Any]
-    req: RequirementsConfig
-    case: Any
-
-    def get(self, path: str) -> Any:
-        """The summary value at a dotted path (None when absent)."""
-        return dig(self.s, path)
-
-
 #: a rule: a constant, or a function of the inputs
 Rule = Any
-Fn = Callable[[CheckInputs], Any]
+Fn = rules.Fn
 
 
 def _eval(rule: Rule, x: CheckInputs) -> Any:
     return rule(x) if callable(rule) else rule
-
-
-def _path(path: str | None) -> Fn:
-    return (lambda x: None) if path is None else (lambda x: x.get(path))
 
 
 @dataclass(frozen=True)
@@ -131,28 +113,21 @@ def build_checks(s: dict[str, Any], req: RequirementsConfig, case: Any) -> list[
 
 
 def basis_counts(checks: list[Check]) -> dict[str, int]:
-    """How many checks rest on each basis: ``{"assessed": n, "screening": n, "not_assessed": n}``."""
-    bases: tuple[Basis, ...] = ("assessed", "screening", "not assessed")
-    return {b.replace(" ", "_"): sum(c.basis == b for c in checks) for b in bases}
+    """How many checks rest on each basis.
 
-
-# ---------------------------------------------------------------- rules
-
-
-def _fmt(v: Any) -> str:
-    return "n/a" if v is None else f"{v:.3g}"
-
-
-def _nonconverged(x: CheckInputs) -> int | None:
-    steps = x.get("grid.nonconverged_steps")
-    return None if steps is None else sum(steps.values())
-
-
-def _voltage_scope(x: CheckInputs) -> str:
-    vb = x.req.voltage_buses
-    if isinstance(vb, str):
-        return {"all": "all recorded buses", "poi": "POI bus"}.get(vb, "listed buses")
-    return "listed buses"
+    Returns
+    -------
+    dict
+        ``assessed`` (assessed and judged), ``screening``, ``not_assessed`` and
+        ``not_applicable`` (assessed, but nothing to judge: no leading sample,
+        no disturbance, BESS disabled ...).
+    """
+    return {
+        "assessed": sum(c.basis == "assessed" and c.passed is not None for c in checks),
+        "screening": sum(c.basis == "screening" for c in checks),
+        "not_assessed": sum(c.basis == "not assessed" for c in checks),
+        "not_applicable": sum(c.basis == "assessed" and c.passed is None for c in checks),
+    }
 
 
 def _range_rows(letter: str, side: str) -> CheckRow:
@@ -186,7 +161,7 @@ def _range_rows(letter: str, side: str) -> CheckRow:
 
     return CheckRow(
         cid,
-        lambda x: f"Bus voltage {nm}, ANSI Range {letter} ({_voltage_scope(x)})",
+        lambda x: f"Bus voltage {nm}, ANSI Range {letter} ({rules.voltage_scope(x)})",
         f"grid.{key}.v_{nm}_pu",
         f"v_range_{letter.lower()}_{nm}_pu",
         ">=" if side == "low" else "<=",
@@ -194,88 +169,6 @@ def _range_rows(letter: str, side: str) -> CheckRow:
         where=where,
         t_s=t_at,
         kind=kind,
-    )
-
-
-def _preexisting(x: CheckInputs) -> dict | None:
-    return x.get(f"grid.range_{x.req.voltage_range.lower()}_preexisting") or None
-
-
-def _thermal_single(x: CheckInputs) -> bool:
-    return x.req.thermal_emergency_percent is None
-
-
-def _rt_events(x: CheckInputs) -> bool:
-    return bool(x.get("ride_through.events"))
-
-
-def _rt_note(x: CheckInputs) -> str:
-    rt = x.s["ride_through"]
-    rec, passed = rt.get("recovery_s_max"), rt.get("all_recovered")
-    cut = "" if rec is not None or passed is None else "; not recovered within the window"
-    return f"{rt['events']} disturbance(s), max {_fmt(rt.get('mw_lost_max'))} MW lost{cut}"
-
-
-def _no_frequency(path: str) -> Fn:
-    return lambda x: "" if x.get(path) is not None else "not applicable: no frequency federate"
-
-
-def _osc_limit(x: CheckInputs) -> tuple[float, str]:
-    req, case = x.req, x.case
-    if req.osc_limit_mw is not None:
-        return req.osc_limit_mw, req.limit("osc_limit_mw").source
-    has_bess = case is not None and case.bess.p_mw > 0
-    ref = float(case.bess.p_mw) if has_bess else (site_rating_mw(case) or 0.0)
-    src = req.limit("osc_limit_percent_of_bess").source
-    return req.osc_limit_percent_of_bess / 100.0 * ref, (
-        f"{req.osc_limit_percent_of_bess:g} % of {ref:g} MW; {src}"
-    )
-
-
-def _osc_note(x: CheckInputs) -> str:
-    lo_hz, hi_hz = x.req.osc_band_hz
-    nyq = x.get("poi.spectrum_nyquist_hz")
-    return f"band cut at Nyquist {nyq:g} Hz" if nyq is not None and lo_hz < nyq < hi_hz else ""
-
-
-def _bess_judged(x: CheckInputs) -> bool:
-    return x.case is not None and x.case.bess.enabled and x.get("bess.soc_min") is not None
-
-
-def _bess_off_note(x: CheckInputs) -> str:
-    off = x.case is not None and not x.case.bess.enabled
-    return "not applicable: BESS disabled" if off else ""
-
-
-def _soc_inside(x: CheckInputs) -> bool:
-    b, bess = x.s["bess"], x.case.bess
-    return b["soc_min"] >= bess.soc_min - 1e-6 and b["soc_max"] <= bess.soc_max + 1e-6
-
-
-def _scr_note(x: CheckInputs) -> str:
-    scr = x.get("poi.scr")
-    if scr is None:
-        return "not computed: network not available"
-    sc = f"S_sc {_fmt(x.get('poi.s_sc_mva'))} MVA / {_fmt(x.get('poi.scr_site_rating_mw'))} MW"
-    weak = "weak grid" if scr < x.req.scr_weak else "not weak"
-    assumed = "; short-circuit data partly assumed" if x.get("poi.sc_defaults_applied") else ""
-    return f"{sc}; {weak}{assumed}"
-
-
-def _n1_value(x: CheckInputs) -> int | None:
-    n1 = x.s.get("n1")
-    return None if n1 is None else n1["outages_with_violations"]
-
-
-def _n1_note(x: CheckInputs) -> str:
-    n1 = x.s.get("n1")
-    return "" if n1 is None else f"worst: {n1['worst_outage']} ({n1['outages_screened']} screened)"
-
-
-def _n1_source(x: CheckInputs) -> str:
-    return (
-        f"NERC TPL-001 (N-1), judged against ANSI C84.1 Range {x.req.voltage_range} and "
-        f"{x.req.thermal_max_percent:g} % loading"
     )
 
 
@@ -290,12 +183,12 @@ CHECK_TABLE: tuple[CheckRow, ...] = (
         unit="-",
         source="cosim",
         passed=lambda x: x.s["status"] == "ok",
-        note=lambda x: str(x.s.get("error") or ""),
+        note=lambda x: str(x.s.get("error") or "the federation completed"),
     ),
     CheckRow(
         "converged",
         "Power flow converged at every step",
-        _nonconverged,
+        rules.nonconverged,
         limit=0,
         unit="steps",
         source="cosim",
@@ -310,6 +203,7 @@ CHECK_TABLE: tuple[CheckRow, ...] = (
         lambda x: f"POI ramp over {x.req.ramp_window_s:g} s",
         "poi.ramp_max_mw_per_min",
         "ramp_max_mw_per_min",
+        note=rules.power_note,
         where=lambda x: "POI",
         t_s="poi.ramp_max_t_s",
     ),
@@ -318,6 +212,8 @@ CHECK_TABLE: tuple[CheckRow, ...] = (
         "POI rapid voltage change",
         "poi.rvc_max_percent",
         "rvc_max_percent",
+        basis=lambda x: x.get("poi.rvc_basis") or "not assessed",
+        note=lambda x: x.get("poi.rvc_note") or "not assessed: no POI voltage",
         where=lambda x: "POI",
         t_s="poi.rvc_max_t_s",
     ),
@@ -327,9 +223,7 @@ CHECK_TABLE: tuple[CheckRow, ...] = (
         "poi.pf_min_lag",
         "pf_lag_min",
         ">=",
-        note=lambda x: (
-            "" if x.get("poi.pf_min_lag") is not None else ("not applicable: no lagging sample")
-        ),
+        note=rules.pf_note("lag", "lagging"),
     ),
     CheckRow(
         "pf_lead",
@@ -337,76 +231,105 @@ CHECK_TABLE: tuple[CheckRow, ...] = (
         "poi.pf_min_lead",
         "pf_lead_min",
         ">=",
-        note=lambda x: (
-            "" if x.get("poi.pf_min_lead") is not None else ("not applicable: no leading sample")
-        ),
+        note=rules.pf_note("lead", "leading"),
     ),
     *(_range_rows(letter, side) for letter in "AB" for side in ("low", "high")),
     CheckRow(
         "v_preexisting",
         lambda x: f"Worsening at pre-existing Range {x.req.voltage_range} violations",
-        lambda x: _preexisting(x).get("worsening_pu"),
+        lambda x: rules.preexisting(x).get("worsening_pu"),
         "voltage_worsening_max_pu",
         note=lambda x: (
-            f"{len(_preexisting(x)['buses'])} buses outside the band before the "
-            f"site connects; worst bus {_preexisting(x).get('bus')}"
+            f"{len(rules.preexisting(x)['buses'])} buses outside the band before the "
+            f"site connects; worst bus {rules.preexisting(x).get('bus')}"
         ),
-        where=lambda x: (
-            f"transmission:{b}" if (b := _preexisting(x).get("bus")) is not None else None
-        ),
-        when=lambda x: _preexisting(x) is not None,
+        where=lambda x: rules.preexisting(x).get("bus"),
+        when=lambda x: rules.preexisting(x) is not None,
     ),
     CheckRow(
         "thermal",
         "Branch loading (max)",
-        "grid.loading_max_percent",
+        "grid.thermal_loading_max_percent",
         "thermal_max_percent",
-        note=lambda x: (
-            f"worst {x.get('grid.loading_max_branch')}"
-            if x.get("grid.loading_max_percent") is not None
-            else ""
+        basis=rules.ratings_basis,
+        passed=lambda x: rules.thermal_passed(
+            x, "grid.thermal_loading_max_percent", "thermal_max_percent"
         ),
-        where="grid.loading_max_branch",
-        t_s="grid.loading_max_t_s",
-        when=_thermal_single,
+        note=rules.thermal_note,
+        where="grid.thermal_loading_max_branch",
+        t_s="grid.thermal_loading_max_t_s",
+        when=rules.thermal_single,
     ),
     CheckRow(
         "thermal",
         "Longest time above normal rating",
         lambda x: (
             x.get("grid.thermal.max_episode_s")
-            if x.get("grid.loading_max_percent") is not None
+            if x.get("grid.thermal_loading_max_percent") is not None
             else None
         ),
         "thermal_emergency_max_s",
-        note=lambda x: f"normal rating {x.req.thermal_max_percent:g} %",
-        when=lambda x: not _thermal_single(x),
+        basis=rules.ratings_basis,
+        passed=lambda x: (
+            rules.thermal_passed(x, "grid.thermal.max_episode_s", "thermal_emergency_max_s")
+            if x.get("grid.thermal_loading_max_percent") is not None
+            else None
+        ),
+        note=lambda x: f"normal rating {x.req.thermal_max_percent:g} %; {rules.thermal_note(x)}",
+        when=lambda x: not rules.thermal_single(x),
     ),
     CheckRow(
         "thermal_emergency",
         "Branch loading vs emergency rating",
-        "grid.loading_max_percent",
+        "grid.thermal_loading_max_percent",
         "thermal_emergency_percent",
-        where="grid.loading_max_branch",
-        t_s="grid.loading_max_t_s",
-        when=lambda x: not _thermal_single(x),
+        basis=rules.ratings_basis,
+        passed=lambda x: rules.thermal_passed(
+            x, "grid.thermal_loading_max_percent", "thermal_emergency_percent"
+        ),
+        note=rules.thermal_note,
+        where="grid.thermal_loading_max_branch",
+        t_s="grid.thermal_loading_max_t_s",
+        when=lambda x: not rules.thermal_single(x),
+    ),
+    CheckRow(
+        "thermal_preexisting",
+        "Extra loading on branches over their rating before the site connects",
+        lambda x: rules.thermal_pre(x).get("worsening_percent"),
+        "thermal_worsening_max_percent",
+        basis=rules.ratings_basis,
+        passed=rules.thermal_pre_passed,
+        note=rules.thermal_pre_note,
+        where=lambda x: rules.thermal_pre(x).get("branch"),
+        t_s=lambda x: rules.thermal_pre(x).get("t_s"),
+        when=lambda x: rules.thermal_pre(x) is not None,
     ),
     CheckRow(
         "pst",
-        "Flicker Pst (estimate, max)",
+        "Flicker Pst (max)",
         "poi.pst_max",
         "pst_max",
+        basis=rules.flicker_basis("pst_basis"),
+        note=rules.flicker_note,
         where=lambda x: "POI",
     ),
-    CheckRow("plt", "Flicker Plt (estimate)", "poi.plt", "plt_max"),
+    CheckRow(
+        "plt",
+        "Flicker Plt",
+        "poi.plt",
+        "plt_max",
+        basis=rules.flicker_basis("plt_basis"),
+        note=rules.plt_note,
+    ),
     CheckRow(
         "ride_through_recovery",
         lambda x: f"Recovery to {100 * x.req.recovery_fraction:g} % of pre-disturbance load",
         "ride_through.recovery_s_max",
         "recovery_time_max_s",
         passed=lambda x: x.get("ride_through.all_recovered"),
-        note=_rt_note,
-        when=_rt_events,
+        basis=rules.rt_basis,
+        note=rules.rt_event_note,
+        when=rules.rt_events,
     ),
     CheckRow(
         "ride_through_recovery",
@@ -414,10 +337,11 @@ CHECK_TABLE: tuple[CheckRow, ...] = (
         lambda x: None,
         "recovery_time_max_s",
         passed=lambda x: None,
+        basis=rules.rt_basis,
         note=lambda x: (
             "not applicable: no voltage disturbance" if x.get("ride_through.events") == 0 else ""
         ),
-        when=lambda x: not _rt_events(x),
+        when=lambda x: not rules.rt_events(x),
     ),
     CheckRow(
         "f_min",
@@ -425,23 +349,26 @@ CHECK_TABLE: tuple[CheckRow, ...] = (
         "frequency.nadir_hz",
         "f_min_hz",
         ">=",
-        note=_no_frequency("frequency.nadir_hz"),
+        basis=rules.f_basis("frequency.nadir_hz"),
+        note=rules.f_note("frequency.nadir_hz"),
     ),
     CheckRow(
         "f_max",
         "Frequency zenith",
         "frequency.zenith_hz",
         "f_max_hz",
-        note=_no_frequency("frequency.zenith_hz"),
+        basis=rules.f_basis("frequency.zenith_hz"),
+        note=rules.f_note("frequency.zenith_hz"),
     ),
     CheckRow(
         "osc",
         lambda x: f"POI power RMS in {x.req.osc_band_hz[0]:g}-{x.req.osc_band_hz[1]:g} Hz",
-        "poi.osc_rms_limit_band_mw",
-        limit=lambda x: _osc_limit(x)[0],
+        rules.osc_value,
+        limit=lambda x: rules.osc_limit(x)[0],
         unit="MW",
-        source=lambda x: _osc_limit(x)[1],
-        note=_osc_note,
+        source=lambda x: rules.osc_limit(x)[1],
+        basis=rules.osc_basis,
+        note=rules.osc_note,
         where=lambda x: "POI",
     ),
     CheckRow(
@@ -451,15 +378,17 @@ CHECK_TABLE: tuple[CheckRow, ...] = (
         limit=lambda x: [x.case.bess.soc_min, x.case.bess.soc_max],
         unit="1",
         source="case bess.soc_min / bess.soc_max (docs/domain.md 20-80 %)",
-        passed=_soc_inside,
-        when=_bess_judged,
+        passed=rules.soc_inside,
+        note=rules.soc_note,
+        when=rules.bess_judged,
     ),
     CheckRow(
         "soc_drift",
         "BESS SOC drift |end - start|",
         lambda x: abs(x.s["bess"]["soc_drift"]),
         "soc_drift_max",
-        when=_bess_judged,
+        note=rules.soc_drift_note,
+        when=rules.bess_judged,
     ),
     CheckRow(
         "soc_window",
@@ -468,8 +397,8 @@ CHECK_TABLE: tuple[CheckRow, ...] = (
         unit="1",
         source="case bess.soc_min / bess.soc_max",
         passed=lambda x: None,
-        note=_bess_off_note,
-        when=lambda x: not _bess_judged(x),
+        note=rules.bess_off_note,
+        when=lambda x: not rules.bess_judged(x),
     ),
     CheckRow(
         "soc_drift",
@@ -477,19 +406,28 @@ CHECK_TABLE: tuple[CheckRow, ...] = (
         lambda x: None,
         "soc_drift_max",
         passed=lambda x: None,
-        note=_bess_off_note,
-        when=lambda x: not _bess_judged(x),
+        note=rules.bess_off_note,
+        when=lambda x: not rules.bess_judged(x),
     ),
-    CheckRow("scr", "Short-circuit ratio at the POI", "poi.scr", "scr_weak", ">=", note=_scr_note),
+    CheckRow(
+        "scr",
+        "Short-circuit ratio at the POI",
+        "poi.scr",
+        "scr_weak",
+        ">=",
+        basis=rules.scr_basis,
+        note=rules.scr_note,
+    ),
     CheckRow(
         "n1",
         "N-1 outages with violations",
-        _n1_value,
+        rules.n1_value,
         limit=0,
         unit="outages",
-        source=_n1_source,
-        passed=lambda x: None if _n1_value(x) is None else _n1_value(x) == 0,
-        note=_n1_note,
+        source=rules.n1_source,
+        passed=lambda x: None if rules.n1_value(x) is None else rules.n1_value(x) == 0,
+        basis=lambda x: "screening" if rules.n1_value(x) is not None else "not assessed",
+        note=rules.n1_note,
         when=lambda x: x.req.n1_screening,
     ),
 )

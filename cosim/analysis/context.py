@@ -1,42 +1,105 @@
-"""What the summary needs from the case's network alone: pre-connection state and grid strength.
+"""What the summary needs from the case's networks alone: pre-connection state, ratings, SCR.
 
-:func:`network_context` loads the case's network without the site and computes,
+:func:`network_context` loads the case's networks without the site and computes,
 once per network / POI / rating / requirements, what no run series can give:
-the pre-connection bus voltages (so violations the network already has are
-not charged to the site) and the short-circuit ratio at the POI.
+
+* the pre-connection bus voltages and branch loadings of the transmission
+  network and of the distribution feeder (so violations a network already has
+  are not charged to the site). The feeder is solved alone, its slack at the
+  transmission's pre-connection voltage of the substation bus (at its file
+  voltage when the case adds a substation transformer);
+* whether each network's branch ratings can be trusted (:func:`ratings_status`);
+* the short-circuit ratio at the POI, and the ESCR / WSCR with the inverter
+  plants near it.
 """
 
 from __future__ import annotations
 
 import copy
+import importlib
+import importlib.util
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from cosim.analysis.frames import Sections, site_rating_mw
 from cosim.analysis.requirements import RequirementsConfig
-from cosim.metrics.grid_strength import ShortCircuitRatio
+from cosim.metrics.grid_strength import InverterInteraction, ShortCircuitRatio
+
+RatingsStatus = Literal["file", "assumed", "none"]
+#: the worse of two ratings statuses wins when networks are combined
+RATINGS_ORDER: tuple[RatingsStatus, ...] = ("file", "assumed", "none")
+
+
+@dataclass(frozen=True)
+class Ratings:
+    """Whether a network's branch ratings can be trusted.
+
+    Attributes
+    ----------
+    status : ``"file"`` (real ratings from the network data), ``"assumed"``
+        (ratings the project assumed) or ``"none"`` (no usable ratings)
+    reason : one line: why
+    unrated : branches (``"line.3"``) whose rating is not usable; they are not judged
+    """
+
+    status: RatingsStatus = "file"
+    reason: str = ""
+    unrated: tuple[str, ...] = ()
 
 
 @dataclass
 class NetworkContext:
-    """What the summary needs from the case's network alone (not from the run's series).
+    """What the summary needs from the case's networks alone (not from the run's series).
 
     Attributes
     ----------
     net : the transmission network without the site (``grid.load_scale`` applied),
         or None when it did not load
-    v_pre_pu : pre-connection bus voltages [pu] by bus id (empty unless
-        ``requirements.voltage_preexisting = "attribute"``)
+    v_pre_pu : pre-connection bus voltages [pu] of the transmission network by bus id
+        (empty unless ``requirements.voltage_preexisting = "attribute"``)
+    v_pre_by_network : the same for every network (``"transmission"``, ``"distribution"``)
+    loading_pre_percent : pre-connection branch loadings [% of rating] by network and
+        branch (``{"transmission": {"line.3": 87.0}}``; empty unless
+        ``requirements.thermal_preexisting = "attribute"``)
+    ratings : :class:`Ratings` by network
     scr : the short-circuit ratio at the POI, or None
+    interaction : ESCR / WSCR with the inverter plants near the POI, or None
     notes : one line per part that failed
     """
 
     net: Any = None
     v_pre_pu: dict[str, float] = field(default_factory=dict)
+    v_pre_by_network: dict[str, dict[str, float]] = field(default_factory=dict)
+    loading_pre_percent: dict[str, dict[str, float]] = field(default_factory=dict)
+    ratings: dict[str, Ratings] = field(default_factory=dict)
     scr: ShortCircuitRatio | None = None
+    interaction: InverterInteraction | None = None
     notes: list[str] = field(default_factory=list)
+
+
+def ratings_status(net: Any) -> tuple[RatingsStatus, str, list[str]]:
+    """``(status, reason, unrated_branches)`` of a network's branch ratings.
+
+    The judgement is the grid package's (``federates.grid.ratings.ratings_status``)
+    when it has one; without it every branch counts as rated, status ``"file"``.
+
+    Parameters
+    ----------
+    net : pandapower network
+
+    Returns
+    -------
+    status : ``"file"``, ``"assumed"`` or ``"none"``
+    reason : one line
+    unrated_branches : branches (``"line.3"``, ``"trafo.1"``) without a usable rating
+    """
+    if importlib.util.find_spec("federates.grid.ratings") is not None:
+        judge = importlib.import_module("federates.grid.ratings").ratings_status
+        status, reason, unrated = judge(net)
+        return status, str(reason), [str(b) for b in unrated]
+    return "file", "ratings as given in the network data (not judged for plausibility)", []
 
 
 #: in-process cache (a sweep worker runs many cases on one network)
@@ -60,7 +123,9 @@ def _context_key(case: Any) -> str | None:
                 int(case.factory.poi_bus),
                 site_rating_mw(case),
                 req.voltage_preexisting,
+                req.thermal_preexisting,
                 req.short_circuit.model_dump(mode="json"),
+                case.distribution.model_dump(mode="json") if case.distribution else None,
             ],
             default=str,
         )
@@ -112,25 +177,58 @@ def _compute_network_context(case: Any, net: Any) -> NetworkContext:
             ctx.notes.append(f"network not loaded for SCR / N-1 ({type(exc).__name__}: {exc})")
             return ctx
     sec = Sections()
-    if req.voltage_preexisting == "attribute":
-        sec.run(
-            "pre-connection voltages", lambda: ctx.v_pre_pu.update(preconnection_voltages(ctx.net))
-        )
+    sec.run("ratings", lambda: ctx.ratings.update(transmission=Ratings(*_ratings(ctx.net))))
+    sec.run("pre-connection state", lambda: _preconnection(ctx, "transmission", ctx.net, req))
+    ctx.v_pre_pu = ctx.v_pre_by_network.get("transmission", {})
+    if case.distribution is not None:
+        sec.run("feeder pre-connection state", lambda: _feeder(ctx, case, req))
 
     def scr() -> None:
-        from cosim.metrics.grid_strength import short_circuit_ratio
+        from cosim.metrics.grid_strength import inverter_interaction, short_circuit_ratio
 
-        ctx.scr = short_circuit_ratio(
-            ctx.net, int(case.factory.poi_bus), site_rating_mw(case) or 0.0, req.short_circuit
-        )
+        bus, rating = int(case.factory.poi_bus), site_rating_mw(case) or 0.0
+        ctx.scr = short_circuit_ratio(ctx.net, bus, rating, req.short_circuit)
+        ctx.interaction = inverter_interaction(ctx.net, bus, rating, req.short_circuit)
 
-    sec.run("scr", scr)
+    if case.distribution is None or not case.distribution.hosts_factory:
+        sec.run("scr", scr)
     ctx.notes += sec.notes
     return ctx
 
 
+def _ratings(net: Any) -> tuple[RatingsStatus, str, tuple[str, ...]]:
+    status, reason, unrated = ratings_status(net)
+    return status, reason, tuple(unrated)
+
+
+def _preconnection(ctx: NetworkContext, name: str, net: Any, req: RequirementsConfig) -> None:
+    attribute_v = req.voltage_preexisting == "attribute"
+    attribute_t = req.thermal_preexisting == "attribute"
+    if not (attribute_v or attribute_t):
+        return
+    volts, loads = preconnection_state(net)
+    if attribute_v:
+        ctx.v_pre_by_network[name] = volts
+    if attribute_t:
+        ctx.loading_pre_percent[name] = loads
+
+
+def _feeder(ctx: NetworkContext, case: Any, req: RequirementsConfig) -> None:
+    from federates.grid.network import scaled_network
+
+    dist = case.distribution
+    feeder = scaled_network(
+        dist.network, case.base_dir, dist.load_scale, key="distribution.network"
+    )
+    ctx.ratings["distribution"] = Ratings(*_ratings(feeder))
+    v_sub = ctx.v_pre_pu.get(str(dist.substation_bus))
+    if v_sub is not None and dist.substation_transformer is None and len(feeder.ext_grid):
+        feeder.ext_grid["vm_pu"] = v_sub
+    _preconnection(ctx, "distribution", feeder, req)
+
+
 def preconnection_voltages(net: Any) -> dict[str, float]:
-    """Bus voltages [pu] of the case's network without the site (one power flow).
+    """Bus voltages [pu] of a network without the site (one power flow).
 
     Parameters
     ----------
@@ -141,8 +239,34 @@ def preconnection_voltages(net: Any) -> dict[str, float]:
     dict
         bus id (text) -> voltage [pu].
     """
+    return preconnection_state(net)[0]
+
+
+def preconnection_state(net: Any) -> tuple[dict[str, float], dict[str, float]]:
+    """Bus voltages [pu] and branch loadings [% of rating] of a network without the site.
+
+    One power flow (pandapower). Loadings cover lines and two- and three-winding
+    transformers, named as the recorded columns (``"line.3"``, ``"trafo.1"``).
+
+    Parameters
+    ----------
+    net : pandapower network without the site (not modified)
+
+    Returns
+    -------
+    voltages : bus id (text) -> voltage [pu]
+    loadings : branch -> loading [% of rating]
+    """
     import pandapower as pp
 
     pre = copy.deepcopy(net)
     pp.runpp(pre, numba=False)
-    return {str(b): float(v) for b, v in pre.res_bus.vm_pu.items()}
+    volts = {str(b): float(v) for b, v in pre.res_bus.vm_pu.items()}
+    loads: dict[str, float] = {}
+    for kind in ("line", "trafo", "trafo3w"):
+        res = getattr(pre, f"res_{kind}", None)
+        if res is not None and len(res) and "loading_percent" in res:
+            loads.update(
+                {f"{kind}.{i}": float(v) for i, v in res["loading_percent"].items() if v == v}
+            )
+    return volts, loads

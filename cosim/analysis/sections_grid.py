@@ -16,7 +16,7 @@ from cosim.analysis.frames import site_rating_mw
 from cosim.analysis.requirements import RequirementsConfig
 from cosim.metrics import network, wear
 from cosim.metrics._series import finite_or_none
-from cosim.metrics.grid_strength import ShortCircuitRatio
+from cosim.metrics.grid_strength import InverterInteraction, ShortCircuitRatio
 
 
 def selected_buses(req: RequirementsConfig, case: Any, name: str) -> list[int] | None:
@@ -69,11 +69,17 @@ def grid_voltage(
     case: Any,
     nets: dict[str, pd.DataFrame],
     t_end: float | None,
-    v_pre: dict[str, float] | None = None,
+    v_pre: dict[str, dict[str, float]] | None = None,
 ) -> None:
-    """``grid``: voltage extremes, Range A / B episodes and pre-existing violations."""
+    """``grid``: voltage extremes, Range A / B episodes and pre-existing violations.
+
+    ``v_pre`` holds each network's pre-connection bus voltages [pu]; a bus outside
+    the band before the site connects is left out of the band check and judged
+    on worsening (``range_<x>_preexisting``: buses as ``network:bus``).
+    """
     g = s["grid"]
     g.update(v_min_pu=None, v_max_pu=None)
+    v_pre = v_pre or {}
     allv = {n: network.voltage_band(df, -np.inf, np.inf, t_end) for n, df in nets.items()}
     mins = [
         (r.v_min_pu, f"{n}:{r.v_min_bus}", r.v_min_t_s)
@@ -96,20 +102,19 @@ def grid_voltage(
         ("range_a", req.v_range_a_min_pu, req.v_range_a_max_pu),
         ("range_b", req.v_range_b_min_pu, req.v_range_b_max_pu),
     ):
-        parts = {}
-        pre = network.preexisting_violations(v_pre or {}, lo, hi)
+        parts, pre_parts = {}, {}
         for n, df in nets.items():
             buses = selected_buses(req, case, n)
             if buses == []:
                 continue
-            if n == "transmission" and pre:
+            pre = network.preexisting_violations(v_pre.get(n) or {}, lo, hi)
+            if pre:
                 recorded = [int(b) for b in network.bus_voltages(df)] if buses is None else buses
                 buses = [b for b in recorded if str(b) not in pre]
-                g[f"{key}_preexisting"] = {
-                    "buses": {b: round(v_pre[b], 6) for b in pre},
-                    **network.worsening(df, v_pre, pre).as_dict(),
-                }
+                pre_parts[n] = (pre, network.worsening(df, v_pre[n], pre))
             parts[n] = network.voltage_band(df, lo, hi, t_end, buses=buses)
+        if pre_parts:
+            g[f"{key}_preexisting"] = _merge_preexisting(pre_parts, v_pre)
         if req.voltage_buses == "poi" and not parts:
             continue
         merged = merge_bands(parts, "worst_bus", "worst_vm_pu")
@@ -123,32 +128,95 @@ def grid_voltage(
     g["nonconverged_steps"] = {n: int((~network.valid_rows(df)).sum()) for n, df in nets.items()}
 
 
+def _merge_preexisting(
+    parts: dict[str, tuple[dict[str, str], network.Worsening]], v_pre: dict[str, dict[str, float]]
+) -> dict[str, Any]:
+    """Pre-existing violations of every network: buses, and the largest worsening of any."""
+    buses = {f"{n}:{b}": round(v_pre[n][b], 6) for n, (pre, _) in parts.items() for b in pre}
+    worst = network.Worsening()
+    for n, (_, w) in parts.items():
+        if w.worsening_pu is not None and (
+            worst.worsening_pu is None or w.worsening_pu > worst.worsening_pu
+        ):
+            worst = network.Worsening(w.worsening_pu, f"{n}:{w.bus}", w.t_s)
+    return {"buses": buses, **worst.as_dict()}
+
+
 def grid_thermal(
-    s: dict, req: RequirementsConfig, nets: dict[str, pd.DataFrame], t_end: float | None
+    s: dict,
+    req: RequirementsConfig,
+    nets: dict[str, pd.DataFrame],
+    t_end: float | None,
+    loading_pre: dict[str, dict[str, float]] | None = None,
+    unrated: dict[str, tuple[str, ...]] | None = None,
 ) -> None:
-    """``grid``: the largest branch loading and the episodes above the rating."""
+    """``grid``: the largest branch loading and the episodes above the rating.
+
+    ``loading_max_percent`` covers every recorded branch. The judged figures
+    (``thermal``, ``thermal_loading_max_percent``) leave out the branches
+    without a usable rating (``unrated``) and those already over the normal
+    rating before the site connects (``loading_pre``), which are judged on
+    worsening instead (``thermal_preexisting``: branches as ``network:branch``).
+    """
     g = s["grid"]
     g["loading_max_percent"] = None
-    parts = {
-        n: network.thermal_loading(
-            df, req.thermal_max_percent, t_end, req.thermal_emergency_percent
-        )
-        for n, df in nets.items()
+    loading_pre, unrated = loading_pre or {}, unrated or {}
+    overall = {
+        n: network.thermal_loading(df, req.thermal_max_percent, t_end) for n, df in nets.items()
     }
-    parts = {n: r for n, r in parts.items() if r.branches}
     best = [
         (r.loading_max_percent, f"{n}:{r.loading_max_branch}", r.loading_max_t_s)
-        for n, r in parts.items()
+        for n, r in overall.items()
         if r.loading_max_percent is not None
     ]
     if best:
         v, br, t = max(best)
         g.update(loading_max_percent=v, loading_max_branch=br, loading_max_t_s=t)
+    parts, pre_parts = {}, {}
+    for n, df in nets.items():
+        recorded = list(network.branch_loadings(df))
+        over = {
+            b: x
+            for b, x in (loading_pre.get(n) or {}).items()
+            if x > req.thermal_max_percent and b not in unrated.get(n, ())
+        }
+        if over:
+            pre_parts[n] = (over, network.loading_worsening(df, over))
+        judged = [b for b in recorded if b not in over and b not in unrated.get(n, ())]
+        r = network.thermal_loading(
+            df, req.thermal_max_percent, t_end, req.thermal_emergency_percent, branches=judged
+        )
+        if r.branches:
+            parts[n] = r
+    judged_best = [
+        (r.loading_max_percent, f"{n}:{r.loading_max_branch}", r.loading_max_t_s)
+        for n, r in parts.items()
+        if r.loading_max_percent is not None
+    ]
+    v, br, t = max(judged_best) if judged_best else (None, None, None)
+    g.update(
+        thermal_loading_max_percent=v, thermal_loading_max_branch=br, thermal_loading_max_t_s=t
+    )
     th = merge_bands(parts, "worst_branch", "worst_loading_percent")
     th["branches"] = sum(r.branches for r in parts.values())
     if req.thermal_emergency_percent is not None:
         th["emergency_count"] = sum(r.emergency_count or 0 for r in parts.values())
     g["thermal"] = th
+    if pre_parts:
+        g["thermal_preexisting"] = _merge_thermal_preexisting(pre_parts)
+
+
+def _merge_thermal_preexisting(
+    parts: dict[str, tuple[dict[str, float], network.LoadingWorsening]],
+) -> dict[str, Any]:
+    branches = {f"{n}:{b}": round(x, 3) for n, (over, _) in parts.items() for b, x in over.items()}
+    worst = network.LoadingWorsening()
+    for n, (_, w) in parts.items():
+        if w.worsening_percent is not None and (
+            worst.worsening_percent is None or w.worsening_percent > worst.worsening_percent
+        ):
+            worst = network.LoadingWorsening(w.worsening_percent, f"{n}:{w.branch}", w.t_s)
+    return {"branches": branches, **worst.as_dict()}
 
 
 def grid_losses(s: dict, nets: dict[str, pd.DataFrame], t_end: float | None) -> None:
@@ -172,8 +240,8 @@ def oltc(s: dict, nets: dict[str, pd.DataFrame]) -> None:
         o.update(tap_ops=int(sum(per.values())), per_trafo=per)
 
 
-def scr(s: dict, case: Any, r: ShortCircuitRatio) -> None:
-    """``poi``: the short-circuit ratio and what it rests on."""
+def scr(s: dict, case: Any, r: ShortCircuitRatio, near: InverterInteraction | None) -> None:
+    """``poi``: the short-circuit ratio, what it rests on, and ESCR / WSCR with near plants."""
     s["poi"].update(
         scr=r.scr,
         s_sc_mva=r.s_sc_mva,
@@ -181,6 +249,13 @@ def scr(s: dict, case: Any, r: ShortCircuitRatio) -> None:
         scr_site_rating_mw=site_rating_mw(case),
         sc_defaults_applied=list(r.defaults_applied),
     )
+    if near is not None:
+        s["poi"].update(
+            escr=near.escr,
+            wscr=near.wscr,
+            near_inverter_plants=[dict(p) for p in near.plants],
+            near_branches=near.near_branches,
+        )
 
 
 def n1(s: dict, req: RequirementsConfig, case: Any, net: Any, fac: pd.DataFrame) -> None:

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from cosim.analysis import voltage_quality
 from cosim.analysis.frames import col, dig, site_rating_mw, times
 from cosim.analysis.requirements import RequirementsConfig
 from cosim.metrics import events, network, poi, wear
@@ -69,9 +70,20 @@ def poi_power(
 
 
 def poi_voltage_quality(
-    s: dict, req: RequirementsConfig, t: np.ndarray, v: np.ndarray | None, t_end: float | None
+    s: dict,
+    req: RequirementsConfig,
+    case: Any,
+    t: np.ndarray,
+    v: np.ndarray | None,
+    t_end: float | None,
+    series: str | None,
+    dynamic: bool = False,
 ) -> None:
-    """``poi``: voltage extremes, rapid voltage change and the flicker estimate."""
+    """``poi``: voltage extremes, rapid voltage change and flicker, with their basis.
+
+    See :mod:`cosim.analysis.voltage_quality` for when flicker and RVC are
+    assessed (POI voltage at 0.1 s or finer) or screening.
+    """
     p = s["poi"]
     p.update(v_min_pu=None, v_max_pu=None, rvc_max_percent=None, pst_max=None, plt=None)
     if v is None or not np.isfinite(v).any():
@@ -79,9 +91,26 @@ def poi_voltage_quality(
     p.update(v_min_pu=float(np.nanmin(v)), v_max_pu=float(np.nanmax(v)))
     band = (req.ride_through_v_min_pu, req.ride_through_v_max_pu)
     rvc = poi.rapid_voltage_change(t, v, req.rvc_window_s, band, t_end)
-    p.update(rvc_max_percent=rvc.max_percent, rvc_max_t_s=rvc.t_max_s)
-    fl = poi.flicker_severity(t, v, v_band_pu=band, t_end_s=t_end)
-    p.update(pst_max=fl.pst_max, plt=fl.plt, flicker_excluded_s=fl.excluded_s)
+    basis, note = voltage_quality.rvc_basis(t, series)
+    p.update(
+        rvc_max_percent=rvc.max_percent,
+        rvc_max_t_s=rvc.t_max_s,
+        voltage_step_s=voltage_quality.series_step_s(t),
+        rvc_basis=basis,
+        rvc_note=note,
+    )
+    f_nom = float(case.frequency.f_nom_hz) if case is not None else 60.0
+    p.update(
+        voltage_quality.flicker_figures(
+            t,
+            v,
+            series or "POI voltage",
+            dynamic=dynamic,
+            f_nom_hz=f_nom,
+            v_band_pu=band,
+            t_end_s=t_end,
+        )
+    )
 
 
 def spectrum(s: dict, req: RequirementsConfig, src: pd.DataFrame, t_end: float | None) -> None:
@@ -193,11 +222,37 @@ def ride_through(
     )
 
 
-def frequency(s: dict, req: RequirementsConfig, freq: pd.DataFrame) -> None:
-    """``frequency``: nadir, zenith and RoCoF of the frequency federate's series."""
+def frequency(s: dict, req: RequirementsConfig, case: Any, freq: pd.DataFrame) -> None:
+    """``frequency``: nadir, zenith and RoCoF of the frequency federate, and its model's base."""
     f = s["frequency"]
     f.update(nadir_hz=None, zenith_hz=None, rocof_max_hz_per_s=None)
+    cfg = getattr(case, "frequency", None)
+    if cfg is not None:
+        name = getattr(cfg, "interconnection", "none")
+        if name != "none":
+            base = f"the {name} interconnection preset (federates.grid.interconnections)"
+        elif cfg.s_base_mva is not None:
+            base = "the case's frequency.s_base_mva and h_s"
+        else:
+            base = "the study network's own generation (an island of the study network's size)"
+        f.update(
+            interconnection=name,
+            s_base_mva=cfg.s_base_mva,
+            h_s=cfg.h_s,
+            system_base_source=base,
+        )
     if (fh := col(freq, "f_hz")) is None:
         return
     st = events.frequency_stats(times(freq), fh, col(freq, "rocof_hz_per_s"), req.rocof_window_s)
     f.update(st.as_dict())
+
+
+def dynamics(s: dict, req: RequirementsConfig, dyn: pd.DataFrame, t_end: float | None) -> None:
+    """``dynamics``: what a dynamic grid federate recorded (POI power oscillation in the band)."""
+    d = s.setdefault("dynamics", {})
+    d["steps"] = len(dyn)
+    d["step_s"] = voltage_quality.series_step_s(times(dyn))
+    if "poi_p_mw" in dyn and dyn["poi_p_mw"].notna().any():
+        band = {"limit_band": tuple(req.osc_band_hz)}
+        ob = poi.oscillation_bands(times(dyn), dyn["poi_p_mw"], band, t_end)
+        d["osc_rms_limit_band_mw"] = ob.rms_mw["limit_band"]

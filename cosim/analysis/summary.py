@@ -21,9 +21,12 @@ A metric whose data is absent is ``null`` and its check is reported with
 that fails to compute is ``null`` with a line in ``notes``; a partial (failed)
 run is summarised from whatever it recorded and its verdict is "fail".
 
-Each check is ``{id, name, value, limit, unit, source, passed, kind, note,
-where, t_s}``; ``kind`` is "limit" (decides the verdict) or "info" (see
-``requirements.informational``).
+Each check is ``{id, name, value, limit, unit, source, passed, kind, basis,
+note, where, t_s}`` (:class:`cosim.analysis.checks.Check`); ``kind`` is
+"limit" or "info" (see ``requirements.informational``) and ``basis`` is
+"assessed", "screening" or "not assessed" (``docs/verdicts.md``). The verdict
+counts only the assessed limits; ``verdict_basis`` says how many limits rest
+on each basis.
 """
 
 from __future__ import annotations
@@ -34,8 +37,9 @@ from typing import Any
 import pandas as pd
 
 from cosim.analysis import sections_grid, sections_poi
-from cosim.analysis.check_table import build_checks
-from cosim.analysis.context import NetworkContext, network_context
+from cosim.analysis.check_table import basis_counts, build_checks
+from cosim.analysis.checks import Check
+from cosim.analysis.context import RATINGS_ORDER, NetworkContext, network_context
 from cosim.analysis.frames import (
     NETWORKS,
     Sections,
@@ -43,6 +47,7 @@ from cosim.analysis.frames import (
     frame,
     poi_voltage,
     site_rating_mw,
+    times,
 )
 from cosim.analysis.jsonio import jsonable, write_json
 from cosim.analysis.requirements import RequirementsConfig
@@ -53,6 +58,7 @@ __all__ = [
     "build_summary",
     "jsonable",
     "network_context",
+    "verdict_line",
     "write_summary_json",
 ]
 
@@ -126,36 +132,113 @@ def build_summary(
     v_t, v_pu, v_name = poi_voltage(fac, nets)
     s["poi"]["voltage_series"] = v_name
 
+    dyn = frame(results, "dynamics")
+    dynamic_v = "poi_vm_pu" in dyn and dyn["poi_vm_pu"].notna().any()
+    if dynamic_v:  # a dynamic grid federate's POI voltage is finer than any power flow's
+        v_t, v_pu, v_name = times(dyn), dyn["poi_vm_pu"].to_numpy(dtype=float), "dynamics.poi_vm_pu"
+        s["poi"]["voltage_series"] = v_name
+
     sec.run("poi power", lambda: sections_poi.poi_power(s, req, case, fac, p_src, t_end))
-    sec.run("poi voltage", lambda: sections_poi.poi_voltage_quality(s, req, v_t, v_pu, t_end))
+    sec.run(
+        "poi voltage",
+        lambda: sections_poi.poi_voltage_quality(
+            s, req, case, v_t, v_pu, t_end, v_name, dynamic=bool(dynamic_v)
+        ),
+    )
     sec.run("spectrum", lambda: sections_poi.spectrum(s, req, p_src, t_end))
     sec.run("site", lambda: sections_poi.site(s, req, p_src, t_end))
     sec.run("bess", lambda: sections_poi.bess(s, case, fac, hr, fac_info, t_end))
+    if len(dyn):
+        sec.run("dynamics", lambda: sections_poi.dynamics(s, req, dyn, t_end))
     ctx = context if context is not None else network_context(case, net)
     sec.notes += ctx.notes
-    v_pre = ctx.v_pre_pu
+    _ratings(s, ctx, nets)
+    unrated = {n: r.unrated for n, r in ctx.ratings.items()}
+    v_pre, l_pre = ctx.v_pre_by_network, ctx.loading_pre_percent
     sec.run("grid voltage", lambda: sections_grid.grid_voltage(s, req, case, nets, t_end, v_pre))
-    sec.run("grid thermal", lambda: sections_grid.grid_thermal(s, req, nets, t_end))
+    sec.run(
+        "grid thermal",
+        lambda: sections_grid.grid_thermal(s, req, nets, t_end, l_pre, unrated),
+    )
     sec.run("grid losses", lambda: sections_grid.grid_losses(s, nets, t_end))
     sec.run(
         "ride-through",
         lambda: sections_poi.ride_through(s, req, v_t, v_pu, p_src, fac, t_end),
     )
-    sec.run("frequency", lambda: sections_poi.frequency(s, req, freq))
+    sec.run("frequency", lambda: sections_poi.frequency(s, req, case, freq))
     sec.run("oltc", lambda: sections_grid.oltc(s, nets))
     if ctx.net is not None and case is not None:
         if ctx.scr is not None:
-            sections_grid.scr(s, case, ctx.scr)
+            sections_grid.scr(s, case, ctx.scr, ctx.interaction)
         if req.n1_screening:
             sec.run("n1", lambda: sections_grid.n1(s, req, case, ctx.net, fac))
     s.setdefault("poi", {}).setdefault("scr", None)
     s["notes"] = sec.notes + s["notes"]
     checks = build_checks(s, req, case)
-    s["checks"] = [{k: v for k, v in c.as_dict().items() if k != "basis"} for c in checks]
-    limits = [c for c in checks if c.kind == "limit"]
-    ok = status == "ok" and all(c.passed is not False for c in limits)
-    s["verdict"] = "pass" if ok else "fail"
+    s["checks"] = [c.as_dict() for c in checks]
+    s.update(_verdict(status, checks))
     return jsonable(s)
+
+
+def _ratings(s: dict[str, Any], ctx: NetworkContext, nets: dict[str, pd.DataFrame]) -> None:
+    """``grid.ratings``: the worst ratings status of the recorded networks, and why."""
+    known = {n: r for n, r in ctx.ratings.items() if n in nets or not nets}
+    if not known:
+        s["grid"].update(ratings=None, ratings_reason="network not loaded")
+        return
+    worst = max(known.values(), key=lambda r: RATINGS_ORDER.index(r.status))
+    unrated = [f"{n}:{b}" for n, r in known.items() for b in r.unrated]
+    s["grid"].update(
+        ratings=worst.status,
+        ratings_reason=worst.reason,
+        ratings_by_network={n: r.status for n, r in known.items()},
+        unrated_branches=unrated[:100],
+        unrated_branch_count=len(unrated),
+    )
+
+
+def _verdict(status: str, checks: list[Check]) -> dict[str, Any]:
+    """The verdict over the assessed limits, and how many other checks there were.
+
+    ``verdict`` is "fail" when the run failed or an assessed limit failed, else
+    "pass"; a screening or not-assessed check never decides it, but a failed
+    screening check is listed (``screening_failed``) so that a reader sees it.
+    """
+    limits = [c for c in checks if c.kind == "limit"]
+    failed = [c.id for c in limits if c.decides and c.passed is False]
+    return {
+        "verdict": "pass" if status == "ok" and not failed else "fail",
+        "verdict_basis": basis_counts(limits),
+        "verdict_failed": failed,
+        "screening_failed": [c.id for c in limits if c.basis == "screening" and c.passed is False],
+    }
+
+
+def verdict_line(summary: dict[str, Any]) -> str:
+    """One line: ``"N assessed checks pass; M screening, K not assessed"`` (and the failures).
+
+    Parameters
+    ----------
+    summary : a summary (``checks``, ``verdict_basis``)
+
+    Returns
+    -------
+    str
+    """
+    limits = [c for c in summary.get("checks") or [] if c.get("kind") == "limit"]
+    assessed = [c for c in limits if c.get("basis", "assessed") == "assessed"]
+    judged = [c for c in assessed if c.get("passed") is not None]
+    failed = [c for c in judged if c.get("passed") is False]
+    n_scr = sum(c.get("basis") == "screening" for c in limits)
+    n_not = sum(c.get("basis") == "not assessed" for c in limits)
+    scr_failed = [c for c in limits if c.get("basis") == "screening" and c.get("passed") is False]
+    line = f"{len(judged) - len(failed)} assessed checks pass"
+    if failed:
+        line += f", {len(failed)} fail"
+    line += f"; {n_scr} screening, {n_not} not assessed"
+    if scr_failed:
+        line += f" ({len(scr_failed)} screening check(s) fail, not counted)"
+    return line
 
 
 def _steps(

@@ -197,6 +197,110 @@ def short_circuit_ratio(
     )
 
 
+#: an inverter plant is "near" the POI within this many branches (lines, transformers,
+#: impedances, bus couplers) of it: the plants whose controls interact with the site's
+NEAR_BRANCHES = 2
+
+
+@dataclass(frozen=True)
+class InverterInteraction(MetricResult):
+    """Grid strength shared with the inverter plants near the POI.
+
+    Attributes
+    ----------
+    plants : the near plants: ``{"sgen": index, "bus": bus, "p_mw": rating, "branches": hops,
+        "s_sc_mva": short-circuit power at its bus}``
+    escr : equivalent SCR ``S_sc,POI / (P_site + sum P_i)`` [1] (None without near plants)
+    wscr : weighted SCR ``sum S_sc,i P_i / (sum P_i)^2`` over the site and the plants [1]
+        (ERCOT's WSCR; None without near plants)
+    near_branches : the distance that counts as near [branches]
+    """
+
+    plants: tuple[dict[str, Any], ...]
+    escr: float | None
+    wscr: float | None
+    near_branches: int
+
+
+def near_inverter_plants(
+    net: Any, bus: int, max_branches: int = NEAR_BRANCHES
+) -> list[tuple[int, int, int]]:
+    """In-service static generators (inverter plants) within ``max_branches`` of ``bus``.
+
+    Parameters
+    ----------
+    net : pandapower network
+    bus : the POI bus
+    max_branches : largest distance counted as near [branches]
+
+    Returns
+    -------
+    list
+        ``(sgen index, its bus, distance [branches])``, nearest first.
+    """
+    import networkx as nx
+    import pandapower.topology as top
+
+    if not len(net.sgen):
+        return []
+    graph = top.create_nxgraph(net, respect_switches=True, include_out_of_service=False)
+    hops = nx.single_source_shortest_path_length(graph, bus, cutoff=max_branches)
+    sg = net.sgen[net.sgen.in_service.astype(bool)]
+    found = [(int(i), int(b), int(hops[b])) for i, b in sg.bus.items() if b in hops]
+    return sorted(found, key=lambda r: (r[2], r[0]))
+
+
+def inverter_interaction(
+    net: Any,
+    bus: int,
+    p_site_mw: float,
+    defaults: ShortCircuitDefaults | None = None,
+    max_branches: int = NEAR_BRANCHES,
+) -> InverterInteraction:
+    """ESCR and WSCR of the site with the inverter plants near it.
+
+    ``P_i`` is a plant's rating (``sn_mva``, else ``|p_mw|``). The short-circuit
+    power at each bus is IEC 60909 maximum (:func:`short_circuit_ratio`'s
+    method) without the inverter plants' own contribution (as ERCOT computes
+    the WSCR). Without near plants both ratios are None.
+
+    Parameters
+    ----------
+    net : pandapower network without the site (not modified)
+    bus : the POI bus
+    p_site_mw : site rating [MW]
+    defaults : short-circuit data assumed where the network has none
+    max_branches : largest distance counted as near [branches]
+
+    Returns
+    -------
+    InverterInteraction
+    """
+    import pandapower.shortcircuit as sc
+
+    near = near_inverter_plants(net, bus, max_branches)
+    if not near or p_site_mw <= 0:
+        return InverterInteraction((), None, None, max_branches)
+    work, _ = with_short_circuit_defaults(net, defaults)
+    work.sgen["in_service"] = False
+    buses = sorted({bus, *(b for _, b, _ in near)})
+    with warnings.catch_warnings(), _python_ybus():
+        warnings.simplefilter("ignore")
+        sc.calc_sc(work, case="max", bus=buses)
+    s_sc = {
+        b: float(np.sqrt(3.0) * work.res_bus_sc.at[b, "ikss_ka"] * work.bus.at[b, "vn_kv"])
+        for b in buses
+    }
+    plants = []
+    for i, b, hops in near:
+        sn = float(net.sgen.at[i, "sn_mva"]) if "sn_mva" in net.sgen else float("nan")
+        p = sn if np.isfinite(sn) and sn > 0 else abs(float(net.sgen.at[i, "p_mw"]))
+        plants.append({"sgen": i, "bus": b, "p_mw": p, "branches": hops, "s_sc_mva": s_sc[b]})
+    p_sum = p_site_mw + sum(pl["p_mw"] for pl in plants)
+    weighted = s_sc[bus] * p_site_mw + sum(pl["s_sc_mva"] * pl["p_mw"] for pl in plants)
+    return InverterInteraction(tuple(plants), s_sc[bus] / p_sum, weighted / p_sum**2, max_branches)
+
+
 def _snapshot_rows(
     net: Any, poi_bus: int, v_min_pu: float, v_max_pu: float, loading_max_percent: float
 ) -> dict[str, Any]:

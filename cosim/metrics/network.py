@@ -469,3 +469,46 @@ def worsening(df: pd.DataFrame, v_pre_pu: dict[str, float], sides: dict[str, str
         if best.worsening_pu is None or value > best.worsening_pu:
             best = Worsening(value, bus, float(t[k]))
     return best
+
+
+@dataclass(frozen=True)
+class LoadingWorsening(MetricResult):
+    """Largest extra loading at branches already over their rating before the site connects.
+
+    Attributes
+    ----------
+    worsening_percent : largest ``loading(t) - loading_pre`` [percentage points of rating]
+        (0 when the site only relieves them; None without data)
+    branch : its branch (``"line.3"``)
+    t_s : its instant [s]
+    """
+
+    worsening_percent: float | None = None
+    branch: str | None = None
+    t_s: float | None = None
+
+
+def loading_worsening(df: pd.DataFrame, loading_pre_percent: dict[str, float]) -> LoadingWorsening:
+    """Largest extra loading the run puts on branches, over their pre-connection loading.
+
+    Parameters
+    ----------
+    df : a network frame (``loading_percent.<kind>.<i>``)
+    loading_pre_percent : branch -> pre-connection loading [% of rating] (the branches judged)
+
+    Returns
+    -------
+    LoadingWorsening
+    """
+    load = branch_loadings(df)
+    t = df["t_s"].to_numpy(dtype=float) if "t_s" in df else np.arange(len(df), dtype=float)
+    best = LoadingWorsening()
+    for branch, pre in loading_pre_percent.items():
+        x = load.get(branch)
+        if x is None or not np.isfinite(x).any():
+            continue
+        k = int(np.nanargmax(x))
+        value = max(0.0, float(x[k]) - pre)
+        if best.worsening_percent is None or value > best.worsening_percent:
+            best = LoadingWorsening(value, branch, float(t[k]))
+    return best
