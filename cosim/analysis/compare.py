@@ -175,7 +175,8 @@ def render_comparison(cmp: dict[str, Any], changed_only: bool = False) -> str:
             continue
         mark = "  <- changed" if c["changed"] else ""
         lines.append(
-            f"{str(c['name'])[:44]:<44} {_passed(c['a_passed']):>6} {_passed(c['b_passed']):>6}{mark}"
+            f"{str(c['name'])[:44]:<44} {_passed(c['a_passed']):>6} "
+            f"{_passed(c['b_passed']):>6}{mark}"
         )
     return "\n".join(lines)
 

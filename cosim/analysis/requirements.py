@@ -182,8 +182,8 @@ class RequirementsConfig(BaseModel):
         "attribute",
         "-",
         "interconnection-study practice (only new or worsened violations are the site's)",
-        "'attribute': buses already outside the band in the pre-connection power flow are judged on "
-        "worsening only; 'include': every bus counts against the band",
+        "'attribute': buses already outside the band in the pre-connection power flow are judged "
+        "on worsening only; 'include': every bus counts against the band",
     )
     voltage_worsening_max_pu: float = _f(
         0.005,

@@ -30,7 +30,8 @@ def cmd_build(args: argparse.Namespace) -> int:
     case = checked_case(args.case, args.overrides)
     b = build(case, Path(args.output))
     print(
-        f"wrote {len(b.configs)} federate configs and {b.runner} (run it with: helics run --path {b.runner})"
+        f"wrote {len(b.configs)} federate configs and {b.runner} "
+        f"(run it with: helics run --path {b.runner})"
     )
     return 0
 
@@ -79,7 +80,8 @@ def print_summary(s: dict[str, Any], run_dir: Path) -> None:
         return "n/a" if x is None else format(x, fmt)
 
     print(
-        f"run {run_dir}: {s.get('status')} in {f(s.get('wall_s'), '.1f')} s wall, {s.get('steps', 'n/a')} steps"
+        f"run {run_dir}: {s.get('status')} in {f(s.get('wall_s'), '.1f')} s wall, "
+        f"{s.get('steps', 'n/a')} steps"
     )
     print(
         f"  POI   P {f(g('poi', 'p_min_mw'), '.1f')} .. {f(g('poi', 'p_max_mw'), '.1f')} MW, "

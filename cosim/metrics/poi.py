@@ -255,7 +255,7 @@ def ramp_rates(
     t_end_s: float | None = None,
     percentile: float = 99.0,
 ) -> RampRates:
-    """Largest and ``percentile`` ramp of a power series over ``window_s`` (see :func:`ramp_series`).
+    """Largest and ``percentile`` ramp of a power series over ``window_s`` (:func:`ramp_series`).
 
     ``r(t)`` is piecewise linear between the instants where ``t``, ``t - W``
     or ``t - 2W`` meets a sample instant, so its maximum is taken exactly at

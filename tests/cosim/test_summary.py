@@ -1,4 +1,4 @@
-"""summary.json content from a synthetic run directory (expected values worked out in synthetic_run)."""
+"""summary.json content from a synthetic run directory (expected values worked out by hand)."""
 
 import json
 from pathlib import Path
@@ -278,7 +278,7 @@ def test_preexisting_violations_are_attributed_to_the_network(
 ):
     import cosim.analysis.context as context_mod
 
-    # bus 3 sits at 0.94 pu for 10 s of the run; before the site connects it was at v_pre_bus3 (< 0.95)
+    # bus 3 sits at 0.94 pu for 10 s of the run; before the site connects: v_pre_bus3 (< 0.95)
     pre = {"0": 1.0, "1": 0.99, "2": 0.98, "3": v_pre_bus3, "4": 1.0}
     monkeypatch.setattr(context_mod, "preconnection_state", lambda net: (pre, {}))
     s = _summary(tmp_path / "run")

@@ -174,7 +174,8 @@ def _metrics_section(s: dict[str, Any], base: dict[str, Any] | None) -> str:
         ["Baseline (BESS off)", "This - baseline"] if base is not None else []
     )
     headers += ["Unit", "summary.json key"]
-    return f'<section id="metrics"><h2>Key metrics</h2>{H.table(headers, rows, "metrics", raw=True)}</section>'
+    tbl = H.table(headers, rows, "metrics", raw=True)
+    return f'<section id="metrics"><h2>Key metrics</h2>{tbl}</section>'
 
 
 def _episodes_table(episodes: list[dict[str, Any]], what: str) -> str:
@@ -283,7 +284,8 @@ def _baseline_section(s: dict[str, Any], base: dict[str, Any], figs: list[str]) 
     ]
     return (
         f'<section id="baseline"><h2>Baseline (BESS off) side by side</h2>'
-        f"<p>Verdict: baseline <b>{H.esc(base.get('verdict'))}</b>, this run <b>{H.esc(s.get('verdict'))}</b>. "
+        f"<p>Verdict: baseline <b>{H.esc(base.get('verdict'))}</b>, "
+        f"this run <b>{H.esc(s.get('verdict'))}</b>. "
         f"The key-metrics table above shows both runs and their difference.</p>"
         f"{H.table(['Check', 'Baseline', 'This run', ''], rows, 'baseline-checks', raw=True)}"
         f"{''.join(figs)}</section>"
@@ -309,7 +311,8 @@ def _notes_section(s: dict[str, Any]) -> str:
     )
     return (
         f'<section id="notes"><h2>Notes and limits used</h2><ul>{items}</ul>{sc_html}'
-        f"<h3>Requirements profile</h3>{H.table(['Limit', 'Value', 'Unit', 'Source'], rows, 'limits')}</section>"
+        "<h3>Requirements profile</h3>"
+        f"{H.table(['Limit', 'Value', 'Unit', 'Source'], rows, 'limits')}</section>"
     )
 
 
@@ -371,7 +374,8 @@ def render_report(
         else "(case.toml missing)"
     )
     body.append(
-        f'<section id="case"><h2>Case</h2><p class="muted">The resolved case that produced this run '
+        '<section id="case"><h2>Case</h2>'
+        f'<p class="muted">The resolved case that produced this run '
         f"(<code>case.toml</code>).</p><pre>{H.esc(case_text)}</pre></section>"
     )
     return H.page(f"cosim report: {name}", "".join(body)), files
