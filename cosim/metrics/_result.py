@@ -15,7 +15,17 @@ from typing import Any
 
 
 def plain(value: Any) -> Any:
-    """``value`` as plain data: results to dicts, tuples to lists, mappings copied."""
+    """``value`` as plain data: results to dicts, tuples to lists, mappings copied.
+
+    Parameters
+    ----------
+    value : a result, mapping, sequence or scalar
+
+    Returns
+    -------
+    Any
+        dicts, lists and scalars (units unchanged).
+    """
     if isinstance(value, MetricResult):
         return value.as_dict()
     if isinstance(value, dict):
