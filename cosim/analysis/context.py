@@ -6,8 +6,9 @@ once per network / POI / rating / requirements, what no run series can give:
 * the pre-connection bus voltages and branch loadings of the transmission
   network and of the distribution feeder (so violations a network already has
   are not charged to the site). The feeder is solved alone, its slack at the
-  transmission's pre-connection voltage of the substation bus (at its file
-  voltage when the case adds a substation transformer);
+  transmission's pre-connection voltage of the substation bus; when the case
+  adds a substation transformer (whose controls set the feeder's voltage) the
+  feeder's state is not computed and every feeder element counts, with a remark;
 * whether each network's branch ratings can be trusted (:func:`ratings_status`);
 * the short-circuit ratio at the POI, and the ESCR / WSCR with the inverter
   plants near it.
@@ -67,6 +68,7 @@ class NetworkContext:
     scr : the short-circuit ratio at the POI, or None
     interaction : ESCR / WSCR with the inverter plants near the POI, or None
     notes : one line per part that failed
+    remarks : one line per simplification the summary should state (not a failure)
     """
 
     net: Any = None
@@ -77,6 +79,7 @@ class NetworkContext:
     scr: ShortCircuitRatio | None = None
     interaction: InverterInteraction | None = None
     notes: list[str] = field(default_factory=list)
+    remarks: list[str] = field(default_factory=list)
 
 
 def ratings_status(net: Any) -> tuple[RatingsStatus, str, list[str]]:
@@ -221,8 +224,15 @@ def _feeder(ctx: NetworkContext, case: Any, req: RequirementsConfig) -> None:
         dist.network, case.base_dir, dist.load_scale, key="distribution.network"
     )
     ctx.ratings["distribution"] = Ratings(*_ratings(feeder))
+    if dist.substation_transformer is not None:  # its controls set the feeder's operating point
+        ctx.remarks.append(
+            "feeder pre-connection state not computed (the case's substation transformer and "
+            "its controls set the feeder's voltage): every feeder bus and branch is judged "
+            "against its limit"
+        )
+        return
     v_sub = ctx.v_pre_pu.get(str(dist.substation_bus))
-    if v_sub is not None and dist.substation_transformer is None and len(feeder.ext_grid):
+    if v_sub is not None and len(feeder.ext_grid):
         feeder.ext_grid["vm_pu"] = v_sub
     _preconnection(ctx, "distribution", feeder, req)
 

@@ -151,7 +151,7 @@ def build_summary(
     if len(dyn):
         sec.run("dynamics", lambda: sections_poi.dynamics(s, req, dyn, t_end))
     ctx = context if context is not None else network_context(case, net)
-    sec.notes += ctx.notes
+    sec.notes += ctx.notes + ctx.remarks
     _ratings(s, ctx, nets)
     unrated = {n: r.unrated for n, r in ctx.ratings.items()}
     v_pre, l_pre = ctx.v_pre_by_network, ctx.loading_pre_percent
