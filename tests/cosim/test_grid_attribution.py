@@ -140,3 +140,11 @@ def test_frequency_base_comes_from_the_interconnection(tmp_path):
     assert "ERCOT" in f["system_base_source"]
     f_min = _check(s, "f_min")
     assert f_min["basis"] == "screening" and "ERCOT" in f_min["note"]
+
+
+def test_feeder_behind_a_substation_transformer_is_not_attributed():
+    from cosim.case import load_case
+
+    ctx = context_mod.network_context(load_case("td_cigre_mv"))
+    assert "distribution" not in ctx.v_pre_by_network
+    assert any("substation transformer" in r for r in ctx.remarks) and not ctx.notes
