@@ -18,6 +18,8 @@ import math
 from pathlib import Path
 from typing import Any
 
+from cosim.analysis.jsonio import flatten, write_json
+
 #: summary keys that are bookkeeping, not metrics
 _SKIP = (
     "requirements",
@@ -34,20 +36,27 @@ _SKIP = (
 
 
 def flatten_metrics(summary: dict[str, Any], prefix: str = "") -> dict[str, float]:
-    """Numeric leaves of a summary as ``{"poi.p_max_mw": value}`` (bools and lists left out)."""
+    """Numeric leaves of a summary as ``{"poi.p_max_mw": value}`` (bools, text and lists left out).
+
+    Parameters
+    ----------
+    summary : a summary
+    prefix : prefix of every key
+
+    Returns
+    -------
+    dict
+        dotted key -> value; a nested metric that is null becomes NaN, so a metric
+        one run has and the other lacks still shows up.
+    """
     out: dict[str, float] = {}
-    for key, value in summary.items():
-        path = f"{prefix}{key}"
-        if any(path == s or path.startswith(s + ".") for s in _SKIP):
-            continue
-        if isinstance(value, dict):
-            out.update(flatten_metrics(value, path + "."))
-        elif (
-            isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
-        ):
-            out[path] = float(value)
-        elif value is None and prefix:
-            out[path] = math.nan  # a metric one run has and the other lacks still shows up
+    for key, value in flatten(summary, skip=_SKIP, prefix=prefix).items():
+        nested = "." in key[len(prefix) :]
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            if math.isfinite(value):
+                out[key] = float(value)
+        elif value is None and nested:
+            out[key] = math.nan
     return out
 
 
@@ -166,13 +175,12 @@ def render_comparison(cmp: dict[str, Any], changed_only: bool = False) -> str:
             continue
         mark = "  <- changed" if c["changed"] else ""
         lines.append(
-            f"{str(c['name'])[:44]:<44} {_passed(c['a_passed']):>6} {_passed(c['b_passed']):>6}{mark}"
+            f"{str(c['name'])[:44]:<44} {_passed(c['a_passed']):>6} "
+            f"{_passed(c['b_passed']):>6}{mark}"
         )
     return "\n".join(lines)
 
 
 def write_comparison_json(cmp: dict[str, Any], path: Path | str) -> Path:
     """Write a comparison as indented JSON."""
-    path = Path(path)
-    path.write_text(json.dumps(cmp, indent=2, allow_nan=False, default=str))
-    return path
+    return write_json(cmp, path)

@@ -71,8 +71,9 @@ def dynamics_section(case: Any, tr: pd.DataFrame | None) -> dict[str, Any]:
     return out
 
 
-def dynamics_checks(d: dict[str, Any] | None, req: Any) -> list[dict[str, Any]]:
-    """The ``damping`` and ``oscillation`` checks as summary.json writes them; [] without data."""
+def dynamics_checks(d: dict[str, Any] | None, req: Any) -> list[Check]:
+    """The ``damping`` and ``oscillation`` checks (basis "assessed": the dynamic grid has the
+    machines that could oscillate); [] without data."""
     if not d:
         return []
     ratio, speed = d.get("min_damping_ratio"), d.get("speed_dev_pp_max_mhz")
@@ -104,4 +105,4 @@ def dynamics_checks(d: dict[str, Any] | None, req: Any) -> list[dict[str, Any]]:
             where=d.get("speed_dev_pp_max_gen"),
         ),
     ]
-    return [c.as_dict() for c in checks]
+    return checks

@@ -38,6 +38,8 @@ CHECK_IDS: dict[str, str] = {
     "v_range_b_max": "bus voltages <= Range B maximum",
     "v_preexisting": "buses outside the band before the site connects are not worsened by it",
     "thermal": "branch loading vs normal rating",
+    "thermal_preexisting": "branches over their rating before the site connects are not "
+    "loaded further by it",
     "thermal_emergency": "branch loading vs emergency rating",
     "pst": "short-term flicker severity at the POI",
     "plt": "long-term flicker severity at the POI",
@@ -182,8 +184,8 @@ class RequirementsConfig(BaseModel):
         "attribute",
         "-",
         "interconnection-study practice (only new or worsened violations are the site's)",
-        "'attribute': buses already outside the band in the pre-connection power flow are "
-        "judged on worsening only; 'include': every bus counts against the band",
+        "'attribute': buses already outside the band in the pre-connection power flow are judged "
+        "on worsening only; 'include': every bus counts against the band",
     )
     voltage_worsening_max_pu: float = _f(
         0.005,
@@ -209,6 +211,21 @@ class RequirementsConfig(BaseModel):
         "assumed (15 min emergency rating)",
         "longest time above the normal rating",
         gt=0,
+    )
+    thermal_preexisting: Literal["attribute", "include"] = _f(
+        "attribute",
+        "-",
+        "interconnection-study practice (only new or worsened violations are the site's)",
+        "'attribute': branches already over the normal rating in the pre-connection power flow "
+        "are judged on worsening only; 'include': every branch counts against the rating",
+    )
+    thermal_worsening_max_percent: float = _f(
+        1.0,
+        "%",
+        "assumed",
+        "largest extra loading (percentage points of rating) the site may add to a branch "
+        "already over its rating",
+        ge=0,
     )
     # --- ride-through
     ride_through_v_min_pu: float = _f(

@@ -103,15 +103,15 @@ def print_summary(s: dict[str, Any], run_dir: Path) -> None:
     )
     checks = s.get("checks") or []
     if checks:
+        from cosim.analysis.summary import verdict_line
+
         failed = [c for c in checks if c.get("passed") is False]
-        print(
-            f"  verdict {str(s.get('verdict', 'n/a')).upper()}: "
-            f"{len(checks) - len(failed)}/{len(checks)} checks pass"
-        )
+        print(f"  verdict {str(s.get('verdict', 'n/a')).upper()}: {verdict_line(s)}")
         for c in failed:
+            basis = c.get("basis", "assessed")
             print(
                 f"    FAIL {c['name']}: {c['value']} {c.get('unit', '')} vs limit {c['limit']} "
-                f"({c.get('source', '')})"
+                f"({c.get('source', '')}; {basis})"
             )
     if s.get("summary_error"):
         print(f"  (summary incomplete: {s['summary_error']})")

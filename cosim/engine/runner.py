@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import socket
@@ -84,15 +83,10 @@ def write_summary(out: Path, outcome: Outcome, context: Any = None) -> dict[str,
     summary["status"] = outcome.status
     summary["wall_s"] = run_info["wall_s"]
     summary["run"] = run_info
-    (out / "summary.json").write_text(json.dumps(summary, indent=2, default=_jsonable))
+    from cosim.analysis.jsonio import write_json
+
+    write_json(summary, out / "summary.json")
     return summary
-
-
-def _jsonable(x: Any) -> Any:
-    try:
-        return float(x)
-    except (TypeError, ValueError):
-        return str(x)
 
 
 def run_case(

@@ -12,7 +12,17 @@ import pandas as pd
 
 
 def as_array(x: object) -> np.ndarray:
-    """A float64 1-D array (pandas Series, lists and arrays alike)."""
+    """A float64 1-D array (pandas Series, lists and arrays alike).
+
+    Parameters
+    ----------
+    x : a series, list or array (any unit)
+
+    Returns
+    -------
+    numpy.ndarray
+        the values, same unit.
+    """
     return np.asarray(x, dtype=float).reshape(-1)
 
 
@@ -21,6 +31,16 @@ def durations_s(t_s: np.ndarray, t_end_s: float | None = None) -> np.ndarray:
 
     The last interval ends at ``t_end_s``; without it (or when ``t_end_s`` is not
     after the last instant) it gets the median step, 0 for a single sample.
+
+    Parameters
+    ----------
+    t_s : instants [s]
+    t_end_s : end of the last interval [s]
+
+    Returns
+    -------
+    numpy.ndarray
+        interval lengths [s].
     """
     t = as_array(t_s)
     if t.size == 0:
@@ -34,13 +54,36 @@ def durations_s(t_s: np.ndarray, t_end_s: float | None = None) -> np.ndarray:
 
 
 def end_time_s(t_s: np.ndarray, t_end_s: float | None = None) -> float:
-    """End of the last interval [s] (see :func:`durations_s`)."""
+    """End of the last interval (see :func:`durations_s`).
+
+    Parameters
+    ----------
+    t_s : instants [s]
+    t_end_s : end of the last interval [s], when known
+
+    Returns
+    -------
+    float
+        end [s]; 0 for an empty series.
+    """
     t = as_array(t_s)
     return float(t[-1] + durations_s(t, t_end_s)[-1]) if t.size else 0.0
 
 
 def hold_at(t_s: np.ndarray, x: np.ndarray, t_query_s: np.ndarray) -> np.ndarray:
-    """Step-held value of ``x`` at ``t_query_s`` (NaN before the first instant)."""
+    """Step-held value of ``x`` at ``t_query_s`` (NaN before the first instant).
+
+    Parameters
+    ----------
+    t_s : instants [s]
+    x : values (any unit)
+    t_query_s : instants asked for [s]
+
+    Returns
+    -------
+    numpy.ndarray
+        values at ``t_query_s``, unit of ``x``.
+    """
     t, v = as_array(t_s), as_array(x)
     q = as_array(t_query_s)
     i = np.searchsorted(t, q, side="right") - 1
@@ -58,6 +101,17 @@ def cumulative_integral(
     ``C`` is piecewise linear between the knots, so ``np.interp(t, t_k, C_k)``
     gives the exact integral from the first instant to ``t`` [unit of x * s].
     NaN values count as zero.
+
+    Parameters
+    ----------
+    t_s : instants [s]
+    x : values (any unit)
+    t_end_s : end of the last interval [s]
+
+    Returns
+    -------
+    t_k : knots [s]
+    c_k : running integral at the knots [unit of x * s]
     """
     t, v = as_array(t_s), np.nan_to_num(as_array(x))
     dur = durations_s(t, t_end_s)
@@ -73,7 +127,20 @@ def window_mean(
     end_s: np.ndarray,
     t_end_s: float | None = None,
 ) -> np.ndarray:
-    """Time-weighted mean of a step-held series over ``[start_s, end_s)`` (arrays)."""
+    """Time-weighted mean of a step-held series over ``[start_s, end_s)``.
+
+    Parameters
+    ----------
+    t_s : instants [s]
+    x : values (any unit)
+    start_s, end_s : window bounds [s] (arrays)
+    t_end_s : end of the last interval [s]
+
+    Returns
+    -------
+    numpy.ndarray
+        mean of each window, unit of ``x`` (NaN for an empty window).
+    """
     knots, c = cumulative_integral(t_s, x, t_end_s)
     a, b = as_array(start_s), as_array(end_s)
     a = np.clip(a, knots[0], knots[-1])
@@ -84,7 +151,17 @@ def window_mean(
 
 
 def runs(mask: np.ndarray) -> list[tuple[int, int]]:
-    """Index ranges ``[i0, i1)`` of consecutive True values."""
+    """Index ranges ``[i0, i1)`` of consecutive True values.
+
+    Parameters
+    ----------
+    mask : booleans
+
+    Returns
+    -------
+    list
+        ``(i0, i1)`` pairs.
+    """
     m = np.asarray(mask, dtype=bool)
     if not m.any():
         return []
@@ -97,7 +174,20 @@ def runs(mask: np.ndarray) -> list[tuple[int, int]]:
 def uniform(
     t_s: np.ndarray, x: np.ndarray, dt_s: float, t_end_s: float | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Resample a step-held series onto a uniform grid of step ``dt_s`` [s]."""
+    """Resample a step-held series onto a uniform grid of step ``dt_s``.
+
+    Parameters
+    ----------
+    t_s : instants [s]
+    x : values (any unit)
+    dt_s : step of the grid [s]
+    t_end_s : end of the last interval [s]
+
+    Returns
+    -------
+    t_s : the grid [s]
+    x : held values, unit of ``x``
+    """
     t = as_array(t_s)
     end = end_time_s(t, t_end_s)
     n = max(int(np.floor((end - t[0]) / dt_s + 1e-9)), 1)
@@ -106,25 +196,66 @@ def uniform(
 
 
 def is_uniform(t_s: np.ndarray, rtol: float = 1e-6) -> bool:
-    """True when the instants are equally spaced."""
+    """True when the instants are equally spaced.
+
+    Parameters
+    ----------
+    t_s : instants [s]
+    rtol : relative tolerance on the steps [1]
+
+    Returns
+    -------
+    bool
+    """
     d = np.diff(as_array(t_s))
     return d.size == 0 or bool(np.all(np.abs(d - d[0]) <= rtol * max(abs(d[0]), 1e-12)))
 
 
 def prefixed_columns(df: pd.DataFrame, prefix: str) -> dict[str, str]:
-    """``{element: column}`` for columns ``<prefix><element>`` (e.g. ``vm_pu.12``)."""
+    """``{element: column}`` for columns ``<prefix><element>`` (e.g. ``vm_pu.12``).
+
+    Parameters
+    ----------
+    df : a result frame
+    prefix : column prefix (``"vm_pu."``)
+
+    Returns
+    -------
+    dict
+        element -> column name.
+    """
     return {c[len(prefix) :]: c for c in df.columns if isinstance(c, str) and c.startswith(prefix)}
 
 
 def valid_rows(df: pd.DataFrame) -> np.ndarray:
-    """Rows whose power flow converged (all rows when there is no ``converged`` column)."""
+    """Rows whose power flow converged (all rows when there is no ``converged`` column).
+
+    Parameters
+    ----------
+    df : a network frame
+
+    Returns
+    -------
+    numpy.ndarray
+        one boolean per row.
+    """
     if "converged" in df.columns:
         return np.asarray(df["converged"].fillna(0).to_numpy() > 0.5)
     return np.ones(len(df), dtype=bool)
 
 
 def finite_or_none(x: float | None) -> float | None:
-    """A float for JSON, or None when missing / not finite."""
+    """A float for JSON, or None when missing / not finite.
+
+    Parameters
+    ----------
+    x : a number or None (any unit)
+
+    Returns
+    -------
+    float or None
+        same unit.
+    """
     if x is None:
         return None
     try:

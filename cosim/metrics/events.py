@@ -2,11 +2,62 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from cosim.metrics._result import MetricResult
 from cosim.metrics._series import as_array, durations_s, end_time_s, hold_at, runs, window_mean
+
+
+@dataclass(frozen=True)
+class DisturbanceEvent(MetricResult):
+    """One voltage disturbance at the POI and the load the grid lost in it.
+
+    Attributes
+    ----------
+    t_start_s, t_end_s : first instant outside the band and end of the last one [s]
+    duration_s : time outside the band [s]
+    v_min_pu, v_max_pu : voltage extremes in the disturbance [pu]
+    p_pre_mw : POI import before it [MW] (None without power data)
+    p_min_mw : lowest import from its start to the end of its window [MW]
+    mw_lost : ``p_pre_mw - p_min_mw``, at least 0 [MW]
+    recovery_s : time from the voltage's return until the import stays at the
+        recovery fraction [s] (None when it did not within the window)
+    recovered : ``recovery_s`` within the limit (None when not judged)
+    """
+
+    t_start_s: float
+    t_end_s: float
+    duration_s: float
+    v_min_pu: float
+    v_max_pu: float
+    p_pre_mw: float | None = None
+    p_min_mw: float | None = None
+    mw_lost: float | None = None
+    recovery_s: float | None = None
+    recovered: bool | None = None
+
+
+@dataclass(frozen=True)
+class RideThrough(MetricResult):
+    """Voltage disturbances at the POI and how the load came back.
+
+    Attributes
+    ----------
+    events : number of disturbances
+    mw_lost_max : largest load lost [MW] (None when none was judged)
+    recovery_s_max : slowest recovery [s] (None when one did not recover)
+    all_recovered : every judged disturbance recovered in time (None when none judged)
+    event_list : the disturbances
+    """
+
+    events: int
+    mw_lost_max: float | None
+    recovery_s_max: float | None
+    all_recovered: bool | None
+    event_list: tuple[DisturbanceEvent, ...]
 
 
 def ride_through(
@@ -21,7 +72,7 @@ def ride_through(
     window_s: float = 10.0,
     pre_s: float = 1.0,
     t_end_s: float | None = None,
-) -> dict[str, Any]:
+) -> RideThrough:
     """Voltage disturbances at the POI and the load the grid lost in each.
 
     A disturbance is a run of voltage samples outside ``[v_min_pu, v_max_pu]``
@@ -43,11 +94,16 @@ def ride_through(
     ----------
     t_v_s, vm_pu : POI voltage series [s], [pu]
     t_p_s, p_mw : POI import series [s], [MW] (the finest available)
+    v_min_pu, v_max_pu : continuous ride-through band [pu]
+    recovery_fraction : share of the pre-disturbance import to recover to [1]
+    recovery_time_max_s : allowed recovery time [s]
+    window_s : observation window after the voltage returns [s]
+    pre_s : averaging window before the disturbance [s]
+    t_end_s : end of the last interval [s]
 
     Returns
     -------
-    dict: ``events`` (count), ``mw_lost_max``, ``recovery_s_max`` (None when
-    an event did not recover), ``all_recovered``, ``event_list``.
+    RideThrough
     """
     tv, v = as_array(t_v_s), as_array(vm_pu)
     tp, p = as_array(t_p_s), as_array(p_mw)
@@ -113,19 +169,49 @@ def ride_through(
     judged = [e for e in events if e["mw_lost"] is not None]
     conclusive = [e for e in judged if e["recovered"] is not None]
     recs = [e["recovery_s"] for e in conclusive]
-    return {
-        "events": len(events),
-        "mw_lost_max": max((e["mw_lost"] for e in judged), default=None),
-        "recovery_s_max": None if any(r is None for r in recs) else max(recs, default=None),
-        "all_recovered": all(e["recovered"] for e in conclusive) if conclusive else None,
-        "event_list": events,
-    }
+    return RideThrough(
+        events=len(events),
+        mw_lost_max=max((e["mw_lost"] for e in judged), default=None),
+        recovery_s_max=None if any(r is None for r in recs) else max(recs, default=None),
+        all_recovered=all(e["recovered"] for e in conclusive) if conclusive else None,
+        event_list=tuple(DisturbanceEvent(**e) for e in events),
+    )
 
 
 def transfers(on_backup: np.ndarray) -> int:
-    """Number of transfers of the site to backup (rising edges of ``on_backup >= 0.5``)."""
+    """Number of transfers of the site to backup (rising edges of ``on_backup >= 0.5``).
+
+    Parameters
+    ----------
+    on_backup : 1 while the site is on backup, else 0 [1]
+
+    Returns
+    -------
+    int
+        transfers.
+    """
     b = np.nan_to_num(as_array(on_backup)) >= 0.5
     return int(np.count_nonzero(b[1:] & ~b[:-1]) + (1 if b.size and b[0] else 0))
+
+
+@dataclass(frozen=True)
+class FrequencyStats(MetricResult):
+    """Nadir, zenith and largest rate of change of frequency (None without data).
+
+    Attributes
+    ----------
+    nadir_hz, zenith_hz : lowest / highest frequency [Hz]
+    t_nadir_s, t_zenith_s : their instants [s]
+    rocof_max_hz_per_s : largest absolute rate of change [Hz/s]
+    t_rocof_max_s : its instant [s]
+    """
+
+    nadir_hz: float | None
+    t_nadir_s: float | None
+    zenith_hz: float | None
+    t_zenith_s: float | None
+    rocof_max_hz_per_s: float | None
+    t_rocof_max_s: float | None
 
 
 def frequency_stats(
@@ -133,29 +219,28 @@ def frequency_stats(
     f_hz: np.ndarray,
     rocof_hz_per_s: np.ndarray | None = None,
     rocof_window_s: float = 0.5,
-) -> dict[str, Any]:
+) -> FrequencyStats:
     """Nadir, zenith and largest rate of change of frequency.
 
     RoCoF is taken from the recorded ``rocof_hz_per_s`` when given, else as
     ``(f(t) - f(t - rocof_window_s)) / rocof_window_s`` with ``f`` linearly
     interpolated (frequency is a sampled state, not an interval mean).
 
+    Parameters
+    ----------
+    t_s : instants [s]
+    f_hz : frequency [Hz]
+    rocof_hz_per_s : recorded rate of change [Hz/s], or None
+    rocof_window_s : window of the computed rate of change [s]
+
     Returns
     -------
-    dict: ``nadir_hz``, ``t_nadir_s``, ``zenith_hz``, ``t_zenith_s``,
-    ``rocof_max_hz_per_s`` (absolute value), ``t_rocof_max_s``; Nones without data.
+    FrequencyStats
     """
     t, f = as_array(t_s), as_array(f_hz)
     ok = np.isfinite(f)
     if not ok.any():
-        return {
-            "nadir_hz": None,
-            "t_nadir_s": None,
-            "zenith_hz": None,
-            "t_zenith_s": None,
-            "rocof_max_hz_per_s": None,
-            "t_rocof_max_s": None,
-        }
+        return FrequencyStats.empty()
     t, f = t[ok], f[ok]
     i_lo, i_hi = int(np.argmin(f)), int(np.argmax(f))
     if rocof_hz_per_s is not None and np.isfinite(r := as_array(rocof_hz_per_s)[ok]).any():
@@ -168,11 +253,11 @@ def frequency_stats(
             / rocof_window_s
         )
     j = int(np.nanargmax(rate)) if rate.size and np.isfinite(rate).any() else None
-    return {
-        "nadir_hz": float(f[i_lo]),
-        "t_nadir_s": float(t[i_lo]),
-        "zenith_hz": float(f[i_hi]),
-        "t_zenith_s": float(t[i_hi]),
-        "rocof_max_hz_per_s": None if j is None else float(rate[j]),
-        "t_rocof_max_s": None if j is None else float(tr[j]),
-    }
+    return FrequencyStats(
+        nadir_hz=float(f[i_lo]),
+        t_nadir_s=float(t[i_lo]),
+        zenith_hz=float(f[i_hi]),
+        t_zenith_s=float(t[i_hi]),
+        rocof_max_hz_per_s=None if j is None else float(rate[j]),
+        t_rocof_max_s=None if j is None else float(tr[j]),
+    )

@@ -12,12 +12,14 @@ import contextlib
 import copy
 import warnings
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from cosim.analysis.requirements import ShortCircuitDefaults
+from cosim.metrics._result import MetricResult
 
 N1_COLUMNS = [
     "snapshot",
@@ -60,6 +62,16 @@ def with_short_circuit_defaults(
       else ``|p_mw| / cos_phi``, at least 1 MVA), ``xdss_pu``,
       ``rdss_ohm = ratio * xdss_pu * vn_kv^2 / sn_mva``;
     * sgen: ``k`` and ``sn_mva`` (``|p_mw|``, at least 1 MVA).
+
+    Parameters
+    ----------
+    net : pandapower network (not modified)
+    defaults : the data assumed where the network has none
+
+    Returns
+    -------
+    net : the filled copy
+    notes : what was filled, one line each (``"gen.xdss_pu = 0.2 for 53 element(s)"``)
     """
     d = defaults or ShortCircuitDefaults()
     net = copy.deepcopy(net)
@@ -119,12 +131,34 @@ def _python_ybus() -> Iterator[None]:
         impedance.makeYbus = saved
 
 
+@dataclass(frozen=True)
+class ShortCircuitRatio(MetricResult):
+    """Short-circuit strength at a bus.
+
+    Attributes
+    ----------
+    scr : ``s_sc_mva / p_site_mw`` [1] (None without a site rating)
+    s_sc_mva : three-phase short-circuit power ``sqrt(3) Ik'' Vn`` [MVA]
+    ikss_ka : initial symmetrical short-circuit current [kA]
+    rx_ratio : R/X of the Thevenin impedance [1]
+    vn_kv : nominal voltage of the bus [kV]
+    defaults_applied : what was filled in from the defaults, one line each
+    """
+
+    scr: float | None
+    s_sc_mva: float
+    ikss_ka: float
+    rx_ratio: float | None
+    vn_kv: float
+    defaults_applied: tuple[str, ...]
+
+
 def short_circuit_ratio(
     net: Any,
     bus: int,
     p_site_mw: float,
     defaults: ShortCircuitDefaults | None = None,
-) -> dict[str, Any]:
+) -> ShortCircuitRatio:
     """Short-circuit ratio at ``bus``: ``SCR = S_sc / P_site``.
 
     ``S_sc = sqrt(3) * Ik'' * Vn`` [MVA] from pandapower's IEC 60909 maximum
@@ -132,10 +166,16 @@ def short_circuit_ratio(
     "max") on a copy of ``net`` with missing data filled
     (:func:`with_short_circuit_defaults`).
 
+    Parameters
+    ----------
+    net : pandapower network without the site (not modified)
+    bus : the POI bus
+    p_site_mw : site rating [MW]
+    defaults : short-circuit data assumed where the network has none
+
     Returns
     -------
-    dict: ``scr``, ``s_sc_mva``, ``ikss_ka``, ``rx_ratio`` (R/X of the
-    Thevenin impedance), ``vn_kv``, ``defaults_applied`` (list of notes).
+    ShortCircuitRatio
     """
     import pandapower.shortcircuit as sc
 
@@ -147,14 +187,118 @@ def short_circuit_ratio(
     vn = float(work.bus.at[bus, "vn_kv"])
     s_sc = float(np.sqrt(3.0) * res["ikss_ka"] * vn)
     x = float(res["xk_ohm"])
-    return {
-        "scr": s_sc / p_site_mw if p_site_mw > 0 else None,
-        "s_sc_mva": s_sc,
-        "ikss_ka": float(res["ikss_ka"]),
-        "rx_ratio": float(res["rk_ohm"]) / x if x else None,
-        "vn_kv": vn,
-        "defaults_applied": notes,
+    return ShortCircuitRatio(
+        scr=s_sc / p_site_mw if p_site_mw > 0 else None,
+        s_sc_mva=s_sc,
+        ikss_ka=float(res["ikss_ka"]),
+        rx_ratio=float(res["rk_ohm"]) / x if x else None,
+        vn_kv=vn,
+        defaults_applied=tuple(notes),
+    )
+
+
+#: an inverter plant is "near" the POI within this many branches (lines, transformers,
+#: impedances, bus couplers) of it: the plants whose controls interact with the site's
+NEAR_BRANCHES = 2
+
+
+@dataclass(frozen=True)
+class InverterInteraction(MetricResult):
+    """Grid strength shared with the inverter plants near the POI.
+
+    Attributes
+    ----------
+    plants : the near plants: ``{"sgen": index, "bus": bus, "p_mw": rating, "branches": hops,
+        "s_sc_mva": short-circuit power at its bus}``
+    escr : equivalent SCR ``S_sc,POI / (P_site + sum P_i)`` [1] (None without near plants)
+    wscr : weighted SCR ``sum S_sc,i P_i / (sum P_i)^2`` over the site and the plants [1]
+        (ERCOT's WSCR; None without near plants)
+    near_branches : the distance that counts as near [branches]
+    """
+
+    plants: tuple[dict[str, Any], ...]
+    escr: float | None
+    wscr: float | None
+    near_branches: int
+
+
+def near_inverter_plants(
+    net: Any, bus: int, max_branches: int = NEAR_BRANCHES
+) -> list[tuple[int, int, int]]:
+    """In-service static generators (inverter plants) within ``max_branches`` of ``bus``.
+
+    Parameters
+    ----------
+    net : pandapower network
+    bus : the POI bus
+    max_branches : largest distance counted as near [branches]
+
+    Returns
+    -------
+    list
+        ``(sgen index, its bus, distance [branches])``, nearest first.
+    """
+    import networkx as nx
+    import pandapower.topology as top
+
+    if not len(net.sgen):
+        return []
+    graph = top.create_nxgraph(net, respect_switches=True, include_out_of_service=False)
+    hops = nx.single_source_shortest_path_length(graph, bus, cutoff=max_branches)
+    sg = net.sgen[net.sgen.in_service.astype(bool)]
+    found = [(int(i), int(b), int(hops[b])) for i, b in sg.bus.items() if b in hops]
+    return sorted(found, key=lambda r: (r[2], r[0]))
+
+
+def inverter_interaction(
+    net: Any,
+    bus: int,
+    p_site_mw: float,
+    defaults: ShortCircuitDefaults | None = None,
+    max_branches: int = NEAR_BRANCHES,
+) -> InverterInteraction:
+    """ESCR and WSCR of the site with the inverter plants near it.
+
+    ``P_i`` is a plant's rating (``sn_mva``, else ``|p_mw|``). The short-circuit
+    power at each bus is IEC 60909 maximum (:func:`short_circuit_ratio`'s
+    method) without the inverter plants' own contribution (as ERCOT computes
+    the WSCR). Without near plants both ratios are None.
+
+    Parameters
+    ----------
+    net : pandapower network without the site (not modified)
+    bus : the POI bus
+    p_site_mw : site rating [MW]
+    defaults : short-circuit data assumed where the network has none
+    max_branches : largest distance counted as near [branches]
+
+    Returns
+    -------
+    InverterInteraction
+    """
+    import pandapower.shortcircuit as sc
+
+    near = near_inverter_plants(net, bus, max_branches)
+    if not near or p_site_mw <= 0:
+        return InverterInteraction((), None, None, max_branches)
+    work, _ = with_short_circuit_defaults(net, defaults)
+    work.sgen["in_service"] = False
+    buses = sorted({bus, *(b for _, b, _ in near)})
+    with warnings.catch_warnings(), _python_ybus():
+        warnings.simplefilter("ignore")
+        sc.calc_sc(work, case="max", bus=buses)
+    s_sc = {
+        b: float(np.sqrt(3.0) * work.res_bus_sc.at[b, "ikss_ka"] * work.bus.at[b, "vn_kv"])
+        for b in buses
     }
+    plants = []
+    for i, b, hops in near:
+        sn = float(net.sgen.at[i, "sn_mva"]) if "sn_mva" in net.sgen else float("nan")
+        p = sn if np.isfinite(sn) and sn > 0 else abs(float(net.sgen.at[i, "p_mw"]))
+        plants.append({"sgen": i, "bus": b, "p_mw": p, "branches": hops, "s_sc_mva": s_sc[b]})
+    p_sum = p_site_mw + sum(pl["p_mw"] for pl in plants)
+    weighted = s_sc[bus] * p_site_mw + sum(pl["s_sc_mva"] * pl["p_mw"] for pl in plants)
+    return InverterInteraction(tuple(plants), s_sc[bus] / p_sum, weighted / p_sum**2, max_branches)
 
 
 def _snapshot_rows(

@@ -9,11 +9,13 @@ intervals (step-held values, last interval to ``t_end_s``).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from cosim.metrics._result import MetricResult
 from cosim.metrics._series import (
     as_array,
     durations_s,
@@ -86,6 +88,94 @@ def band_episodes(
     return ep.sort_values("excess", ascending=False, kind="stable").reset_index(drop=True)
 
 
+@dataclass(frozen=True)
+class _BandStats(MetricResult):
+    """Episodes of elements outside a band (shared by voltages and loadings).
+
+    Attributes
+    ----------
+    count : episodes
+    count_low, count_high : episodes below / above the band
+    duration_s : total element-seconds outside [s]
+    duration_low_s, duration_high_s : the same below / above [s]
+    max_episode_s : longest episode [s]
+    episodes : up to the listed number of episodes (:data:`EPISODE_COLUMNS`), worst first
+    """
+
+    count: int
+    count_low: int
+    count_high: int
+    duration_s: float
+    duration_low_s: float
+    duration_high_s: float
+    max_episode_s: float
+    episodes: tuple[dict[str, Any], ...]
+
+
+@dataclass(frozen=True)
+class VoltageBand(_BandStats):
+    """Bus voltages of a network series against a band.
+
+    Attributes
+    ----------
+    buses : buses judged
+    v_min_pu, v_max_pu : extremes over the buses [pu] (None without data)
+    v_min_bus, v_max_bus : their buses
+    v_min_t_s, v_max_t_s : their instants [s]
+    buses_violated : buses with an episode
+    worst_bus : bus of the worst episode (largest excess)
+    worst_vm_pu : its extreme voltage [pu]
+    worst_t_s : its instant [s]
+    """
+
+    buses: int = 0
+    v_min_pu: float | None = None
+    v_min_bus: str | None = None
+    v_min_t_s: float | None = None
+    v_max_pu: float | None = None
+    v_max_bus: str | None = None
+    v_max_t_s: float | None = None
+    buses_violated: int = 0
+    worst_bus: str | None = None
+    worst_vm_pu: float | None = None
+    worst_t_s: float | None = None
+
+
+@dataclass(frozen=True)
+class ThermalLoading(_BandStats):
+    """Branch loadings of a network series against the normal (and emergency) rating.
+
+    Attributes
+    ----------
+    branches : branches judged
+    loading_max_percent : largest loading [% of rating] (None without data)
+    loading_max_branch : its branch (``"line.3"``)
+    loading_max_t_s : its instant [s]
+    branches_violated : branches with an episode above the normal rating
+    worst_branch : branch of the worst episode
+    worst_loading_percent : its largest loading [%]
+    worst_t_s : its instant [s]
+    emergency_count : episodes above the emergency rating (None without one)
+    """
+
+    branches: int = 0
+    loading_max_percent: float | None = None
+    loading_max_branch: str | None = None
+    loading_max_t_s: float | None = None
+    branches_violated: int = 0
+    worst_branch: str | None = None
+    worst_loading_percent: float | None = None
+    worst_t_s: float | None = None
+    emergency_count: int | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        """The fields; ``emergency_count`` only when an emergency rating was given."""
+        out = super().as_dict()
+        if out["emergency_count"] is None:
+            del out["emergency_count"]
+        return out
+
+
 def _episode_stats(ep: pd.DataFrame, max_listed: int) -> dict[str, Any]:
     worst = ep.iloc[0] if len(ep) else None
     low, high = ep[ep["kind"] == "low"], ep[ep["kind"] == "high"]
@@ -101,12 +191,23 @@ def _episode_stats(ep: pd.DataFrame, max_listed: int) -> dict[str, Any]:
         "worst_element": None if worst is None else str(worst["element"]),
         "worst_value": None if worst is None else float(worst["worst"]),
         "worst_t_s": None if worst is None else float(worst["t_worst_s"]),
-        "episodes": ep.head(max_listed).to_dict("records"),
+        "episodes": tuple(ep.head(max_listed).to_dict("records")),
     }
 
 
 def bus_voltages(df: pd.DataFrame, buses: list[int] | None = None) -> dict[str, np.ndarray]:
-    """``{bus: vm_pu series}`` of converged rows (NaN elsewhere), optionally only ``buses``."""
+    """Bus voltages of converged rows (NaN elsewhere), optionally only ``buses``.
+
+    Parameters
+    ----------
+    df : a network frame with ``vm_pu.<bus>`` columns
+    buses : the buses wanted (default all)
+
+    Returns
+    -------
+    dict
+        bus name -> voltage series [pu].
+    """
     ok = valid_rows(df)
     cols = prefixed_columns(df, "vm_pu.")
     if buses is not None:
@@ -116,7 +217,17 @@ def bus_voltages(df: pd.DataFrame, buses: list[int] | None = None) -> dict[str, 
 
 
 def branch_loadings(df: pd.DataFrame) -> dict[str, np.ndarray]:
-    """``{"line.3": loading_percent series, "trafo.1": ...}`` of converged rows."""
+    """Branch loadings of converged rows (NaN elsewhere).
+
+    Parameters
+    ----------
+    df : a network frame with ``loading_percent.<kind>.<i>`` columns
+
+    Returns
+    -------
+    dict
+        branch (``"line.3"``, ``"trafo.1"``) -> loading series [% of rating].
+    """
     ok = valid_rows(df)
     cols = prefixed_columns(df, "loading_percent.")
     return {k: np.where(ok, df[c].to_numpy(dtype=float), np.nan) for k, c in cols.items()}
@@ -129,41 +240,54 @@ def voltage_band(
     t_end_s: float | None = None,
     buses: list[int] | None = None,
     max_listed: int = 20,
-) -> dict[str, Any]:
+) -> VoltageBand:
     """Bus voltages of a network series against ``[v_min_pu, v_max_pu]``.
+
+    Parameters
+    ----------
+    df : a network frame (``t_s``, ``vm_pu.<bus>``, ``converged``)
+    v_min_pu, v_max_pu : the band [pu]
+    t_end_s : end of the last interval [s]
+    buses : the buses judged (default all recorded)
+    max_listed : episodes listed
 
     Returns
     -------
-    dict with ``v_min_pu``/``v_max_pu`` (extremes over the buses, None without
-    data), their bus and time, ``count`` of episodes, total ``duration_s``
-    (bus-seconds outside), ``elements`` (buses violated), the ``worst_*``
-    episode (largest excess) and up to ``max_listed`` ``episodes``.
+    VoltageBand
     """
     volts = bus_voltages(df, buses)
-    out: dict[str, Any] = {"buses": len(volts)}
     t = df["t_s"].to_numpy(dtype=float) if "t_s" in df else np.arange(len(df), dtype=float)
+    ext: dict[str, Any] = {}
     if volts:
         mat = np.column_stack(list(volts.values()))
         names = list(volts)
-        out.update(
+        ext.update(
             _extreme(mat, names, t, np.nanargmin, "v_min"),
             **_extreme(mat, names, t, np.nanargmax, "v_max"),
         )
-    else:
-        out.update(
-            v_min_pu=None,
-            v_min_bus=None,
-            v_min_t_s=None,
-            v_max_pu=None,
-            v_max_bus=None,
-            v_max_t_s=None,
-        )
     ep = band_episodes(t, volts, v_min_pu, v_max_pu, t_end_s)
-    out.update(_episode_stats(ep, max_listed))
-    out["worst_bus"] = out.pop("worst_element")
-    out["worst_vm_pu"] = out.pop("worst_value")
-    out["buses_violated"] = out.pop("elements")
-    return out
+    st = _episode_stats(ep, max_listed)
+    return VoltageBand(
+        buses=len(volts),
+        **ext,
+        **{k: st[k] for k in _BAND_FIELDS},
+        buses_violated=st["elements"],
+        worst_bus=st["worst_element"],
+        worst_vm_pu=st["worst_value"],
+        worst_t_s=st["worst_t_s"],
+    )
+
+
+_BAND_FIELDS = (
+    "count",
+    "count_low",
+    "count_high",
+    "duration_s",
+    "duration_low_s",
+    "duration_high_s",
+    "max_episode_s",
+    "episodes",
+)
 
 
 def _extreme(
@@ -182,41 +306,67 @@ def thermal_loading(
     t_end_s: float | None = None,
     emergency_percent: float | None = None,
     max_listed: int = 20,
-) -> dict[str, Any]:
+    branches: list[str] | None = None,
+) -> ThermalLoading:
     """Branch loadings against the normal (and optional emergency) rating.
+
+    Parameters
+    ----------
+    df : a network frame (``t_s``, ``loading_percent.<kind>.<i>``, ``converged``)
+    limit_percent : normal rating [% of rating]
+    t_end_s : end of the last interval [s]
+    emergency_percent : emergency rating [% of rating], or None
+    max_listed : episodes listed
+    branches : the branches judged (``"line.3"``; default all recorded)
 
     Returns
     -------
-    dict with ``loading_max_percent``, ``worst_branch`` (``"line.3"``), its time,
-    the episodes above ``limit_percent`` (count, total and longest duration [s],
-    branches violated) and, with an emergency rating, ``emergency_count`` of
-    episodes above it.
+    ThermalLoading
     """
     load = branch_loadings(df)
+    if branches is not None:
+        wanted = set(branches)
+        load = {k: v for k, v in load.items() if k in wanted}
     t = df["t_s"].to_numpy(dtype=float) if "t_s" in df else np.arange(len(df), dtype=float)
-    out: dict[str, Any] = {"branches": len(load)}
+    ext: dict[str, Any] = {}
     if load and np.isfinite(mat := np.column_stack(list(load.values()))).any():
         i, j = np.unravel_index(np.nanargmax(mat), mat.shape)
-        out.update(
+        ext.update(
             loading_max_percent=float(mat[i, j]),
             loading_max_branch=list(load)[j],
             loading_max_t_s=float(t[i]),
         )
-    else:
-        out.update(loading_max_percent=None, loading_max_branch=None, loading_max_t_s=None)
     ep = band_episodes(t, load, -np.inf, limit_percent, t_end_s)
-    out.update(_episode_stats(ep, max_listed))
-    out["branches_violated"] = out.pop("elements")
-    out["worst_branch"] = out.pop("worst_element")
-    out["worst_loading_percent"] = out.pop("worst_value")
+    st = _episode_stats(ep, max_listed)
+    emergency = None
     if emergency_percent is not None:
-        em = band_episodes(t, load, -np.inf, emergency_percent, t_end_s)
-        out["emergency_count"] = len(em)
-    return out
+        emergency = len(band_episodes(t, load, -np.inf, emergency_percent, t_end_s))
+    return ThermalLoading(
+        branches=len(load),
+        **ext,
+        **{k: st[k] for k in _BAND_FIELDS},
+        branches_violated=st["elements"],
+        worst_branch=st["worst_element"],
+        worst_loading_percent=st["worst_value"],
+        worst_t_s=st["worst_t_s"],
+        emergency_count=emergency,
+    )
 
 
 def loading_matrix(df: pd.DataFrame, top: int = 40) -> tuple[np.ndarray, list[str], np.ndarray]:
-    """The ``top`` most loaded branches over time: ``(t_s, names, matrix[branch, time])`` [%]."""
+    """The ``top`` most loaded branches over time.
+
+    Parameters
+    ----------
+    df : a network frame
+    top : branches kept
+
+    Returns
+    -------
+    t_s : instants [s]
+    names : branches, most loaded first
+    matrix : loading [% of rating], one row per branch
+    """
     load = branch_loadings(df)
     t = df["t_s"].to_numpy(dtype=float) if "t_s" in df else np.arange(len(df), dtype=float)
     if not load:
@@ -229,7 +379,19 @@ def loading_matrix(df: pd.DataFrame, top: int = 40) -> tuple[np.ndarray, list[st
 def energy_loss_mwh(
     df: pd.DataFrame, t_end_s: float | None = None, column: str = "p_loss_mw"
 ) -> float | None:
-    """Energy of a step-held power column [MWh] (e.g. network losses); None without data."""
+    """Energy of a step-held power column (e.g. network losses).
+
+    Parameters
+    ----------
+    df : a frame with ``t_s`` and ``column`` [MW]
+    t_end_s : end of the last interval [s]
+    column : the power column
+
+    Returns
+    -------
+    float or None
+        energy [MWh]; None without data.
+    """
     if column not in df or "t_s" not in df or not len(df):
         return None
     p = df[column].to_numpy(dtype=float)
@@ -244,7 +406,16 @@ def preexisting_violations(
 ) -> dict[str, str]:
     """Buses outside ``[v_min_pu, v_max_pu]`` (by more than ``tol_pu``) before the site connects.
 
-    Returns ``{bus: "low" | "high"}``.
+    Parameters
+    ----------
+    v_pre_pu : bus -> pre-connection voltage [pu]
+    v_min_pu, v_max_pu : the band [pu]
+    tol_pu : tolerance [pu]
+
+    Returns
+    -------
+    dict
+        bus -> ``"low"`` or ``"high"``.
     """
     return {
         b: ("low" if v < v_min_pu else "high")
@@ -253,24 +424,91 @@ def preexisting_violations(
     }
 
 
-def worsening(
-    df: pd.DataFrame, v_pre_pu: dict[str, float], sides: dict[str, str]
-) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Worsening(MetricResult):
+    """Largest extra deviation at pre-existing violations, in their own direction.
+
+    Attributes
+    ----------
+    worsening_pu : largest extra deviation [pu] (0 when the site only improves them;
+        None without data)
+    bus : its bus
+    t_s : its instant [s]
+    """
+
+    worsening_pu: float | None = None
+    bus: str | None = None
+    t_s: float | None = None
+
+
+def worsening(df: pd.DataFrame, v_pre_pu: dict[str, float], sides: dict[str, str]) -> Worsening:
     """Largest extra deviation [pu] at pre-existing violations, in their own direction.
 
     For a bus already low, how far below its pre-connection voltage it goes; for
-    one already high, how far above. Returns ``worsening_pu`` (0 when the site
-    only improves them), ``bus`` and ``t_s``; None values without data.
+    one already high, how far above.
+
+    Parameters
+    ----------
+    df : a network frame
+    v_pre_pu : bus -> pre-connection voltage [pu]
+    sides : bus -> ``"low"`` / ``"high"`` (:func:`preexisting_violations`)
+
+    Returns
+    -------
+    Worsening
     """
     volts = bus_voltages(df, [int(b) for b in sides])
     t = df["t_s"].to_numpy(dtype=float) if "t_s" in df else np.arange(len(df), dtype=float)
-    best: dict[str, Any] = {"worsening_pu": None, "bus": None, "t_s": None}
+    best = Worsening()
     for bus, v in volts.items():
         if not np.isfinite(v).any():
             continue
         extra = (v_pre_pu[bus] - v) if sides[bus] == "low" else (v - v_pre_pu[bus])
         k = int(np.nanargmax(extra))
         value = max(0.0, float(extra[k]))
-        if best["worsening_pu"] is None or value > best["worsening_pu"]:
-            best = {"worsening_pu": value, "bus": bus, "t_s": float(t[k])}
+        if best.worsening_pu is None or value > best.worsening_pu:
+            best = Worsening(value, bus, float(t[k]))
+    return best
+
+
+@dataclass(frozen=True)
+class LoadingWorsening(MetricResult):
+    """Largest extra loading at branches already over their rating before the site connects.
+
+    Attributes
+    ----------
+    worsening_percent : largest ``loading(t) - loading_pre`` [percentage points of rating]
+        (0 when the site only relieves them; None without data)
+    branch : its branch (``"line.3"``)
+    t_s : its instant [s]
+    """
+
+    worsening_percent: float | None = None
+    branch: str | None = None
+    t_s: float | None = None
+
+
+def loading_worsening(df: pd.DataFrame, loading_pre_percent: dict[str, float]) -> LoadingWorsening:
+    """Largest extra loading the run puts on branches, over their pre-connection loading.
+
+    Parameters
+    ----------
+    df : a network frame (``loading_percent.<kind>.<i>``)
+    loading_pre_percent : branch -> pre-connection loading [% of rating] (the branches judged)
+
+    Returns
+    -------
+    LoadingWorsening
+    """
+    load = branch_loadings(df)
+    t = df["t_s"].to_numpy(dtype=float) if "t_s" in df else np.arange(len(df), dtype=float)
+    best = LoadingWorsening()
+    for branch, pre in loading_pre_percent.items():
+        x = load.get(branch)
+        if x is None or not np.isfinite(x).any():
+            continue
+        k = int(np.nanargmax(x))
+        value = max(0.0, float(x[k]) - pre)
+        if best.worsening_percent is None or value > best.worsening_percent:
+            best = LoadingWorsening(value, branch, float(t[k]))
     return best

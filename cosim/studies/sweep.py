@@ -46,6 +46,7 @@ from typing import Any
 
 import pandas as pd
 
+from cosim.analysis.jsonio import flatten
 from cosim.case import Case, load_case, parse_override
 from cosim.errors import CaseError
 from cosim.studies.run_pool import RunPool, finished_record, future_record, is_finished
@@ -176,46 +177,9 @@ def check_networks(specs: Sequence[RunSpec]) -> None:
 def flatten_summary(summary: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
     """Nested summary dicts -> ``{"poi.p_max_mw": ...}``; the ``checks`` list -> per-check columns.
 
-    Lists of scalars become JSON text (Parquet columns stay one type); other
-    lists are left out.
+    :func:`cosim.analysis.jsonio.flatten` without :data:`SKIP_SUMMARY_KEYS`.
     """
-    out: dict[str, Any] = {}
-    for key, value in summary.items():
-        name = f"{prefix}{key}"
-        if not prefix and key in SKIP_SUMMARY_KEYS:
-            continue
-        if isinstance(value, Mapping):
-            out.update(flatten_summary(value, f"{name}."))
-        elif key == "checks" and isinstance(value, list):
-            out.update(_flatten_checks(value, name))
-        elif isinstance(value, list | tuple):
-            if all(_is_scalar(v) for v in value):
-                out[name] = json.dumps(list(value))
-        else:
-            out[name] = value
-    return out
-
-
-def _flatten_checks(checks: list[Any], prefix: str) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    seen: dict[str, int] = {}
-    for check in checks:
-        if not isinstance(check, Mapping) or not (check.get("id") or check.get("name")):
-            continue
-        name = str(check.get("id") or check["name"])
-        seen[name] = seen.get(name, 0) + 1
-        label = name if seen[name] == 1 else f"{name}_{seen[name]}"
-        for field_name in ("passed", "value", "limit", "where", "t_s"):
-            if field_name in check:
-                v = check[field_name]
-                out[f"{prefix}.{label}.{field_name}"] = (
-                    json.dumps(v) if isinstance(v, list | tuple) else v
-                )
-    return out
-
-
-def _is_scalar(v: Any) -> bool:
-    return v is None or isinstance(v, str | int | float | bool)
+    return flatten(summary, skip=SKIP_SUMMARY_KEYS, prefix=prefix)
 
 
 def make_row(spec: RunSpec, record: Mapping[str, Any], run_dir: Path) -> dict[str, Any]:

@@ -286,6 +286,12 @@ class FrequencyConfig(_Section):
     """
 
     enabled: bool = False
+    interconnection: Literal["none", "ERCOT", "Eastern", "Western"] = Field(
+        "none",
+        description="interconnection whose system base, inertia, damping and governors the "
+        "model takes (federates.grid.interconnections; fields given in the case win); "
+        "'none' = the figures below and the study network's own generation",
+    )
     f_nom_hz: float = Field(60.0, gt=0, description="nominal frequency [Hz]")
     h_s: float = Field(
         4.0, gt=0, description="inertia constant on s_base_mva [s] (Anderson & Mirheydar)"
@@ -312,6 +318,16 @@ class FrequencyConfig(_Section):
     include_factory: bool = Field(
         True, description="the factory's P change from its first value drives the model"
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_interconnection(cls, data: object) -> object:
+        """Fill the fields the case does not give from the interconnection's preset."""
+        if isinstance(data, dict) and data.get("interconnection", "none") != "none":
+            from federates.grid.interconnections import preset
+
+            data = {**preset(str(data["interconnection"])).frequency_config(), **data}
+        return data
 
 
 class DistributionConfig(_Section):

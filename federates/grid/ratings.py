@@ -302,3 +302,21 @@ def overloaded(
         for k, v in loadings_percent.items()
         if k in rated and math.isfinite(v) and v > limit_percent
     }
+
+
+def ratings_status(net: pp.pandapowerNet) -> tuple[RatingsStatus, str, list[str]]:
+    """``(status, reason, unrated_branches)`` of a network's ratings, for a verdict.
+
+    Parameters
+    ----------
+    net : pandapower network (not modified)
+
+    Returns
+    -------
+    status : "file" or "none" (see :func:`assess_ratings`)
+    reason : one line
+    unrated_branches : in-service branches judged unrated (``"trafo.2"``: the
+        suffixes of the recorded ``loading_percent.<kind>.<i>`` columns)
+    """
+    a = assess_ratings(net)
+    return a.status, a.note, [b.name for b in a.unrated()]

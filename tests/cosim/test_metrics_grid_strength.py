@@ -37,7 +37,7 @@ def test_scr_at_the_source_bus_equals_s_sc():
     r = short_circuit_ratio(_source_and_line(), 0, 100.0)
     assert r["s_sc_mva"] == pytest.approx(1000.0, rel=1e-6)
     assert r["scr"] == pytest.approx(10.0, rel=1e-6)
-    assert r["defaults_applied"] == []
+    assert r.defaults_applied == ()
 
 
 def test_scr_behind_a_line_by_hand():
@@ -124,3 +124,51 @@ def test_n1_max_outages_and_several_snapshots():
     assert len(df) == 4  # (intact + 1 outage) x 2
     trough_out = df[(df["snapshot"] == "trough") & (df["outage"] == "line.0")].iloc[0]
     assert trough_out["severity"] == 0.0 and np.isfinite(trough_out["loading_max_percent"])
+
+
+def _chain_with_plants() -> pp.pandapowerNet:
+    """Source - POI (bus 1) - bus 2 (a 50 MW plant, 1 branch away) - bus 3 - bus 4 (a far plant)."""
+    net = _source_and_line()
+    prev = 1
+    for _ in range(3):
+        b = pp.create_bus(net, 110.0)
+        pp.create_line_from_parameters(
+            net,
+            prev,
+            b,
+            length_km=5.0,
+            r_ohm_per_km=0.0,
+            x_ohm_per_km=1.0,
+            c_nf_per_km=0.0,
+            max_i_ka=1.0,
+        )
+        prev = b
+    pp.create_sgen(net, 2, p_mw=50.0, sn_mva=50.0, k=1.2)
+    pp.create_sgen(net, 4, p_mw=80.0, sn_mva=80.0, k=1.2)
+    return net
+
+
+def test_near_plants_are_those_within_two_branches():
+    from cosim.metrics.grid_strength import near_inverter_plants
+
+    assert near_inverter_plants(_chain_with_plants(), 1) == [(0, 2, 1)]
+    assert near_inverter_plants(_source_and_line(), 1) == []
+
+
+def test_escr_and_wscr_share_the_strength_with_near_plants():
+    from cosim.metrics.grid_strength import inverter_interaction
+
+    net = _chain_with_plants()
+    r = inverter_interaction(net, 1, 100.0)
+    (plant,) = r.plants
+    assert (plant["sgen"], plant["bus"], plant["p_mw"]) == (0, 2, 50.0)
+    # without the plants: the 1000 MVA source (Z = c Vn^2 / S_sc, IEC 60909 c_max = 1.1)
+    # behind 10 ohm (POI) and 15 ohm (the plant's bus) at 110 kV
+    z_src = 1.1 * 110.0**2 / 1000.0
+    s_poi = 1.1 * 110.0**2 / (z_src + 10.0)
+    s_plant = 1.1 * 110.0**2 / (z_src + 15.0)
+    assert r.escr == pytest.approx(s_poi / 150.0, rel=1e-3)
+    assert r.wscr == pytest.approx((s_poi * 100.0 + s_plant * 50.0) / 150.0**2, rel=1e-3)
+    alone = short_circuit_ratio(net, 1, 100.0).scr
+    assert r.escr < alone
+    assert inverter_interaction(_source_and_line(), 1, 100.0).escr is None

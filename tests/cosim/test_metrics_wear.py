@@ -24,7 +24,8 @@ def test_tap_operations_count_steps():
 def test_rainflow_depth_histogram():
     # 0.2 -> 0.8 -> 0.5 -> 0.6 -> 0.2: one full cycle of depth 0.1, two half cycles of depth 0.6
     h = rainflow_depths(np.array([0.2, 0.8, 0.5, 0.6, 0.2]))
-    assert h["edges"] == list(DEPTH_EDGES)
+    assert h.edges == DEPTH_EDGES
+    assert h.as_dict() == {"edges": list(DEPTH_EDGES), "cycles": list(h.cycles)}
     cycles = dict(zip(zip(h["edges"][:-1], h["edges"][1:], strict=True), h["cycles"], strict=True))
     assert cycles[(0.1, 0.2)] == 1.0
     assert cycles[(0.4, 1.0)] == 1.0

@@ -1,4 +1,4 @@
-"""summary.json content from a synthetic run directory (expected values worked out in synthetic_run)."""
+"""summary.json content from a synthetic run directory (expected values worked out by hand)."""
 
 import json
 from pathlib import Path
@@ -150,7 +150,8 @@ def test_missing_frequency_and_high_rate_data(tmp_path):
     s = _summary(tmp_path / "run", frequency=False, high_rate=False)
     assert s["frequency"]["nadir_hz"] is None and s["frequency"]["rocof_max_hz_per_s"] is None
     f_min = _check(s, "f_min")
-    assert f_min["passed"] is None and f_min["value"] is None and "not applicable" in f_min["note"]
+    assert f_min["passed"] is None and f_min["value"] is None
+    assert f_min["basis"] == "not assessed" and "no frequency federate" in f_min["note"]
     assert s["poi"]["power_series"] == "factory"
     assert s["poi"]["p_max_mw"] == pytest.approx(240.0)  # interval maxima (and means)
     assert s["site"]["p_max_mw"] is not None
@@ -275,14 +276,14 @@ def test_override_survives_the_resolved_case_round_trip(tmp_path):
 def test_preexisting_violations_are_attributed_to_the_network(
     tmp_path, monkeypatch, v_pre_bus3, passed
 ):
-    import cosim.analysis.summary as summary_mod
+    import cosim.analysis.context as context_mod
 
-    # bus 3 sits at 0.94 pu for 10 s of the run; before the site connects it was at v_pre_bus3 (< 0.95)
+    # bus 3 sits at 0.94 pu for 10 s of the run; before the site connects: v_pre_bus3 (< 0.95)
     pre = {"0": 1.0, "1": 0.99, "2": 0.98, "3": v_pre_bus3, "4": 1.0}
-    monkeypatch.setattr(summary_mod, "_preconnection_voltages", lambda net: pre)
+    monkeypatch.setattr(context_mod, "preconnection_state", lambda net: (pre, {}))
     s = _summary(tmp_path / "run")
     pre_a = s["grid"]["range_a_preexisting"]
-    assert pre_a["buses"] == {"3": v_pre_bus3}
+    assert pre_a["buses"] == {"transmission:3": v_pre_bus3}
     assert pre_a["worsening_pu"] == pytest.approx(v_pre_bus3 - 0.94)
     check = _check(s, "v_preexisting")
     assert check["passed"] is passed and check["limit"] == 0.005
@@ -291,9 +292,9 @@ def test_preexisting_violations_are_attributed_to_the_network(
 
 
 def test_include_mode_counts_every_bus(tmp_path, monkeypatch):
-    import cosim.analysis.summary as summary_mod
+    import cosim.analysis.context as context_mod
 
-    monkeypatch.setattr(summary_mod, "_preconnection_voltages", lambda net: {"3": 0.94})
+    monkeypatch.setattr(context_mod, "preconnection_state", lambda net: ({"3": 0.94}, {}))
     s = _summary(tmp_path / "run", extra_case={"requirements": {"voltage_preexisting": "include"}})
     assert "range_a_preexisting" not in s["grid"]
     assert any(e["element"] == "transmission:3" for e in s["grid"]["range_a"]["episodes"])

@@ -129,6 +129,8 @@ def _where_when(c: dict[str, Any]) -> str:
 
 
 def _verdict_section(s: dict[str, Any]) -> str:
+    from cosim.analysis.summary import verdict_line
+
     verdict = str(s.get("verdict") or "n/a")
     cls = {"pass": "pass", "fail": "fail"}.get(verdict, "na")
     rows = []
@@ -140,25 +142,20 @@ def _verdict_section(s: dict[str, Any]) -> str:
                 H.td(H.fmt(c.get("limit")), num=True),
                 H.td(c.get("unit", "")),
                 H.result_cell(c.get("passed"), c.get("kind", "limit")),
+                H.td(c.get("basis", "")),
                 H.td(_where_when(c)),
                 H.td(c.get("source", "")),
                 H.td(c.get("note", "")),
             ]
         )
-    n_lim = [c for c in s.get("checks") or [] if c.get("kind") == "limit"]
-    n_fail = sum(1 for c in n_lim if c.get("passed") is False)
-    n_na = sum(1 for c in n_lim if c.get("passed") is None)
     text = (
         f'<p><span class="badge {cls}">{H.esc(verdict.upper())}</span> '
-        f"{len(n_lim) - n_fail - n_na} of {len(n_lim)} limit checks pass, {n_fail} fail, "
-        f"{n_na} not applicable. Informational checks do not decide the verdict.</p>"
+        f"{H.esc(verdict_line(s))}. Only assessed limits decide the verdict; screening "
+        "checks rest on a proxy and not-assessed ones on missing data (docs/verdicts.md). "
+        "Informational checks do not decide the verdict.</p>"
     )
-    tbl = H.table(
-        ["Check", "Value", "Limit", "Unit", "Result", "Where, when", "Source of the limit", "Note"],
-        rows,
-        "checks",
-        raw=True,
-    )
+    headers = ["Check", "Value", "Limit", "Unit", "Result", "Basis", "Where, when"]
+    tbl = H.table([*headers, "Source of the limit", "Note"], rows, "checks", raw=True)
     return f'<section id="verdict"><h2>Verdict</h2>{text}{tbl}</section>'
 
 
@@ -177,8 +174,8 @@ def _metrics_section(s: dict[str, Any], base: dict[str, Any] | None) -> str:
         ["Baseline (BESS off)", "This - baseline"] if base is not None else []
     )
     headers += ["Unit", "summary.json key"]
-    table = H.table(headers, rows, "metrics", raw=True)
-    return f'<section id="metrics"><h2>Key metrics</h2>{table}</section>'
+    tbl = H.table(headers, rows, "metrics", raw=True)
+    return f'<section id="metrics"><h2>Key metrics</h2>{tbl}</section>'
 
 
 def _episodes_table(episodes: list[dict[str, Any]], what: str) -> str:

@@ -7,9 +7,11 @@ import html
 from typing import Any
 
 CSS = """
-body{font-family:-apple-system,Segoe UI,Helvetica,Arial,sans-serif;margin:0;color:#222;background:#fafafa}
+body{font-family:-apple-system,Segoe UI,Helvetica,Arial,sans-serif;margin:0;color:#222;
+background:#fafafa}
 main{max-width:1100px;margin:0 auto;padding:1em 2em 4em;background:#fff}
-h1{font-size:1.5em;margin-bottom:.2em}h2{border-bottom:2px solid #1f5fa8;padding-bottom:.2em;margin-top:2em}
+h1{font-size:1.5em;margin-bottom:.2em}
+h2{border-bottom:2px solid #1f5fa8;padding-bottom:.2em;margin-top:2em}
 h3{font-size:1.05em;margin:1.4em 0 .4em}
 table{border-collapse:collapse;font-size:.85em;margin:.5em 0 1em;width:100%}
 th,td{border:1px solid #ddd;padding:.25em .5em;text-align:left;vertical-align:top}

@@ -84,7 +84,7 @@ def render_figures(figures: list[Figure], out_dir: Path) -> list[Path]:
 
 
 def _jsonable(obj: Any) -> Any:
-    from cosim.analysis.summary import jsonable
+    from cosim.analysis.jsonio import jsonable
 
     return jsonable(obj)
 

@@ -287,7 +287,7 @@ def _shortfall(
 
 
 def _plain(x: Any) -> Any:
-    from cosim.analysis.summary import jsonable
+    from cosim.analysis.jsonio import jsonable
 
     return jsonable(x)
 
