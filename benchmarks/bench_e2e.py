@@ -111,7 +111,8 @@ def main(argv: list[str] | None = None) -> int:
     pp_wall = run_pandapower(fac["p_mw"].to_numpy(float), fac["q_mvar"].to_numpy(float), n)
     fed_rate, pp_rate = steps / wall, n / pp_wall
     print(
-        f"federation (real broker, {args.core or 'case'} core, sync {args.sync_interval or 'every step'}): "
+        f"federation (real broker, {args.core or 'case'} core, "
+        f"sync {args.sync_interval or 'every step'}): "
         f"{steps} steps in {wall:.1f} s = {fed_rate:,.0f} steps/s   [{out}]"
     )
     extra = (

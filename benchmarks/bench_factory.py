@@ -37,7 +37,8 @@ def main(argv: list[str] | None = None) -> int:
     s = site.summary()
     steps = int(round(n * args.grid_dt / args.dt))
     print(
-        f"factory model: {args.hours:g} h at {args.dt * 1000:g} ms ({steps:,} internal steps, {n:,} advance calls)"
+        f"factory model: {args.hours:g} h at {args.dt * 1000:g} ms ({steps:,} internal steps, "
+        f"{n:,} advance calls)"
     )
     print(
         f"wall time: {wall:.2f} s ({wall / n * 1e6:.1f} us per grid step), CPU time {cpu:.2f} s; "

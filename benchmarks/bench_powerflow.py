@@ -6,7 +6,8 @@ A step = set the factory load, solve, read bus voltages and branch loadings
 Newton-Raphson, warm-started); the reference is ``pandapower.runpp(init="results")``
 on the same net with the same load sequence. Target (issue 4): >= 20x on IEEE 118.
 
-    python benchmarks/bench_powerflow.py [--network case118] [--poi 59] [--steps 2000] [--pp-steps 100]
+    python benchmarks/bench_powerflow.py [--network case118] [--poi 59] [--steps 2000] [--pp-steps
+    100]
 """
 
 from __future__ import annotations

@@ -9,7 +9,8 @@ another, then the same W at once), so that a change in the machine's other load
 during the benchmark affects both alike. Target (issue 7): 16 one-hour runs,
 2 workers, >= 1.7x faster than sequential on the project's 2-core machine.
 
-    python benchmarks/bench_sweep.py [--runs 16] [--duration 3600] [--workers 2] [--case CASE] [-o DIR]
+    python benchmarks/bench_sweep.py [--runs 16] [--duration 3600] [--workers 2] [--case CASE] [-o
+    DIR]
 
 The machine's load average is printed: other work on the machine slows both
 modes, and the parallel one more (it needs every core).

@@ -21,6 +21,7 @@ while the others wait in HELICS, else the one furthest behind.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import shutil
@@ -125,10 +126,8 @@ def start_process(name: str, cmd: list[str], log: Path, cwd: Path) -> _Proc:
 
 
 def _signal_group(proc: _Proc, sig: int) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(proc.popen.pid, sig)
-    except (ProcessLookupError, PermissionError):
-        pass
 
 
 def stop_all(procs: list[_Proc], grace_s: float = GRACE_S) -> None:
@@ -143,10 +142,8 @@ def stop_all(procs: list[_Proc], grace_s: float = GRACE_S) -> None:
         _signal_group(p, signal.SIGKILL)  # also reaps grandchildren left in the group
         if p.popen.poll() is None:
             p.popen.kill()
-        try:
+        with contextlib.suppress(subprocess.TimeoutExpired):  # an unkillable process
             p.popen.wait(timeout=2)
-        except subprocess.TimeoutExpired:  # pragma: no cover - unkillable process
-            pass
 
 
 @dataclass
@@ -352,10 +349,8 @@ def supervise(
                     tail(slowest.log),
                     _codes(procs),
                 )
-        try:
+        with contextlib.suppress(subprocess.TimeoutExpired):
             broker.popen.wait(timeout=BROKER_EXIT_S)
-        except subprocess.TimeoutExpired:
-            pass
         if bar is not None:
             bar.n = duration_s
             bar.refresh()

@@ -35,6 +35,7 @@ step at a time and publish scalars.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import json
 import logging
@@ -158,10 +159,8 @@ class _Watch:
         self.reason = self.reason or f"signal {int(signal.SIGTERM)} (SIGTERM)"
         self.stop.set()
         if self.fed is not None:
-            try:
+            with contextlib.suppress(Exception):  # the federate may be gone already
                 self._h.helicsFederateLocalError(self.fed, -3, "stopped by SIGTERM")
-            except Exception:  # noqa: BLE001 - the federate may be gone already
-                pass
 
     def _beat(self) -> None:  # pragma: no cover - runs in its thread
         while not self._done.is_set():
@@ -171,10 +170,8 @@ class _Watch:
     def write(self) -> None:
         """Write one heartbeat now."""
         self._seq += 1
-        try:
+        with contextlib.suppress(OSError):
             self._path.write_text(f"{self._seq} {self.phase} {self.t_s:.6f}\n")
-        except OSError:
-            pass
 
     def check(self) -> None:
         """Raise :class:`_Stop` once SIGTERM arrived."""

@@ -95,7 +95,8 @@ class DynamicsConfig(BaseModel):
         True,
         description=(
             "Take the site's initial consumption out of the POI bus's own loads, so that the "
-            "initial power flow and dispatch stay the case's; False adds it on top (slack serves it)."
+            "initial power flow and dispatch stay the case's; False adds it on top (slack serves "
+            "it)."
         ),
     )
     dt_s: float = Field(
@@ -111,7 +112,8 @@ class DynamicsConfig(BaseModel):
         "none",
         description=(
             'Dynamic data for machines without any: "none" (the case must carry it) or '
-            '"typical" (federates.dynamics.typical: textbook parameters by rating, reported as such).'
+            '"typical" (federates.dynamics.typical: textbook parameters by rating, reported as '
+            "such)."
         ),
     )
     load_brake_pu: float = Field(

@@ -91,7 +91,8 @@ class PoiTransformerConfig(TransformerConfig):
 
 
 class ShuntBankConfig(_Section):
-    """A switched shunt (capacitor or reactor bank) with a voltage-controlled step switch (simplified).
+    """A switched shunt (capacitor or reactor bank) with a voltage-controlled step switch
+    (simplified).
 
     ``q_step_mvar`` > 0 is a capacitor step (injects reactive power, raises the
     voltage), < 0 a reactor step. A step is switched in when the bus voltage
@@ -176,7 +177,8 @@ class GridConfig(_Section):
     on_nonconvergence: Literal["stop", "hold", "continue"] = Field(
         "stop",
         description="a step whose power flow diverges: stop the run, hold the last converged "
-        "results, or record NaN and continue (published values are held); always flagged (converged = 0)",
+        "results, or record NaN and continue (published values are held); always flagged "
+        "(converged = 0)",
     )
     record_buses: Literal["all", "poi"] | list[int] = "all"
     record_branches: Literal["all", "none"] = Field(
@@ -347,7 +349,8 @@ class DistributionConfig(_Section):
     )
     substation_transformer: TransformerConfig | None = Field(
         None,
-        description="add a transformer (HV = the substation bus voltage) in front of the feeder's slack",
+        description="add a transformer (HV = the substation bus voltage) in front of the "
+        "feeder's slack",
     )
     load_scale: float = Field(1.0, ge=0, description="factor on every feeder load")
     tolerance_vm_pu: float = Field(1e-6, gt=0, description="boundary voltage agreement [pu]")

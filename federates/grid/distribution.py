@@ -39,7 +39,8 @@ V_KEY = "transmission/boundary_vm_pu"
 
 
 class DistributionAdapter:
-    """Copies the boundary voltage (and the factory's P, Q) into the feeder model and its import out."""
+    """Copies the boundary voltage (and the factory's P, Q) into the feeder model and its import
+    out."""
 
     def __init__(self, model: GridModel, *, factory: bool) -> None:
         self.model = model

@@ -77,7 +77,8 @@ class SystemFrequency:
         return c.km * (c.f_hp * s.x_gov_pu + (1.0 - c.f_hp) * s.x_reheat_pu) * self.s_base_mva
 
     def advance(self, t_s: float, t_end_s: float, dpe_mw: float) -> float:
-        """Integrate from ``t_s`` to ``t_end_s`` [s] with a constant load increase ``dpe_mw`` [MW]; returns f [Hz]."""
+        """Integrate from ``t_s`` to ``t_end_s`` [s] with a constant load increase ``dpe_mw`` [MW];
+        returns f [Hz]."""
         c, s = self.cfg, self.state
         span = t_end_s - t_s
         if span <= 0:

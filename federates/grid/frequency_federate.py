@@ -6,7 +6,8 @@ plus the case's active load steps and lost generation (gen trips). HELICS
 allows one federate that waits for the current time update (the network that
 hosts the factory), so this adapter sees the factory's P of the previous step
 (a one-step lag, 10 ms inside event windows). It integrates over the step and
-publishes the frequency at the step's end, which the factory reads at its next step. Recorded: ``f_hz`` and ``rocof_hz_per_s`` at the step start,
+publishes the frequency at the step's end, which the factory reads at its next
+step. Recorded: ``f_hz`` and ``rocof_hz_per_s`` at the step start,
 ``p_imbalance_mw``, ``p_mech_mw`` (governor response). Nadir, zenith and the
 largest ROCOF (over the internal integration steps) go to ``frequency.info.json``.
 """

@@ -27,7 +27,8 @@ def impedance_loading_percent(net: pp.pandapowerNet) -> np.ndarray:
 
 
 def branch_loadings_percent(net: pp.pandapowerNet) -> dict[str, float]:
-    """``{"line.3": 41.2, "trafo.0": ..., "trafo3w.1": ..., "impedance.0": ...}`` [%] of a solved net."""
+    """``{"line.3": 41.2, "trafo.0": ..., "trafo3w.1": ..., "impedance.0": ...}`` [%] of a solved
+    net."""
     out: dict[str, float] = {}
     for kind in ("line", "trafo", "trafo3w"):
         res = net.get(f"res_{kind}")

@@ -1,4 +1,5 @@
-"""A network over time: power flow, background profiles, events, OLTC and shunt control (pure, no helics).
+"""A network over time: power flow, background profiles, events, OLTC and shunt control (pure, no
+helics).
 
 :class:`GridModel` is the physics behind the ``transmission`` and
 ``distribution`` federates; their adapters only copy HELICS inputs into
@@ -222,7 +223,8 @@ class GridModel:
             tr.at[t, "tap_step_percent"]
         ):
             raise ValueError(
-                f"{self.label}: transformer {t} has no tap changer data (tap_min/tap_max/tap_step_percent)"
+                f"{self.label}: transformer {t} has no tap changer data "
+                "(tap_min/tap_max/tap_step_percent)"
             )
         side = str(tr.at[t, "tap_side"]) if "tap_side" in tr else "hv"
         return TapChanger(

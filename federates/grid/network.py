@@ -9,6 +9,7 @@ are :class:`federates.errors.ConfigError` with one line each.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import warnings
@@ -194,10 +195,8 @@ def json_class_paths(data: object) -> Iterator[tuple[str, str]]:
         elif isinstance(node, list):
             stack.extend(node)
         elif isinstance(node, str) and node.lstrip()[:1] in ("{", "["):
-            try:
+            with contextlib.suppress(ValueError):  # text, not JSON: pandapower does not decode it
                 stack.append(json.loads(node))
-            except ValueError:
-                pass  # text, not JSON: pandapower does not decode it either
 
 
 def _allowed_class_path(module: str, cls: str) -> bool:

@@ -64,7 +64,8 @@ class TapChanger:
         return self.state.tap_pos
 
     def update(self, vm_pu: float, dt_s: float) -> bool:
-        """Advance the controller by ``dt_s`` [s] with the measured voltage [pu]; True when the tap moved."""
+        """Advance the controller by ``dt_s`` [s] with the measured voltage [pu]; True when the tap
+        moved."""
         s = self.state
         if not math.isfinite(vm_pu):
             return False

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from typing import TYPE_CHECKING
+from typing import Any
 
 import numpy as np
 import pandapower as pp
@@ -14,11 +14,8 @@ from federates.grid.loading import impedance_loading_percent
 from federates.grid.pf_support import Solution
 from federates.grid.qlimits import QLimitSwitch
 
-if TYPE_CHECKING:
-    from federates.grid.powerflow import PowerFlow
 
-
-def solve_with_runpp(pf: PowerFlow, clamps: dict[int, float]) -> Solution:
+def solve_with_runpp(pf: Any, clamps: dict[int, float]) -> Solution:
     """One step by ``pandapower.runpp`` (the fallback engine, and the fast path's last resort).
 
     Held (sag) voltages become generator set points with unlimited reactive power;

@@ -27,7 +27,8 @@ class Solution:
     vm_pu, va_degree : per ``net.bus`` row
     line_loading_percent, trafo_loading_percent : per ``net.line`` / ``net.trafo`` row [%]
     p_loss_mw : total active losses (generation - load) [MW]
-    slack_p_mw, slack_q_mvar : injection of the slack element(s) (sum) [MW, Mvar], positive = into the network
+    slack_p_mw, slack_q_mvar : injection of the slack element(s) (sum) [MW, Mvar], positive = into
+    the network
     iterations : Newton-Raphson iterations of the solve
     trafo3w_loading_percent : per ``net.trafo3w`` row, largest winding loading [%]
     impedance_loading_percent : per ``net.impedance`` row, ``max(|S_from|, |S_to|) / sn_mva`` [%]
@@ -141,7 +142,8 @@ def build_gen_arrays(
 
 
 def build_branch_maps(pf: Any, net: pp.pandapowerNet, lk: dict, ppc2i: np.ndarray) -> None:
-    """Set ``pf``'s result maps of three-winding transformers and impedances (ppci rows, ratings)."""
+    """Set ``pf``'s result maps of three-winding transformers and impedances (ppci rows,
+    ratings)."""
     t3 = net.trafo3w
     rows = ppc2i[lk["trafo3w"][0] : lk["trafo3w"][1]] if "trafo3w" in lk else np.zeros(0, int)
     n3 = len(t3) if len(rows) == 3 * len(t3) else 0

@@ -1,4 +1,5 @@
-"""Quasi-static AC power flow of a pandapower net, with a fast path for time series (pure, no helics).
+"""Quasi-static AC power flow of a pandapower net, with a fast path for time series (pure, no
+helics).
 
 The fast path keeps pandapower's own model of the network: the internal
 MATPOWER-like case (``ppci``) and the admittance matrices that
@@ -33,14 +34,13 @@ starting points and else reported as not converged.
 from __future__ import annotations
 
 import logging
-import math
 import warnings
 
 import numpy as np
 import pandapower as pp
 import scipy.sparse as sp
 
-from federates.grid.batch import branch_loadings
+from federates.grid.pf_results import failed_solution, solution_of
 from federates.grid.pf_support import (
     SQRT3,
     PowerFlowError,
@@ -247,7 +247,8 @@ class PowerFlow:
             + self._cg @ self.gen_p_mw
         ) / base
         self._sbus_static = sbus - managed
-        # makeSbus counted the managed gens' PG too; it cancels above as PG == gen_p_mw after _write_values
+        # makeSbus counted the managed gens' PG too; it cancels above as PG == gen_p_mw after
+        # _write_values
         # slack injection: injections of the ref gens at their buses
         gi = np.asarray(ref_gens, dtype=np.int64)
         self._ref_gen_bus = (
@@ -280,7 +281,8 @@ class PowerFlow:
             tr_sn = (tr.sn_mva * tr.parallel * tr.df).to_numpy(float)
         else:
             tr_vn, tr_sn = np.zeros((0, 2)), np.zeros(0)
-        # per-step result maps, precomputed: |I| at a branch end [kA] = |Y_end V| * base / (sqrt3 kV_end)
+        # per-step result maps, precomputed: |I| at a branch end [kA] = |Y_end V| * base / (sqrt3
+        # kV_end)
         self._yft = sp.vstack([sp.csr_matrix(yf), sp.csr_matrix(yt)]).tocsr()
         self._k_f = self._base / (SQRT3 * self._base_kv[self._fbus])
         self._k_t = self._base / (SQRT3 * self._base_kv[self._tbus])
@@ -429,7 +431,8 @@ class PowerFlow:
             v0[fixed] = vset[fixed] * np.exp(1j * np.angle(v0[fixed]))
         scale = np.ones(len(self.load_p_mw))
         if clamps and self.lv_threshold_pu > 0:
-            # a deep sag: start the fixed point from every load already reduced as at the held voltage
+            # a deep sag: start the fixed point from every load already reduced as at the held
+            # voltage
             # (constant power at 0.3 pu behind a transformer has no solution)
             scale[:] = min(1.0, (min(clamps.values()) / self.lv_threshold_pu) ** 2)
         s_load = self.load_p_mw + 1j * self.load_q_mvar
@@ -516,7 +519,8 @@ class PowerFlow:
         pv: np.ndarray,
         pq: np.ndarray,
     ) -> tuple[bool, np.ndarray, np.ndarray, int, np.ndarray]:
-        """Newton-Raphson with loads below ``lv_threshold_pu`` turned constant-impedance (a fixed point).
+        """Newton-Raphson with loads below ``lv_threshold_pu`` turned constant-impedance (a fixed
+        point).
 
         Returns ``(converged, V, Sbus used, iterations, load scale)``.
         """
@@ -564,55 +568,12 @@ class PowerFlow:
         )
 
     def _failed(self, iters: int) -> Solution:
-        nb, nl, nt = len(self.net.bus), len(self.net.line), len(self.net.trafo)
-        nan = np.full
-        return Solution(
-            False,
-            nan(nb, np.nan),
-            nan(nb, np.nan),
-            nan(nl, np.nan),
-            nan(nt, np.nan),
-            math.nan,
-            math.nan,
-            math.nan,
-            iters,
-            nan(len(self.net.trafo3w), np.nan),
-            nan(len(self.net.impedance), np.nan),
-        )
+        return failed_solution(self.net, iters)
 
     def _results(
         self, v: np.ndarray, iters: int, q_limited: tuple[QLimitSwitch, ...] = ()
     ) -> Solution:
-        v_pp = np.full(len(self._pp2i), np.nan + 0j)
-        v_pp[self._pp_ok] = v[self._pp_rows]
-        self._v_pp = v_pp
-        self._v_last, self._v_last_pp = v, v_pp
-        vm = np.abs(v_pp)
-        va = np.degrees(np.angle(v_pp))
-        base = self._base
-        if self.defer_branches:  # a sync block completes them in one product (batch.py)
-            line, trafo, t3, imp = self._nan_branches
-        else:
-            line, trafo, t3, imp = (x[0] for x in branch_loadings(self, v[:, None]))
-        s_inj = v * np.conj(self._ybus @ v)
-        p_loss = float(np.sum(s_inj.real)) * base
-        s_ref = s_inj[self._ref].sum() - (self._sbus_used[self._ref].sum())
-        # the ref gens' own set points are part of sbus: add them back
-        s_slack = (s_ref + self._ref_gen_s.sum()) * base
-        return Solution(
-            True,
-            vm,
-            va,
-            line,
-            trafo,
-            p_loss,
-            float(s_slack.real),
-            float(s_slack.imag),
-            iters,
-            t3,
-            imp,
-            q_limited,
-        )
+        return solution_of(self, v, iters, q_limited)
 
     # ------------------------------------------------------------ pandapower fallback
 

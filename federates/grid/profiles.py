@@ -151,7 +151,8 @@ def _csv(cfg: ProfileConfig, net: pp.pandapowerNet, base_dir: Path) -> Profiles:
     unknown = [n for n in names if n not in known and not n.startswith("zone.")]
     if unknown:
         raise ProfileError(
-            f"{path.name}: unknown columns {unknown[:5]} (use load, sgen, gen, zone.<z>, <kind>.<idx>)"
+            f"{path.name}: unknown columns {unknown[:5]} (use load, sgen, gen, zone.<z>, "
+            "<kind>.<idx>)"
         )
     if not series:
         raise ProfileError(f"{path.name}: no column matches an element of the network")

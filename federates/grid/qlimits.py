@@ -1,4 +1,5 @@
-"""Generator reactive-power limits in a Newton-Raphson power flow: PV-to-PQ switching (pure, no helics).
+"""Generator reactive-power limits in a Newton-Raphson power flow: PV-to-PQ switching (pure, no
+helics).
 
 A PV bus holds its voltage with whatever reactive power it takes; a real
 machine cannot go past its capability ``[min_q_mvar, max_q_mvar]``. After a

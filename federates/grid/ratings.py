@@ -1,4 +1,5 @@
-"""Branch ratings judged honestly: which branches of a network have a rating a real branch could have.
+"""Branch ratings judged honestly: which branches of a network have a rating a real branch could
+have.
 
 A thermal check is only as good as the ratings behind it. Network files often
 carry none: MATPOWER's ``rateA = 0`` means "unlimited" and pandapower's

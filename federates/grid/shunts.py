@@ -1,4 +1,5 @@
-"""Switched shunt banks (capacitors / reactors) with voltage-controlled step switching (pure, no helics).
+"""Switched shunt banks (capacitors / reactors) with voltage-controlled step switching (pure, no
+helics).
 
 Simplified: one step at a time after the voltage has stayed outside
 ``[v_low_pu, v_high_pu]`` for ``delay_s``; the timer resets inside the band.

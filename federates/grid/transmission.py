@@ -1,4 +1,5 @@
-"""HELICS adapter of the transmission network: factory / feeder P, Q in; POI and boundary voltages out.
+"""HELICS adapter of the transmission network: factory / feeder P, Q in; POI and boundary voltages
+out.
 
 All physics lives in :class:`federates.grid.model.GridModel`; this module maps
 HELICS keys to its arguments and its results to publications and an

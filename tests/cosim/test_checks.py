@@ -24,7 +24,8 @@ def _case(tmp_path: Path, text: str):
     [
         ("[factory]\npoi_bus = 500\n", "factory.poi_bus: 500 is not a bus of case118"),
         (
-            '[grid]\nnetwork = "case14"\n[factory]\npoi_bus = 7\n[[events]]\nkind = "line_outage"\nt_s = 1.0\nelement = 99\n',
+            '[grid]\nnetwork = "case14"\n[factory]\npoi_bus = 7\n[[events]]\nkind = '
+            '"line_outage"\nt_s = 1.0\nelement = 99\n',
             "events.0.element: 99 is not a line",
         ),
         (

@@ -1,4 +1,5 @@
-"""report.html in a real browser: headless Chromium (system package) loads it offline without errors.
+"""report.html in a real browser: headless Chromium (system package) loads it offline without
+errors.
 
 Skipped when no Chromium is installed (``apt-get install chromium``).
 """

@@ -1,4 +1,5 @@
-"""A federation whose broker and federates are started separately (as on several machines), on loopback."""
+"""A federation whose broker and federates are started separately (as on several machines), on
+loopback."""
 
 from __future__ import annotations
 

@@ -100,7 +100,8 @@ def test_federate_that_raises_at_start_up(tmp_path: Path) -> None:
     assert outcome.failed == "transmission"
     assert (
         outcome.reason
-        == "ModuleNotFoundError: No module named 'federates.grid.no_such_module' (exited with code 1)"
+        == "ModuleNotFoundError: No module named 'federates.grid.no_such_module' (exited with "
+        "code 1)"
     )
     assert "No module named 'federates.grid.no_such_module'" in outcome.log_tail
     assert run_processes(b.dir) == []

@@ -77,7 +77,8 @@ def test_td_iterates_until_the_boundary_agrees(tmp_path: Path, hosts: bool) -> N
     tr, d = r.frame("transmission"), r.frame("distribution")
     assert len(tr) == len(d) == 3
     assert d["iterations"].ge(2).all() and tr["iterations"].ge(2).all()
-    # converged exchange: the voltage the feeder used is the one the transmission solved, the power the
+    # converged exchange: the voltage the feeder used is the one the transmission solved, the power
+    # the
     # transmission applied is the feeder's, both within the case's tolerances
     np.testing.assert_allclose(d["boundary_vm_pu"], tr["boundary_vm_pu"], atol=1e-6)
     np.testing.assert_allclose(tr["boundary_p_mw"], d["p_mw"], atol=1e-4)

@@ -26,7 +26,8 @@ def _tc(**kw) -> TapChanger:
 def test_oltc_waits_its_delay_then_steps_every_inter_tap_delay() -> None:
     tc = _tc()
     moves = [t for t in range(60) if tc.update(0.95, 1.0)]
-    # HV-side tap: raising the LV voltage means a lower tap; first after 30 s, then every 5 s, limit -2
+    # HV-side tap: raising the LV voltage means a lower tap; first after 30 s, then every 5 s,
+    # limit -2
     assert moves == [29, 34] and tc.tap_pos == -2 and tc.state.operations == 2
 
 

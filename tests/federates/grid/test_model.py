@@ -116,7 +116,8 @@ def test_snapshots_let_a_step_be_solved_again() -> None:
 
 
 def test_reactive_limit_switches_are_recorded_with_their_time() -> None:
-    """A growing site at PGLib bus 59 drives generators to their limits; shrinking it releases them."""
+    """A growing site at PGLib bus 59 drives generators to their limits; shrinking it releases
+    them."""
     net = load_network("pglib_case118")
     site = attach_factory(net, 59, 0.0, 0.0)
     m = GridModel(net, label="t", site=site)

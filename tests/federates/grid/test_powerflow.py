@@ -1,4 +1,5 @@
-"""The fast power-flow path against pandapower.runpp on every bundled network (STYLE: cross-check engines)."""
+"""The fast power-flow path against pandapower.runpp on every bundled network (STYLE: cross-check
+engines)."""
 
 from __future__ import annotations
 
@@ -58,7 +59,8 @@ def test_fast_path_agrees_with_runpp_on_every_bundled_network(name: str) -> None
 
 
 def test_fast_path_agrees_with_runpp_on_a_simbench_grid() -> None:
-    """SimBench codes load through the simbench package (an MV grid with switches and transformers)."""
+    """SimBench codes load through the simbench package (an MV grid with switches and
+    transformers)."""
     net = load_network("1-MV-rural--0-sw")
     assert len(net.bus) > 50 and len(net.trafo) >= 1
     _agree(PowerFlow(net), _runpp(net))

@@ -1,0 +1,69 @@
+"""Results of a fast power-flow solve, as ``pandapower.results`` computes them (pure, no helics)."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pandapower as pp
+
+from federates.grid.batch import branch_loadings
+from federates.grid.pf_support import Solution
+from federates.grid.qlimits import QLimitSwitch
+
+
+def failed_solution(net: pp.pandapowerNet, iters: int) -> Solution:
+    """A not-converged solution: every result NaN."""
+    nb, nl, nt = len(net.bus), len(net.line), len(net.trafo)
+    nan = np.full
+    return Solution(
+        False,
+        nan(nb, np.nan),
+        nan(nb, np.nan),
+        nan(nl, np.nan),
+        nan(nt, np.nan),
+        math.nan,
+        math.nan,
+        math.nan,
+        iters,
+        nan(len(net.trafo3w), np.nan),
+        nan(len(net.impedance), np.nan),
+    )
+
+
+def solution_of(
+    pf: Any, v: np.ndarray, iters: int, q_limited: tuple[QLimitSwitch, ...] = ()
+) -> Solution:
+    """The converged solution ``v`` of :class:`~federates.grid.powerflow.PowerFlow` ``pf`` as
+    pandapower's results: bus voltages, branch loadings, losses, slack injection."""
+    v_pp = np.full(len(pf._pp2i), np.nan + 0j)
+    v_pp[pf._pp_ok] = v[pf._pp_rows]
+    pf._v_pp = v_pp
+    pf._v_last, pf._v_last_pp = v, v_pp
+    vm = np.abs(v_pp)
+    va = np.degrees(np.angle(v_pp))
+    base = pf._base
+    if pf.defer_branches:  # a sync block completes them in one product (batch.py)
+        line, trafo, t3, imp = pf._nan_branches
+    else:
+        line, trafo, t3, imp = (x[0] for x in branch_loadings(pf, v[:, None]))
+    s_inj = v * np.conj(pf._ybus @ v)
+    p_loss = float(np.sum(s_inj.real)) * base
+    s_ref = s_inj[pf._ref].sum() - (pf._sbus_used[pf._ref].sum())
+    # the ref gens' own set points are part of sbus: add them back
+    s_slack = (s_ref + pf._ref_gen_s.sum()) * base
+    return Solution(
+        True,
+        vm,
+        va,
+        line,
+        trafo,
+        p_loss,
+        float(s_slack.real),
+        float(s_slack.imag),
+        iters,
+        t3,
+        imp,
+        q_limited,
+    )
