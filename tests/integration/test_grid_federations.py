@@ -76,7 +76,10 @@ def test_td_iterates_until_the_boundary_agrees(tmp_path: Path, hosts: bool) -> N
     r = run_case("td_cigre_mv", tmp_path / "td", over)
     tr, d = r.frame("transmission"), r.frame("distribution")
     assert len(tr) == len(d) == 3
-    assert d["iterations"].ge(2).all() and tr["iterations"].ge(2).all()
+    # the feeder solves again with the transmission's voltage of the step; hosting the factory,
+    # the transmission's first solve already has the feeder's import of the step (fixed order)
+    assert d["iterations"].ge(2).all() and tr["iterations"].ge(1 if hosts else 2).all()
+    assert tr["iterations"].sum() >= len(tr) + 1
     # converged exchange: the voltage the feeder used is the one the transmission solved, the power the
     # transmission applied is the feeder's, both within the case's tolerances
     np.testing.assert_allclose(d["boundary_vm_pu"], tr["boundary_vm_pu"], atol=1e-6)
