@@ -147,10 +147,13 @@ def transmission_spec(case: Case) -> FederateSpec:
     if on_transmission:
         subs += ["factory/p_mw", "factory/q_mvar"]
         defaults.update({"factory/p_mw": 0.0, "factory/q_mvar": 0.0})
+    extra: dict[str, Any] = {"defaults": defaults}
     if dist is not None:
         pubs.append(Port("transmission/boundary_vm_pu", "pu"))
         subs += ["distribution/p_mw", "distribution/q_mvar"]
         defaults.update({"distribution/p_mw": 0.0, "distribution/q_mvar": 0.0})
+        if dist.hosts_factory:  # solve after the feeder's first solve of the step (fixed order)
+            extra["await_inputs"] = ["distribution/p_mw", "distribution/q_mvar"]
     return FederateSpec(
         name="transmission",
         module="federates.grid.transmission",
@@ -169,7 +172,7 @@ def transmission_spec(case: Case) -> FederateSpec:
             "events": _events(case, "transmission"),
             "base_dir": str(case.base_dir),
         },
-        extra={"defaults": defaults},
+        extra=extra,
     )
 
 
@@ -200,8 +203,10 @@ def distribution_spec(case: Case) -> FederateSpec | None:
         subscriptions=tuple(subs),
         # with the factory on the transmission side the feeder waits for the step's values
         # (deterministic Gauss-Seidel order); hosting the factory it must not wait: the factory
-        # (restrictive time policy) would wait for it and it for the factory. It then iterates
-        # once more when the factory's value arrives.
+        # (restrictive time policy) would wait for it and it for the factory. It awaits the
+        # factory's value of the step instead (cosim.await_inputs) and the transmission awaits
+        # its first import: factory, feeder, transmission, feeder ... in that order whatever the
+        # message timing (one seed, one result).
         wait_for_current_time_update=not dist.hosts_factory,
         iterative=True,
         tolerance=dist.tolerance_mw,
@@ -213,7 +218,11 @@ def distribution_spec(case: Case) -> FederateSpec | None:
             "events": _events(case, "distribution"),
             "base_dir": str(case.base_dir),
         },
-        extra={"defaults": defaults, "tolerances": tolerances},
+        extra={
+            "defaults": defaults,
+            "tolerances": tolerances,
+            **({"await_inputs": ["factory/p_mw", "factory/q_mvar"]} if dist.hosts_factory else {}),
+        },
     )
 
 

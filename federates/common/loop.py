@@ -19,7 +19,12 @@ their config; the build decides that, not the adapter.
 Iterative federates (T&D coupling) request ``ITERATE_IF_NEEDED`` and are called
 again at the same ``t_s`` with ``iteration`` incremented while their inputs
 change; they publish a value only when it moved by more than the config's
-``tolerance``, which is what lets the exchange settle.
+``tolerance``, which is what lets the exchange settle. An iterative federate
+whose config lists ``cosim.await_inputs`` does not solve a step before each of
+those inputs carries a value published at that step (it requests iterations
+until they do): this fixes the order of the solves within a step (e.g. factory,
+then feeder, then transmission, then feeder again ...), so that which solve sees
+which value does not depend on message timing and one seed gives one result.
 
 Multi-rate exchange: publications are HELICS vectors holding one value per
 step of a *sync block* (``federates.common.timegrid.sync_blocks``). A block is
@@ -98,6 +103,9 @@ class _Stop(Exception):
 def _on_sigterm(signum: int, frame: Any) -> None:  # pragma: no cover - signal path
     raise _Stop(f"signal {signum}")
 
+
+#: iteration grants an iterative federate waits for its ``cosim.await_inputs`` within one step
+AWAIT_MAX_GRANTS = 1000
 
 #: seconds between two heartbeats (``logs/<name>.heartbeat``)
 HEARTBEAT_S = 0.5
@@ -268,6 +276,10 @@ def run_federate(
         if key in subs:
             h.helicsInputSetDefaultVector(subs[key], [float(default)])
     aligned = bool(config.get("wait_for_current_time_update", False))
+    unknown = [k for k in opts.get("await_inputs", []) if k not in subs]
+    if unknown:
+        raise KeyError(f"{name}: cosim.await_inputs names {unknown[0]!r}, not an input")
+    awaited = [(k, subs[k]) for k in opts.get("await_inputs", [])] if iterative else []
     blocks = sync_blocks(
         times_s,
         duration_s,
@@ -334,6 +346,27 @@ def run_federate(
         watch.phase = "step"
         return result
 
+    def await_current(t_s: float, request: float) -> None:
+        # before the first solve of a step: iterate (without solving) until every awaited input
+        # holds a value published at this step, so that the first solve never depends on timing
+        now = t_s + time_offset_s
+        for _ in range(AWAIT_MAX_GRANTS):
+            stale = [k for k, sub in awaited if h.helicsInputLastUpdateTime(sub) < now - 1e-9]
+            if not stale:
+                return
+            granted, state = helics_wait(
+                h.helicsFederateRequestTimeIterative,
+                fed,
+                request,
+                h.HELICS_ITERATION_REQUEST_ITERATE_IF_NEEDED,
+            )
+            if state != h.HELICS_ITERATION_RESULT_ITERATING and granted >= request - 1e-9:
+                break  # granted the next time: the publisher skipped this step
+        raise MissingInputError(
+            f"{name}: input {stale[0]!r} received no value at t_s = {t_s:.6g} s "
+            "(cosim.await_inputs: its publisher must publish every step)"
+        )
+
     n_done = 0
     try:
         helics_wait(h.helicsFederateEnterExecutingMode, fed)
@@ -345,6 +378,8 @@ def run_federate(
             request = (float(times_s[i1]) if i1 < len(times_s) else duration_s) + time_offset_s
             iteration = 0
             watch.t_s = float(times_s[i0])
+            if awaited:
+                await_current(float(times_s[i0]), request)
             while True:
                 vectors = read_inputs()
                 if hasattr(adapter, "step_block"):  # the whole block in one call, arrays in and out

@@ -146,3 +146,21 @@ def test_broker_found_from_the_helics_package() -> None:
 
     path = Path(find_broker())
     assert path.is_absolute() and path.is_file() and "helics" in str(path)
+
+
+@pytest.mark.parametrize("hosts", [True, False])
+def test_td_order_within_a_step_is_fixed(tmp_path: Path, hosts: bool) -> None:
+    """Feeder hosting the factory: it awaits the factory's value, the transmission its import."""
+    over = {"distribution.hosts_factory": hosts, "factory.poi_bus": 1 if hosts else 59}
+    case = load_case("td_cigre_mv", over)
+    b = build(case, tmp_path / "b", broker_port=23778)
+    cfg = {
+        n: json.loads((b.dir / "configs" / f"{n}.json").read_text())["cosim"]
+        for n in ("distribution", "transmission")
+    }
+    if hosts:
+        assert cfg["distribution"]["await_inputs"] == ["factory/p_mw", "factory/q_mvar"]
+        assert cfg["transmission"]["await_inputs"] == ["distribution/p_mw", "distribution/q_mvar"]
+    else:  # the feeder waits for the current time update: HELICS fixes the order already
+        assert "await_inputs" not in cfg["distribution"]
+        assert "await_inputs" not in cfg["transmission"]

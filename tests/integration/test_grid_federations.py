@@ -76,7 +76,10 @@ def test_td_iterates_until_the_boundary_agrees(tmp_path: Path, hosts: bool) -> N
     r = run_case("td_cigre_mv", tmp_path / "td", over)
     tr, d = r.frame("transmission"), r.frame("distribution")
     assert len(tr) == len(d) == 3
-    assert d["iterations"].ge(2).all() and tr["iterations"].ge(2).all()
+    # the feeder solves again with the transmission's voltage of the step; hosting the factory,
+    # the transmission's first solve already has the feeder's import of the step (fixed order)
+    assert d["iterations"].ge(2).all() and tr["iterations"].ge(1 if hosts else 2).all()
+    assert tr["iterations"].sum() >= len(tr) + 1
     # converged exchange: the voltage the feeder used is the one the transmission solved, the power
     # the
     # transmission applied is the feeder's, both within the case's tolerances
@@ -93,6 +96,23 @@ def test_td_iterates_until_the_boundary_agrees(tmp_path: Path, hosts: bool) -> N
         again = run_case("td_cigre_mv", tmp_path / "td2", over)
         for name in ("transmission", "distribution", "factory"):
             pd.testing.assert_frame_equal(again.frame(name), r.frame(name), check_exact=True)
+
+
+@pytest.mark.slow
+def test_td_hosting_the_factory_is_deterministic(tmp_path: Path) -> None:
+    """The feeder hosting the factory: the same seed gives the same Parquet (issue 12 item 9).
+
+    Without a fixed order within a step, whether the factory's value of the step reached the
+    feeder's first or second solve (and the feeder's first import the transmission's first
+    solve) depended on message timing; each extra solve warm-starts from another point, and
+    the series differed by up to 1e-10 (and the iteration counts by one) from run to run.
+    """
+    over = {"horizon.duration_s": 30.0, "outputs.report": False, "frequency.enabled": False}
+    first = run_case("td_cigre_mv", tmp_path / "a", over)
+    again = run_case("td_cigre_mv", tmp_path / "b", over)
+    for name in ("transmission", "distribution", "factory"):
+        assert len(first.frame(name)) == 30, name
+        pd.testing.assert_frame_equal(again.frame(name), first.frame(name), check_exact=True)
 
 
 def test_nonconvergence_stop_fails_the_run_naming_the_step(tmp_path: Path) -> None:
