@@ -81,8 +81,7 @@ def test_td_iterates_until_the_boundary_agrees(tmp_path: Path, hosts: bool) -> N
     assert d["iterations"].ge(2).all() and tr["iterations"].ge(1 if hosts else 2).all()
     assert tr["iterations"].sum() >= len(tr) + 1
     # converged exchange: the voltage the feeder used is the one the transmission solved, the power
-    # the
-    # transmission applied is the feeder's, both within the case's tolerances
+    # the transmission applied is the feeder's, both within the case's tolerances
     np.testing.assert_allclose(d["boundary_vm_pu"], tr["boundary_vm_pu"], atol=1e-6)
     np.testing.assert_allclose(tr["boundary_p_mw"], d["p_mw"], atol=1e-4)
     np.testing.assert_allclose(tr["boundary_q_mvar"], d["q_mvar"], atol=1e-4)
