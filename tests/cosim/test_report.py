@@ -8,6 +8,7 @@ import pytest
 
 from cosim.analysis.report import KEY_METRICS, write_report
 from cosim.analysis.report.plots import BASELINE_PLOTS, PLOTS
+from cosim.case import load_case
 from tests.cosim.synthetic_run import make_run_dir
 
 SECTIONS = ["verdict", "metrics", "violations", "plots", "notes", "case"]
@@ -63,6 +64,7 @@ def test_sections_in_order_verdict_first(report):
     run, doc = report
     order = [i for i in doc.ids if i in SECTIONS + ["baseline"]]
     assert order == ["verdict", "metrics", "violations", "plots", "baseline", "notes", "case"]
+    assert doc.ids.index("plots") < doc.ids.index("bess-control") < doc.ids.index("baseline")
 
 
 def test_every_plot_is_an_embedded_png_and_a_file(report):
@@ -114,3 +116,16 @@ def test_report_of_a_run_without_series(tmp_path):
     doc = _parse(write_report(run))
     assert {s for s in SECTIONS} <= set(doc.ids)
     assert {spec.id for spec in PLOTS} == doc.skipped
+
+
+def test_bess_control_section_states_the_cases_own_attenuation(report):
+    """The 0.2-3 Hz attenuation of the case's controller as built, with the plot and the table."""
+    from federates.factory.response import attenuation_table
+
+    run, doc = report
+    text = " ".join(doc.text)
+    b = load_case(run / "case.toml").bess
+    own = attenuation_table((b.latency_s,), (b.response_tau_s,), b.control_period_s)[0]
+    assert f"{own.simulated_db:.1f} dB" in text
+    assert "bess_control" in doc.figures
+    assert (run / "plots" / "bess_control.png").is_file()

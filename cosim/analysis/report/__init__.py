@@ -346,6 +346,7 @@ def render_report(
     verdict = str(s.get("verdict") or "n/a")
     nav = (
         ["verdict", "metrics", "violations", "plots"]
+        + (["bess-control"] if results.case.bess.enabled else [])
         + (["baseline"] if base is not None else [])
         + ["notes", "case"]
     )
@@ -366,6 +367,15 @@ def render_report(
         _violations_section(s),
         f'<section id="plots"><h2>Plots</h2>{"".join(figs)}</section>',
     ]
+    try:
+        from cosim.analysis.report.bess_control import bess_control_section
+
+        ctrl_html, ctrl_files = bess_control_section(results.case, plot_dir)
+    except Exception as exc:  # noqa: BLE001 - one section must not cost the report
+        ctrl_html, ctrl_files = f"<p>BESS control section not drawn: {H.esc(exc)}</p>", {}
+    if ctrl_html:
+        body.append(ctrl_html)
+        files.update(ctrl_files)
     if base is not None:
         bfigs, bfiles = _plots(BASELINE_PLOTS, data, plot_dir)
         files.update(bfiles)
