@@ -137,7 +137,9 @@ def build_summary(
     dyn = nets.get("transmission", pd.DataFrame()) if dynamic_case else frame(results, "dynamics")
     dynamic_v = "poi_vm_pu" in dyn and dyn["poi_vm_pu"].notna().any()
     if dynamic_v:  # a dynamic grid federate's POI voltage is finer than any power flow's
-        v_t, v_pu, v_name = times(dyn), dyn["poi_vm_pu"].to_numpy(dtype=float), "dynamics.poi_vm_pu"
+        frame_name = "transmission" if dynamic_case else "dynamics"
+        v_t, v_pu = times(dyn), dyn["poi_vm_pu"].to_numpy(dtype=float)
+        v_name = f"{frame_name}.poi_vm_pu"
         s["poi"]["voltage_series"] = v_name
 
     sec.run("poi power", lambda: sections_poi.poi_power(s, req, case, fac, p_src, t_end))

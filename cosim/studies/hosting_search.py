@@ -207,7 +207,9 @@ def locate(check_id: str, summary: Mapping[str, Any]) -> tuple[str | None, float
 def violations(summary: Mapping[str, Any], error: str = "") -> tuple[Violation, ...]:
     """The failing checks that decide the verdict, most severe (largest relative excess) first.
 
-    Informational checks (``kind: info``) are left out. Where and when come from
+    Informational checks (``kind: info``) and checks that are not assessed (a
+    ``screening`` proxy, or ``not assessed`` for lack of data) are left out, as the
+    verdict leaves them out. Where and when come from
     the check (``where``, ``t_s``) or else from the summary's metrics
     (:func:`locate`). A run whose status is not ok gives the single violation
     ``run`` carrying the first line of its error.
@@ -218,6 +220,8 @@ def violations(summary: Mapping[str, Any], error: str = "") -> tuple[Violation, 
     found = _nonconverged(summary)
     for c in summary.get("checks") or []:
         if not isinstance(c, Mapping) or c.get("passed") is not False or c.get("kind") == "info":
+            continue
+        if c.get("basis", "assessed") != "assessed":  # screening / not assessed: never binding
             continue
         check_id = str(c.get("id") or c.get("name") or "?")
         where, t_s = locate(check_id, summary)

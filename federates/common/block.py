@@ -63,3 +63,16 @@ def record_columns(
     if iterations is not None:
         cols["iterations"] = np.full(len(t_s), float(iterations))
     return cols
+
+
+class PartialBlock(Exception):
+    """A block that failed at one step: ``output`` holds the steps completed before it.
+
+    Raised by an adapter's ``step_block``; the loop records ``output`` (so that no
+    computed step is lost) and then fails with ``cause``.
+    """
+
+    def __init__(self, output: BlockOutput, cause: BaseException) -> None:
+        super().__init__(str(cause))
+        self.output = output
+        self.cause = cause

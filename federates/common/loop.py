@@ -58,7 +58,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from federates.common.block import block_inputs, record_columns
+from federates.common.block import PartialBlock, block_inputs, record_columns
 from federates.common.recorder import ArrayRow, Recorder
 from federates.common.timegrid import TIME_OFFSET_S, sync_blocks
 from federates.common.units import UnitError, unit_scale
@@ -383,12 +383,25 @@ def run_federate(
             while True:
                 vectors = read_inputs()
                 if hasattr(adapter, "step_block"):  # the whole block in one call, arrays in and out
-                    bout = adapter.step_block(
-                        times_s[i0:i1],
-                        ends[i0:i1],
-                        block_inputs(vectors, i1 - i0, aligned),
-                        iteration,
-                    )
+                    try:
+                        bout = adapter.step_block(
+                            times_s[i0:i1],
+                            ends[i0:i1],
+                            block_inputs(vectors, i1 - i0, aligned),
+                            iteration,
+                        )
+                    except PartialBlock as exc:  # record the steps done before the failing one
+                        k = len(exc.output.record[1])
+                        if k:
+                            rec.extend(
+                                record_columns(
+                                    exc.output.record,
+                                    times_s[i0 : i0 + k],
+                                    iteration + 1 if iterative else None,
+                                )
+                            )
+                            n_done = i0 + k
+                        raise exc.cause from None
                     outs = []
                     published = dict(bout.publish)
                 else:

@@ -70,6 +70,22 @@ def branch_loadings(
     return line, trafo, t3, imp
 
 
+class BlockStepError(Exception):
+    """Step ``k`` of a block raised ``cause``; the rows and voltages of steps ``0..k-1``."""
+
+    def __init__(
+        self,
+        k: int,
+        values: np.ndarray,
+        poi_vm_pu: np.ndarray,
+        site_vm_pu: np.ndarray,
+        cause: BaseException,
+    ) -> None:
+        super().__init__(str(cause))
+        self.k, self.values, self.cause = k, values, cause
+        self.poi_vm_pu, self.site_vm_pu = poi_vm_pu, site_vm_pu
+
+
 def step_block(
     model: GridModel,
     t_s: np.ndarray,
@@ -120,7 +136,11 @@ def step_block(
                     flush()
             rescues = pf.pandapower_rescues
             fpq = None if factory_p_mw is None else (factory_p_mw[k], factory_q_mvar[k])
-            r = model.step(t, float(t_next_s[k]), factory_pq=fpq)
+            try:
+                r = model.step(t, float(t_next_s[k]), factory_pq=fpq)
+            except Exception as exc:
+                flush()
+                raise BlockStepError(k, values[:k], poi[:k], site[:k], exc) from exc
             values[k] = r.values
             poi[k], site[k] = r.poi_vm_pu, r.site_vm_pu
             if defer and r.converged and pf.pandapower_rescues == rescues:

@@ -22,9 +22,10 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict
 
 from federates.common.adapter import params_of, timing
-from federates.common.block import BlockOutput
+from federates.common.block import BlockOutput, PartialBlock
 from federates.common.loop import StepOutput
 from federates.common.recorder import ArrayRow
+from federates.grid.batch import BlockStepError
 from federates.grid.config import EventConfig, GridConfig
 
 if TYPE_CHECKING:
@@ -107,7 +108,16 @@ class TransmissionAdapter:
         if self.factory:
             fp = _finite_or_zero(inputs.get("factory/p_mw"), n)
             fq = _finite_or_zero(inputs.get("factory/q_mvar"), n)
-        values, poi, site = self.model.step_block(t_s, t_next_s, factory_p_mw=fp, factory_q_mvar=fq)
+        try:
+            values, poi, site = self.model.step_block(
+                t_s, t_next_s, factory_p_mw=fp, factory_q_mvar=fq
+            )
+        except BlockStepError as exc:  # keep the steps solved before the failing one
+            done = BlockOutput(
+                publish={f"{NAME}/poi_vm_pu": exc.poi_vm_pu, f"{NAME}/site_vm_pu": exc.site_vm_pu},
+                record=(self.columns, exc.values),
+            )
+            raise PartialBlock(done, exc.cause) from exc.cause
         publish = {f"{NAME}/poi_vm_pu": poi, f"{NAME}/site_vm_pu": site}
         return BlockOutput(publish=publish, record=(self.columns, values))
 

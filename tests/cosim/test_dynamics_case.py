@@ -21,7 +21,7 @@ def test_dynamic_case_uses_the_dynamic_transmission_federate():
     assert tr.subscriptions == ("factory/p_mw", "factory/q_mvar")
     assert {p.key for p in tr.publications} == {"transmission/poi_vm_pu", "transmission/site_vm_pu"}
     # the initial power flow carries the factory's first-step power
-    assert 200 < tr.params["p_site0_mw"] < 300 and "enabled" not in tr.params
+    assert 100 < tr.params["p_site0_mw"] < 300 and "enabled" not in tr.params
     assert specs["factory"].subscriptions[0] == "transmission/site_vm_pu"
 
 
@@ -54,7 +54,7 @@ def test_resonance_is_a_line_inside_the_half_power_band():
 def test_damping_and_oscillation_checks():
     req = RequirementsConfig()
     d = {"min_damping_ratio": 0.03, "min_damping_freq_hz": 0.6, "speed_dev_pp_max_mhz": 10.0}
-    checks = {c["id"]: c for c in dynamics_checks(d, req)}
+    checks = {c.id: c.as_dict() for c in dynamics_checks(d, req)}
     assert checks["damping"]["passed"] is False and checks["damping"]["limit"] == 0.05
     assert checks["oscillation"]["passed"] is True
     assert dynamics_checks(None, req) == []

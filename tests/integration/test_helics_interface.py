@@ -25,7 +25,10 @@ DEADLINE_S = 180.0
 
 def _federation(tmp_path: Path, points: str, keys: list[str]) -> tuple[int, Path]:
     """Broker + the transmission federate of the default case + helics_player as the factory."""
-    case = load_case("ieee118_factory", ["horizon.duration_s=5", "frequency.enabled=false"])
+    case = load_case(
+        "ieee118_factory",
+        ["horizon.duration_s=5", "frequency.enabled=false", "horizon.sync_interval_s=1"],
+    )
     b = build(case, tmp_path / "run")
     broker_cmd = [c if not c.startswith("--federates=") else "--federates=2" for c in b.broker_cmd]
     address = b.broker_address

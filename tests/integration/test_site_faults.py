@@ -17,8 +17,11 @@ pytestmark = pytest.mark.integration
 @pytest.fixture(scope="module")
 def july_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The first two sags (0.25 pu for 42 ms at 20 s, 0.40 pu for 66 ms at 26.5 s)."""
+    from cosim.case import load_case
+
     out = tmp_path_factory.mktemp("run") / "july"
-    run_case("july2024_sags", out, horizon__duration_s=30, outputs__report=False)
+    first_two = [e.model_dump(mode="json") for e in load_case("july2024_sags").events[:2]]
+    run_case("july2024_sags", out, horizon__duration_s=30, events=first_two, outputs__report=False)
     return out
 
 
