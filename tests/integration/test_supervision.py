@@ -225,7 +225,12 @@ def test_hang_cause_timeout_and_wall_limit_name_the_stopped_federate(tmp_path: P
         wait_stepping(out)
         federate_process(out, "transmission").suspend()
 
-    overrides = {"outputs.report": False, "run.hang_timeout_s": 6.0}
+    # every-step exchange, as the test was written for (a 60 s block lets the factory run ahead)
+    overrides = {
+        "outputs.report": False,
+        "run.hang_timeout_s": 6.0,
+        "horizon.sync_interval_s": 1.0,
+    }
     out = tmp_path / "hang6"
     th = threading.Thread(target=stop_transmission, args=(out,), daemon=True)
     th.start()
@@ -242,7 +247,8 @@ def test_hang_cause_timeout_and_wall_limit_name_the_stopped_federate(tmp_path: P
         run_case(
             "ieee118_factory",
             out,
-            {**overrides, "run.hang_timeout_s": 600.0, "run.wall_limit_s": 28.0},
+            # below HELICS's own ~24 s timeout after the stop, which would name it hung first
+            {**overrides, "run.hang_timeout_s": 600.0, "run.wall_limit_s": 20.0},
         )
     assert th.is_alive() is False  # transmission was stopped before the limit
     assert exc.value.cause == "limit"
