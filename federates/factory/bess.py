@@ -120,7 +120,13 @@ class Bess:
         return self.st.clipped_mwh
 
     def start_at(self, p_mw: float) -> None:
-        """Set the actual power [MW] as if the BESS had been running (clipped to its rating)."""
+        """Set the actual power [MW] as if the BESS had been running (clipped to its rating).
+
+        Parameters
+        ----------
+        p_mw : float
+            Active power [MW], positive = charging.
+        """
         self.st.p_actual_mw = min(max(float(p_mw), -self.p_rated_mw), self.p_rated_mw)
 
     # ------------------------------------------------------------ vessim-style API
@@ -131,19 +137,54 @@ class Bess:
 
     def s_limit_mva(self, vm_pu: float, overload_ok: bool = False) -> float:
         """Apparent power the PCS can carry [MVA] at ``vm_pu`` [pu]: ``V x s_mva`` (x overload
-        factor when ``overload_ok``); 0 for a grid-following PCS below ``gfl_min_v_pu``."""
+        factor when ``overload_ok``); 0 for a grid-following PCS below ``gfl_min_v_pu``.
+
+        Parameters
+        ----------
+        vm_pu : float
+            Terminal voltage magnitude [pu].
+        overload_ok : bool, default False
+            Apply the overload factor [-] to the PCS rating.
+
+        Returns
+        -------
+        float
+            Apparent power limit [MVA].
+        """
         cfg = self.cfg
         if cfg.grid_mode == "grid_following" and vm_pu < cfg.gfl_min_v_pu:
             return 0.0
         return max(vm_pu, 0.0) * cfg.s_mva * (cfg.overload_factor if overload_ok else 1.0)
 
     def in_fault(self, vm_pu: float) -> bool:
-        """The PCS is in fault mode at ``vm_pu`` [pu] (below ``fault_v_pu``)."""
+        """The PCS is in fault mode at ``vm_pu`` [pu] (below ``fault_v_pu``).
+
+        Parameters
+        ----------
+        vm_pu : float
+            Terminal voltage magnitude [pu].
+
+        Returns
+        -------
+        bool
+            ``True`` when ``vm_pu`` is below ``fault_v_pu`` [pu].
+        """
         return vm_pu < self.cfg.fault_v_pu
 
     def fault_q_mvar(self, vm_pu: float) -> float:
         """Reactive power [Mvar, load convention: < 0 injects] of the fault-mode current injection
-        at ``vm_pu`` [pu]; 0 outside fault mode."""
+        at ``vm_pu`` [pu]; 0 outside fault mode.
+
+        Parameters
+        ----------
+        vm_pu : float
+            Terminal voltage magnitude [pu].
+
+        Returns
+        -------
+        float
+            Reactive power [Mvar], load convention (negative = injection).
+        """
         cfg = self.cfg
         if not self.in_fault(vm_pu):
             return 0.0
@@ -210,13 +251,34 @@ class Bess:
         )
 
     def set_power(self, p_mw: float, q_mvar: float = 0.0) -> None:
-        """Request power for the next :meth:`step` (clipped there, and the clipping recorded)."""
+        """Request power for the next :meth:`step` (clipped there, and the clipping recorded).
+
+        Parameters
+        ----------
+        p_mw : float
+            Requested active power [MW], positive = charging.
+        q_mvar : float, default 0.0
+            Requested reactive power [Mvar], load convention (positive = consumption).
+        """
         if not (math.isfinite(p_mw) and math.isfinite(q_mvar)):
             raise ValueError(f"BESS request must be finite, got p={p_mw}, q={q_mvar}")
         self._request = (float(p_mw), float(q_mvar))
 
     def step(self, dt_s: float, vm_pu: float = 1.0) -> BessBlock:
-        """Advance one step of ``dt_s`` [s] at ``vm_pu`` [pu] with the last request."""
+        """Advance one step of ``dt_s`` [s] at ``vm_pu`` [pu] with the last request.
+
+        Parameters
+        ----------
+        dt_s : float
+            Step length [s].
+        vm_pu : float, default 1.0
+            Terminal voltage magnitude [pu].
+
+        Returns
+        -------
+        BessBlock
+            The step's result (one sample).
+        """
         p, q = self._request
         return self.run(np.array([p]), np.array([dt_s]), q, vm_pu=vm_pu)
 
@@ -512,6 +574,12 @@ class Bess:
         return self.state()
 
     def restore(self, snap: BessState) -> None:
-        """Go back to a :meth:`snapshot`."""
+        """Go back to a :meth:`snapshot`.
+
+        Parameters
+        ----------
+        snap : BessState
+            State returned by :meth:`snapshot`.
+        """
         self.st = copy.copy(snap)
         del self._turns[snap.n_turns :]

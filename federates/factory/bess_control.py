@@ -92,7 +92,17 @@ class BessControlLoop:
 
     def start_from(self, t_s: float, m_mw: float, cmd_mw: float = 0.0) -> None:
         """Steady state before ``t_s`` [s]: the measurement was ``m_mw`` [MW] and the command
-        ``cmd_mw`` [MW] for ever."""
+        ``cmd_mw`` [MW] for ever.
+
+        Parameters
+        ----------
+        t_s : float
+            Start time [s].
+        m_mw : float
+            Steady measurement [MW].
+        cmd_mw : float, default 0.0
+            Steady command [MW].
+        """
         self.st = ControlLoopState(
             np.array([-np.inf]), np.array([float(m_mw)]), np.array([True]), float(cmd_mw), t_s
         )
@@ -241,7 +251,13 @@ class BessControlLoop:
         return ControlLoopState(s.t_s, s.m_mw, s.complete, s.cmd_mw, s.t_cmd_s)
 
     def restore(self, snap: ControlLoopState | None) -> None:
-        """Go back to a :meth:`snapshot`."""
+        """Go back to a :meth:`snapshot`.
+
+        Parameters
+        ----------
+        snap : ControlLoopState or None
+            State returned by :meth:`snapshot`; ``None`` for no state.
+        """
         if snap is None:
             self.st = None
             return

@@ -45,7 +45,20 @@ def constant_power_share(vm_pu: float, v_min_pu: float) -> float:
 
 
 def zip_share(vm_pu: float, cfg: CompositeLoadConfig) -> float:
-    """``P / P_nom`` [-] of the ZIP rest: ``z V^2 + i V + p x`` :func:`constant_power_share`."""
+    """``P / P_nom`` [-] of the ZIP rest: ``z V^2 + i V + p x`` :func:`constant_power_share`.
+
+    Parameters
+    ----------
+    vm_pu : float
+        Voltage magnitude [pu].
+    cfg : CompositeLoadConfig
+        ZIP coefficients [-] and the constant-power minimum voltage [pu].
+
+    Returns
+    -------
+    float
+        ``P / P_nom`` [-].
+    """
     v = max(vm_pu, 0.0)
     p_part = cfg.zip_p * constant_power_share(v, cfg.it_constant_power_min_v_pu)
     return cfg.zip_z * v * v + cfg.zip_i * v + p_part
@@ -57,6 +70,18 @@ def motor_pq_share(vm_pu: float, cfg: CompositeLoadConfig) -> tuple[float, float
     Running (``V >= motor_stall_v_pu``): constant P, and
     ``Q = tan(phi_m) (m V^2 + (1 - m) / V^2)``. Stalled: the locked-rotor
     impedance, ``S = I_lr V^2`` at the locked-rotor power factor.
+
+    Parameters
+    ----------
+    vm_pu : float
+        Voltage magnitude [pu].
+    cfg : CompositeLoadConfig
+        Motor stall voltage [pu], power factors [-] and locked-rotor current [pu].
+
+    Returns
+    -------
+    tuple of (float, float)
+        ``P / P_nom`` and ``Q / P_nom`` [-].
     """
     v = max(vm_pu, 1e-3)
     if v >= cfg.motor_stall_v_pu:
@@ -68,19 +93,60 @@ def motor_pq_share(vm_pu: float, cfg: CompositeLoadConfig) -> tuple[float, float
 
 
 def it_pq_share(vm_pu: float, cfg: CompositeLoadConfig) -> tuple[float, float]:
-    """``(P / P_nom, Q / P_nom)`` [-] of the IT load (PSUs) while it is on the grid."""
+    """``(P / P_nom, Q / P_nom)`` [-] of the IT load (PSUs) while it is on the grid.
+
+    Parameters
+    ----------
+    vm_pu : float
+        Voltage magnitude [pu].
+    cfg : CompositeLoadConfig
+        IT constant-power minimum voltage [pu] and power factor [-].
+
+    Returns
+    -------
+    tuple of (float, float)
+        ``P / P_nom`` and ``Q / P_nom`` [-].
+    """
     p = constant_power_share(vm_pu, cfg.it_constant_power_min_v_pu)
     return p, p * _tan(cfg.it_power_factor)
 
 
 def rest_pq_share(vm_pu: float, cfg: CompositeLoadConfig) -> tuple[float, float]:
-    """``(P / P_nom, Q / P_nom)`` [-] of the ZIP rest."""
+    """``(P / P_nom, Q / P_nom)`` [-] of the ZIP rest.
+
+    Parameters
+    ----------
+    vm_pu : float
+        Voltage magnitude [pu].
+    cfg : CompositeLoadConfig
+        ZIP coefficients [-] and power factor [-].
+
+    Returns
+    -------
+    tuple of (float, float)
+        ``P / P_nom`` and ``Q / P_nom`` [-].
+    """
     p = zip_share(vm_pu, cfg)
     return p, p * _tan(cfg.zip_power_factor)
 
 
 def filter_q_mvar(vm_pu: float, it_peak_mw: float, cfg: CompositeLoadConfig) -> float:
-    """Reactive power of the filters and capacitors [Mvar, load convention: < 0 injects]."""
+    """Reactive power of the filters and capacitors [Mvar, load convention: < 0 injects].
+
+    Parameters
+    ----------
+    vm_pu : float
+        Voltage magnitude [pu].
+    it_peak_mw : float
+        IT peak power [MW].
+    cfg : CompositeLoadConfig
+        Filter size [Mvar per MW of IT].
+
+    Returns
+    -------
+    float
+        Reactive power [Mvar], load convention (negative = injection).
+    """
     return -cfg.filter_mvar_per_mw_it * it_peak_mw * vm_pu * vm_pu
 
 
@@ -102,7 +168,24 @@ class MotorProtection:
     def advance(
         self, t_s: float, t_end_s: float, vm_pu: float, site_on_grid: bool
     ) -> list[tuple[str, float]]:
-        """Events of the interval ``[t_s, t_end_s)`` [s] with ``vm_pu`` [pu] held."""
+        """Events of the interval ``[t_s, t_end_s)`` [s] with ``vm_pu`` [pu] held.
+
+        Parameters
+        ----------
+        t_s : float
+            Start of the interval [s].
+        t_end_s : float
+            End of the interval [s].
+        vm_pu : float
+            Voltage magnitude held over the interval [pu].
+        site_on_grid : bool
+            The site is on the grid (tripped motors return only then).
+
+        Returns
+        -------
+        list of tuple of (str, float)
+            Events ``("trip" | "return", time [s])``.
+        """
         c = self.cfg
         if not c.enabled:
             return []
@@ -126,5 +209,11 @@ class MotorProtection:
         return (self.tripped, self.below_s, self.trips)
 
     def restore(self, snap: tuple[bool, float, int]) -> None:
-        """Go back to a :meth:`snapshot`."""
+        """Go back to a :meth:`snapshot`.
+
+        Parameters
+        ----------
+        snap : tuple of (bool, float, int)
+            From :meth:`snapshot`: tripped, time below the trip voltage [s], trip count.
+        """
         self.tripped, self.below_s, self.trips = snap

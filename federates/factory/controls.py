@@ -64,7 +64,17 @@ class DemandResponse:
         )  # (t_end, mean, span) of past intervals
 
     def observe(self, t_s: float, t_end_s: float, p_mean_mw: float) -> None:
-        """Record an interval's mean POI power (for call baselines)."""
+        """Record an interval's mean POI power (for call baselines).
+
+        Parameters
+        ----------
+        t_s : float
+            Start of the interval [s].
+        t_end_s : float
+            End of the interval [s].
+        p_mean_mw : float
+            Interval-mean POI power [MW], positive = consumption.
+        """
         if not self.calls:
             return
         self._hist.append((t_end_s, p_mean_mw, t_end_s - t_s))
@@ -90,7 +100,26 @@ class DemandResponse:
     def caps(
         self, t_s: float, t_end_s: float, t: np.ndarray, p_ref_mw: float
     ) -> tuple[np.ndarray | None, np.ndarray | None]:
-        """(POI cap for the BESS, site cap for the load) at step starts ``t``; None = no cap."""
+        """(POI cap for the BESS, site cap for the load) at step starts ``t``; None = no cap.
+
+        Parameters
+        ----------
+        t_s : float
+            Start of the interval [s].
+        t_end_s : float
+            End of the interval [s].
+        t : numpy.ndarray
+            Step starts in the interval [s].
+        p_ref_mw : float
+            Reference POI power [MW] used for the baseline when no history exists.
+
+        Returns
+        -------
+        poi_cap : numpy.ndarray or None
+            POI cap per step for the BESS [MW].
+        site_cap : numpy.ndarray or None
+            Site cap per step for the load [MW].
+        """
         poi = site = None
         for i, call in enumerate(self.calls):
             t0 = call.start_s
@@ -117,6 +146,14 @@ class DemandResponse:
         return (dict(self._targets), list(self._hist))
 
     def restore(self, snap: tuple) -> None:
+        """Go back to a :meth:`snapshot`.
+
+        Parameters
+        ----------
+        snap : tuple
+            ``(targets, history)`` from :meth:`snapshot`: call baselines and targets [MW], and the
+            recorded interval-mean POI powers [MW].
+        """
         targets, hist = snap
         self._targets = dict(targets)
         self._hist = deque(hist)
@@ -233,14 +270,36 @@ class ControlChain:
 
     def start_from(self, p_mw: float, q_mvar: float | None = None) -> None:
         """Set the smoothing and ramp-limit states to a steady POI power [MW] and the Q smoothing
-        to a steady reactive power [Mvar] (before the first interval)."""
+        to a steady reactive power [Mvar] (before the first interval).
+
+        Parameters
+        ----------
+        p_mw : float
+            Steady POI active power [MW], positive = consumption.
+        q_mvar : float, optional
+            Steady site reactive power [Mvar], load convention; ``None`` leaves the Q
+            smoothing unset.
+        """
         self.s = self.r = self.last_poi_mw = float(p_mw)
         if q_mvar is not None:
             self.q_lp = float(q_mvar)
 
     def q_smooth(self, q_site_mvar: float, dt_s: float) -> float:
         """BESS Q [Mvar, load convention] that makes the POI's interval-mean Q the low-pass of the
-        site's: ``q_lp - q_site``. Zero when q_smoothing is off or the BESS is off."""
+        site's: ``q_lp - q_site``. Zero when q_smoothing is off or the BESS is off.
+
+        Parameters
+        ----------
+        q_site_mvar : float
+            Interval-mean site reactive power [Mvar], load convention.
+        dt_s : float
+            Interval length [s].
+
+        Returns
+        -------
+        float
+            BESS reactive power [Mvar], load convention.
+        """
         c = self.cfg.q_smoothing
         if not (self.on and c.enabled):
             return 0.0
@@ -251,6 +310,19 @@ class ControlChain:
         return self.q_lp - q_site_mvar
 
     def soc_bias_mw(self, soc: float) -> float:
+        """SOC-restoring bias [MW]: positive (more charging) below the target SOC, capped at
+        ``max_fraction`` of the BESS rating; 0 when soc_restore is off.
+
+        Parameters
+        ----------
+        soc : float
+            State of charge [fraction of capacity].
+
+        Returns
+        -------
+        float
+            Bias of the POI setpoint [MW].
+        """
         c = self.cfg.soc_restore
         if not c.enabled:
             return 0.0
@@ -259,7 +331,18 @@ class ControlChain:
         return min(max(b, -cap), cap)
 
     def droop(self, f_hz: float) -> float:
-        """Frequency-watt change of POI import [MW] (+ when f is high: absorb more)."""
+        """Frequency-watt change of POI import [MW] (+ when f is high: absorb more).
+
+        Parameters
+        ----------
+        f_hz : float
+            Grid frequency [Hz].
+
+        Returns
+        -------
+        float
+            Change of POI import [MW], within the BESS rating.
+        """
         c = self.cfg.freq_watt
         if not c.enabled:
             return 0.0
@@ -275,7 +358,20 @@ class ControlChain:
         the open-loop response time (90 % in ``response_time_s``, tau = t90 / ln 10). The lag is
         what keeps volt-var stable on a weak grid, where the curve's slope times the grid's dV/dQ
         exceeds 1 and an instantaneous response oscillates. Starts at the curve value (the
-        controller ran before t = 0)."""
+        controller ran before t = 0).
+
+        Parameters
+        ----------
+        vm_pu : float
+            POI voltage magnitude [pu].
+        dt_s : float
+            Step length [s].
+
+        Returns
+        -------
+        float
+            Reactive power [Mvar], load convention (negative = injection).
+        """
         target = self.q_request(vm_pu)
         t90 = self.cfg.volt_var.response_time_s
         if self.q_vv is None or t90 <= 0:
@@ -285,7 +381,18 @@ class ControlChain:
         return self.q_vv
 
     def q_request(self, vm_pu: float) -> float:
-        """Volt-var curve value [Mvar], load convention (< 0 injects when V is low)."""
+        """Volt-var curve value [Mvar], load convention (< 0 injects when V is low).
+
+        Parameters
+        ----------
+        vm_pu : float
+            POI voltage magnitude [pu].
+
+        Returns
+        -------
+        float
+            Reactive power [Mvar], load convention (negative = injection).
+        """
         c = self.cfg.volt_var
         if not (self.on and c.enabled):
             return 0.0
@@ -310,7 +417,32 @@ class ControlChain:
         hold: np.ndarray | None,
         poi_cap: np.ndarray | None,
     ) -> tuple[np.ndarray, bool]:
-        """POI setpoint per step, and whether the last step was capped or held."""
+        """POI setpoint per step, and whether the last step was capped or held.
+
+        Parameters
+        ----------
+        p_site : numpy.ndarray
+            Site active power per step [MW], positive = consumption.
+        d : numpy.ndarray
+            Step lengths [s].
+        uniform : bool
+            All steps have the same length.
+        soc : float
+            BESS state of charge [fraction of capacity].
+        f_hz : float
+            Grid frequency [Hz].
+        hold : numpy.ndarray or None
+            Per step, whether the POI is held (ride-through support); ``None`` for no hold.
+        poi_cap : numpy.ndarray or None
+            POI cap per step [MW]; ``None`` for no cap.
+
+        Returns
+        -------
+        setpoint : numpy.ndarray
+            POI active power setpoint per step [MW].
+        capped : bool
+            The last step was capped or held.
+        """
         if self.s is None:  # start in steady state at the first interval's mean
             self.s = self.r = self.last_poi_mw = float(np.dot(p_site, d) / d.sum())
         support = self.cfg.ride_through_support.enabled and hold is not None
@@ -362,7 +494,15 @@ class ControlChain:
     def settle(self, p_poi_last_mw: float, reset: bool) -> None:
         """End of interval: remember the POI reached [MW]; restart the ramp from it if ``reset``
         (from the held value when the last step was held: the POI reached then also carries
-        the swing the delayed BESS leaves)."""
+        the swing the delayed BESS leaves).
+
+        Parameters
+        ----------
+        p_poi_last_mw : float
+            POI active power reached at the end of the interval [MW].
+        reset : bool
+            Restart the ramp limiter from the POI reached.
+        """
         self.last_poi_mw = p_poi_last_mw
         if reset:
             ref = self.hold_mw if self._held_last and self.hold_mw is not None else p_poi_last_mw
@@ -386,6 +526,14 @@ class ControlChain:
         )
 
     def restore(self, snap: tuple) -> None:
+        """Go back to a :meth:`snapshot`.
+
+        Parameters
+        ----------
+        snap : tuple
+            State from :meth:`snapshot`: filter and ramp states [MW], held POI [MW], droop [MW],
+            volt-var and smoothed Q [Mvar], band filter state, demand-response state and hold flag.
+        """
         (
             self.s,
             self.r,

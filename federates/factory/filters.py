@@ -32,6 +32,22 @@ def butter_bandpass_sos(order: int, f_low_hz: float, f_high_hz: float, fs_hz: fl
     Rows are ``[b0 b1 b2 1 a1 a2]``.
 
     ``0 < f_low_hz < f_high_hz < fs_hz / 2``; the response is -3 dB at both edges.
+
+    Parameters
+    ----------
+    order : int
+        Order of the low-pass prototype (>= 1); the band-pass has ``order`` sections.
+    f_low_hz : float
+        Lower -3 dB edge [Hz].
+    f_high_hz : float
+        Upper -3 dB edge [Hz].
+    fs_hz : float
+        Sampling frequency [Hz].
+
+    Returns
+    -------
+    numpy.ndarray
+        Second-order sections, shape ``(order, 6)``.
     """
     if order < 1:
         raise ValueError(f"filter order must be >= 1 (got {order})")
@@ -74,7 +90,18 @@ def _pole_pairs(poles: np.ndarray) -> list[tuple[float, float]]:
 
 
 def sos_state_space(sos: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
-    """State space ``(A, B, C, D)`` of the cascade; the state is the sections' ``(z0, z1)``."""
+    """State space ``(A, B, C, D)`` of the cascade; the state is the sections' ``(z0, z1)``.
+
+    Parameters
+    ----------
+    sos : array_like
+        Second-order sections, shape ``(n, 6)``, rows ``[b0 b1 b2 a0 a1 a2]``.
+
+    Returns
+    -------
+    tuple of (numpy.ndarray, numpy.ndarray, numpy.ndarray, float)
+        ``A`` ``(2n, 2n)``, ``B`` ``(2n,)``, ``C`` ``(2n,)`` and ``D`` of the discrete-time cascade.
+    """
     sos = np.atleast_2d(np.asarray(sos, dtype=float))
     n = len(sos)
     a_m = np.zeros((2 * n, 2 * n))
@@ -119,7 +146,18 @@ class BlockFilter:
         return (len(self.sos), 2)
 
     def steady_state(self, u: float = 1.0) -> np.ndarray:
-        """State after a long constant input ``u`` (``scipy.signal.sosfilt_zi(sos) * u``)."""
+        """State after a long constant input ``u`` (``scipy.signal.sosfilt_zi(sos) * u``).
+
+        Parameters
+        ----------
+        u : float, default 1.0
+            Constant input, in the unit of the filtered signal.
+
+        Returns
+        -------
+        numpy.ndarray
+            Filter state, shaped like the filter's state (``self.shape``).
+        """
         k = len(self.b)
         x = np.linalg.solve(np.eye(k) - self.a, self.b * u)
         return x.reshape(self.shape)
@@ -151,7 +189,22 @@ class BlockFilter:
         return m
 
     def run(self, x: np.ndarray, zi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Filter the block ``x`` from state ``zi``; returns the output and the final state."""
+        """Filter the block ``x`` from state ``zi``; returns the output and the final state.
+
+        Parameters
+        ----------
+        x : array_like
+            Input samples, one per filter sample, in the unit of the filtered signal.
+        zi : array_like
+            Initial state, shaped like the filter's state.
+
+        Returns
+        -------
+        y : numpy.ndarray
+            Output samples, same length as ``x``.
+        zf : numpy.ndarray
+            Final state, shaped like ``zi``.
+        """
         x = np.asarray(x, dtype=float)
         state = np.asarray(zi, dtype=float).reshape(-1)
         out = np.empty_like(x)
@@ -164,5 +217,16 @@ class BlockFilter:
 
 
 def first_order_lag_sos(a: float) -> np.ndarray:
-    """``y[n] = a y[n-1] + x[n]`` as one section (``lfilter([1], [1, -a], x)``)."""
+    """``y[n] = a y[n-1] + x[n]`` as one section (``lfilter([1], [1, -a], x)``).
+
+    Parameters
+    ----------
+    a : float
+        Pole of the lag [-], e.g. ``exp(-dt / tau)``.
+
+    Returns
+    -------
+    numpy.ndarray
+        One second-order section, shape ``(1, 6)``.
+    """
     return np.array([[1.0, 0.0, 0.0, 1.0, -a, 0.0]])

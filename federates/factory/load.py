@@ -97,7 +97,18 @@ class TrainingJobProfile:
             self._starts = np.concatenate([self._starts, starts])
 
     def wave(self, t: np.ndarray) -> np.ndarray:
-        """Compute/communication wave with checkpoints (no envelope)."""
+        """Compute/communication wave with checkpoints (no envelope).
+
+        Parameters
+        ----------
+        t : numpy.ndarray
+            Times [s], non-decreasing.
+
+        Returns
+        -------
+        numpy.ndarray
+            GPU level at each time [fraction of the job's GPU power].
+        """
         j = self.job
         self._extend_schedule(float(t[-1]) + j.period_s)
         k = np.searchsorted(self._starts, t, side="right") - 1
@@ -140,7 +151,18 @@ class TrainingJobProfile:
             self._env_t = j.start_s + j.start_ramp_s
 
     def envelope(self, t: np.ndarray) -> np.ndarray:
-        """1 while the job runs, 0 while stopped; linear ramps in between."""
+        """1 while the job runs, 0 while stopped; linear ramps in between.
+
+        Parameters
+        ----------
+        t : numpy.ndarray
+            Times [s], non-decreasing.
+
+        Returns
+        -------
+        numpy.ndarray
+            Run envelope at each time [-], 0 to 1.
+        """
         if self.job.mtbf_h is None and self.job.stop_s is None:
             if self.job.start_s is None:
                 return np.ones_like(t)
@@ -176,7 +198,22 @@ class TrainingJobProfile:
             self._env_until = self._env_t
 
     def level(self, t: np.ndarray, dt_s: float) -> tuple[np.ndarray, np.ndarray]:
-        """(GPU level ``L(t)``, run envelope) at the step starts ``t``."""
+        """(GPU level ``L(t)``, run envelope) at the step starts ``t``.
+
+        Parameters
+        ----------
+        t : numpy.ndarray
+            Step starts [s], non-decreasing.
+        dt_s : float
+            Step length [s] (a trace is averaged over ``[t, t + dt_s)``).
+
+        Returns
+        -------
+        level : numpy.ndarray
+            GPU level ``L(t)`` [fraction of the job's GPU power].
+        envelope : numpy.ndarray
+            Run envelope [-], 0 to 1.
+        """
         j = self.job
         env = self.envelope(t)
         if self._trace is not None:
@@ -220,6 +257,20 @@ class InferenceProfile:
             self._burst_until = start + dur
 
     def level(self, t: np.ndarray, dt_s: float) -> np.ndarray:
+        """Inference load level at the step starts ``t`` (diurnal cycle, noise and bursts).
+
+        Parameters
+        ----------
+        t : numpy.ndarray
+            Step starts [s], non-decreasing.
+        dt_s : float
+            Step length [s] (sets the noise lag's pole).
+
+        Returns
+        -------
+        numpy.ndarray
+            Level [fraction of the inference power], clipped to 0 to 1.
+        """
         c = self.cfg
         hour = t / 3600.0 + c.start_hour
         lvl = c.mean_fraction * (
@@ -258,7 +309,22 @@ class GpuSmoother:
         self.hold = 0.0
 
     def run(self, demand: list[float], floor_mw: list[float], dt: float) -> np.ndarray:
-        """Grid-side GPU draw [MW] for GPU ``demand`` [MW] with the ``floor_mw`` per step."""
+        """Grid-side GPU draw [MW] for GPU ``demand`` [MW] with the ``floor_mw`` per step.
+
+        Parameters
+        ----------
+        demand : list of float
+            GPU demand per step [MW].
+        floor_mw : list of float
+            Minimum grid-side draw per step [MW].
+        dt : float
+            Step length [s].
+
+        Returns
+        -------
+        numpy.ndarray
+            Grid-side GPU draw per step [MW].
+        """
         g = demand[0] if self.g is None else self.g
         s, hold, up, down, hyst, s_max = (
             self.s,
@@ -406,7 +472,22 @@ class ItLoad:
         return self._cache[c]
 
     def window(self, i0: int, n: int, key: str = "it") -> np.ndarray:
-        """Values at grid indices ``i0 .. i0 + n - 1``."""
+        """Values at grid indices ``i0 .. i0 + n - 1``.
+
+        Parameters
+        ----------
+        i0 : int
+            First grid index (time ``i0 * dt_s`` [s]).
+        n : int
+            Number of values.
+        key : str, default "it"
+            Series: ``"it"``, ``"training"`` or ``"inference"`` power [MW].
+
+        Returns
+        -------
+        numpy.ndarray
+            The ``n`` values [MW].
+        """
         c0, off = divmod(i0, self.n_chunk)
         if off + n <= self.n_chunk:
             return self._chunk(c0)[key][off : off + n]
@@ -420,7 +501,20 @@ class ItLoad:
         return np.concatenate(parts)
 
     def at(self, idx: np.ndarray, key: str = "it") -> np.ndarray:
-        """Values at arbitrary (non-decreasing) grid indices."""
+        """Values at arbitrary (non-decreasing) grid indices.
+
+        Parameters
+        ----------
+        idx : numpy.ndarray
+            Grid indices (time ``idx * dt_s`` [s]), non-decreasing.
+        key : str, default "it"
+            Series: ``"it"``, ``"training"`` or ``"inference"`` power [MW].
+
+        Returns
+        -------
+        numpy.ndarray
+            Values at ``idx`` [MW].
+        """
         i0 = int(idx[0])
         block = self.window(i0, int(idx[-1]) - i0 + 1, key)
         return block[idx - i0]
@@ -443,6 +537,18 @@ class Cooling:
         self.t_restart_s: float | None = None
 
     def gate_value(self, t: float) -> float:
+        """Chiller gate at time ``t``: 1 on, 0 off, ramping while restarting.
+
+        Parameters
+        ----------
+        t : float
+            Time [s].
+
+        Returns
+        -------
+        float
+            Gate [-], 0 to 1.
+        """
         if self.mode == "on":
             return 1.0
         if self.mode == "off" or self.t_restart_s is None:
@@ -461,7 +567,30 @@ class Cooling:
         b: np.ndarray,
         events: list[tuple[str, float]],
     ) -> tuple[np.ndarray, np.ndarray | None]:
-        """Cooling MW seen by the grid per step, and the chiller gate (None = fully on)."""
+        """Cooling MW seen by the grid per step, and the chiller gate (None = fully on).
+
+        Parameters
+        ----------
+        t_s : float
+            Start of the interval [s].
+        t_end_s : float
+            End of the interval [s].
+        it_mean_mw : float
+            Interval-mean IT power [MW].
+        a : numpy.ndarray
+            Step starts in the interval [s].
+        b : numpy.ndarray
+            Step ends in the interval [s].
+        events : list of tuple of (str, float)
+            Chiller events in the interval: kind and time [s].
+
+        Returns
+        -------
+        cooling : numpy.ndarray
+            Cooling power seen by the grid per step [MW].
+        gate : numpy.ndarray or None
+            Chiller gate per step [-], 0 to 1; ``None`` when fully on.
+        """
         span = t_end_s - t_s
         h0 = it_mean_mw if self.heat_mw is None else self.heat_mw
         h1 = it_mean_mw + (h0 - it_mean_mw) * math.exp(-span / self.cfg.tau_s)
@@ -503,4 +632,12 @@ class Cooling:
         return (self.heat_mw, self.mode, self.t_restart_s)
 
     def restore(self, snap: tuple) -> None:
+        """Go back to a :meth:`snapshot`.
+
+        Parameters
+        ----------
+        snap : tuple
+            ``(heat_mw, mode, t_restart_s)`` from :meth:`snapshot`: lagged IT heat [MW], chiller
+            mode and restart time [s].
+        """
         self.heat_mw, self.mode, self.t_restart_s = snap

@@ -77,12 +77,40 @@ def attenuation_db(
     response_tau_s: float,
     control_period_s: float = 0.0,
 ) -> np.ndarray:
-    """Attenuation ``-20 log10`` of :func:`residual_ratio` [dB] (same parameters)."""
+    """Attenuation ``-20 log10`` of :func:`residual_ratio` [dB] (same parameters).
+
+    Parameters
+    ----------
+    f_hz : array_like or float
+        Swing frequency [Hz].
+    latency_s : float
+        Measurement and communication delay [s].
+    response_tau_s : float
+        First-order PCS time constant [s].
+    control_period_s : float, default 0.0
+        Sample-and-hold period [s] (0 = continuous).
+
+    Returns
+    -------
+    numpy.ndarray
+        Attenuation at each frequency [dB].
+    """
     return -20.0 * np.log10(residual_ratio(f_hz, latency_s, response_tau_s, control_period_s))
 
 
 def band_tones_hz(band_hz: tuple[float, float] = BAND_HZ) -> np.ndarray:
-    """Multisine tones [Hz]: every :data:`TONE_STEP_HZ` from the band's low to its high edge."""
+    """Multisine tones [Hz]: every :data:`TONE_STEP_HZ` from the band's low to its high edge.
+
+    Parameters
+    ----------
+    band_hz : tuple of (float, float), default BAND_HZ
+        Low and high band edges [Hz].
+
+    Returns
+    -------
+    numpy.ndarray
+        Tone frequencies [Hz], ascending.
+    """
     lo, hi = band_hz
     k0, k1 = math.ceil(lo / TONE_STEP_HZ - 1e-9), math.floor(hi / TONE_STEP_HZ + 1e-9)
     return np.arange(k0, k1 + 1) * TONE_STEP_HZ
@@ -94,7 +122,24 @@ def band_attenuation_db(
     control_period_s: float = 0.0,
     band_hz: tuple[float, float] = BAND_HZ,
 ) -> float:
-    """Formula attenuation [dB] of a swing with equal power at the :func:`band_tones_hz`."""
+    """Formula attenuation [dB] of a swing with equal power at the :func:`band_tones_hz`.
+
+    Parameters
+    ----------
+    latency_s : float
+        Measurement and communication delay [s].
+    response_tau_s : float
+        First-order PCS time constant [s].
+    control_period_s : float, default 0.0
+        Sample-and-hold period [s] (0 = continuous).
+    band_hz : tuple of (float, float), default BAND_HZ
+        Low and high band edges [Hz].
+
+    Returns
+    -------
+    float
+        Band attenuation [dB].
+    """
     r = residual_ratio(band_tones_hz(band_hz), latency_s, response_tau_s, control_period_s)
     return float(-10.0 * np.log10(np.mean(r * r)))
 
@@ -123,7 +168,22 @@ def multisine_mw(t_s: np.ndarray, tones_hz: np.ndarray, peak_mw: float) -> np.nd
 
 
 def band_rms_mw(x_mw: np.ndarray, dt_s: float, band_hz: tuple[float, float]) -> float:
-    """RMS [MW] of the part of a uniformly sampled series inside ``band_hz`` [Hz] (Parseval)."""
+    """RMS [MW] of the part of a uniformly sampled series inside ``band_hz`` [Hz] (Parseval).
+
+    Parameters
+    ----------
+    x_mw : array_like
+        Uniformly sampled power [MW].
+    dt_s : float
+        Sampling interval [s].
+    band_hz : tuple of (float, float)
+        Low and high band edges [Hz], inclusive.
+
+    Returns
+    -------
+    float
+        RMS of the in-band part, mean removed [MW].
+    """
     x = np.asarray(x_mw, dtype=float)
     n = len(x)
     spec = np.fft.rfft(x - x.mean())

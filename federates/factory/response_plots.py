@@ -24,6 +24,18 @@ def plot_attenuation(rows: Sequence[AttenuationRow], band_label: str = "0.2-3 Hz
 
     Solid lines with markers: simulation; dashed: the first-order-plus-delay
     formula; dotted horizontal line: the 10 dB of qualification test Q2.
+
+    Parameters
+    ----------
+    rows : sequence of AttenuationRow
+        Simulated and formula attenuations [dB] per PCS time constant [s] and latency [s].
+    band_label : str, default "0.2-3 Hz"
+        Frequency band [Hz] named in the y-axis label.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure.
     """
     from matplotlib.figure import Figure
 
@@ -55,7 +67,18 @@ def plot_attenuation(rows: Sequence[AttenuationRow], band_label: str = "0.2-3 Hz
 
 
 def plot_gpu_smoothing(rows: Sequence[SmoothingRow]) -> Figure:
-    """POI and site oscillation RMS [MW] per configuration, with the limit (2 % of the rating)."""
+    """POI and site oscillation RMS [MW] per configuration, with the limit (2 % of the rating).
+
+    Parameters
+    ----------
+    rows : sequence of SmoothingRow
+        One bar pair per configuration: site and POI oscillation RMS [MW] and the limit [MW].
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure.
+    """
     from matplotlib.figure import Figure
 
     fig = Figure(figsize=(7.0, 4.2))

@@ -45,6 +45,22 @@ def piecewise_linear_means(
 
     ``tb`` is non-decreasing (a repeated time is a jump) and covers every
     ``[a, b]``; exact for any step length.
+
+    Parameters
+    ----------
+    tb : array_like
+        Breakpoint times [s], non-decreasing.
+    gb : array_like
+        Function values at the breakpoints.
+    a : numpy.ndarray
+        Step starts [s].
+    b : numpy.ndarray
+        Step ends [s].
+
+    Returns
+    -------
+    numpy.ndarray
+        Mean over each step, in the unit of ``gb``.
     """
     tb = np.asarray(tb, dtype=float)
     gb = np.asarray(gb, dtype=float)
@@ -88,7 +104,18 @@ class RideThrough:
         return min(max((t - t0) / r, 0.0), 1.0)
 
     def connected(self, t_s: float) -> float:
-        """Share of the load on the grid at ``t_s`` under the current mode."""
+        """Share of the load on the grid at ``t_s`` under the current mode.
+
+        Parameters
+        ----------
+        t_s : float
+            Time [s].
+
+        Returns
+        -------
+        float
+            Share of the load on the grid [-], 0 to 1.
+        """
         if self.mode == "grid":
             return 1.0
         if self.mode == "backup":
@@ -149,6 +176,28 @@ class RideThrough:
         Returns the share of the load connected to the grid for each internal
         step ``[a_k, b_k)`` (None when fully connected throughout) and the events
         ``("trip" | "return", t_s)`` of the interval.
+
+        Parameters
+        ----------
+        t_s : float
+            Start of the interval [s].
+        t_end_s : float
+            End of the interval [s].
+        vm_pu : float
+            Voltage magnitude held over the interval [pu].
+        f_hz : float
+            Frequency held over the interval [Hz].
+        a : numpy.ndarray
+            Internal step starts [s].
+        b : numpy.ndarray
+            Internal step ends [s].
+
+        Returns
+        -------
+        connected : numpy.ndarray or None
+            Share of the load on the grid per step [-].
+        events : list of tuple of (str, float)
+            Events ``("trip" | "return", time [s])``.
         """
         c = self.cfg
         if not c.enabled:
@@ -281,6 +330,14 @@ class RideThrough:
         return out
 
     def restore(self, snap: tuple) -> None:
+        """Go back to a :meth:`snapshot`.
+
+        Parameters
+        ----------
+        snap : tuple
+            State from :meth:`snapshot`: mode, return time [s], normal-since time [s], voltage and
+            frequency accumulators [s], dips, transfers, trip count and backup time [s].
+        """
         (
             self.mode,
             self.t_ret_s,

@@ -274,6 +274,22 @@ class FactorySite:
 
         The steps below run in this order, once per call, each on the interval's
         record :class:`_Interval`.
+
+        Parameters
+        ----------
+        t_s : float
+            Start of the interval [s].
+        t_end_s : float
+            End of the interval [s], exclusive.
+        vm_pu : float
+            POI voltage magnitude held over the interval [pu].
+        f_hz : float
+            Grid frequency held over the interval [Hz].
+
+        Returns
+        -------
+        IntervalOutput
+            The site's outputs for the interval.
         """
         iv = self._time_step(t_s, t_end_s, vm_pu, f_hz)
         self._load_step(iv)

@@ -42,6 +42,17 @@ def read_trace(
 ) -> tuple[np.ndarray, np.ndarray, dict[str, float]]:
     """Read and check a power trace.
 
+    Parameters
+    ----------
+    path : path-like or str
+        CSV file of the trace.
+    time_column : str, default "t_s"
+        Name of the time column (seconds or ISO timestamps).
+    power_column : str, default "p_mw"
+        Name of the power column, in the file's unit.
+    max_gap_s : float, optional
+        Largest allowed step between consecutive rows [s]; ``None`` for no limit.
+
     Returns
     -------
     t_s : time from the first row [s], strictly increasing
@@ -169,7 +180,20 @@ class TraceProfile:
         return base + cum[j] + p[j] * u + 0.5 * slope * u * u
 
     def mean_mw(self, a_s: np.ndarray, b_s: np.ndarray) -> np.ndarray:
-        """Mean power over each step ``[a, b)`` [MW]."""
+        """Mean power over each step ``[a, b)`` [MW].
+
+        Parameters
+        ----------
+        a_s : numpy.ndarray
+            Step starts [s].
+        b_s : numpy.ndarray
+            Step ends [s], element-wise after ``a_s``.
+
+        Returns
+        -------
+        numpy.ndarray
+            Mean power of each step [MW].
+        """
         a_s = np.asarray(a_s, dtype=float)
         b_s = np.asarray(b_s, dtype=float)
         return (self._integral(b_s) - self._integral(a_s)) / (b_s - a_s)
