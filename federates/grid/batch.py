@@ -35,6 +35,13 @@ def branch_loadings(
     """Branch loadings of internal bus voltages ``v`` (``(n_bus, k)`` complex, pu), one column
     per solution.
 
+    Parameters
+    ----------
+    pf : PowerFlow
+        The solver (branch admittances and ratings).
+    v : numpy.ndarray
+        Complex internal bus voltages [pu], shape ``(n_bus, k)``.
+
     Returns
     -------
     ``(line, trafo, trafo3w, impedance)`` loadings [%], each of shape ``(k, n_element)`` in

@@ -265,12 +265,34 @@ class EventConfig(_Section):
         return self
 
     def window_s(self, margin_s: float = 1.0) -> tuple[float, float]:
-        """Interval that the time grid refines around this event [s]."""
+        """Interval that the time grid refines around this event [s].
+
+        Parameters
+        ----------
+        margin_s : float, default 1.0
+            Margin before the start and after the end of the event [s].
+
+        Returns
+        -------
+        tuple of (float, float)
+            Start (>= 0) and end of the window [s].
+        """
         end = self.t_s + (self.duration_s or 0.0)
         return max(0.0, self.t_s - margin_s), end + margin_s
 
     def active(self, t_s: float) -> bool:
-        """True when the step starting at ``t_s`` lies inside the event."""
+        """True when the step starting at ``t_s`` lies inside the event.
+
+        Parameters
+        ----------
+        t_s : float
+            Step start [s].
+
+        Returns
+        -------
+        bool
+            The event is active at ``t_s``.
+        """
         eps = 1e-9
         if t_s < self.t_s - eps:
             return False

@@ -31,7 +31,22 @@ class EventState:
 
 
 def state_at(events: Sequence[EventConfig], t_s: float, default_bus: int) -> EventState:
-    """The network state the events impose at ``t_s`` (``default_bus``: sag bus when none given)."""
+    """The network state the events impose at ``t_s`` (``default_bus``: sag bus when none given).
+
+    Parameters
+    ----------
+    events : sequence of EventConfig
+        The events.
+    t_s : float
+        Time [s].
+    default_bus : int
+        pandapower bus of a sag that names none.
+
+    Returns
+    -------
+    EventState
+        Elements out of service, held bus voltages [pu] and load steps [MW, Mvar].
+    """
     lines, trafos, gens = set(), set(), set()
     clamps: dict[int, float] = {}
     steps = []
@@ -56,6 +71,20 @@ def imbalance_mw(events: Sequence[EventConfig], t_s: float, gen_p_mw: dict[int, 
     """Load increase the events cause at ``t_s`` [MW]: load steps plus lost generation.
 
     A gen trip loses ``delta_mw`` when given, else the generator's dispatch from ``gen_p_mw``.
+
+    Parameters
+    ----------
+    events : sequence of EventConfig
+        The events.
+    t_s : float
+        Time [s].
+    gen_p_mw : dict of int to float
+        Dispatch per pandapower gen index [MW].
+
+    Returns
+    -------
+    float
+        Load increase [MW].
     """
     total = 0.0
     for ev in events:

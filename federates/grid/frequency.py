@@ -66,7 +66,18 @@ class SystemFrequency:
         )
 
     def rocof_hz_per_s(self, dpe_mw: float) -> float:
-        """Rate of change of frequency now, for a load increase ``dpe_mw`` [Hz/s]."""
+        """Rate of change of frequency now, for a load increase ``dpe_mw`` [Hz/s].
+
+        Parameters
+        ----------
+        dpe_mw : float
+            Load increase [MW].
+
+        Returns
+        -------
+        float
+            Rate of change of frequency [Hz/s].
+        """
         s = self.state
         d = self._deriv(np.array([s.dw_pu, s.x_gov_pu, s.x_reheat_pu]), dpe_mw / self.s_base_mva)
         return float(d[0] * self.cfg.f_nom_hz)
@@ -78,7 +89,22 @@ class SystemFrequency:
 
     def advance(self, t_s: float, t_end_s: float, dpe_mw: float) -> float:
         """Integrate from ``t_s`` to ``t_end_s`` [s] with a constant load increase ``dpe_mw`` [MW];
-        returns f [Hz]."""
+        returns f [Hz].
+
+        Parameters
+        ----------
+        t_s : float
+            Start of the interval [s].
+        t_end_s : float
+            End of the interval [s].
+        dpe_mw : float
+            Load increase held over the interval [MW].
+
+        Returns
+        -------
+        float
+            Frequency at ``t_end_s`` [Hz].
+        """
         c, s = self.cfg, self.state
         span = t_end_s - t_s
         if span <= 0:
@@ -110,7 +136,18 @@ class SystemFrequency:
             self.rocof_max_hz_per_s = max(self.rocof_max_hz_per_s, r)
 
     def steady_state_hz(self, dpe_mw: float) -> float:
-        """Settling frequency after a sustained load increase (no dead band) [Hz]."""
+        """Settling frequency after a sustained load increase (no dead band) [Hz].
+
+        Parameters
+        ----------
+        dpe_mw : float
+            Sustained load increase [MW].
+
+        Returns
+        -------
+        float
+            Settling frequency [Hz].
+        """
         c = self.cfg
         beta = c.d_pu + c.km / c.r_pu
         return c.f_nom_hz * (1.0 - dpe_mw / self.s_base_mva / beta)

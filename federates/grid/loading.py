@@ -17,7 +17,18 @@ import pandapower as pp
 
 
 def impedance_loading_percent(net: pp.pandapowerNet) -> np.ndarray:
-    """Loading of each ``net.impedance`` row after a power flow [% of sn_mva] (NaN when off)."""
+    """Loading of each ``net.impedance`` row after a power flow [% of sn_mva] (NaN when off).
+
+    Parameters
+    ----------
+    net : pandapower.pandapowerNet
+        A solved network.
+
+    Returns
+    -------
+    numpy.ndarray
+        Loading per ``net.impedance`` row [%].
+    """
     im, res = net.impedance, net.res_impedance
     if not len(im):
         return np.zeros(0)
@@ -28,7 +39,18 @@ def impedance_loading_percent(net: pp.pandapowerNet) -> np.ndarray:
 
 def branch_loadings_percent(net: pp.pandapowerNet) -> dict[str, float]:
     """``{"line.3": 41.2, "trafo.0": ..., "trafo3w.1": ..., "impedance.0": ...}`` [%] of a solved
-    net."""
+    net.
+
+    Parameters
+    ----------
+    net : pandapower.pandapowerNet
+        A solved network.
+
+    Returns
+    -------
+    dict of str to float
+        Loading per branch name [%].
+    """
     out: dict[str, float] = {}
     for kind in ("line", "trafo", "trafo3w"):
         res = net.get(f"res_{kind}")
@@ -44,7 +66,18 @@ def branch_loadings_percent(net: pp.pandapowerNet) -> dict[str, float]:
 
 def preconnection_loadings(net: pp.pandapowerNet) -> dict[str, float]:
     """Branch loadings [%] of ``net`` as it is (e.g. without the site): one ``pandapower.runpp``
-    with generator reactive limits enforced, on a copy."""
+    with generator reactive limits enforced, on a copy.
+
+    Parameters
+    ----------
+    net : pandapower.pandapowerNet
+        The network (not modified).
+
+    Returns
+    -------
+    dict of str to float
+        Loading per branch name [%].
+    """
     work = copy.deepcopy(net)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

@@ -91,6 +91,20 @@ class StepResult:
     slack_q_mvar: float
 
     def vm(self, model: GridModel, bus: int) -> float:
+        """Voltage magnitude [pu] of a bus in the model's last converged solution.
+
+        Parameters
+        ----------
+        model : GridModel
+            The model that produced this result.
+        bus : int
+            pandapower bus index.
+
+        Returns
+        -------
+        float
+            Voltage magnitude [pu]; NaN before any converged solution.
+        """
         return model.bus_vm(bus)
 
 
@@ -293,6 +307,14 @@ class GridModel:
         )
 
     def restore(self, snap: tuple) -> None:
+        """Go back to a :meth:`snapshot` (tap changers, shunt banks, non-convergence count,
+        last good solution).
+
+        Parameters
+        ----------
+        snap : tuple
+            State returned by :meth:`snapshot`.
+        """
         taps, banks, self._nonconverged, self._last_good = snap
         changed = False
         for (t, c, _), st in zip(self.taps, taps, strict=True):
@@ -314,6 +336,11 @@ class GridModel:
         Going back in time (the same step, or the first step of a sync block, solved
         again) restores the controller state saved when that step was first reached;
         going forward saves the state at the start of the step.
+
+        Parameters
+        ----------
+        t_s : float
+            Start of the step about to be solved [s].
         """
         if self._last_t is not None and t_s <= self._last_t and t_s in self._snapshots:
             self.restore(self._snapshots[t_s])
@@ -350,7 +377,29 @@ class GridModel:
         boundary_pq: Mapping[str, tuple[float, float]] | None = None,
         slack_vm_pu: float | None = None,
     ) -> StepResult:
-        """Solve the network at ``t_s``; controllers advance to ``t_next_s``."""
+        """Solve the network at ``t_s``; controllers advance to ``t_next_s``.
+
+        Parameters
+        ----------
+        t_s : float
+            Time of the solve [s].
+        t_next_s : float
+            Time the controllers advance to [s].
+        factory_pq : tuple of (float, float), optional
+            Factory load ``(p_mw, q_mvar)`` at the site bus [MW, Mvar], load convention (positive =
+            consumption); ``None`` keeps the background value.
+        boundary_pq : mapping of str to tuple of (float, float), optional
+            Load ``(p_mw, q_mvar)`` [MW, Mvar] per boundary (e.g. distribution feeder) name, load
+            convention.
+        slack_vm_pu : float, optional
+            Slack voltage setpoint [pu]; ``None`` or NaN keeps the current one.
+
+        Returns
+        -------
+        StepResult
+            Convergence, recorded values and the voltages [pu] and slack injection [MW, Mvar] to
+            publish.
+        """
         self._steps += 1
         pf = self.pf
         st = state_at(self.events, t_s, self.poi_bus if self.poi_bus is not None else -1)
@@ -418,6 +467,17 @@ class GridModel:
 
         Returns ``(values, poi_vm_pu, site_vm_pu)``: rows ``(n, len(columns))`` and the
         voltages to publish per step [pu]; agrees with per-step calls to round-off.
+
+        Parameters
+        ----------
+        t_s : numpy.ndarray
+            Times of the solves [s].
+        t_next_s : numpy.ndarray
+            Times the controllers advance to after each solve [s].
+        factory_p_mw : numpy.ndarray, optional
+            Factory active power per step [MW], positive = consumption.
+        factory_q_mvar : numpy.ndarray, optional
+            Factory reactive power per step [Mvar], load convention.
         """
         from federates.grid.batch import step_block
 
@@ -435,6 +495,20 @@ class GridModel:
         self._q_limited = now
 
     def bus_vm_of(self, sol: Solution, bus: int | None) -> float:
+        """Voltage magnitude of ``bus`` in the solution ``sol``.
+
+        Parameters
+        ----------
+        sol : Solution
+            A power-flow solution of this model.
+        bus : int or None
+            pandapower bus index; ``None`` gives NaN.
+
+        Returns
+        -------
+        float
+            Voltage magnitude [pu].
+        """
         if bus is None:
             return math.nan
         return float(sol.vm_pu[self._bus_pos[int(bus)]])
@@ -483,6 +557,18 @@ class GridModel:
             self.pf.invalidate()
 
     def bus_vm(self, bus: int) -> float:
+        """Voltage magnitude of ``bus`` in the last converged solution.
+
+        Parameters
+        ----------
+        bus : int
+            pandapower bus index.
+
+        Returns
+        -------
+        float
+            Voltage magnitude [pu]; NaN before any converged solution.
+        """
         return self.bus_vm_of(self._last_good, bus) if self._last_good is not None else math.nan
 
     # ------------------------------------------------------------ summary

@@ -109,7 +109,18 @@ SIMBENCH_CODE = re.compile(r"^\d-(EHV|HV|MV|LV)(-[A-Za-z0-9]+)*--\d-(sw|no_sw)$"
 
 
 def network_source(spec: str) -> str:
-    """One line saying where the network ``spec`` comes from."""
+    """One line saying where the network ``spec`` comes from.
+
+    Parameters
+    ----------
+    spec : str
+        Bundled network name or alias, SimBench code, or file path.
+
+    Returns
+    -------
+    str
+        Source of the network.
+    """
     name = ALIASES.get(spec, spec)
     if name in NETWORKS:
         return NETWORKS[name].source
@@ -121,7 +132,23 @@ def network_source(spec: str) -> str:
 def load_network(
     spec: str, base_dir: Path = Path("."), *, key: str = "grid.network"
 ) -> pp.pandapowerNet:
-    """A bundled network by name, a SimBench code, or a pandapower JSON / MATPOWER file."""
+    """A bundled network by name, a SimBench code, or a pandapower JSON / MATPOWER file.
+
+    Parameters
+    ----------
+    spec : str
+        Bundled network name or alias, SimBench code, or path of a ``.json``, ``.m`` or ``.mat``
+        file.
+    base_dir : pathlib.Path, default Path(".")
+        Directory that a relative file path is resolved against.
+    key : str, default "grid.network"
+        Configuration key named in error messages.
+
+    Returns
+    -------
+    pandapower.pandapowerNet
+        The network.
+    """
     path = Path(spec).expanduser()
     if path.suffix.lower() in (".json", ".m", ".mat"):
         path = path if path.is_absolute() else base_dir / path
@@ -183,6 +210,16 @@ def json_class_paths(data: object) -> Iterator[tuple[str, str]]:
 
     pandapower stores tables and controllers as JSON text inside the JSON, which
     its reader decodes again: every string that is itself JSON is searched too.
+
+    Parameters
+    ----------
+    data : object
+        Decoded JSON (dicts, lists, strings).
+
+    Yields
+    ------
+    tuple of (str, str)
+        ``(_module, _class)`` of each object that names a class.
     """
     stack = [data]
     while stack:
@@ -216,6 +253,13 @@ def check_json_classes(path: Path, key: str = "grid.network") -> None:
     ------
     ConfigError
         One line naming the file and the first refused class path.
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        pandapower JSON file.
+    key : str, default "grid.network"
+        Configuration key named in error messages.
     """
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
@@ -235,7 +279,18 @@ def check_json_classes(path: Path, key: str = "grid.network") -> None:
 
 def energized_buses(net: pp.pandapowerNet) -> set[int]:
     """Buses connected to a slack (ext_grid / slack gen) through in-service branches and closed
-    switches."""
+    switches.
+
+    Parameters
+    ----------
+    net : pandapower.pandapowerNet
+        The network.
+
+    Returns
+    -------
+    set of int
+        pandapower indices of the energized buses.
+    """
     import pandapower.topology as top
 
     g = top.create_nxgraph(net, respect_switches=True, include_out_of_service=False)
@@ -252,7 +307,24 @@ def energized_buses(net: pp.pandapowerNet) -> set[int]:
 
 
 def bus_problem(net: pp.pandapowerNet, bus: int, key: str, label: str) -> str | None:
-    """One line when ``bus`` is not a live bus of ``net`` (missing, out of service, dead)."""
+    """One line when ``bus`` is not a live bus of ``net`` (missing, out of service, dead).
+
+    Parameters
+    ----------
+    net : pandapower.pandapowerNet
+        The network.
+    bus : int
+        pandapower bus index.
+    key : str
+        Configuration key named in the message.
+    label : str
+        Name of the network in the message.
+
+    Returns
+    -------
+    str or None
+        The problem, or ``None`` for a live bus.
+    """
     if bus not in net.bus.index:
         lo, hi = net.bus.index.min(), net.bus.index.max()
         return f"{key}: {bus} is not a bus of {label} (buses {lo}..{hi})"
@@ -282,7 +354,26 @@ class Site:
 def add_transformer(
     net: pp.pandapowerNet, hv_bus: int, lv_bus: int, cfg: TransformerConfig, name: str
 ) -> int:
-    """A two-winding transformer from a case section; returns its index."""
+    """A two-winding transformer from a case section; returns its index.
+
+    Parameters
+    ----------
+    net : pandapower.pandapowerNet
+        The network, modified in place.
+    hv_bus : int
+        High-voltage bus (its ``vn_kv`` [kV] is the rated HV voltage).
+    lv_bus : int
+        Low-voltage bus (its ``vn_kv`` [kV] is the rated LV voltage).
+    cfg : TransformerConfig
+        Rating [MVA], impedances [%] and tap changer.
+    name : str
+        Name of the transformer.
+
+    Returns
+    -------
+    int
+        Index in ``net.trafo``.
+    """
     return pp.create_transformer_from_parameters(
         net,
         hv_bus,
@@ -312,7 +403,26 @@ def attach_factory(
     q_mvar: float = 0.0,
     poi_transformer: PoiTransformerConfig | None = None,
 ) -> Site:
-    """Add the factory as a load at ``poi_bus``, or behind a new step-down transformer."""
+    """Add the factory as a load at ``poi_bus``, or behind a new step-down transformer.
+
+    Parameters
+    ----------
+    net : pandapower.pandapowerNet
+        The network, modified in place.
+    poi_bus : int
+        Bus at the point of interconnection.
+    p_mw : float, default 0.0
+        Initial active power of the factory load [MW], positive = consumption.
+    q_mvar : float, default 0.0
+        Initial reactive power of the factory load [Mvar], positive = consumption.
+    poi_transformer : PoiTransformerConfig, optional
+        Step-down transformer to a new site bus; ``None`` puts the load at ``poi_bus``.
+
+    Returns
+    -------
+    Site
+        Load index, POI bus, site bus and transformer index.
+    """
     if poi_bus not in net.bus.index:
         raise ConfigError(
             f"factory.poi_bus: {poi_bus} is not a bus of the network "
@@ -336,7 +446,24 @@ def attach_factory(
 def scaled_network(
     spec: str, base_dir: Path = Path("."), load_scale: float = 1.0, *, key: str = "grid.network"
 ) -> pp.pandapowerNet:
-    """:func:`load_network` with every load's P and Q multiplied by ``load_scale``."""
+    """:func:`load_network` with every load's P and Q multiplied by ``load_scale``.
+
+    Parameters
+    ----------
+    spec : str
+        Network name, SimBench code or file path (see :func:`load_network`).
+    base_dir : pathlib.Path, default Path(".")
+        Directory that a relative file path is resolved against.
+    load_scale : float, default 1.0
+        Multiplier of every load's P and Q [-].
+    key : str, default "grid.network"
+        Configuration key named in error messages.
+
+    Returns
+    -------
+    pandapower.pandapowerNet
+        The network.
+    """
     net = load_network(spec, base_dir, key=key)
     if load_scale != 1.0:
         net.load["p_mw"] *= load_scale
@@ -345,7 +472,18 @@ def scaled_network(
 
 
 def total_generation_mw(net: pp.pandapowerNet) -> float:
-    """Total in-service generation after a power flow of ``net`` [MW] (gen + sgen + ext_grid)."""
+    """Total in-service generation after a power flow of ``net`` [MW] (gen + sgen + ext_grid).
+
+    Parameters
+    ----------
+    net : pandapower.pandapowerNet
+        A solved network.
+
+    Returns
+    -------
+    float
+        Sum of the positive injections [MW].
+    """
     total = 0.0
     for table in ("res_gen", "res_sgen", "res_ext_grid"):
         if table in net and len(net[table]):
@@ -361,6 +499,24 @@ def thevenin_network(
     ``S_sc`` at the POI is ``scr * p_site_mw`` [MVA] (plain Thevenin figure, no
     IEC 60909 voltage factor). The source's own short-circuit power is 1000x
     larger so that a short-circuit calculation sees the impedance only.
+
+    Parameters
+    ----------
+    scr : float
+        Short-circuit ratio at the POI [-], > 0.
+    rx_ratio : float
+        R/X ratio of the source impedance [-], >= 0.
+    p_site_mw : float
+        Site rating the SCR refers to [MW], > 0.
+    vn_kv : float, default 138.0
+        Nominal voltage of both buses [kV].
+    v_source_pu : float, default 1.0
+        Source voltage magnitude [pu].
+
+    Returns
+    -------
+    pandapower.pandapowerNet
+        The two-bus network.
     """
     if scr <= 0 or p_site_mw <= 0 or rx_ratio < 0:
         raise ValueError(

@@ -65,7 +65,20 @@ class TapChanger:
 
     def update(self, vm_pu: float, dt_s: float) -> bool:
         """Advance the controller by ``dt_s`` [s] with the measured voltage [pu]; True when the tap
-        moved."""
+        moved.
+
+        Parameters
+        ----------
+        vm_pu : float
+            Measured voltage magnitude [pu]; NaN leaves the controller unchanged.
+        dt_s : float
+            Time step [s].
+
+        Returns
+        -------
+        bool
+            The tap moved.
+        """
         s = self.state
         if not math.isfinite(vm_pu):
             return False

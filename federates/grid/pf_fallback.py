@@ -20,6 +20,18 @@ def solve_with_runpp(pf: Any, clamps: dict[int, float]) -> Solution:
 
     Held (sag) voltages become generator set points with unlimited reactive power;
     the solution warm-starts the next step (``pf._v_pp``).
+
+    Parameters
+    ----------
+    pf : PowerFlow
+        The solver (network and current injections).
+    clamps : dict of int to float
+        Held voltage magnitude [pu] per pandapower bus.
+
+    Returns
+    -------
+    Solution
+        The step's solution.
     """
     net = pf.net
     pf._write_values()
@@ -92,7 +104,18 @@ def solve_with_runpp(pf: Any, clamps: dict[int, float]) -> Solution:
 
 
 def limited_after_runpp(net: pp.pandapowerNet) -> tuple[QLimitSwitch, ...]:
-    """Generators ``pandapower.runpp(enforce_q_lims=True)`` left at a reactive limit."""
+    """Generators ``pandapower.runpp(enforce_q_lims=True)`` left at a reactive limit.
+
+    Parameters
+    ----------
+    net : pandapower.pandapowerNet
+        A network solved by ``pandapower.runpp``.
+
+    Returns
+    -------
+    tuple of QLimitSwitch
+        Generators at a limit, with the side and the limit [Mvar].
+    """
     gen, res = net.gen, net.res_gen
     if not len(gen) or "max_q_mvar" not in gen:
         return ()

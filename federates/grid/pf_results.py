@@ -14,7 +14,20 @@ from federates.grid.qlimits import QLimitSwitch
 
 
 def failed_solution(net: pp.pandapowerNet, iters: int) -> Solution:
-    """A not-converged solution: every result NaN."""
+    """A not-converged solution: every result NaN.
+
+    Parameters
+    ----------
+    net : pandapower.pandapowerNet
+        The network (sets the result array sizes).
+    iters : int
+        Newton-Raphson iterations spent.
+
+    Returns
+    -------
+    Solution
+        ``converged = False`` and NaN results.
+    """
     nb, nl, nt = len(net.bus), len(net.line), len(net.trafo)
     nan = np.full
     return Solution(
@@ -36,7 +49,24 @@ def solution_of(
     pf: Any, v: np.ndarray, iters: int, q_limited: tuple[QLimitSwitch, ...] = ()
 ) -> Solution:
     """The converged solution ``v`` of :class:`~federates.grid.powerflow.PowerFlow` ``pf`` as
-    pandapower's results: bus voltages, branch loadings, losses, slack injection."""
+    pandapower's results: bus voltages, branch loadings, losses, slack injection.
+
+    Parameters
+    ----------
+    pf : PowerFlow
+        The solver that produced ``v``.
+    v : numpy.ndarray
+        Complex bus voltages of the internal buses [pu].
+    iters : int
+        Newton-Raphson iterations.
+    q_limited : tuple of QLimitSwitch, default ()
+        Generators held at a reactive limit in this solve.
+
+    Returns
+    -------
+    Solution
+        Voltages [pu, degree], loadings [%], losses [MW] and slack injection [MW, Mvar].
+    """
     v_pp = np.full(len(pf._pp2i), np.nan + 0j)
     v_pp[pf._pp_ok] = v[pf._pp_rows]
     pf._v_pp = v_pp

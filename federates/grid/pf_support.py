@@ -50,7 +50,18 @@ class Solution:
 
 
 def unsupported_reason(net: pp.pandapowerNet) -> str | None:
-    """Why the fast path cannot solve ``net`` (None when it can)."""
+    """Why the fast path cannot solve ``net`` (None when it can).
+
+    Parameters
+    ----------
+    net : pandapower.pandapowerNet
+        The network.
+
+    Returns
+    -------
+    str or None
+        Reason, or ``None`` when the fast path can solve ``net``.
+    """
     load = net.load[net.load.in_service]
     for col in (
         "const_z_percent",
@@ -118,7 +129,21 @@ def build_gen_arrays(
     pf: Any, net: pp.pandapowerNet, ppci: dict, gen: np.ndarray, ref_gens: np.ndarray
 ) -> None:
     """Set ``pf``'s generator arrays of the ppci (bus, status, Q spec and limits [pu]) for
-    reactive limits, and each row's pandapower gen index (-1: ext_grid)."""
+    reactive limits, and each row's pandapower gen index (-1: ext_grid).
+
+    Parameters
+    ----------
+    pf : PowerFlow
+        The solver whose arrays are set.
+    net : pandapower.pandapowerNet
+        The network.
+    ppci : dict
+        pandapower's internal case.
+    gen : numpy.ndarray
+        ppci generator table (MW, Mvar columns; divided by the base MVA to [pu]).
+    ref_gens : numpy.ndarray
+        Rows of the reference (slack) generators.
+    """
     from pandapower.pypower.idx_gen import GEN_BUS, GEN_STATUS, QG, QMAX, QMIN
 
     base = pf._base
@@ -143,7 +168,19 @@ def build_gen_arrays(
 
 def build_branch_maps(pf: Any, net: pp.pandapowerNet, lk: dict, ppc2i: np.ndarray) -> None:
     """Set ``pf``'s result maps of three-winding transformers and impedances (ppci rows,
-    ratings)."""
+    ratings).
+
+    Parameters
+    ----------
+    pf : PowerFlow
+        The solver whose maps are set.
+    net : pandapower.pandapowerNet
+        The network.
+    lk : dict
+        pandapower's branch lookups: element table to ``(start, end)`` ppc rows.
+    ppc2i : numpy.ndarray
+        ppc branch row to ppci row (-1: not in ppci).
+    """
     t3 = net.trafo3w
     rows = ppc2i[lk["trafo3w"][0] : lk["trafo3w"][1]] if "trafo3w" in lk else np.zeros(0, int)
     n3 = len(t3) if len(rows) == 3 * len(t3) else 0

@@ -53,7 +53,18 @@ class DispatchMargins:
 
 
 def read_matpower(path: Path) -> pp.pandapowerNet:
-    """A MATPOWER ``.m`` case through pandapower's converter (``matpowercaseframes``)."""
+    """A MATPOWER ``.m`` case through pandapower's converter (``matpowercaseframes``).
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        MATPOWER case file.
+
+    Returns
+    -------
+    pandapower.pandapowerNet
+        The converted network.
+    """
     from pandapower.converter.matpower.from_mpc import from_mpc
 
     with warnings.catch_warnings():
@@ -106,7 +117,18 @@ def opf_dispatch(
 
 
 def build_pglib_case118(path: Path = PGLIB_CASE118_M) -> pp.pandapowerNet:
-    """PGLib-OPF IEEE 118 (v23.07) with the dispatch of :func:`opf_dispatch` (default margins)."""
+    """PGLib-OPF IEEE 118 (v23.07) with the dispatch of :func:`opf_dispatch` (default margins).
+
+    Parameters
+    ----------
+    path : pathlib.Path, default PGLIB_CASE118_M
+        MATPOWER file of the PGLib case.
+
+    Returns
+    -------
+    pandapower.pandapowerNet
+        The dispatched network.
+    """
     net = opf_dispatch(read_matpower(path))
     net.name = (
         "PGLib-OPF v23.07 pglib_opf_case118_ieee (IEEE PES PGLib, CC BY 4.0); "
@@ -116,7 +138,18 @@ def build_pglib_case118(path: Path = PGLIB_CASE118_M) -> pp.pandapowerNet:
 
 
 def write_pglib_case118(path: Path = PGLIB_CASE118_JSON) -> Path:
-    """Write :func:`build_pglib_case118` as pandapower JSON (how the shipped file is made)."""
+    """Write :func:`build_pglib_case118` as pandapower JSON (how the shipped file is made).
+
+    Parameters
+    ----------
+    path : pathlib.Path, default PGLIB_CASE118_JSON
+        Output JSON file.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+    """
     pp.to_json(build_pglib_case118(), str(path))
     return path
 

@@ -131,21 +131,56 @@ class PowerFlow:
     # ------------------------------------------------------------ inputs
 
     def set_load(self, pos: int, p_mw: float, q_mvar: float) -> None:
-        """Set load row ``pos`` (position in ``net.load``)."""
+        """Set load row ``pos`` (position in ``net.load``).
+
+        Parameters
+        ----------
+        pos : int
+            Position in ``net.load``.
+        p_mw : float
+            Active power [MW], positive = consumption.
+        q_mvar : float
+            Reactive power [Mvar], positive = consumption.
+        """
         self.load_p_mw[pos] = p_mw
         self.load_q_mvar[pos] = q_mvar
 
     def set_loads(self, p_mw: np.ndarray, q_mvar: np.ndarray) -> None:
+        """Set every load row, in ``net.load`` order.
+
+        Parameters
+        ----------
+        p_mw : numpy.ndarray
+            Active power per load [MW], positive = consumption.
+        q_mvar : numpy.ndarray
+            Reactive power per load [Mvar], positive = consumption.
+        """
         self.load_p_mw[:] = p_mw
         self.load_q_mvar[:] = q_mvar
 
     def set_sgens(self, p_mw: np.ndarray, q_mvar: np.ndarray | None = None) -> None:
+        """Set every static generator row, in ``net.sgen`` order.
+
+        Parameters
+        ----------
+        p_mw : numpy.ndarray
+            Active power per sgen [MW], positive = generation.
+        q_mvar : numpy.ndarray, optional
+            Reactive power per sgen [Mvar], positive = injection; ``None`` keeps the current values.
+        """
         self._s_other = None
         self.sgen_p_mw[:] = p_mw
         if q_mvar is not None:
             self.sgen_q_mvar[:] = q_mvar
 
     def set_gens(self, p_mw: np.ndarray) -> None:
+        """Set the active power of every generator row, in ``net.gen`` order.
+
+        Parameters
+        ----------
+        p_mw : numpy.ndarray
+            Active power per generator [MW], positive = generation.
+        """
         self._s_other = None
         self.gen_p_mw[:] = p_mw
 
@@ -154,7 +189,13 @@ class PowerFlow:
         self._dirty = True
 
     def set_slack_voltage(self, vm_pu: float) -> None:
-        """Voltage magnitude of the (first) ext_grid [pu]: the feeder's substation voltage."""
+        """Voltage magnitude of the (first) ext_grid [pu]: the feeder's substation voltage.
+
+        Parameters
+        ----------
+        vm_pu : float
+            Voltage magnitude setpoint [pu].
+        """
         eg = self.net.ext_grid.index[0]
         if self.net.ext_grid.at[eg, "vm_pu"] != vm_pu:
             self.net.ext_grid.at[eg, "vm_pu"] = vm_pu
@@ -344,7 +385,18 @@ class PowerFlow:
     # ------------------------------------------------------------ solve
 
     def solve(self, clamps: dict[int, float] | None = None) -> Solution:
-        """Solve the power flow; ``clamps`` maps a pandapower bus to a held voltage [pu] (sags)."""
+        """Solve the power flow; ``clamps`` maps a pandapower bus to a held voltage [pu] (sags).
+
+        Parameters
+        ----------
+        clamps : dict of int to float, optional
+            Held voltage magnitude [pu] per pandapower bus; ``None`` for none.
+
+        Returns
+        -------
+        Solution
+            The solution (``converged = False`` with NaN results when it fails).
+        """
         self.solves += 1
         if self.engine == "pandapower":
             return self._solve_pandapower(clamps or {})

@@ -42,6 +42,20 @@ class Series:
     cols: np.ndarray  # (n_times, n_cols)
 
     def at(self, i: int, w: float) -> np.ndarray:
+        """Values of every element between profile rows ``i`` and ``i + 1``, linearly interpolated.
+
+        Parameters
+        ----------
+        i : int
+            Profile row (time index).
+        w : float
+            Interpolation weight toward row ``i + 1`` [-], 0 to 1.
+
+        Returns
+        -------
+        numpy.ndarray
+            Absolute value per element, in the quantity's unit (e.g. [MW] for ``p_mw``).
+        """
         row = self.cols[i] if w == 0.0 else self.cols[i] + w * (self.cols[i + 1] - self.cols[i])
         out = self.base.copy()
         m = self.elem_col >= 0
@@ -79,13 +93,40 @@ class Profiles:
         return i, float((tp - self.times_s[i]) / (self.times_s[i + 1] - self.times_s[i]))
 
     def at(self, t_s: float) -> dict[tuple[str, str], np.ndarray]:
-        """Absolute values of every profiled quantity at case time ``t_s`` [s]."""
+        """Absolute values of every profiled quantity at case time ``t_s`` [s].
+
+        Parameters
+        ----------
+        t_s : float
+            Case time [s].
+
+        Returns
+        -------
+        dict of (str, str) to numpy.ndarray
+            Values per ``(table, quantity)``, e.g. ``("load", "p_mw")`` [MW], scaled by the profile
+            scale.
+        """
         i, w = self._locate(t_s)
         return {(s.table, s.quantity): s.at(i, w) * self.cfg.scale for s in self.series}
 
 
 def load_profiles(cfg: ProfileConfig, net: pp.pandapowerNet, base_dir: Path) -> Profiles:
-    """Read the profiles of ``cfg`` for ``net``; :class:`ProfileError` when they do not fit."""
+    """Read the profiles of ``cfg`` for ``net``; :class:`ProfileError` when they do not fit.
+
+    Parameters
+    ----------
+    cfg : ProfileConfig
+        Profile source (``"simbench"`` or CSV) and options.
+    net : pandapower.pandapowerNet
+        The network the profiles apply to.
+    base_dir : pathlib.Path
+        Directory that relative CSV paths are resolved against.
+
+    Returns
+    -------
+    Profiles
+        The profiles.
+    """
     if cfg.source == "simbench":
         return _simbench(cfg, net)
     return _csv(cfg, net, base_dir)

@@ -95,6 +95,24 @@ def q_violations(
 
     Only ``eligible`` generators count (PV generators not yet switched; never the
     slack, never a bus whose voltage a sag holds). NaN limits are no limits.
+
+    Parameters
+    ----------
+    q_pu : numpy.ndarray
+        Generator reactive power [pu].
+    q_min_pu : numpy.ndarray
+        Lower reactive limits [pu] (NaN = none).
+    q_max_pu : numpy.ndarray
+        Upper reactive limits [pu] (NaN = none).
+    eligible : numpy.ndarray
+        Boolean mask of the generators that may switch.
+
+    Returns
+    -------
+    over_max : numpy.ndarray
+        Boolean mask, above ``q_max_pu``.
+    under_min : numpy.ndarray
+        Boolean mask, below ``q_min_pu``.
     """
     with np.errstate(invalid="ignore"):
         over = eligible & (q_pu > q_max_pu)

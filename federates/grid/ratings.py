@@ -165,7 +165,18 @@ def _col(df: object, name: str, default: float) -> np.ndarray:
 
 def impedance_equivalents(net: pp.pandapowerNet) -> np.ndarray:
     """Per ``net.impedance`` row: True for a network equivalent (an end at an in-service
-    ext_grid's bus, i.e. the source impedance of an external grid), not a branch."""
+    ext_grid's bus, i.e. the source impedance of an external grid), not a branch.
+
+    Parameters
+    ----------
+    net : pandapower.pandapowerNet
+        The network.
+
+    Returns
+    -------
+    numpy.ndarray
+        Boolean mask per ``net.impedance`` row.
+    """
     im = net.impedance
     slack = net.ext_grid.bus[net.ext_grid.in_service].to_numpy()
     return (im.from_bus.isin(slack) | im.to_bus.isin(slack)).to_numpy(bool)
@@ -178,6 +189,16 @@ def branch_ratings(net: pp.pandapowerNet) -> tuple[BranchRating, ...]:
     ``sqrt(3) * vn_kv * max_i_ka * df * parallel`` (``vn_kv`` of the from bus),
     transformers ``sn_mva * parallel * df``, three-winding transformers
     ``sn_hv_mva`` (each winding judged), impedances ``sn_mva``.
+
+    Parameters
+    ----------
+    net : pandapower.pandapowerNet
+        The network.
+
+    Returns
+    -------
+    tuple of BranchRating
+        One per branch: rating [MVA] and verdict.
     """
     vn = net.bus.vn_kv
     out: list[BranchRating] = []
@@ -296,6 +317,20 @@ def overloaded(
     ``loadings_percent`` maps branch names (``"trafo.2"``) to loadings, e.g. from
     :func:`federates.grid.loading.branch_loadings_percent`; unrated branches
     are left out (their loading means nothing).
+
+    Parameters
+    ----------
+    loadings_percent : dict of str to float
+        Loading per branch name [%].
+    assessment : RatingsAssessment
+        Rating verdicts (which branches are rated).
+    limit_percent : float, default 100.0
+        Loading limit [%].
+
+    Returns
+    -------
+    dict of str to float
+        Loading of each overloaded rated branch [%].
     """
     rated = assessment.rated_names()
     return {

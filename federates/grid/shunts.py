@@ -56,7 +56,20 @@ class ShuntBank:
         return self.q_step_mvar * self.state.steps_on
 
     def update(self, vm_pu: float, dt_s: float) -> bool:
-        """Advance by ``dt_s`` [s] with the bus voltage [pu]; True when a step switched."""
+        """Advance by ``dt_s`` [s] with the bus voltage [pu]; True when a step switched.
+
+        Parameters
+        ----------
+        vm_pu : float
+            Bus voltage magnitude [pu]; NaN leaves the bank unchanged.
+        dt_s : float
+            Time step [s].
+
+        Returns
+        -------
+        bool
+            A step switched.
+        """
         s = self.state
         if not self.controlled or not math.isfinite(vm_pu):
             return False
