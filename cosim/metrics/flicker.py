@@ -162,7 +162,22 @@ def _weighting(lamp_v: int) -> LampWeighting:
 
 
 def analog_chain_zpk(lamp_v: int = 120) -> tuple[np.ndarray, np.ndarray, float]:
-    """Zeros, poles [rad/s] and gain of block 3 (high-pass, low-pass, weighting)."""
+    """Zeros, poles [rad/s] and gain of block 3 (high-pass, low-pass, weighting).
+
+    Parameters
+    ----------
+    lamp_v : int, default 120
+        Reference lamp voltage [V] of the weighting filter (a key of ``LAMP_WEIGHTING``).
+
+    Returns
+    -------
+    zeros : numpy.ndarray
+        Zeros [rad/s], complex.
+    poles : numpy.ndarray
+        Poles [rad/s], complex.
+    gain : float
+        Gain [-].
+    """
     w = _weighting(lamp_v)
     two_pi = 2.0 * math.pi
     lam, w1, w2, w3, w4 = (two_pi * f for f in (w.lambda_hz, w.f1_hz, w.f2_hz, w.f3_hz, w.f4_hz))
@@ -191,6 +206,16 @@ def pinst_scale(lamp_v: int = 120) -> float:
     mean peaks at ``(d |H|)^2 / 2 * (1 + |L(j 2w)|)`` with
     ``L = 1 / (1 + s tau)``. The scale is the inverse of that at the reference
     (8.8 Hz, ``d`` = :attr:`LampWeighting.reference_dv_percent`).
+
+    Parameters
+    ----------
+    lamp_v : int, default 120
+        Reference lamp voltage [V] of the weighting filter (a key of ``LAMP_WEIGHTING``).
+
+    Returns
+    -------
+    float
+        Block-4 gain [-].
     """
     w = _weighting(lamp_v)
     d = w.reference_dv_percent / 100.0

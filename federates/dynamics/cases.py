@@ -20,7 +20,20 @@ BUNDLED = {"kundur": "kundur_two_area.json", "ieee39": "ieee39.json"}
 
 
 def case_path(case: str, base_dir: Path | None = None) -> Path:
-    """The JSON file of a bundled case name or a path (relative to ``base_dir``)."""
+    """The JSON file of a bundled case name or a path (relative to ``base_dir``).
+
+    Parameters
+    ----------
+    case : str
+        Bundled case name or path of a JSON case file.
+    base_dir : pathlib.Path, optional
+        Directory that a relative path is resolved against.
+
+    Returns
+    -------
+    pathlib.Path
+        The case file.
+    """
     if case in BUNDLED:
         return DATA_DIR / BUNDLED[case]
     p = Path(case).expanduser()
@@ -32,12 +45,40 @@ def case_path(case: str, base_dir: Path | None = None) -> Path:
 
 
 def load_case(case: str, base_dir: Path | None = None) -> dict[str, Any]:
-    """Read a dynamic case (a deep copy: the engine mutates what it is given)."""
+    """Read a dynamic case (a deep copy: the engine mutates what it is given).
+
+    Parameters
+    ----------
+    case : str
+        Bundled case name or path of a JSON case file.
+    base_dir : pathlib.Path, optional
+        Directory that a relative path is resolved against.
+
+    Returns
+    -------
+    dict of str to Any
+        The decoded case.
+    """
     return json.loads(case_path(case, base_dir).read_text())
 
 
 def table(data: dict[str, Any], key: str, kind: str | None = None) -> list[dict[str, Any]]:
-    """Rows of one table as dicts (``kind`` picks a model of a nested table, e.g. ``GEN``)."""
+    """Rows of one table as dicts (``kind`` picks a model of a nested table, e.g. ``GEN``).
+
+    Parameters
+    ----------
+    data : dict of str to Any
+        A decoded case.
+    key : str
+        Table name; a table is a header row followed by data rows.
+    kind : str, optional
+        Model of a nested table; ``None`` takes the first.
+
+    Returns
+    -------
+    list of dict of str to Any
+        One dict per data row, keyed by the header; empty when the table is missing or empty.
+    """
     raw = data.get(key)
     if raw is None:
         return []

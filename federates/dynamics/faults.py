@@ -27,7 +27,18 @@ class LineStamp:
     y_shunt_pu: complex
 
     def stamp(self, n_bus: int) -> np.ndarray:
-        """The line's contribution to ``Y`` [pu], complex (n_bus, n_bus)."""
+        """The line's contribution to ``Y`` [pu], complex (n_bus, n_bus).
+
+        Parameters
+        ----------
+        n_bus : int
+            Number of buses.
+
+        Returns
+        -------
+        numpy.ndarray
+            Admittance contribution [pu], complex, shape ``(n_bus, n_bus)``.
+        """
         out = np.zeros((n_bus, n_bus), dtype=complex)
         f, t, y, ysh = self.from_bus, self.to_bus, self.y_series_pu, self.y_shunt_pu
         out[f, f] += y + ysh / 2
@@ -94,7 +105,18 @@ class FaultSchedule:
         return 0
 
     def state(self, t_s: float) -> FaultState:
-        """The admittance change and open lines in force at ``t_s`` [s]."""
+        """The admittance change and open lines in force at ``t_s`` [s].
+
+        Parameters
+        ----------
+        t_s : float
+            Time [s].
+
+        Returns
+        -------
+        FaultState
+            Admittance change [pu] and open lines.
+        """
         key = tuple(self._phase(f, t_s) for f in self.faults)
         if key not in self._cache:
             self._cache[key] = self._build(key)

@@ -152,7 +152,21 @@ class DynamicGrid:
 
     @classmethod
     def from_config(cls, cfg: DynamicsConfig, base_dir: Path | None = None) -> DynamicGrid:
-        """Build from the ``dynamics`` section of a case (typical data added when asked)."""
+        """Build from the ``dynamics`` section of a case (typical data added when asked).
+
+        Parameters
+        ----------
+        cfg : DynamicsConfig
+            The ``dynamics`` section: case, POI bus, initial site power [MW, Mvar], time step [s],
+            load braking voltages [pu] and faults.
+        base_dir : pathlib.Path, optional
+            Directory that a relative case path is resolved against.
+
+        Returns
+        -------
+        DynamicGrid
+            The model.
+        """
         data = load_case(cfg.case, base_dir)
         if cfg.defaults == "typical":
             from federates.dynamics.typical import with_typical_dynamics
@@ -214,12 +228,39 @@ class DynamicGrid:
         return i_inj
 
     def solve_network(self, x: np.ndarray, s_site_pu: complex) -> np.ndarray:
-        """Bus voltages [pu] for the states ``x`` and the site's scheduled power [pu]."""
+        """Bus voltages [pu] for the states ``x`` and the site's scheduled power [pu].
+
+        Parameters
+        ----------
+        x : numpy.ndarray
+            State vector.
+        s_site_pu : complex
+            Site's scheduled complex power [pu on the system base], load convention.
+
+        Returns
+        -------
+        numpy.ndarray
+            Complex bus voltages [pu].
+        """
         v, self.s_drawn_pu = self.solver.solve(self._injections(x), s_site_pu, self.v[self.poi])
         return v
 
     def derivatives(self, x: np.ndarray, s_site_pu: complex | None = None) -> np.ndarray:
-        """State derivatives with the network solved at ``x`` (for linearisation)."""
+        """State derivatives with the network solved at ``x`` (for linearisation).
+
+        Parameters
+        ----------
+        x : numpy.ndarray
+            State vector.
+        s_site_pu : complex, optional
+            Site's scheduled complex power [pu on the system base], load convention; ``None``
+            for the initial value.
+
+        Returns
+        -------
+        numpy.ndarray
+            Time derivative of each state [state unit/s].
+        """
         s = self.s_site0_pu if s_site_pu is None else s_site_pu
         return self.ps.state_derivatives(0.0, x, self.solve_network(x, s))
 
@@ -239,7 +280,17 @@ class DynamicGrid:
         self.v = self.solve_network(self.x, s)
 
     def advance(self, dt_s: float, p_site_mw: float, q_site_mvar: float) -> None:
-        """Integrate ``dt_s`` [s] with the site's scheduled power held constant [MW, Mvar]."""
+        """Integrate ``dt_s`` [s] with the site's scheduled power held constant [MW, Mvar].
+
+        Parameters
+        ----------
+        dt_s : float
+            Time to integrate [s].
+        p_site_mw : float
+            Site active power [MW], positive = consumption.
+        q_site_mvar : float
+            Site reactive power [Mvar], positive = consumption.
+        """
         self.s_site_pu = complex(p_site_mw, q_site_mvar) / self.s_base_mva
         n = max(1, int(np.ceil(dt_s / self.dt_s - 1e-9)))
         h_s = dt_s / n

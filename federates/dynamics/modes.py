@@ -66,7 +66,20 @@ class Mode:
 
 
 def state_matrix(grid: DynamicGrid, eps: float = 1e-6) -> np.ndarray:
-    """``A = df/dx`` at the initial operating point by central differences [1/s]."""
+    """``A = df/dx`` at the initial operating point by central differences [1/s].
+
+    Parameters
+    ----------
+    grid : DynamicGrid
+        The model (reset before and after).
+    eps : float, default 1e-6
+        Perturbation of each state, in its unit.
+
+    Returns
+    -------
+    numpy.ndarray
+        State matrix, shape ``(n, n)`` [1/s].
+    """
     grid.reset()
     x0 = grid.x.copy()
     n = len(x0)
@@ -128,5 +141,16 @@ def _em_kind(shape: np.ndarray) -> str:
 
 
 def electromechanical(found: list[Mode]) -> list[Mode]:
-    """The inter-area and local modes of a list."""
+    """The inter-area and local modes of a list.
+
+    Parameters
+    ----------
+    found : list of Mode
+        Modes with frequency [Hz] and damping ratio [-].
+
+    Returns
+    -------
+    list of Mode
+        The modes of kind ``"inter-area"`` or ``"local"``, in the given order.
+    """
     return [m for m in found if m.kind in ("inter-area", "local")]

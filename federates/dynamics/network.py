@@ -36,7 +36,18 @@ class BrakeLaw:
     z_pu: float = 0.5
 
     def factor(self, vm_pu: float) -> float:
-        """Served fraction of the scheduled power at ``vm_pu`` [-] (1 above ``brake_pu``)."""
+        """Served fraction of the scheduled power at ``vm_pu`` [-] (1 above ``brake_pu``).
+
+        Parameters
+        ----------
+        vm_pu : float
+            Bus voltage magnitude [pu].
+
+        Returns
+        -------
+        float
+            Served fraction [-], 0 to 1.
+        """
         if vm_pu >= self.brake_pu:
             return 1.0
         if vm_pu >= self.z_pu:
@@ -64,7 +75,13 @@ class NetworkSolver:
         self._factorise()
 
     def modify(self, delta: np.ndarray) -> None:
-        """Set the admittance changes (faults, trips) on top of the base matrix and refactorise."""
+        """Set the admittance changes (faults, trips) on top of the base matrix and refactorise.
+
+        Parameters
+        ----------
+        delta : numpy.ndarray
+            Admittance change [pu], complex, same shape as the base matrix.
+        """
         if np.array_equal(delta, self.delta):
             return
         self.delta = np.array(delta, dtype=complex)

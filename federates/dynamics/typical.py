@@ -65,7 +65,18 @@ class TypicalMachine:
 
 
 def typical_machine(s_n_mva: float) -> TypicalMachine:
-    """Typical machine data for a unit of rating ``s_n_mva`` [MVA] (see the module docstring)."""
+    """Typical machine data for a unit of rating ``s_n_mva`` [MVA] (see the module docstring).
+
+    Parameters
+    ----------
+    s_n_mva : float
+        Unit rating [MVA].
+
+    Returns
+    -------
+    TypicalMachine
+        Inertia [s], damping, reactances [pu] and time constants [s].
+    """
     if s_n_mva < 100.0:
         return TypicalMachine(3.0, 0.0, 1.8, 1.7, 0.25, 0.55, 0.2, 0.2, 6.0, 0.4, 0.03, 0.05)
     h_s = 4.0 if s_n_mva <= 500.0 else 5.0
