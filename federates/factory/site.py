@@ -37,7 +37,8 @@ from federates.factory.composite import (
 )
 from federates.factory.config import BessConfig, ControlsConfig, FactoryConfig
 from federates.factory.controls import ControlChain
-from federates.factory.load import Cooling, ItLoad
+from federates.factory.cooling import Cooling
+from federates.factory.load import ItLoad
 from federates.factory.ride_through import RideThrough
 
 _ALIGN_TOL = 1e-6  # of a step

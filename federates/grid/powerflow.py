@@ -40,6 +40,7 @@ import numpy as np
 import pandapower as pp
 import scipy.sparse as sp
 
+from federates.grid.pf_qlimited import solve_q_limited
 from federates.grid.pf_results import failed_solution, solution_of
 from federates.grid.pf_support import (
     SQRT3,
@@ -51,7 +52,7 @@ from federates.grid.pf_support import (
     build_gen_arrays,
     unsupported_reason,
 )
-from federates.grid.qlimits import QLimitSwitch, gen_q_pu, q_violations
+from federates.grid.qlimits import QLimitSwitch, gen_q_pu
 
 __all__ = ["PowerFlow", "PowerFlowError", "Solution", "unsupported_reason"]
 log = logging.getLogger(__name__)
@@ -449,117 +450,10 @@ class PowerFlow:
         )  # fmin skips NaN (de-energised buses)
 
     def _solve_fast_from(self, clamps: dict[int, float]) -> Solution:
-        sol = self._solve_q_limited(clamps, warm=not clamps and self._q_prev is not None)
+        sol = solve_q_limited(self, clamps, warm=not clamps and self._q_prev is not None)
         if sol is None:  # the warm-started set of limited generators no longer holds
-            sol = self._solve_q_limited(clamps, warm=False)
+            sol = solve_q_limited(self, clamps, warm=False)
         return sol
-
-    def _solve_q_limited(self, clamps: dict[int, float], *, warm: bool) -> Solution | None:
-        """Newton-Raphson with PV-to-PQ switching at reactive limits.
-
-        ``warm``: start from the generators the last solve held at a limit (a
-        time series rarely changes that set). The warm start is kept only when
-        it is consistent: every held generator's bus voltage is on the side of
-        its set point that calls for the held limit (below it at the upper
-        limit, above it at the lower one); otherwise None is returned and the
-        caller solves from all generators PV, as ``runpp(enforce_q_lims=True)``.
-        """
-        ref, pv, pq = self._ref, self._pv, self._pq
-        vset = self._vset.copy() if clamps else self._vset
-        if clamps:
-            pos = {b: i for i, b in enumerate(self.net.bus.index)}
-            cb = []
-            for b, vm in clamps.items():
-                i = self._pp2i[pos[b]]
-                if i >= 0:
-                    cb.append(i)
-                    vset[i] = vm
-            cbus = np.asarray(cb, dtype=np.int64)
-            pq = pq[~np.isin(pq, cbus)]
-            pv = np.union1d(pv, cbus[~np.isin(cbus, ref)]).astype(np.int64)
-        v0 = self._v_init()  # set points already at PV / ref buses
-        if clamps:
-            fixed = np.concatenate([ref, pv])
-            v0[fixed] = vset[fixed] * np.exp(1j * np.angle(v0[fixed]))
-        scale = np.ones(len(self.load_p_mw))
-        if clamps and self.lv_threshold_pu > 0:
-            # a deep sag: start the fixed point from every load already reduced as at the held
-            # voltage
-            # (constant power at 0.3 pu behind a transformer has no solution)
-            scale[:] = min(1.0, (min(clamps.values()) / self.lv_threshold_pu) ** 2)
-        s_load = self.load_p_mw + 1j * self.load_q_mvar
-        if self._s_other is None:
-            self._s_other = (
-                self._sbus_static
-                + (self._cs @ (self.sgen_p_mw + 1j * self.sgen_q_mvar) + self._cg @ self.gen_p_mw)
-                / self._base
-            )
-        s_other = self._s_other
-        # generators free to switch to PQ at a reactive limit: PV ones, not at a held (sag) bus
-        eligible = self._gen_on & ~self._gen_is_ref & np.isin(self._gen_bus, pv)
-        if clamps:
-            eligible &= ~np.isin(self._gen_bus, cbus)
-        limited = np.zeros(len(self._gen_bus), dtype=bool)
-        q_fix = np.zeros(len(self._gen_bus))
-        s_fixed = np.zeros(self._n, dtype=complex)  # Sbus change of generators held at a limit
-        warm_set = np.zeros(len(self._gen_bus), dtype=bool)
-        if warm and self.enforce_q_lims:
-            prev_limited, prev_fix = self._q_prev
-            warm_set = prev_limited & eligible
-            if warm_set.any():
-                limited |= warm_set
-                q_fix[warm_set] = prev_fix[warm_set]
-                np.add.at(
-                    s_fixed,
-                    self._gen_bus[warm_set],
-                    1j * (q_fix[warm_set] - self._gen_q0[warm_set]),
-                )
-                buses = np.unique(self._gen_bus[warm_set])
-                pv = pv[~np.isin(pv, buses)]
-                pq = np.union1d(pq, buses).astype(np.int64)
-        iters = 0
-        for _ in range(len(self._gen_bus) + 1):
-            converged, v, sbus, it, scale = self._nr_with_load_scaling(
-                v0, s_other + s_fixed, s_load, scale, ref, pv, pq
-            )
-            iters += it
-            if not converged or not self.enforce_q_lims or not eligible.any():
-                break
-            active = eligible & ~limited & np.isin(self._gen_bus, pv)
-            q = self._gen_q(v, sbus, active)
-            over, under = q_violations(q, self._gen_qmin, self._gen_qmax, active)
-            new = over | under
-            if not new.any():
-                break
-            q_fix[over], q_fix[under] = self._gen_qmax[over], self._gen_qmin[under]
-            limited |= new
-            np.add.at(s_fixed, self._gen_bus[new], 1j * (q_fix[new] - self._gen_q0[new]))
-            buses = np.unique(self._gen_bus[new])
-            pv = pv[~np.isin(pv, buses)]
-            pq = np.union1d(pq, buses).astype(np.int64)
-            v0 = v
-        if not converged:
-            return None if warm_set.any() else self._failed(iters)
-        if warm_set.any():
-            vm_gen = np.abs(v[self._gen_bus[warm_set]])
-            vset_gen = self._vset[self._gen_bus[warm_set]]
-            at_max = q_fix[warm_set] == self._gen_qmax[warm_set]
-            tol = 1e-9
-            if np.any(np.where(at_max, vm_gen > vset_gen + tol, vm_gen < vset_gen - tol)):
-                return None
-        if not clamps and self.enforce_q_lims:
-            self._q_prev = (limited.copy(), q_fix.copy())
-        self._sbus_used = sbus
-        switches = tuple(
-            QLimitSwitch(
-                int(self._gen_pp[g]),
-                "max" if q_fix[g] == self._gen_qmax[g] else "min",
-                float(q_fix[g] * self._base),
-            )
-            for g in np.flatnonzero(limited)
-            if self._gen_pp[g] >= 0
-        )
-        return self._results(v, iters, switches)
 
     def _nr_with_load_scaling(
         self,

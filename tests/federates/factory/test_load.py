@@ -18,7 +18,8 @@ from federates.factory.config import (
     TrainingConfig,
     TrainingJob,
 )
-from federates.factory.load import Cooling, ItLoad
+from federates.factory.cooling import Cooling
+from federates.factory.load import ItLoad
 from federates.factory.site import FactorySite
 
 QUIET_INFERENCE = InferenceConfig(noise_fraction=0.0, burst_rate_per_h=0.0, diurnal_amplitude=0.0)
