@@ -318,7 +318,8 @@ def test_cli_sweep_reports_a_malformed_grid_in_one_line(tmp_path: Path, case_fil
 
 @pytest.mark.integration
 def test_real_sweep_on_a_dask_cluster_on_loopback(case_file: Path, tmp_path: Path) -> None:
-    distributed = pytest.importorskip("distributed")
+    import distributed  # a hard dependency (dask[distributed]): missing is a failure
+
     with distributed.LocalCluster(
         n_workers=1,
         threads_per_worker=2,
@@ -361,7 +362,8 @@ def test_real_sweep_on_separate_dask_scheduler_and_worker_processes(
 ) -> None:
     """The multi-machine shape: `dask scheduler` and `dask worker` are their own processes (here on
     loopback); each run is a task that starts its own federation inside the worker process."""
-    pytest.importorskip("distributed")
+    import distributed  # noqa: F401 - a hard dependency: missing is a failure
+
     sched_file = tmp_path / "scheduler.json"
     dask_cli = [sys.executable, "-m", "distributed.cli.dask_scheduler"]
     worker_cli = [sys.executable, "-m", "distributed.cli.dask_worker"]
