@@ -32,6 +32,8 @@ from pathlib import Path
 
 import pandapower as pp
 
+from federates.grid.network import thevenin_network
+
 #: the POI bus of the weak grid (bus 0 is the Thevenin source)
 POI_BUS = 1
 
@@ -60,43 +62,21 @@ def build_network(
     v_source_pu: float = 1.0,
     shunt_mvar: float = 0.0,
 ) -> pp.pandapowerNet:
-    """Source - impedance - POI, with ``S_sc = scr * p_base_mw`` and the given R/X.
+    """Source - impedance - POI, with ``S_sc = scr * p_base_mw`` and the given R/X
+    (:func:`federates.grid.network.thevenin_network`), plus a capacitor at the POI.
 
-    ``shunt_mvar`` > 0 is a capacitor at the POI (pandapower shunt ``q_mvar < 0``).
+    Parameters
+    ----------
+    scr : short-circuit ratio at the POI [-]
+    rx_ratio : R/X of the source impedance [-]
+    p_base_mw : the power the SCR refers to [MW]
+    vn_kv : nominal voltage [kV]
+    v_source_pu : source voltage [pu]
+    shunt_mvar : capacitor at the POI [Mvar] (pandapower shunt ``q_mvar < 0``); 0 for none
     """
-    if scr <= 0 or p_base_mw <= 0 or rx_ratio < 0:
-        raise ValueError(
-            f"need scr > 0, p_base_mw > 0, rx_ratio >= 0 (got {scr}, {p_base_mw}, {rx_ratio})"
-        )
-    s_sc = scr * p_base_mw
-    net = pp.create_empty_network(name=f"weak grid SCR {scr:g} R/X {rx_ratio:g}", sn_mva=100.0)
-    b0 = pp.create_bus(net, vn_kv, name="source")
-    b1 = pp.create_bus(net, vn_kv, name="POI")
-    # an ideal source: its own short-circuit power is 1000x the grid's, so S_sc at the POI is
-    # the impedance's
-    pp.create_ext_grid(
-        net,
-        b0,
-        vm_pu=v_source_pu,
-        s_sc_max_mva=1000.0 * s_sc,
-        rx_max=rx_ratio,
-        s_sc_min_mva=1000.0 * s_sc,
-        rx_min=rx_ratio,
-        name="Thevenin source",
-    )
-    z_pu = net.sn_mva / s_sc  # on the network base
-    x_pu = z_pu / math.sqrt(1.0 + rx_ratio**2)
-    pp.create_impedance(
-        net,
-        b0,
-        b1,
-        rft_pu=rx_ratio * x_pu,
-        xft_pu=x_pu,
-        sn_mva=net.sn_mva,
-        name="Thevenin impedance",
-    )
+    net = thevenin_network(scr, rx_ratio, p_base_mw, vn_kv, v_source_pu)
     if shunt_mvar:
-        pp.create_shunt(net, b1, q_mvar=-float(shunt_mvar), p_mw=0.0, name="POI compensation")
+        pp.create_shunt(net, POI_BUS, q_mvar=-float(shunt_mvar), p_mw=0.0, name="POI compensation")
     return net
 
 
