@@ -110,6 +110,10 @@ AWAIT_MAX_GRANTS = 1000
 #: seconds between two heartbeats (``logs/<name>.heartbeat``)
 HEARTBEAT_S = 0.5
 
+#: after SIGTERM: seconds allowed to flush the series, then to leave HELICS, before ``os._exit``
+STOP_FLUSH_S = 60.0
+STOP_LEAVE_S = 5.0
+
 
 class _Watch:
     """SIGTERM and the heartbeat of a running federate, each on its own thread.
@@ -142,6 +146,7 @@ class _Watch:
         self._path = heartbeat
         self._seq = 0
         self._done = threading.Event()
+        self.flushed = threading.Event()  # set once the series and the info are on disk
         if threading.current_thread() is threading.main_thread():
             r, w = os.pipe()
             os.set_blocking(w, False)
@@ -169,6 +174,13 @@ class _Watch:
         if self.fed is not None:
             with contextlib.suppress(Exception):  # the federate may be gone already
                 self._h.helicsFederateLocalError(self.fed, -3, "stopped by SIGTERM")
+        # Nobody may be left to SIGKILL this process (the supervisor died: parent-death
+        # signal), and leaving HELICS can block on a broker that is gone. Once the series
+        # are flushed nothing is lost by leaving at once; a main thread stuck in a C call
+        # must not keep the process alive either.
+        if self.flushed.wait(STOP_FLUSH_S):
+            time.sleep(STOP_LEAVE_S)
+        os._exit(128 + int(signal.SIGTERM))
 
     def _beat(self) -> None:  # pragma: no cover - runs in its thread
         while not self._done.is_set():
@@ -488,6 +500,7 @@ def run_federate(
         rec.close()
         rec_hr.close()
         (ts_dir / f"{name}.info.json").write_text(json.dumps(info, indent=1, default=float))
+        watch.flushed.set()
         try:
             h.helicsFederateDisconnect(fed)
             h.helicsFederateFree(fed)

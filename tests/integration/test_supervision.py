@@ -7,6 +7,7 @@ machine.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -19,6 +20,7 @@ from pathlib import Path
 import psutil
 import pytest
 
+from federates.common.loop import STOP_FLUSH_S, STOP_LEAVE_S
 from tests.integration.conftest import run_processes
 
 pytestmark = pytest.mark.integration
@@ -157,6 +159,16 @@ def test_signal_to_cosim_stops_everything_flushes_and_exits_130(
     assert not list((out / "timeseries").glob("*.arrow"))
 
 
+def survivors(out: Path) -> str:
+    """What is left of a run: each process's command tail and each federate's last heartbeat."""
+    procs = []
+    for p in run_processes(out):
+        with contextlib.suppress(psutil.Error):
+            procs.append(f"{p.pid} {p.status()} ...{' '.join(p.cmdline())[-60:]}")
+    beats = {f.stem: f.read_text().strip() for f in sorted((out / "logs").glob("*.heartbeat"))}
+    return f"left: {procs}; heartbeats: {beats}"
+
+
 def test_sigkill_of_cosim_takes_the_federation_down(tmp_path: Path) -> None:
     out = tmp_path / "orphans"
     proc = start_cosim(out)
@@ -165,7 +177,16 @@ def test_sigkill_of_cosim_takes_the_federation_down(tmp_path: Path) -> None:
         t_kill = time.monotonic()
         proc.kill()
         proc.communicate(timeout=30)
-        poll("the federation to die with its supervisor", lambda: run_processes(out) == [], 30)
+        try:
+            # the federates' own deadline after SIGTERM bounds this wait
+            deadline_s = STOP_FLUSH_S + STOP_LEAVE_S + 10.0
+            poll(
+                "the federation to die with its supervisor",
+                lambda: not run_processes(out),
+                deadline_s,
+            )
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}; {survivors(out)}") from None
         elapsed = time.monotonic() - t_kill
     finally:
         stop(proc, out)

@@ -1,0 +1,69 @@
+"""After SIGTERM a federate leaves within a deadline, even with its main thread stuck.
+
+The supervisor may be gone (SIGKILL: the federate got the parent-death SIGTERM) and
+leaving HELICS can block on a broker that is gone, so nobody would end the process.
+"""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+STUCK = textwrap.dedent(
+    """
+    import sys, time
+    from pathlib import Path
+    import federates.common.loop as loop
+
+    class FakeHelics:
+        def helicsFederateLocalError(self, fed, code, text):
+            print("local error", code, flush=True)
+
+    loop.STOP_FLUSH_S = float(sys.argv[2])
+    loop.STOP_LEAVE_S = 0.2
+    watch = loop._Watch(Path(sys.argv[1]), FakeHelics())
+    watch.fed = object()
+    if sys.argv[3] == "flushed":
+        watch.flushed.set()  # series on disk, then stuck leaving HELICS
+    print("ready", flush=True)
+    while True:  # a main thread that never returns (a C call that hangs)
+        time.sleep(0.05)
+    """
+)
+
+
+def _run(tmp_path: Path, flush_s: float, state: str) -> tuple[int, float, str]:
+    proc = subprocess.Popen(
+        [sys.executable, "-c", STUCK, str(tmp_path / "hb"), str(flush_s), state],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None
+    assert proc.stdout.readline().strip() == "ready"
+    t0 = time.monotonic()
+    proc.send_signal(signal.SIGTERM)
+    try:
+        rc = proc.wait(timeout=30)
+    finally:
+        proc.kill()
+    return rc, time.monotonic() - t0, proc.stdout.read()
+
+
+def test_stuck_after_flush_leaves_after_the_leave_deadline(tmp_path: Path) -> None:
+    rc, elapsed_s, out = _run(tmp_path, 20.0, "flushed")
+    assert rc == 143
+    assert "local error -3" in out  # the pending HELICS request was told to return
+    assert elapsed_s < 10.0  # the leave deadline (0.2 s), not the flush one (20 s)
+
+
+def test_stuck_before_flush_leaves_after_the_flush_deadline(tmp_path: Path) -> None:
+    rc, elapsed_s, _ = _run(tmp_path, 1.0, "stuck")
+    assert rc == 143
+    assert 1.0 <= elapsed_s < 15.0
