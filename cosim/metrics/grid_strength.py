@@ -302,9 +302,9 @@ def inverter_interaction(
 
 
 def _snapshot_rows(
-    net: Any, poi_bus: int, v_min_pu: float, v_max_pu: float, loading_max_percent: float
+    net: Any, sol: Any, poi_bus: int, v_min_pu: float, v_max_pu: float, loading_max_percent: float
 ) -> dict[str, Any]:
-    vm = net.res_bus.vm_pu
+    vm = pd.Series(sol.vm_pu, index=net.bus.index)
     served = vm.notna() & net.bus.in_service
     row: dict[str, Any] = {
         "converged": True,
@@ -319,16 +319,18 @@ def _snapshot_rows(
         v_max_bus=int(v.idxmax()),
     )
     loads = []
-    for kind in ("line", "trafo", "trafo3w"):
-        res = getattr(net, f"res_{kind}", None)
-        if res is not None and len(res) and "loading_percent" in res:
-            loads.append(res["loading_percent"].rename(lambda i, k=kind: f"{k}.{i}"))
-    if len(net.impedance) and len(net.res_impedance):
-        from federates.grid.loading import impedance_loading_percent
+    for kind, values in (
+        ("line", sol.line_loading_percent),
+        ("trafo", sol.trafo_loading_percent),
+        ("trafo3w", sol.trafo3w_loading_percent),
+    ):
+        if len(values):
+            loads.append(pd.Series(values, index=[f"{kind}.{i}" for i in net[kind].index]))
+    if len(net.impedance) and len(sol.impedance_loading_percent):
         from federates.grid.ratings import impedance_equivalents
 
         keep = ~impedance_equivalents(net)
-        imp = pd.Series(impedance_loading_percent(net), index=net.impedance.index)[keep]
+        imp = pd.Series(sol.impedance_loading_percent, index=net.impedance.index)[keep]
         loads.append(imp.rename(lambda i: f"impedance.{i}"))
     lp = pd.concat(loads).dropna() if loads else pd.Series(dtype=float)
     row.update(
@@ -360,93 +362,54 @@ def n1_screening(
 ) -> pd.DataFrame:
     """N-1 screening: each in-service line / transformer out, at each snapshot.
 
+    Solved by :func:`federates.grid.contingency.n1_solves` (lightsim2grid's KLU
+    Newton-Raphson on a rank-2 update of the intact admittance matrix, generator
+    reactive limits enforced; outages that split the network are rebuilt as
+    ``runpp`` would).
+
     Parameters
     ----------
-    net : pandapower network without the site (not modified)
-    poi_bus : bus the site is added to as a load
-    snapshots : ``(name, p_mw, q_mvar)`` of the site, e.g. peak import and the
-        deepest swing trough
-    v_min_pu, v_max_pu, loading_max_percent : limits judged at every bus / branch
-    elements : element tables to outage
-    max_outages : screen only the first n outages of each snapshot
+    net : pandapower.pandapowerNet
+        Network without the site (not modified).
+    poi_bus : int
+        Bus the site is added to as a load.
+    snapshots : sequence of (str, float, float)
+        ``(name, p_mw, q_mvar)`` of the site [MW, Mvar], e.g. peak import and the deepest
+        swing trough.
+    v_min_pu, v_max_pu : float
+        Voltage limits judged at every bus [pu].
+    loading_max_percent : float
+        Loading limit judged at every branch [%].
+    elements : iterable of str
+        Element tables to outage (``line``, ``trafo``).
+    max_outages : int, optional
+        Screen only the first n outages of each snapshot.
 
     Returns
     -------
-    DataFrame with :data:`N1_COLUMNS`, one row per (snapshot, outage) plus the
-    intact case (``outage == "none"``), sorted by ``severity`` (descending):
-    the largest excess over a limit in percent points (voltage in % of 1 pu,
-    loading in % of rating); ``inf`` when the power flow diverges or the POI
-    is isolated.
+    pandas.DataFrame
+        :data:`N1_COLUMNS`, one row per (snapshot, outage) plus the intact case
+        (``outage == "none"``), sorted by ``severity`` (descending): the largest
+        excess over a limit in percent points (voltage in % of 1 pu, loading in %
+        of rating); ``inf`` when the power flow diverges or the POI is isolated.
     """
-    import pandapower as pp
+    from federates.grid.contingency import n1_solves
 
-    work = copy.deepcopy(net)
-    load = pp.create_load(work, bus=poi_bus, p_mw=0.0, q_mvar=0.0, name="cosim N-1 site")
-    outages = [
-        (kind, int(i))
-        for kind in elements
-        for i in getattr(work, kind).index[getattr(work, kind).in_service]
-    ]
-    if max_outages is not None:
-        outages = outages[:max_outages]
     rows = []
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        for name, p_mw, q_mvar in snapshots:
-            work.load.loc[load, ["p_mw", "q_mvar"]] = (p_mw, q_mvar)
-            try:
-                pp.runpp(work, numba=False, enforce_q_lims=True)
-                rows.append(
-                    {
-                        "snapshot": name,
-                        "outage": "none",
-                        **_snapshot_rows(work, poi_bus, v_min_pu, v_max_pu, loading_max_percent),
-                    }
-                )
-                base = (
-                    work.res_bus.vm_pu.fillna(1.0).to_numpy(),
-                    work.res_bus.va_degree.fillna(0.0).to_numpy(),
-                )
-            except pp.LoadflowNotConverged:
-                rows.append(_diverged(name, "none"))
-                base = None
-            for kind, idx in outages:
-                table = getattr(work, kind)
-                table.at[idx, "in_service"] = False
-                try:
-                    _solve(pp, work, base)
-                    rows.append(
-                        {
-                            "snapshot": name,
-                            "outage": f"{kind}.{idx}",
-                            **_snapshot_rows(
-                                work, poi_bus, v_min_pu, v_max_pu, loading_max_percent
-                            ),
-                        }
-                    )
-                except pp.LoadflowNotConverged:
-                    rows.append(_diverged(name, f"{kind}.{idx}"))
-                finally:
-                    table.at[idx, "in_service"] = True
+    for s in n1_solves(net, poi_bus, snapshots, elements, max_outages):
+        if s.solution.converged:
+            limits = (v_min_pu, v_max_pu, loading_max_percent)
+            rows.append(
+                {
+                    "snapshot": s.snapshot,
+                    "outage": s.outage,
+                    **_snapshot_rows(net, s.solution, poi_bus, *limits),
+                }
+            )
+        else:
+            rows.append(_diverged(s.snapshot, s.outage))
     df = pd.DataFrame(rows, columns=N1_COLUMNS)
     return df.sort_values("severity", ascending=False, kind="stable").reset_index(drop=True)
-
-
-def _solve(pp: Any, net: Any, base: tuple[np.ndarray, np.ndarray] | None) -> None:
-    """Power flow started from the intact case's solution; a flat start when that fails."""
-    if base is not None:
-        try:
-            pp.runpp(
-                net,
-                init_vm_pu=base[0],
-                init_va_degree=base[1],
-                numba=False,
-                enforce_q_lims=True,
-            )
-            return
-        except pp.LoadflowNotConverged:
-            pass
-    pp.runpp(net, init="flat", max_iteration=30, numba=False, enforce_q_lims=True)
 
 
 def _diverged(snapshot: str, outage: str) -> dict[str, Any]:
