@@ -190,6 +190,11 @@ class Case(_Section):
                 )
             if self.distribution is not None:
                 raise ValueError("dynamics: a T&D case (distribution) cannot run dynamically yet")
+            if self.frequency.enabled:
+                raise ValueError(
+                    "frequency.enabled: a dynamic case has its own frequency (the dynamic grid's "
+                    "centre of inertia reaches the factory); drop [frequency]"
+                )
         problems = [
             f"events.{i}.t_s: {e.t_s:g} is not before the end of the horizon "
             f"(horizon.duration_s = {h.duration_s:g})"

@@ -62,7 +62,11 @@ def factory_spec(case: Case) -> FederateSpec:
     host = poi_host(case)
     # the voltage at the site's own bus (behind the POI transformer when the case has one)
     subs = [f"{host}/site_vm_pu" if host == "transmission" else f"{host}/poi_vm_pu"]
-    if case.frequency.enabled:
+    f_nom = NOMINAL_F_HZ
+    if case.dynamic:  # the dynamic grid's centre-of-inertia frequency, on the site's nominal
+        subs.append("transmission/f_hz")
+        f_nom = case.controls.freq_watt.f_nom_hz
+    elif case.frequency.enabled:
         subs.append("frequency/f_hz")
     return FederateSpec(
         name="factory",
@@ -78,7 +82,7 @@ def factory_spec(case: Case) -> FederateSpec:
             "high_rate": case.outputs.high_rate,
             "base_dir": str(case.base_dir),
         },
-        extra={"defaults": {k: (NOMINAL_F_HZ if k.endswith("f_hz") else 1.0) for k in subs}},
+        extra={"defaults": {k: (f_nom if k.endswith("f_hz") else 1.0) for k in subs}},
     )
 
 
@@ -122,10 +126,15 @@ def dynamics_spec(case: Case) -> FederateSpec:
     return FederateSpec(
         name="transmission",
         module="federates.dynamics.adapter",
-        publications=(Port("transmission/poi_vm_pu", "pu"), Port("transmission/site_vm_pu", "pu")),
+        publications=(
+            Port("transmission/poi_vm_pu", "pu"),
+            Port("transmission/site_vm_pu", "pu"),
+            Port("transmission/f_hz", "Hz"),
+        ),
         subscriptions=("factory/p_mw", "factory/q_mvar"),
         wait_for_current_time_update=True,
-        params=params,
+        # the site's nominal frequency: transmission/f_hz is the COI deviation on it
+        params={**params, "f_site_nom_hz": case.controls.freq_watt.f_nom_hz},
         extra={
             "defaults": {
                 "factory/p_mw": params["p_site0_mw"],

@@ -5,7 +5,14 @@ maps the inputs ``factory/p_mw`` and ``factory/q_mvar`` (site consumption, MW an
 Mvar) to a step and the result to the publications ``transmission/poi_vm_pu``
 and ``transmission/site_vm_pu`` (the same bus: the site connects at the POI) and
 to one recorded row: ``poi_vm_pu``, ``p_site_mw``, ``q_site_mvar`` (drawn, after
-the PQ brake), ``speed_dev_mhz.<gen>``, ``angle_deg.<gen>``, ``p_mw.<branch>``.
+the PQ brake), ``f_coi_hz``, ``speed_dev_mhz.<gen>``, ``angle_deg.<gen>``, ``p_mw.<branch>``.
+
+It also publishes ``transmission/f_hz``: the centre-of-inertia frequency as a
+per-unit deviation on the *site's* nominal frequency (``f_site_nom_hz``, the
+factory's ``controls.freq_watt.f_nom_hz``), ``f_site_nom_hz (1 + dw_coi)``. The
+factory's frequency settings (droop, deadband, ride-through limits) are set for its
+own nominal frequency; a per-unit deviation keeps their meaning on a 50 Hz grid
+such as Kundur's (a 0.1 Hz dip at 50 Hz reaches a 60 Hz factory as 0.12 Hz).
 """
 
 from __future__ import annotations
@@ -34,12 +41,14 @@ class DynamicsAdapter:
     grid : the dynamic grid
     """
 
-    def __init__(self, grid: DynamicGrid) -> None:
+    def __init__(self, grid: DynamicGrid, f_site_nom_hz: float = 60.0) -> None:
         self.grid = grid
+        self.f_site_nom_hz = float(f_site_nom_hz)
         self.columns = (
             "poi_vm_pu",
             "p_site_mw",
             "q_site_mvar",
+            "f_coi_hz",
             *(f"speed_dev_mhz.{g}" for g in grid.gen_names),
             *(f"angle_deg.{g}" for g in grid.gen_names),
             *(f"p_mw.{b}" for b in grid.branch_names),
@@ -56,16 +65,21 @@ class DynamicsAdapter:
         r = self.grid.step(t_s, t_next_s - t_s, p_mw, q_mvar)
         self._speed_pp.append(r.speed_dev_hz)
         self._min_vm_pu = min(self._min_vm_pu, r.poi_vm_pu)
+        dw = self.grid.coi_speed_dev_pu()
         values = np.concatenate(
             (
-                (r.poi_vm_pu, r.p_site_mw, r.q_site_mvar),
+                (r.poi_vm_pu, r.p_site_mw, r.q_site_mvar, self.grid.f_n_hz * (1.0 + dw)),
                 r.speed_dev_hz * 1e3,
                 r.angle_deg,
                 r.branch_p_mw,
             )
         )
         return StepOutput(
-            publish={f"{NAME}/poi_vm_pu": r.poi_vm_pu, f"{NAME}/site_vm_pu": r.poi_vm_pu},
+            publish={
+                f"{NAME}/poi_vm_pu": r.poi_vm_pu,
+                f"{NAME}/site_vm_pu": r.poi_vm_pu,
+                f"{NAME}/f_hz": self.f_site_nom_hz * (1.0 + dw),
+            },
             record=ArrayRow(self.columns, values),
         )
 
@@ -102,9 +116,11 @@ def make(config: dict[str, Any], out_dir: Path) -> tuple[DynamicsAdapter, np.nda
     (adapter, solve instants [s], horizon [s])
     """
     cosim = config["cosim"]
-    cfg = DynamicsConfig.model_validate(cosim["params"])
+    params = dict(cosim["params"])
+    f_site_nom_hz = float(params.pop("f_site_nom_hz", 60.0))
+    cfg = DynamicsConfig.model_validate(params)
     grid = DynamicGrid.from_config(cfg, base_dir=Path(out_dir))
     tg = dict(cosim["time_grid"])
     instants = [*tg.pop("instants", ()), *grid.faults.instants_s()]
     times_s = time_grid(**tg, instants=instants)
-    return DynamicsAdapter(grid), times_s, float(tg["duration_s"])
+    return DynamicsAdapter(grid, f_site_nom_hz), times_s, float(tg["duration_s"])

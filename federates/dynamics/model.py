@@ -146,6 +146,10 @@ class DynamicGrid:
         self.gen_names = [str(g) for g in self._gen.par["name"]]
         self._speed_idx = np.asarray(self._gen.state_idx_global["speed"])
         self._angle_idx = np.asarray(self._gen.state_idx_global["angle"])
+        inertia = np.asarray(self._gen.par["H"], dtype=float) * np.asarray(
+            self._gen.par["S_n"], dtype=float
+        )
+        self._coi_weights = inertia / inertia.sum()  # H S_n: each machine's stored energy
         self._branches()
         self.faults = FaultSchedule(faults, self.bus_index, self.line_stamps, len(self.bus_names))
         self.reset()
@@ -305,6 +309,15 @@ class DynamicGrid:
     def speed_dev_hz(self) -> np.ndarray:
         """Generator speed deviations from nominal [Hz]."""
         return self.x[self._speed_idx] * self.f_n_hz
+
+    def coi_speed_dev_pu(self) -> float:
+        """Speed deviation of the centre of inertia (``sum(H S_n w) / sum(H S_n)``) [pu].
+
+        The system frequency a site's controls see is ``f_n (1 + this)``: the frequency
+        common to every bus once the electromechanical swings have averaged out (a local
+        PLL would also see the inter-area swing, and spikes at faults; not modelled).
+        """
+        return float(self._coi_weights @ self.x[self._speed_idx])
 
     def angle_deg(self) -> np.ndarray:
         """Rotor angles against the synchronous reference [deg]."""

@@ -127,7 +127,7 @@ def make(config: dict[str, Any], out_dir: Path):  # noqa: ANN201 - (adapter, tim
     p = params_of(config, FactoryParams)
     site = FactorySite(p.factory, p.bess, p.controls, seed=p.seed, dt_s=p.dt_s, base_dir=p.base_dir)
     subs = [s["key"] for s in config.get("subscriptions", [])]
-    f_key = "frequency/f_hz" if "frequency/f_hz" in subs else None
+    f_key = next((k for k in subs if k.endswith("/f_hz")), None)
     vm_key = next(k for k in subs if k.endswith("_vm_pu"))
     adapter = FactoryAdapter(site, vm_key, f_key, p.high_rate)
     return (adapter, *timing(config))

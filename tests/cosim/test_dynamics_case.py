@@ -19,10 +19,22 @@ def test_dynamic_case_uses_the_dynamic_transmission_federate():
     tr = specs["transmission"]
     assert tr.module == "federates.dynamics.adapter"
     assert tr.subscriptions == ("factory/p_mw", "factory/q_mvar")
-    assert {p.key for p in tr.publications} == {"transmission/poi_vm_pu", "transmission/site_vm_pu"}
+    assert {p.key for p in tr.publications} == {
+        "transmission/poi_vm_pu",
+        "transmission/site_vm_pu",
+        "transmission/f_hz",
+    }
     # the initial power flow carries the factory's first-step power
     assert 100 < tr.params["p_site0_mw"] < 300 and "enabled" not in tr.params
-    assert specs["factory"].subscriptions[0] == "transmission/site_vm_pu"
+    assert tr.params["f_site_nom_hz"] == case.controls.freq_watt.f_nom_hz
+    # the factory sees the dynamic grid's frequency, and no aggregate frequency federate runs
+    assert specs["factory"].subscriptions == ("transmission/site_vm_pu", "transmission/f_hz")
+    assert "frequency" not in specs
+
+
+def test_dynamic_case_refuses_the_aggregate_frequency_model():
+    with pytest.raises(CaseError, match="frequency.enabled"):
+        load_case("kundur_factory", ["frequency.enabled=true"])
 
 
 def test_quasi_static_default_and_disabled_dynamics():

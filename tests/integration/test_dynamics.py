@@ -37,6 +37,11 @@ def test_cosim_run_dynamic_case_through_the_broker(tmp_path):
     tr = pd.read_parquet(out / "timeseries" / "transmission.parquet")
     assert {"speed_dev_mhz.G1", "angle_deg.G4", "poi_vm_pu"} <= set(tr.columns)
     assert np.allclose(np.diff(tr["t_s"]), 0.02)  # the dynamic step
+    # the factory sees the dynamic grid's centre-of-inertia frequency (per unit on its 60 Hz)
+    fac = pd.read_parquet(out / "timeseries" / "factory.parquet")
+    assert fac["f_hz"].nunique() > 10 and (fac["f_hz"] - 60.0).abs().max() < 0.5
+    coi = np.interp(fac["t_s"], tr["t_s"], tr["f_coi_hz"])
+    assert np.corrcoef(fac["f_hz"][5:], coi[5:])[0, 1] > 0.9
     s = json.loads((out / "summary.json").read_text())
     d = s["dynamics"]
     for key in ("speed_dev_pp_max_mhz", "branch_osc_max_mw", "poi_v_osc_percent"):

@@ -118,9 +118,38 @@ def test_adapter_steps_with_plain_dict_inputs(tmp_path):
     for t_s, t_next_s in zip(times_s, ends, strict=True):
         p_mw = 300.0 if t_s < 0.4 else 350.0
         out = adapter.step(t_s, t_next_s, {"factory/p_mw": p_mw, "factory/q_mvar": 0.0}, 0)
-    assert set(out.publish) == {"transmission/poi_vm_pu", "transmission/site_vm_pu"}
+    assert set(out.publish) == {
+        "transmission/poi_vm_pu",
+        "transmission/site_vm_pu",
+        "transmission/f_hz",
+    }
     assert 0.9 < out.publish["transmission/poi_vm_pu"] < 1.1
     row = dict(zip(out.record.columns, out.record.values, strict=True))
+    dw_pu = row["f_coi_hz"] / 50.0 - 1.0  # the 60 Hz site sees the same per-unit deviation
+    assert out.publish["transmission/f_hz"] == pytest.approx(60.0 * (1.0 + dw_pu), abs=1e-9)
     assert row["p_site_mw"] == pytest.approx(350.0)
     summary = adapter.finalize()
     assert summary["speed_dev_pp_max_mhz"] > 0.0 and summary["network_fallbacks"] == 0
+
+
+def test_coi_frequency_settles_on_the_governor_droop(tmp_path):
+    """+100 MW at B9 of Kundur's 50 Hz system: the centre-of-inertia frequency settles where
+    the four TGOV1 droops (R = 0.05 on 900 MVA) and the voltage-dependent loads leave it."""
+    config = {
+        "cosim": {
+            "params": {"case": "kundur", "poi_bus": "B9", "p_site0_mw": 300.0},
+            "time_grid": {"duration_s": 6.0, "dt_s": 0.05},
+        }
+    }
+    adapter, times_s, duration_s = make(config, tmp_path)
+    f_hz, site_hz = [], []
+    for t_s, t_next_s in zip(times_s, [*times_s[1:], duration_s], strict=True):
+        p_mw = 300.0 if t_s < 0.5 else 400.0
+        out = adapter.step(t_s, t_next_s, {"factory/p_mw": p_mw, "factory/q_mvar": 0.0}, 0)
+        f_hz.append(dict(zip(out.record.columns, out.record.values, strict=True))["f_coi_hz"])
+        site_hz.append(out.publish["transmission/f_hz"])
+    assert f_hz[0] == pytest.approx(50.0, abs=1e-6)  # starts in equilibrium
+    # steady state by droop alone: df = -dP R f_n / (4 x 900 MW) = -100 x 0.05 x 50 / 3600
+    droop_hz = -100.0 * 0.05 * 50.0 / 3600.0
+    assert droop_hz < f_hz[-1] - 50.0 < 0.3 * droop_hz  # loads' voltage dependence relieves it
+    assert site_hz[-1] - 60.0 == pytest.approx((f_hz[-1] - 50.0) * 60.0 / 50.0, rel=1e-9)
