@@ -71,37 +71,56 @@ def solve_q_limited(pf: Any, clamps: dict[int, float], *, warm: bool) -> Solutio
             + (pf._cs @ (pf.sgen_p_mw + 1j * pf.sgen_q_mvar) + pf._cg @ pf.gen_p_mw) / pf._base
         )
     s_other = pf._s_other
+    # per-model memo (no held voltages): what depends only on the PV set and on which
+    # generators a warm start holds at which limit; rebuilt when the model's PV array changes
+    memo = None if clamps else _memo(pf, pv)
     # generators free to switch to PQ at a reactive limit: PV ones, not at a held (sag) bus
-    eligible = pf._gen_on & ~pf._gen_is_ref & np.isin(pf._gen_bus, pv)
-    if clamps:
-        eligible &= ~np.isin(pf._gen_bus, cbus)
+    if memo is not None:
+        eligible, in_pv = memo["eligible"], memo["in_pv"]
+    else:
+        in_pv = np.isin(pf._gen_bus, pv)
+        eligible = pf._gen_on & ~pf._gen_is_ref & in_pv
+        if clamps:
+            eligible &= ~np.isin(pf._gen_bus, cbus)
     limited = np.zeros(len(pf._gen_bus), dtype=bool)
     q_fix = np.zeros(len(pf._gen_bus))
     s_fixed = np.zeros(pf._n, dtype=complex)  # Sbus change of generators held at a limit
     warm_set = np.zeros(len(pf._gen_bus), dtype=bool)
+    idx32 = (pf._ref32, pf._pv32, pf._pq32) if pv is pf._pv and pq is pf._pq else None
     if warm and pf.enforce_q_lims:
         prev_limited, prev_fix = pf._q_prev
         warm_set = prev_limited & eligible
         if warm_set.any():
             limited |= warm_set
             q_fix[warm_set] = prev_fix[warm_set]
-            np.add.at(
-                s_fixed,
-                pf._gen_bus[warm_set],
-                1j * (q_fix[warm_set] - pf._gen_q0[warm_set]),
-            )
-            buses = np.unique(pf._gen_bus[warm_set])
-            pv = pv[~np.isin(pv, buses)]
-            pq = np.union1d(pq, buses).astype(np.int64)
+            key = (warm_set.tobytes(), q_fix[warm_set].tobytes())
+            hit = memo["warm"].get(key) if memo is not None else None
+            if hit is None:
+                np.add.at(
+                    s_fixed,
+                    pf._gen_bus[warm_set],
+                    1j * (q_fix[warm_set] - pf._gen_q0[warm_set]),
+                )
+                buses = np.unique(pf._gen_bus[warm_set])
+                pv = pv[~np.isin(pv, buses)]
+                pq = np.union1d(pq, buses).astype(np.int64)
+                in_pv = np.isin(pf._gen_bus, pv)
+                idx32 = (pf._ref32, pv.astype(np.int32), pq.astype(np.int32))
+                hit = (s_fixed, pv, pq, in_pv, idx32)
+                if memo is not None:
+                    if len(memo["warm"]) > 64:
+                        memo["warm"].clear()
+                    memo["warm"][key] = hit
+            s_fixed, pv, pq, in_pv, idx32 = hit
     iters = 0
     for _ in range(len(pf._gen_bus) + 1):
         converged, v, sbus, it, scale = pf._nr_with_load_scaling(
-            v0, s_other + s_fixed, s_load, scale, ref, pv, pq
+            v0, s_other + s_fixed, s_load, scale, ref, pv, pq, idx32
         )
         iters += it
         if not converged or not pf.enforce_q_lims or not eligible.any():
             break
-        active = eligible & ~limited & np.isin(pf._gen_bus, pv)
+        active = eligible & ~limited & in_pv
         q = pf._gen_q(v, sbus, active)
         over, under = q_violations(q, pf._gen_qmin, pf._gen_qmax, active)
         new = over | under
@@ -109,10 +128,13 @@ def solve_q_limited(pf: Any, clamps: dict[int, float], *, warm: bool) -> Solutio
             break
         q_fix[over], q_fix[under] = pf._gen_qmax[over], pf._gen_qmin[under]
         limited |= new
+        s_fixed = s_fixed.copy()  # a memoised warm start stays as it was
         np.add.at(s_fixed, pf._gen_bus[new], 1j * (q_fix[new] - pf._gen_q0[new]))
         buses = np.unique(pf._gen_bus[new])
         pv = pv[~np.isin(pv, buses)]
         pq = np.union1d(pq, buses).astype(np.int64)
+        in_pv = np.isin(pf._gen_bus, pv)
+        idx32 = None
         v0 = v
     if not converged:
         return None if warm_set.any() else pf._failed(iters)
@@ -126,13 +148,36 @@ def solve_q_limited(pf: Any, clamps: dict[int, float], *, warm: bool) -> Solutio
     if not clamps and pf.enforce_q_lims:
         pf._q_prev = (limited.copy(), q_fix.copy())
     pf._sbus_used = sbus
-    switches = tuple(
-        QLimitSwitch(
-            int(pf._gen_pp[g]),
-            "max" if q_fix[g] == pf._gen_qmax[g] else "min",
-            float(q_fix[g] * pf._base),
+    key = (limited.tobytes(), q_fix[limited].tobytes())
+    switches = memo["switches"].get(key) if memo is not None else None
+    if switches is None:
+        switches = tuple(
+            QLimitSwitch(
+                int(pf._gen_pp[g]),
+                "max" if q_fix[g] == pf._gen_qmax[g] else "min",
+                float(q_fix[g] * pf._base),
+            )
+            for g in np.flatnonzero(limited)
+            if pf._gen_pp[g] >= 0
         )
-        for g in np.flatnonzero(limited)
-        if pf._gen_pp[g] >= 0
-    )
+        if memo is not None:
+            if len(memo["switches"]) > 64:
+                memo["switches"].clear()
+            memo["switches"][key] = switches
     return pf._results(v, iters, switches)
+
+
+def _memo(pf: Any, pv: np.ndarray) -> dict[str, Any]:
+    """The solver's memo for its current model: valid while its PV array is ``pv`` itself."""
+    memo = getattr(pf, "_qlim_memo", None)
+    if memo is None or memo["pv"] is not pv:
+        in_pv = np.isin(pf._gen_bus, pv)
+        memo = {
+            "pv": pv,
+            "in_pv": in_pv,
+            "eligible": pf._gen_on & ~pf._gen_is_ref & in_pv,
+            "warm": {},
+            "switches": {},
+        }
+        pf._qlim_memo = memo
+    return memo

@@ -464,14 +464,17 @@ class PowerFlow:
         ref: np.ndarray,
         pv: np.ndarray,
         pq: np.ndarray,
+        idx32: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
     ) -> tuple[bool, np.ndarray, np.ndarray, int, np.ndarray]:
         """Newton-Raphson with loads below ``lv_threshold_pu`` turned constant-impedance (a fixed
-        point).
+        point). ``idx32``: ``ref``, ``pv``, ``pq`` already as int32 (the solver's index type).
 
         Returns ``(converged, V, Sbus used, iterations, load scale)``.
         """
         # the solver takes int32 indices (int64 ones would be converted on every call)
-        if pv is self._pv and pq is self._pq:
+        if idx32 is not None:
+            ref32, pv32, pq32 = idx32
+        elif pv is self._pv and pq is self._pq:
             ref32, pv32, pq32 = self._ref32, self._pv32, self._pq32
         else:
             ref32, pv32, pq32 = ref.astype(np.int32), pv.astype(np.int32), pq.astype(np.int32)
