@@ -290,14 +290,23 @@ _BAND_FIELDS = (
 )
 
 
+#: voltages this close to the extreme are the same extreme [pu]: a generator bus holds its set
+#: point for hours, and which step is larger by round-off says nothing
+TIE_PU = 1e-9
+
+
 def _extreme(
     mat: np.ndarray, names: list[str], t: np.ndarray, argf: Any, key: str
 ) -> dict[str, Any]:
+    """The extreme of ``mat`` (time x bus), at the first instant (then bus) within
+    :data:`TIE_PU` of it."""
     if not np.isfinite(mat).any():
         return {f"{key}_pu": None, f"{key}_bus": None, f"{key}_t_s": None}
-    flat = argf(mat)
+    value = float(mat.flat[argf(mat)])
+    with np.errstate(invalid="ignore"):
+        flat = int(np.argmax(np.abs(mat - value) <= TIE_PU))
     i, j = np.unravel_index(flat, mat.shape)
-    return {f"{key}_pu": float(mat[i, j]), f"{key}_bus": names[j], f"{key}_t_s": float(t[i])}
+    return {f"{key}_pu": value, f"{key}_bus": names[j], f"{key}_t_s": float(t[i])}
 
 
 def thermal_loading(

@@ -40,6 +40,7 @@ import numpy as np
 import pandapower as pp
 import scipy.sparse as sp
 
+from federates.grid.pf_predict import SecantPredictor
 from federates.grid.pf_qlimited import solve_q_limited
 from federates.grid.pf_results import failed_solution, solution_of
 from federates.grid.pf_support import (
@@ -128,6 +129,8 @@ class PowerFlow:
         self.solves = 0
         self.pandapower_rescues = 0  # fast-path steps solved by pandapower.runpp instead
         self.defer_branches = False  # leave branch loadings NaN (a block computes them at once)
+        self._predictor = SecantPredictor()  # time series: start from the secant's prediction
+        self._pred: np.ndarray | None = None
 
     # ------------------------------------------------------------ inputs
 
@@ -362,6 +365,8 @@ class PowerFlow:
         """
         if self._v_last is not None and self._v_pp is self._v_last_pp:
             v = self._v_last.copy()  # same model, continuing from the last solution
+            if self._pred is not None:  # plus the secant's step (first attempt of a solve)
+                v += self._pred
         else:
             v = self._vset * np.exp(1j * self._va0)
         if self._v_pp is not None and self._v_pp is not self._v_last_pp:
@@ -403,7 +408,22 @@ class PowerFlow:
             return self._solve_pandapower(clamps or {})
         if self._dirty:
             self._build()
-        return self._solve_fast(clamps or {})
+        if clamps:
+            self._predictor.reset()
+            return self._solve_fast(clamps)
+        x = np.concatenate(
+            (self.load_p_mw, self.load_q_mvar, self.sgen_p_mw, self.sgen_q_mvar, self.gen_p_mw)
+        )
+        self._pred = self._predictor.predict(self.rebuilds, x)
+        try:
+            sol = self._solve_fast({})
+        finally:
+            self._pred = None
+        if sol.converged and self._v_pp is self._v_last_pp and self._v_last is not None:
+            self._predictor.record(self.rebuilds, x, self._v_last)
+        else:
+            self._predictor.reset()
+        return sol
 
     def _solve_fast(self, clamps: dict[int, float]) -> Solution:
         """Warm start from the last solution; on divergence retry from the last solution
@@ -419,8 +439,10 @@ class PowerFlow:
         starts.append(None)
         self._had_clamps = bool(clamps)
         iters = 0
-        for start in starts:
+        for n, start in enumerate(starts):
             self._v_pp = start
+            if n:
+                self._pred = None
             sol = self._solve_fast_from(clamps)
             iters += sol.iterations
             if sol.converged and self._low_root(sol, clamps):

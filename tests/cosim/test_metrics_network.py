@@ -114,3 +114,21 @@ def test_worsening_measures_extra_deviation_in_the_violation_direction() -> None
     assert w["worsening_pu"] == pytest.approx(0.004)
     improved = worsening(df.assign(**{"vm_pu.1": [0.95] * 3}), {"1": 0.940}, {"1": "low"})
     assert improved["worsening_pu"] == 0.0
+
+
+def test_extreme_instant_is_the_first_within_round_off():
+    """A generator bus at its 1.04 pu set point for the whole run: the maximum is reported at
+    its first instant, whichever later step is larger by round-off."""
+    t = np.arange(5.0)
+    df = pd.DataFrame(
+        {
+            "t_s": t,
+            "vm_pu.3": [1.0, 1.01, 1.02, 1.01, 1.0],
+            "vm_pu.7": [1.04, 1.04 - 4e-13, 1.04 + 3e-13, 1.04, 1.04 - 2e-9],
+            "converged": True,
+        }
+    )
+    band = voltage_band(df, 0.95, 1.05)
+    assert band.v_max_pu == pytest.approx(1.04 + 3e-13, abs=1e-15)  # the extreme itself
+    assert band.v_max_t_s == 0.0 and band.v_max_bus == "7"
+    assert band.v_min_t_s == 0.0 and band.v_min_bus == "3"  # 1.0 at t = 0 and t = 4: the first

@@ -1,0 +1,79 @@
+"""A first-order predictor of the next power-flow solution in a time series (pure, no helics).
+
+Between two steps of a quasi-static time series the network is the same and only
+injections move (mostly the site's power). A warm start from the last solution
+leaves Newton-Raphson the whole change to find; the secant through the last two
+solutions, scaled by how far the injections moved along the same direction,
+starts it close to the new solution:
+
+``V_0(k) = V(k-1) + a (V(k-1) - V(k-2))``, ``a = <dx_k, dx_{k-1}> / <dx_{k-1}, dx_{k-1}>``,
+
+with ``x`` every element's specified power (loads, static generators, generator
+set points) and ``dx_k = x_k - x_{k-1}``. The prediction is only a starting point:
+the solution is the same to the solver's tolerance, in fewer iterations.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+#: largest secant step, in multiples of the last change (a wild guess is worse than none)
+MAX_STEP = 4.0
+
+
+class SecantPredictor:
+    """Predicts a start from the last two solutions of one network model."""
+
+    def __init__(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget the history (a new model, a sag, a failed solve)."""
+        self._model: int | None = None
+        self._x: np.ndarray | None = None
+        self._v: np.ndarray | None = None
+        self._dx: np.ndarray | None = None
+        self._dv: np.ndarray | None = None
+
+    def predict(self, model: int, x: np.ndarray) -> np.ndarray | None:
+        """The correction to add to the last solution, or None without a usable history.
+
+        Parameters
+        ----------
+        model : int
+            Identity of the network model (its internal bus order).
+        x : numpy.ndarray
+            Specified element powers of the coming solve [MW, Mvar].
+
+        Returns
+        -------
+        numpy.ndarray or None
+            Complex voltage correction per internal bus [pu].
+        """
+        if model != self._model or self._dx is None or self._x is None:
+            return None
+        den = float(self._dx @ self._dx)
+        a = float((x - self._x) @ self._dx) / den
+        if a == 0.0:
+            return None
+        return min(max(a, -MAX_STEP), MAX_STEP) * self._dv
+
+    def record(self, model: int, x: np.ndarray, v: np.ndarray) -> None:
+        """Remember a converged solution.
+
+        Parameters
+        ----------
+        model : int
+            Identity of the network model the solution belongs to.
+        x : numpy.ndarray
+            Specified element powers it was solved for [MW, Mvar].
+        v : numpy.ndarray
+            Complex internal bus voltages [pu].
+        """
+        if model == self._model and self._x is not None and self._v is not None:
+            dx = x - self._x
+            if float(dx @ dx) > 1e-18:
+                self._dx, self._dv = dx, v - self._v
+        else:
+            self._dx = self._dv = None
+        self._model, self._x, self._v = model, x.copy(), v.copy()
