@@ -146,8 +146,17 @@ def from_pandapower(
         The case; ``typical_dynamics`` lists the machines given typical data and
         ``rating_assumed`` those whose rating [MVA] was guessed.
     """
-    from pandapower.pypower.idx_brch import BR_B, BR_G, BR_R, BR_STATUS, BR_X, F_BUS, SHIFT, T_BUS
-    from pandapower.pypower.idx_brch import TAP
+    from pandapower.pypower.idx_brch import (
+        BR_B,
+        BR_G,
+        BR_R,
+        BR_STATUS,
+        BR_X,
+        F_BUS,
+        SHIFT,
+        T_BUS,
+        TAP,
+    )
     from pandapower.pypower.idx_bus import BASE_KV, BS, GS, PD, QD
 
     machines = machines or {}
