@@ -135,7 +135,8 @@ def read_dyr(
         dyn = out.setdefault(name, MachineDynamics(source=f"DYR {path.name}"))
         _apply(dyn, model, par, xdss[name], where)
     if ignored:
-        warnings.warn(f"{path.name}: records without a machine ignored: {'; '.join(ignored)}")
+        msg = f"{path.name}: records without a machine ignored: {'; '.join(ignored)}"
+        warnings.warn(msg, stacklevel=2)
     if unknown:
         listed = "; ".join(f"{n}: {', '.join(m)}" for n, m in unknown.items())
         if defaults != "typical":
@@ -143,7 +144,8 @@ def read_dyr(
                 f"{path.name}: models not read ({listed}); supported: {', '.join(N_PARAMS)} "
                 '(or set dynamics.defaults = "typical" to give these machines typical data)'
             )
-        warnings.warn(f"{path.name}: models not read, typical data used instead: {listed}")
+        msg = f"{path.name}: models not read, typical data used instead: {listed}"
+        warnings.warn(msg, stacklevel=2)
         for n in unknown:
             out.pop(n, None)
     return out
