@@ -21,9 +21,10 @@ case after a power flow), so what the engine solves is what pandapower solves:
 Dynamic data: a machine's entry in ``machines`` (e.g. from a PSS/E DYR file) gives
 its model and controllers. A machine without any is completed only when
 ``defaults = "typical"``: :mod:`federates.dynamics.typical` by rating, listed in the
-case's ``typical_dynamics``. Ratings: ``sn_mva`` when given; otherwise
-``max(max_p_mw, |P|) / 0.85`` (a rated power factor of 0.85, assumed; 100 MVA
-when neither is known), listed in ``rating_assumed``.
+case's ``typical_dynamics``. Ratings: ``sn_mva`` when given and at least the unit's
+maximum (or present) active power; otherwise ``max(max_p_mw, |P|) / 0.85`` (a rated
+power factor of 0.85, assumed; 100 MVA when neither is known), listed in
+``rating_assumed``.
 """
 
 from __future__ import annotations
@@ -64,13 +65,18 @@ def _bus_names(net: pp.pandapowerNet) -> dict[int, str]:
 
 
 def _rating(sn: Any, max_p: Any, p_mw: float) -> tuple[float, bool]:
-    """Machine rating [MVA] and whether it was assumed."""
-    if sn is not None and np.isfinite(float(sn)) and float(sn) > 0:
-        return float(sn), False
+    """Machine rating [MVA] and whether it was assumed.
+
+    ``sn`` is used when it covers the unit's maximum (or present) active power; a smaller
+    or missing one (e.g. a MATPOWER ``mBase`` left at the system base) is replaced by
+    ``max(max_p, |p_mw|) / RATED_PF``.
+    """
     known = [abs(p_mw)]
     if max_p is not None and np.isfinite(float(max_p)):
         known.append(float(max_p))
     best = max(known)
+    if sn is not None and np.isfinite(float(sn)) and float(sn) >= best and float(sn) > 0:
+        return float(sn), False
     return (best / RATED_PF if best > 0 else FALLBACK_RATING_MVA), True
 
 
