@@ -75,7 +75,7 @@ def test_psse_case_resolves_raw_and_dyr_and_builds_the_grid():
 
 def test_dyr_without_a_raw_case_is_refused():
     with pytest.raises(CaseError, match="dyr: a DYR file goes with a .raw case"):
-        load_case("kundur_factory", ["dynamics.dyr=x.dyr"])
+        load_case("kundur_factory", ["dynamics.dyr=data/psse/kundur_two_area.dyr"])
 
 
 def test_network_without_dynamic_data_runs_only_with_typical_defaults():
