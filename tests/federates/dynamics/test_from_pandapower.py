@@ -40,19 +40,22 @@ def test_engine_power_flow_agrees_with_pandapower_and_modes_exist(make):
     assert any(0.1 <= m.freq_hz <= 2.5 for m in em)
 
 
-def test_ratings_come_from_sn_mva_when_given():
+def test_ratings_come_from_sn_mva_when_it_covers_the_unit():
     net = pn.case9()
-    net.gen["sn_mva"] = [250.0, 400.0]
+    net.gen["sn_mva"] = [350.0, 400.0]  # max_p_mw 300 and 270
     data = from_pandapower(net, defaults="typical")
     gens = {r[0]: r for r in data["generators"]["GEN"][1:]}
     header = data["generators"]["GEN"][0]
     s_n = {k: r[header.index("S_n")] for k, r in gens.items()}
     assert len(data["rating_assumed"]) == 1  # only the ext_grid's rating is guessed
     given = sorted(v for k, v in s_n.items() if k not in data["rating_assumed"])
-    assert given == [250.0, 400.0]
+    assert given == [350.0, 400.0]
     assert s_n[data["rating_assumed"][0]] == pytest.approx(250.0 / 0.85)  # its max_p_mw
     h = {k: r[header.index("H")] for k, r in gens.items()}
     assert h[data["rating_assumed"][0]] in (3.0, 4.0, 5.0)
+    net.gen["sn_mva"] = [100.0, 400.0]  # 100 MVA (a MATPOWER mBase) cannot carry 300 MW
+    again = from_pandapower(net, defaults="typical")
+    assert len(again["rating_assumed"]) == 2
 
 
 def test_without_dynamic_data_is_refused_unless_typical():
