@@ -159,3 +159,15 @@ def test_gensal_and_gencls_initialise(tmp_path):
     dx = grid.ps.state_derivatives(0.0, grid.x, grid.v)
     assert np.abs(dx).max() < 1e-6
     assert any(0.1 <= m.freq_hz <= 2.5 for m in electromechanical(modes(grid)))
+
+
+def test_off_nominal_tap_and_phase_shift_agree_with_pandapower(tmp_path):
+    raw = _edit(tmp_path, RAW, "1.00000,   0.000,   0.000,", "1.02000,   0.000,  10.000,", "ps.raw")
+    grid = DynamicGrid(load_psse(raw, DYR), "7")
+    net = _runpp(read_raw(raw))
+    v = dict(zip(grid.bus_names, grid.v0, strict=True))
+    va_ref = net.res_bus.va_degree - float(net.res_bus.va_degree[net.bus.name == "3"].iloc[0])
+    for b, vm, va in zip(net.bus.name, net.res_bus.vm_pu, va_ref, strict=True):
+        assert abs(v[b]) == pytest.approx(vm, abs=1e-4), b
+        assert np.angle(v[b] / v["3"], deg=True) == pytest.approx(va, abs=1e-3), b
+    assert np.abs(grid.ps.state_derivatives(0.0, grid.x, grid.v)).max() < 1e-6
