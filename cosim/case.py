@@ -22,13 +22,16 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
 
 from cosim.analysis.requirements import RequirementsConfig
 from cosim.errors import CaseError
+from federates.common.paths import resolve_case_path
 from federates.common.timegrid import time_grid
+from federates.dynamics.cases import BUNDLED
 from federates.dynamics.config import DynamicsConfig
 from federates.factory.config import BessConfig, ControlsConfig, FactoryConfig
 from federates.grid.config import DistributionConfig, EventConfig, FrequencyConfig, GridConfig
@@ -138,6 +141,17 @@ class DynamicsSection(DynamicsConfig):
     q_site0_mvar: float | None = Field(  # type: ignore[assignment]
         None, description="Site reactive consumption in the initial power flow [Mvar]; None: as P."
     )
+
+    @field_validator("case")
+    @classmethod
+    def _case_file(cls, value: str, info: ValidationInfo) -> str:
+        """A case file is made absolute (and checked to exist); a bundled name is kept."""
+        return value if value in BUNDLED else resolve_case_path(value, info)
+
+    @field_validator("dyr")
+    @classmethod
+    def _dyr_file(cls, value: str | None, info: ValidationInfo) -> str | None:
+        return None if value is None else resolve_case_path(value, info)
 
     def params(self) -> dict[str, Any]:
         """The dynamic federate's own parameters (``cosim.params`` of its config)."""

@@ -7,7 +7,9 @@ step): ``speed_dev_mhz.<gen>``, ``p_mw.<branch>``, ``poi_vm_pu``. Keys:
 * ``branch_osc_max_mw``: peak-to-peak active power of a branch, max over branches [MW];
 * ``poi_v_osc_percent``: peak-to-peak POI voltage over its mean [%];
 * ``min_damping_ratio``: the least damped oscillatory mode (>= 0.1 Hz) at the initial point [-];
-* ``defaults``: "typical" when the dynamic data are the documented typical values.
+* ``defaults``: "typical" when the dynamic data are the documented typical values;
+  ``typical_machines`` the machines that got them, ``rating_assumed`` those whose
+  rating was guessed (see :mod:`federates.dynamics.from_pandapower`).
 
 Checks (basis "assessed": the dynamic grid represents the electromechanical physics):
 ``damping`` (``requirements.damping_min``) and ``oscillation``
@@ -39,7 +41,8 @@ def _ptp_max(df: pd.DataFrame, prefix: str) -> tuple[float | None, str | None]:
 
 def dynamics_section(case: Any, tr: pd.DataFrame | None) -> dict[str, Any]:
     """The ``dynamics`` keys of a run of a dynamic case (None where there is no data)."""
-    from cosim.studies.modes import case_modes, judged
+    from cosim.studies.modes import dynamic_grid, judged
+    from federates.dynamics.modes import modes
 
     out: dict[str, Any] = {
         "engine": "tops (MIT)",
@@ -63,7 +66,10 @@ def dynamics_section(case: Any, tr: pd.DataFrame | None) -> dict[str, Any]:
         branch_osc_max_branch=br_name,
         poi_v_osc_percent=v_osc,
     )
-    found = judged(case_modes(case))
+    grid = dynamic_grid(case)
+    out["typical_machines"] = grid.typical_machines
+    out["rating_assumed"] = grid.rating_assumed
+    found = judged(modes(grid))
     worst = min(found, key=lambda m: m.damping_ratio, default=None)
     out["min_damping_ratio"] = None if worst is None else worst.damping_ratio
     out["min_damping_freq_hz"] = None if worst is None else worst.freq_hz

@@ -27,6 +27,13 @@ def cmd_modes(args: argparse.Namespace) -> int:
     print(modes_table(found, case.requirements.damping_min))
     verdict = "ok" if check.passed is not False else "FAIL"
     print(f"damping check: {verdict} (min {check.value}, limit {check.limit}; {check.note})")
+    data = json.loads(path.read_text()).get("dynamic_data", {})
+    if data.get("typical_machines"):
+        print(
+            f"dynamic data: TYPICAL (federates.dynamics.typical) for "
+            f"{len(data['typical_machines'])} machine(s), rating assumed for "
+            f"{len(data['rating_assumed'])}"
+        )
     print(f"wrote {path}")
     return 3 if check.passed is False else 0
 

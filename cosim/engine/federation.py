@@ -111,8 +111,10 @@ def dynamics_params(case: Case) -> dict[str, Any]:
         p0, q0 = site_initial_power(case)
         params["p_site0_mw"] = p0 if dyn.p_site0_mw is None else dyn.p_site0_mw
         params["q_site0_mvar"] = q0 if dyn.q_site0_mvar is None else dyn.q_site0_mvar
-    if params["case"] not in BUNDLED:  # a JSON case file: relative to the case file's folder
+    if params["case"] not in BUNDLED:  # a case file: relative to the case file's folder
         params["case"] = str(case.resolve(params["case"]))
+    if params.get("dyr") is not None:
+        params["dyr"] = str(case.resolve(params["dyr"]))
     return params
 
 

@@ -70,18 +70,26 @@ def damping_check(found: list[Mode], damping_min: float) -> Check:
     )
 
 
-def modes_json(found: list[Mode], check: Check) -> dict[str, Any]:
-    """Content of ``modes.json``: every oscillatory mode and the damping check."""
-    return {"modes": [m.as_dict() for m in found], "checks": [check.as_dict()]}
+def modes_json(found: list[Mode], check: Check, grid: DynamicGrid | None = None) -> dict[str, Any]:
+    """Content of ``modes.json``: every oscillatory mode, the damping check and, with the grid,
+    which machines run on typical dynamic data (and whose rating was assumed)."""
+    out: dict[str, Any] = {"modes": [m.as_dict() for m in found], "checks": [check.as_dict()]}
+    if grid is not None:
+        out["dynamic_data"] = {
+            "typical_machines": grid.typical_machines,
+            "rating_assumed": grid.rating_assumed,
+        }
+    return out
 
 
 def write_modes(case: Case, out_dir: Path) -> tuple[list[Mode], Check, Path]:
     """Compute the modes of ``case`` and write ``out_dir/modes.json``."""
-    found = case_modes(case)
+    grid = dynamic_grid(case)
+    found = modes(grid)
     check = damping_check(found, case.requirements.damping_min)
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / "modes.json"
-    path.write_text(json.dumps(modes_json(found, check), indent=2))
+    path.write_text(json.dumps(modes_json(found, check, grid), indent=2))
     return found, check, path
 
 

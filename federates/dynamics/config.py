@@ -79,7 +79,16 @@ class DynamicsConfig(BaseModel):
         "kundur",
         description=(
             'Dynamic network: "kundur" (Kundur 1994 two-area system), "ieee39" (IEEE 39-bus '
-            "New England system) or a path to a JSON case in the engine's (tops) dict format."
+            "New England system), or a path: a JSON case in the engine's (tops) dict format, a "
+            "PSS/E RAW file (.raw, versions 32-34; dynamic data from `dyr`), or a pandapower "
+            'JSON / MATPOWER .m network (dynamic data: defaults = "typical" only).'
+        ),
+    )
+    dyr: str | None = Field(
+        None,
+        description=(
+            "PSS/E DYR file of a .raw case (GENROU, GENSAL, GENCLS, SEXS, TGOV1, STAB1; see "
+            'docs/dynamics.md); None: every machine needs defaults = "typical".'
         ),
     )
     poi_bus: str = Field(
@@ -150,6 +159,8 @@ class DynamicsConfig(BaseModel):
 
     @model_validator(mode="after")
     def _thresholds(self) -> DynamicsConfig:
+        if self.dyr is not None and not self.case.lower().endswith(".raw"):
+            raise ValueError(f"dyr: a DYR file goes with a .raw case, not case = {self.case!r}")
         if self.load_z_pu > self.load_brake_pu:
             raise ValueError(
                 f"load_z_pu ({self.load_z_pu}) must not exceed load_brake_pu ({self.load_brake_pu})"

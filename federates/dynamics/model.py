@@ -23,10 +23,11 @@ from typing import Any
 import numpy as np
 import tops.dynamic as tops_dynamic
 
-from federates.dynamics.cases import load_case, with_site_load
+from federates.dynamics.cases import with_site_load
 from federates.dynamics.config import BusFaultConfig, DynamicsConfig, LineFaultConfig
 from federates.dynamics.faults import FaultSchedule, LineStamp
 from federates.dynamics.network import BrakeLaw, NetworkSolver
+from federates.dynamics.sources import load_dynamic_case
 
 
 @dataclass(frozen=True)
@@ -121,6 +122,9 @@ class DynamicGrid:
         carve_site0: bool = True,
     ) -> None:
         self.dt_s = float(dt_s)
+        #: machines given typical dynamic data, and those whose rating was assumed
+        self.typical_machines = [str(n) for n in data.get("typical_dynamics", [])]
+        self.rating_assumed = [str(n) for n in data.get("rating_assumed", [])]
         self.ps = ps = _initialised(
             with_site_load(data, poi_bus, p_site0_mw, q_site0_mvar, carve=carve_site0)
         )
@@ -171,12 +175,8 @@ class DynamicGrid:
         DynamicGrid
             The model.
         """
-        data = load_case(cfg.case, base_dir)
-        if cfg.defaults == "typical":
-            from federates.dynamics.typical import with_typical_dynamics
-
-            data = with_typical_dynamics(data)
-        return cls(
+        data = load_dynamic_case(cfg.case, base_dir, dyr=cfg.dyr, defaults=cfg.defaults)
+        grid = cls(
             data,
             cfg.poi_bus,
             p_site0_mw=cfg.p_site0_mw,
@@ -186,6 +186,7 @@ class DynamicGrid:
             faults=cfg.faults,
             carve_site0=cfg.carve_site0,
         )
+        return grid
 
     def _branches(self) -> None:
         """From-end current matrices of lines and transformers (for branch flows)."""

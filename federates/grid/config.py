@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 
 from federates.common.paths import CasePath, resolve_case_path
 
-NETWORK_FILE_SUFFIXES = (".json", ".m", ".mat")
+NETWORK_FILE_SUFFIXES = (".json", ".m", ".mat", ".raw")
 
 
 def _resolve_network(value: str, info: ValidationInfo) -> str:
@@ -168,7 +168,8 @@ class GridConfig(_Section):
     network: str = Field(
         "case118",
         description="network name (see `federates.grid.network.NETWORKS`), "
-        "a SimBench code, or a .json (pandapower) / .m / .mat (MATPOWER) file",
+        "a SimBench code, or a .json (pandapower) / .m / .mat (MATPOWER) / .raw (PSS/E 32-34) "
+        "file",
     )
     poi_transformer: PoiTransformerConfig | None = Field(
         None,

@@ -3,7 +3,8 @@
 Readers live here, at the edge: :func:`load_network` returns a pandapower net
 for a bundled name (:data:`NETWORKS`, each with its source), a SimBench code
 (``1-MV-rural--0-sw``; needs the ``simbench`` package), a pandapower JSON
-file or a MATPOWER ``.m`` / ``.mat`` file (pandapower's converter). Problems
+file, a MATPOWER ``.m`` / ``.mat`` file (pandapower's converter) or a PSS/E RAW
+file (:mod:`federates.grid.psse_raw`, versions 32-34). Problems
 are :class:`federates.errors.ConfigError` with one line each.
 """
 
@@ -137,8 +138,8 @@ def load_network(
     Parameters
     ----------
     spec : str
-        Bundled network name or alias, SimBench code, or path of a ``.json``, ``.m`` or ``.mat``
-        file.
+        Bundled network name or alias, SimBench code, or path of a ``.json``, ``.m``, ``.mat``
+        or ``.raw`` file.
     base_dir : pathlib.Path, default Path(".")
         Directory that a relative file path is resolved against.
     key : str, default "grid.network"
@@ -150,6 +151,13 @@ def load_network(
         The network.
     """
     path = Path(spec).expanduser()
+    if path.suffix.lower() == ".raw":
+        from federates.grid.psse_raw import read_raw
+
+        path = path if path.is_absolute() else base_dir / path
+        if not path.is_file():
+            raise ConfigError(f"{key}: file not found: {path}")
+        return read_raw(path)
     if path.suffix.lower() in (".json", ".m", ".mat"):
         path = path if path.is_absolute() else base_dir / path
         if not path.is_file():
@@ -194,7 +202,7 @@ def load_network(
     names = ", ".join(sorted(NETWORKS))
     raise ConfigError(
         f"{key}: {spec!r} is not a pandapower network name (bundled: {names}), "
-        "a SimBench code or a .json/.m/.mat file"
+        "a SimBench code or a .json/.m/.mat/.raw file"
     )
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from cosim.analysis.dynamics import dynamics_checks
@@ -70,3 +72,38 @@ def test_damping_and_oscillation_checks():
     assert checks["damping"]["passed"] is False and checks["damping"]["limit"] == 0.05
     assert checks["oscillation"]["passed"] is True
     assert dynamics_checks(None, req) == []
+
+
+def test_psse_case_resolves_raw_and_dyr_and_builds_the_grid():
+    from cosim.studies.modes import dynamic_grid
+
+    case = load_case("kundur_psse_factory")
+    params = {s.name: s for s in federation(case)}["transmission"].params
+    assert params["case"].endswith("kundur_two_area.raw") and params["dyr"].endswith(".dyr")
+    assert Path(params["case"]).is_absolute() and Path(params["dyr"]).is_file()
+    grid = dynamic_grid(case)
+    assert grid.typical_machines == [] and len(grid.bus_names) == 11
+
+
+def test_dyr_without_a_raw_case_is_refused():
+    with pytest.raises(CaseError, match="dyr: a DYR file goes with a .raw case"):
+        load_case("kundur_factory", ["dynamics.dyr=data/psse/kundur_two_area.dyr"])
+
+
+def test_network_without_dynamic_data_runs_only_with_typical_defaults():
+    from cosim.studies.modes import dynamic_grid
+
+    case = load_case("ieee118_typical_factory")
+    grid = dynamic_grid(case)
+    assert len(grid.typical_machines) == len(grid.ps.gen["GEN"].par)  # all reported typical
+    bare = load_case("ieee118_typical_factory", ["dynamics.defaults=none"])
+    with pytest.raises(CaseError, match="no dynamic data for machine"):
+        dynamic_grid(bare)
+
+
+def test_quasi_static_grid_reads_a_raw_file():
+    from federates.grid.network import load_network
+
+    case = load_case("kundur_psse_factory")
+    net = load_network(str(case.resolve(case.dynamics.case)), key="grid.network")
+    assert len(net.bus) == 11 and len(net.ext_grid) == 1

@@ -83,3 +83,15 @@ def test_forced_response_peaks_at_the_inter_area_mode_and_bess_reduces_it():
     with_bess = training_point(case, 0.643, bess=True, **kw)
     assert at_mode.speed_dev_pp_max_mhz >= 1.5 * at_2hz.speed_dev_pp_max_mhz
     assert with_bess.speed_dev_pp_max_mhz < at_mode.speed_dev_pp_max_mhz
+
+
+def test_cosim_run_psse_case_through_the_broker(tmp_path):
+    """The RAW + DYR case runs as a federation and starts in equilibrium (no typical data)."""
+    out = tmp_path / "run"
+    args = ["run", "kundur_psse_factory", "--set", "horizon.duration_s=2", "--no-report"]
+    assert main([*args, "-o", str(out)]) == 0
+    tr = pd.read_parquet(out / "timeseries" / "transmission.parquet")
+    assert {"speed_dev_mhz.G1", "speed_dev_mhz.G3", "poi_vm_pu"} <= set(tr.columns)
+    d = json.loads((out / "summary.json").read_text())["dynamics"]
+    assert d["typical_machines"] == [] and d["network"].endswith(".raw")
+    assert 0.05 < d["min_damping_ratio"] < 0.3
