@@ -86,6 +86,24 @@ def _slice(idx: np.ndarray) -> slice | np.ndarray:
     return idx
 
 
+def _gather(a: np.ndarray, idx: np.ndarray | None) -> np.ndarray:
+    return a if idx is None else a[idx]
+
+
+def _scatter(base: np.ndarray, idx: np.ndarray | None, values: np.ndarray) -> np.ndarray:
+    """``base`` with ``values`` at ``idx`` (``values`` itself when every machine has one)."""
+    if idx is None:
+        return values
+    out = base.copy()
+    out[idx] = values
+    return out
+
+
+def _identity(idx: np.ndarray | None, n: int) -> np.ndarray | None:
+    """None when ``idx`` maps unit k to machine k for every machine (no gather needed)."""
+    return None if idx is not None and np.array_equal(idx, np.arange(n)) else idx
+
+
 def _p(block: Any, name: str) -> np.ndarray:
     return np.array(block.par[name], dtype=float)
 
@@ -148,7 +166,7 @@ class Kernel:
         self.has_avr = a is not None
         if a is None:
             return
-        self.avr_gen = _gen_index(a, self._g)
+        self.avr_gen = _identity(_gen_index(a, self._g), self._g.n_units)
         ll, tc = a.tg_red, a.time_constant_lim
         self.a_ll = _slice(ll.state_idx_global["x"])
         self.a_tc = _slice(tc.state_idx_global["x"])
@@ -158,13 +176,13 @@ class Kernel:
         self.a_te = _p(tc, "T")
         self.a_min, self.a_max = _p(tc, "V_min"), _p(tc, "V_max")
         self.a_bias = np.array(a.int_par["bias"], dtype=float)
-        self.a_vsetp = self.v_setp[self.avr_gen]
+        self.a_vsetp = _gather(self.v_setp, self.avr_gen)
 
     def _gov(self, g: Any) -> None:
         self.has_gov = g is not None
         if g is None:
             return
-        self.gov_gen = _gen_index(g, self._g)
+        self.gov_gen = _identity(_gen_index(g, self._g), self._g.n_units)
         tc, ll = g.time_constant_lim, g.lead_lag
         self.g_tc = _slice(tc.state_idx_global["x"])
         self.g_ll = _slice(ll.state_idx_global["x"])
@@ -180,7 +198,7 @@ class Kernel:
         self.has_pss = s is not None
         if s is None:
             return
-        self.pss_gen = _gen_index(s, self._g)
+        self.pss_gen = _identity(_gen_index(s, self._g), self._g.n_units)
         self.s_k = _p(s.gain, "K")
         self.s_wo = _slice(s.washout.state_idx_global["x"])
         self.s_tw = _p(s.washout, "T_w")
@@ -258,7 +276,7 @@ class Kernel:
         if self.has_gov:
             p_m = self._gov_eq(dx, x, speed)
         if self.has_avr:
-            e_f = self._avr_eq(dx, x, np.sqrt(v_re * v_re + v_im * v_im), v_pss)
+            e_f = self._avr_eq(dx, x, np.abs(vt), v_pss)
         v_aux = self._g._input_values["v_aux"]  # not connected: read live, as tops does
 
         dx[self.i_speed] = self.inv_2h * (p_m / (1.0 + speed) - p_e / self.pf_n - self.d * speed)
@@ -271,7 +289,7 @@ class Kernel:
 
     def _pss_eq(self, dx: np.ndarray, x: np.ndarray, speed: np.ndarray) -> np.ndarray:
         """STAB1: derivatives into ``dx``; returns every machine's ``v_pss`` input."""
-        u = self.s_k * speed[self.pss_gen]
+        u = self.s_k * _gather(speed, self.pss_gen)
         wo = (u - x[self.s_wo]) / self.s_tw
         dx[self.s_wo] = wo
         x1 = x[self.s_l1]
@@ -280,13 +298,13 @@ class Kernel:
         x2 = x[self.s_l2]
         y2 = (self.s_l2_t1 * y1 - x2) / self.s_l2_t2
         dx[self.s_l2] = self.s_l2_k * y1 - x2 / self.s_l2_t2
-        v_pss = self.v_pss0.copy()
-        v_pss[self.pss_gen] = np.minimum(np.maximum(y2, self.s_min), self.s_max)
-        return v_pss
+        return _scatter(
+            self.v_pss0, self.pss_gen, np.minimum(np.maximum(y2, self.s_min), self.s_max)
+        )
 
     def _gov_eq(self, dx: np.ndarray, x: np.ndarray, speed: np.ndarray) -> np.ndarray:
         """TGOV1: derivatives into ``dx``; returns every machine's mechanical power input."""
-        w = speed[self.gov_gen]
+        w = _gather(speed, self.gov_gen)
         xt = x[self.g_tc]
         d_t = (self.g_droop * (self.g_bias - w) - xt) / self.g_t
         d_t[((xt <= self.g_min) & (d_t < 0)) | ((xt >= self.g_max) & (d_t > 0))] = 0.0
@@ -294,16 +312,14 @@ class Kernel:
         u = np.minimum(np.maximum(xt, self.g_min), self.g_max)
         xl = x[self.g_ll]
         dx[self.g_ll] = self.g_ll_k * u - xl / self.g_t2
-        p_m = self.p_m0.copy()
-        p_m[self.gov_gen] = (self.g_t1 * u - xl) / self.g_t2 - self.g_dt * w
-        return p_m
+        return _scatter(self.p_m0, self.gov_gen, (self.g_t1 * u - xl) / self.g_t2 - self.g_dt * w)
 
     def _avr_eq(
         self, dx: np.ndarray, x: np.ndarray, vt_abs: np.ndarray, v_pss: np.ndarray
     ) -> np.ndarray:
         """SEXS: derivatives into ``dx``; returns every machine's field voltage input."""
         gi = self.avr_gen
-        u = self.a_vsetp - vt_abs[gi] + v_pss[gi] + self.a_bias
+        u = self.a_vsetp - _gather(vt_abs, gi) + _gather(v_pss, gi) + self.a_bias
         xl = x[self.a_ll]
         y = (self.a_t1 * u - xl) / self.a_t2
         dx[self.a_ll] = self.a_ll_k * u - xl / self.a_t2
@@ -311,6 +327,4 @@ class Kernel:
         d_e = (self.a_k * y - xe) / self.a_te
         d_e[((xe <= self.a_min) & (d_e < 0)) | ((xe >= self.a_max) & (d_e > 0))] = 0.0
         dx[self.a_tc] = d_e
-        e_f = self.e_f0.copy()
-        e_f[gi] = np.minimum(np.maximum(xe, self.a_min), self.a_max)
-        return e_f
+        return _scatter(self.e_f0, gi, np.minimum(np.maximum(xe, self.a_min), self.a_max))
