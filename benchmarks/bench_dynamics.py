@@ -3,9 +3,11 @@
 For each bundled dynamic case and exchange interval, the adapter-level call
 ``DynamicGrid.step`` is made once per exchange step with a 0.5 Hz +/-50 MW
 training swing at the POI; prints simulated seconds per wall second and, with
-``--profile``, where the time goes (the engine's state derivatives, the network
-solve, the rest). Also prints the modes and the time-domain checks of the Kundur
-case (the figures quoted in docs/dynamics.md).
+``--profile``, where the time goes (the machines' and controllers' state
+derivatives, the network solve, the rest). ``--engine`` runs the engine's own
+model functions instead of the vectorised kernel (``federates.dynamics.kernel``).
+Also prints the modes and the time-domain checks of the Kundur case (the figures
+quoted in docs/dynamics.md).
 
 With ``--broker`` it runs the bundled dynamic cases ``kundur_factory`` and
 ``ieee39_factory`` as real HELICS federations (broker, factory and dynamic grid
@@ -13,7 +15,7 @@ processes) at 20 ms and 50 ms exchange (``--sync`` adds a run exchanging 1 s syn
 blocks at 20 ms) and prints simulated seconds per wall second of the federation
 (build and summary excluded) and each federate's own busy time.
 
-    python benchmarks/bench_dynamics.py [--seconds 20] [--dt-s 0.01 0.02] [--profile]
+    python benchmarks/bench_dynamics.py [--seconds 20] [--dt-s 0.01 0.02] [--profile] [--engine]
     python benchmarks/bench_dynamics.py --broker [--seconds 20] [--sync]
 """
 
@@ -36,30 +38,44 @@ from federates.dynamics.modes import electromechanical, modes
 CASES = {"kundur": ("B7", 200.0), "ieee39": ("16", 300.0)}
 
 
-def run(case: str, exchange_s: float, dt_s: float, seconds: float) -> float:
-    """Simulated seconds per wall second of one run."""
+def run(
+    case: str,
+    exchange_s: float,
+    dt_s: float,
+    seconds: float,
+    kernel: bool = True,
+    prof: cProfile.Profile | None = None,
+) -> float:
+    """Simulated seconds per wall second of one run (``prof`` profiles the stepping only)."""
     bus, p0 = CASES[case]
-    grid = DynamicGrid(load_case(case), bus, p_site0_mw=p0, q_site0_mvar=20.0, dt_s=dt_s)
+    grid = DynamicGrid(
+        load_case(case), bus, p_site0_mw=p0, q_site0_mvar=20.0, dt_s=dt_s, use_kernel=kernel
+    )
     n = int(round(seconds / exchange_s))
+    if prof is not None:
+        prof.enable()
     t0 = time.perf_counter()
     for k in range(n):
         t_s = k * exchange_s
         grid.step(t_s, exchange_s, p0 + 50.0 * np.sign(np.sin(np.pi * t_s + 1e-9)), 20.0)
-    return seconds / (time.perf_counter() - t0)
+    wall_s = time.perf_counter() - t0
+    if prof is not None:
+        prof.disable()
+    return seconds / wall_s
 
 
-def profile(case: str, exchange_s: float, dt_s: float, seconds: float) -> None:
-    """Share of wall time in the engine, the network solve and the rest."""
+def profile(case: str, exchange_s: float, dt_s: float, seconds: float, kernel: bool) -> None:
+    """Share of wall time in the state derivatives, the network solve and the rest."""
     prof = cProfile.Profile()
-    prof.enable()
-    run(case, exchange_s, dt_s, seconds)
-    prof.disable()
+    run(case, exchange_s, dt_s, seconds, kernel, prof)
     stats = pstats.Stats(prof)
     total = stats.total_tt
-    parts = {"engine state derivatives": 0.0, "network solve": 0.0}
+    parts = {"state derivatives": 0.0, "network solve": 0.0}
     for (path, _, func), (_, _, _, cum, _) in stats.stats.items():
-        if func == "state_derivatives" and path.endswith("tops/dynamic.py"):
-            parts["engine state derivatives"] += cum
+        if (func == "state_derivatives" and path.endswith("tops/dynamic.py")) or (
+            func == "derivatives" and path.endswith("dynamics/kernel.py")
+        ):
+            parts["state derivatives"] += cum
         if func == "solve_network":
             parts["network solve"] += cum
     rest = total - sum(parts.values())
@@ -100,6 +116,7 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=20.0)
     ap.add_argument("--dt-s", type=float, nargs="+", default=[0.01, 0.02])
     ap.add_argument("--profile", action="store_true")
+    ap.add_argument("--engine", action="store_true", help="the engine's own model functions")
     ap.add_argument("--broker", action="store_true", help="the bundled cases through the broker")
     ap.add_argument("--sync", action="store_true", help="with --broker: also 1 s sync blocks")
     args = ap.parse_args()
@@ -119,13 +136,13 @@ def main() -> None:
             print(f"    {m.freq_hz:6.3f} Hz {100 * m.damping_ratio:5.1f} % {m.kind}")
         for dt_s in args.dt_s:
             for exchange_s in (0.02, 0.05):
-                rate = run(case, exchange_s, dt_s, args.seconds)
+                rate = run(case, exchange_s, dt_s, args.seconds, not args.engine)
                 print(
                     f"  integration {dt_s * 1e3:.0f} ms, exchange {exchange_s * 1e3:.0f} ms:"
                     f" {rate:.1f} simulated s per wall s"
                 )
                 if args.profile and exchange_s == 0.02:
-                    profile(case, exchange_s, dt_s, min(args.seconds, 5.0))
+                    profile(case, exchange_s, dt_s, min(args.seconds, 5.0), not args.engine)
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ angles against the synchronous reference [deg].
 from __future__ import annotations
 
 import copy
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,8 +27,11 @@ import tops.dynamic as tops_dynamic
 from federates.dynamics.cases import with_site_load
 from federates.dynamics.config import BusFaultConfig, DynamicsConfig, LineFaultConfig
 from federates.dynamics.faults import FaultSchedule, LineStamp
+from federates.dynamics.kernel import Kernel, unsupported
 from federates.dynamics.network import BrakeLaw, NetworkSolver
 from federates.dynamics.sources import load_dynamic_case
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -107,6 +111,9 @@ class DynamicGrid:
     faults : faults applied as impedances
     carve_site0 : the site's initial consumption replaces part of the POI bus's load
         (see :func:`federates.dynamics.cases.with_site_load`)
+    use_kernel : evaluate the machines and controllers with the vectorised kernel
+        (:mod:`federates.dynamics.kernel`) when it covers every model of the case; the
+        engine's own functions otherwise (the model that forced it is logged)
     """
 
     def __init__(
@@ -120,6 +127,7 @@ class DynamicGrid:
         law: BrakeLaw | None = None,
         faults: Sequence[BusFaultConfig | LineFaultConfig] = (),
         carve_site0: bool = True,
+        use_kernel: bool = True,
     ) -> None:
         self.dt_s = float(dt_s)
         #: machines given typical dynamic data, and those whose rating was assumed
@@ -146,6 +154,13 @@ class DynamicGrid:
         self.law = law if law is not None else BrakeLaw()
         self.solver = NetworkSolver(y_bus, self.poi, self.law)
         self._injectors = list(ps.mdl_instructions["current_injections"])
+        self.kernel: Kernel | None = None
+        if use_kernel:
+            reason = unsupported(ps)
+            if reason is None:
+                self.kernel = Kernel(ps)
+            else:
+                log.info("dynamic grid: engine's own models used (%s not in the kernel)", reason)
         self._gen = ps.gen["GEN"]
         self.gen_names = [str(g) for g in self._gen.par["name"]]
         self._speed_idx = np.asarray(self._gen.state_idx_global["speed"])
@@ -226,6 +241,8 @@ class DynamicGrid:
     # -- physics -------------------------------------------------------------------------------
 
     def _injections(self, x: np.ndarray) -> np.ndarray:
+        if self.kernel is not None:
+            return self.kernel.injections(x)
         i_inj = np.zeros(len(self.bus_names), dtype=complex)
         for mdl in self._injectors:
             idx, i_mdl = mdl.current_injections(x, None)
@@ -267,7 +284,12 @@ class DynamicGrid:
             Time derivative of each state [state unit/s].
         """
         s = self.s_site0_pu if s_site_pu is None else s_site_pu
-        return self.ps.state_derivatives(0.0, x, self.solve_network(x, s))
+        return self._derivatives(x, self.solve_network(x, s))
+
+    def _derivatives(self, x: np.ndarray, v: np.ndarray) -> np.ndarray:
+        if self.kernel is not None:
+            return self.kernel.derivatives(x, v)
+        return self.ps.state_derivatives(0.0, x, v)
 
     def _apply_faults(self, t_s: float) -> None:
         state = self.faults.state(t_s)
@@ -275,11 +297,11 @@ class DynamicGrid:
         self._open_lines = state.lines_open
 
     def _heun(self, h_s: float) -> None:
-        ps, x, s = self.ps, self.x, self.s_site_pu
-        dx0 = ps.state_derivatives(self.t_s, x, self.v)
+        x, s = self.x, self.s_site_pu
+        dx0 = self._derivatives(x, self.v)
         x1 = x + h_s * dx0
         v1 = self.solve_network(x1, s)
-        dx1 = ps.state_derivatives(self.t_s + h_s, x1, v1)
+        dx1 = self._derivatives(x1, v1)
         self.x = x + (0.5 * h_s) * (dx0 + dx1)
         self.t_s += h_s
         self.v = self.solve_network(self.x, s)

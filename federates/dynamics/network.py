@@ -3,8 +3,10 @@
 The bus admittance matrix ``Y`` holds lines, transformers, constant-impedance
 loads, shunts and the generators' subtransient admittances (the engine's
 ``dyn_const_adm``) plus faults and line trips (:meth:`NetworkSolver.modify`). It is
-LU-factorised once per topology, so a solve is two triangular substitutions plus a
-scalar Newton iteration at the POI:
+factorised once per topology (inverted when it has at most ``DENSE_MAX_BUSES`` buses,
+a matrix-vector product being cheaper than two triangular substitutions on small
+networks; LU-factorised otherwise), so a solve is one product or two substitutions
+plus a scalar Newton iteration at the POI:
 
 ``V = V_lin + z_p * I_site(V_poi)``, with ``V_lin = Y^-1 I_gen`` and ``z_p = Y^-1 e_poi``.
 
@@ -20,6 +22,8 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy.linalg import lu_factor, lu_solve
+
+DENSE_MAX_BUSES = 400  # inverse kept (n^2 complex) up to this size; LU factors above
 
 
 @dataclass(frozen=True)
@@ -71,6 +75,7 @@ class NetworkSolver:
         self.poi = poi
         self.law = law
         self.delta = np.zeros_like(self.y_base)
+        self._last_delta: np.ndarray | None = None
         self.newton_failures = 0  # solves that fell back off the law (should stay 0)
         self._factorise()
 
@@ -82,16 +87,25 @@ class NetworkSolver:
         delta : numpy.ndarray
             Admittance change [pu], complex, same shape as the base matrix.
         """
+        if delta is self._last_delta:  # the fault schedule hands back the same array
+            return
+        self._last_delta = delta
         if np.array_equal(delta, self.delta):
             return
         self.delta = np.array(delta, dtype=complex)
         self._factorise()
 
     def _factorise(self) -> None:
-        self._lu = lu_factor(self.y_base + self.delta, check_finite=False)
-        e = np.zeros(self.n_bus, dtype=complex)
-        e[self.poi] = 1.0
-        self.z_col = lu_solve(self._lu, e, check_finite=False)
+        y = self.y_base + self.delta
+        if self.n_bus <= DENSE_MAX_BUSES:
+            self._z: np.ndarray | None = np.linalg.inv(y)
+            self.z_col = self._z[:, self.poi].copy()
+        else:
+            self._z = None
+            self._lu = lu_factor(y, check_finite=False)
+            e = np.zeros(self.n_bus, dtype=complex)
+            e[self.poi] = 1.0
+            self.z_col = lu_solve(self._lu, e, check_finite=False)
         self.z_pp = complex(self.z_col[self.poi])
 
     def solve(
@@ -110,17 +124,20 @@ class NetworkSolver:
         v : bus voltages [pu], complex (n_bus,)
         s_drawn : site consumption actually drawn at the solved voltage [pu]
         """
-        v_lin = lu_solve(self._lu, i_inj, check_finite=False)
+        if self._z is not None:
+            v_lin = self._z @ i_inj
+        else:
+            v_lin = lu_solve(self._lu, i_inj, check_finite=False)
         if s_site_pu == 0.0:
             return v_lin, 0j
+        s_site_pu, v_poi_guess = complex(s_site_pu), complex(v_poi_guess)
         v_p = self._poi_voltage(complex(v_lin[self.poi]), s_site_pu, v_poi_guess)
         s_drawn = s_site_pu * self.law.factor(abs(v_p))
-        i_site = -np.conj(s_drawn / v_p)
+        i_site = -(s_drawn / v_p).conjugate()
         return v_lin + self.z_col * i_site, s_drawn
 
     def _residual(self, v: complex, a: complex, s: complex) -> complex:
-        vm = abs(v)
-        return v - a + self.z_pp * np.conj(s * self.law.factor(vm) / v)
+        return v - a + self.z_pp * (s * self.law.factor(abs(v)) / v).conjugate()
 
     def _poi_voltage(self, a: complex, s: complex, guess: complex) -> complex:
         """Solve ``V = a - z_pp conj(S(|V|) / V)`` at the POI by a 2-D Newton iteration."""
@@ -145,12 +162,14 @@ class NetworkSolver:
                 return v
             d_re = (self._residual(v + h, a, s) - f) / h
             d_im = (self._residual(v + 1j * h, a, s) - f) / h
-            jac = np.array([[d_re.real, d_im.real], [d_re.imag, d_im.imag]])
-            try:
-                dx = np.linalg.solve(jac, [-f.real, -f.imag])
-            except np.linalg.LinAlgError:
+            # 2x2 real Jacobian [[d_re.real, d_im.real], [d_re.imag, d_im.imag]], Cramer's rule
+            det = d_re.real * d_im.imag - d_im.real * d_re.imag
+            if det == 0.0 or not np.isfinite(det):
                 return None
-            step = complex(dx[0], dx[1])
+            step = complex(
+                (-f.real * d_im.imag + f.imag * d_im.real) / det,
+                (-d_re.real * f.imag + d_re.imag * f.real) / det,
+            )
             if abs(step) > 0.3:  # damped: stay on the same branch of the PV curve
                 step *= 0.3 / abs(step)
             v = v + step
