@@ -39,11 +39,12 @@ class BusFaultConfig(BaseModel):
 
 
 class LineFaultConfig(BaseModel):
-    """A fault at one end of a line, cleared by tripping the line, optionally reclosed.
+    """A fault on a line, cleared by tripping the line, optionally reclosed.
 
     From ``start_s`` to ``clear_s`` the fault impedance sits at the ``end`` bus of
-    the line; at ``clear_s`` both breakers open (the fault is isolated with the
-    line); at ``reclose_s`` the line is back in service (a successful reclosure).
+    the line, or part-way along it (``location``, the line split into two pi
+    sections there); at ``clear_s`` both breakers open (the fault is isolated with
+    the line); at ``reclose_s`` the line is back in service (a successful reclosure).
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -51,6 +52,15 @@ class LineFaultConfig(BaseModel):
     kind: Literal["line"] = "line"
     line: str = Field(description="Line name as in the dynamic case.")
     end: Literal["from", "to"] = Field("from", description="Line end at which the fault sits.")
+    location: float | None = Field(
+        None,
+        gt=0.0,
+        lt=1.0,
+        description=(
+            "Fault position along the line as a fraction of its length from its from bus "
+            "(0-1, exclusive); None puts it at `end`."
+        ),
+    )
     start_s: float = Field(ge=0.0, description="Fault inception [s].")
     clear_s: float = Field(description="Clearing by tripping the line [s], > start_s.")
     reclose_s: float | None = Field(

@@ -1,9 +1,11 @@
 """Faults as admittance changes of the network (pure).
 
 A bus fault adds ``1 / (r + jx)`` to the faulted bus's diagonal while it lasts.
-A line fault does the same at one end of the line until clearing; from clearing
-to reclosing (or to the end, without reclosing) the line's pi-model stamp is
-removed from ``Y``. All admittances are in pu on the system base.
+A line fault does the same at one end of the line until clearing, or sits
+part-way along it (:meth:`LineStamp.fault_delta`: the line split into two pi
+sections at the fault, the internal node eliminated); from clearing to reclosing
+(or to the end, without reclosing) the line's pi-model stamp is removed from
+``Y``. All admittances are in pu on the system base.
 """
 
 from __future__ import annotations
@@ -46,6 +48,38 @@ class LineStamp:
         out[f, t] -= y
         out[t, f] -= y
         return out
+
+    def fault_delta(self, location: float, y_fault_pu: complex) -> np.ndarray:
+        """Change of the line's 2 x 2 stamp (rows and columns from, to) [pu] by a fault at
+        ``location`` (fraction of the length from the from bus) with admittance ``y_fault_pu``.
+
+        The line becomes two pi sections meeting at an internal node ``m`` (series
+        admittances ``y / a`` and ``y / (1 - a)``, the shunt shared in proportion to
+        length), the fault is shunted at ``m``, and ``m`` is eliminated (Kron
+        reduction). The change is the reduced stamp with the fault minus the same
+        without it, so a fault of zero admittance changes nothing.
+
+        Parameters
+        ----------
+        location : float
+            Fault position from the from bus, 0-1 exclusive.
+        y_fault_pu : complex
+            Fault admittance [pu on the system base].
+
+        Returns
+        -------
+        numpy.ndarray
+            Complex 2 x 2 change ``[[d_ff, d_ft], [d_tf, d_tt]]`` [pu].
+        """
+        a = float(location)
+        y1, y2 = self.y_series_pu / a, self.y_series_pu / (1.0 - a)
+        y_mm0 = y1 + y2 + self.y_shunt_pu / 2.0
+        col = np.array([-y1, -y2])  # Y[f, m], Y[t, m]
+
+        def reduced(y_mm: complex) -> np.ndarray:
+            return -np.outer(col, col) / y_mm  # the part of the Kron reduction through m
+
+        return reduced(y_mm0 + y_fault_pu) - reduced(y_mm0)
 
 
 @dataclass(frozen=True)
@@ -133,7 +167,10 @@ class FaultSchedule:
                     delta[b, b] += y_f
                 continue
             line = self.lines[f.line]
-            if phase == 1:
+            if phase == 1 and f.location is not None:
+                ends = [line.from_bus, line.to_bus]
+                delta[np.ix_(ends, ends)] += line.fault_delta(f.location, y_f)
+            elif phase == 1:
                 b = line.from_bus if f.end == "from" else line.to_bus
                 delta[b, b] += y_f
             elif phase == 2 and line.index not in open_lines:
