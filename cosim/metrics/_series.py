@@ -142,6 +142,24 @@ def window_mean(
         mean of each window, unit of ``x`` (NaN for an empty window).
     """
     knots, c = cumulative_integral(t_s, x, t_end_s)
+    return mean_between(knots, c, start_s, end_s)
+
+
+def mean_between(
+    knots: np.ndarray, c: np.ndarray, start_s: np.ndarray, end_s: np.ndarray
+) -> np.ndarray:
+    """Mean over ``[start_s, end_s)`` from the knots of a running integral.
+
+    Parameters
+    ----------
+    knots, c : :func:`cumulative_integral` of a series ([s], [unit of x * s])
+    start_s, end_s : window bounds [s] (arrays)
+
+    Returns
+    -------
+    numpy.ndarray
+        mean of each window, unit of ``x`` (NaN for an empty window).
+    """
     a, b = as_array(start_s), as_array(end_s)
     a = np.clip(a, knots[0], knots[-1])
     b = np.clip(b, knots[0], knots[-1])

@@ -17,9 +17,10 @@ import numpy as np
 from cosim.metrics._result import MetricResult
 from cosim.metrics._series import (
     as_array,
+    cumulative_integral,
     durations_s,
     end_time_s,
-    window_mean,
+    mean_between,
 )
 from cosim.metrics.flicker_estimate import (
     FlickerEstimate,
@@ -182,9 +183,18 @@ def power_factor(
 def _ramp_at(
     t: np.ndarray, p: np.ndarray, te: np.ndarray, window_s: float, t_end_s: float | None
 ) -> np.ndarray:
-    now = window_mean(t, p, te - window_s, te, t_end_s)
-    before = window_mean(t, p, te - 2 * window_s, te - window_s, t_end_s)
-    return (now - before) / window_s
+    knots, c = cumulative_integral(t, p, t_end_s)
+    out = np.empty(te.size)
+    for i0 in range(0, te.size, _CHUNK):  # in chunks: a long series at 50 ms is millions
+        e = te[i0 : i0 + _CHUNK]
+        now = mean_between(knots, c, e - window_s, e)
+        before = mean_between(knots, c, e - 2 * window_s, e - window_s)
+        out[i0 : i0 + _CHUNK] = (now - before) / window_s
+    return out
+
+
+#: instants evaluated at once by the ramp functions (bounds their memory)
+_CHUNK = 1 << 18
 
 
 def ramp_series(
@@ -280,20 +290,24 @@ def ramp_rates(
         return RampRates.empty()
     end = end_time_s(t, t_end_s)
     knots = np.append(t, end)
-    brk = np.concatenate([knots, knots + window_s, knots + 2 * window_s])
-    brk = brk[(brk >= t[0] + 2 * window_s - 1e-9) & (brk <= end + 1e-9)]
-    rb = _ramp_at(t, p, brk, window_s, t_end_s)
-    allt, allr = np.concatenate([te, brk]), np.abs(np.concatenate([r, rb]))
-    if not np.isfinite(allr).any():
+    best: tuple[float, float] | None = None  # (|ramp|, t): the first largest, grid first
+    for at in (te, knots, knots + window_s, knots + 2 * window_s):
+        if at is not te:
+            at = at[(at >= t[0] + 2 * window_s - 1e-9) & (at <= end + 1e-9)]
+        ra = np.abs(r) if at is te else np.abs(_ramp_at(t, p, at, window_s, t_end_s))
+        if np.isfinite(ra).any():
+            i = int(np.nanargmax(ra))
+            if best is None or ra[i] > best[0]:
+                best = (float(ra[i]), float(at[i]))
+    if best is None:
         return RampRates.empty()
-    i = int(np.nanargmax(allr))
     p99 = float(np.nanpercentile(np.abs(r), percentile))
     return RampRates(
-        max_mw_per_s=float(allr[i]),
+        max_mw_per_s=best[0],
         p99_mw_per_s=p99,
-        max_mw_per_min=60.0 * float(allr[i]),
+        max_mw_per_min=60.0 * best[0],
         p99_mw_per_min=60.0 * p99,
-        t_max_s=float(allt[i]),
+        t_max_s=best[1],
     )
 
 
