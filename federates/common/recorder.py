@@ -243,7 +243,7 @@ def _column(name: str, values: np.ndarray) -> np.ndarray:
     return values
 
 
-def _on_disk(schema: pa.Schema) -> pa.Schema:
+def disk_schema(schema: pa.Schema) -> pa.Schema:
     """The Parquet schema: float32 where :func:`float32_column` says so (older streams too)."""
     fields = [
         f.with_type(pa.float32()) if pa.types.is_float64(f.type) and float32_column(f.name) else f
@@ -266,7 +266,7 @@ def arrow_to_parquet(arrow_path: Path | str) -> Path:
         pq.write_table(pa.table({}), out, compression="zstd")
         arrow_path.unlink()
         return out
-    disk = _on_disk(schema)
+    disk = disk_schema(schema)
     floats = [f.name for f in disk if pa.types.is_floating(f.type)]
     others = [f.name for f in disk if not pa.types.is_floating(f.type)]
     row_bytes = max(sum(_width(f.type) for f in disk), 1)
