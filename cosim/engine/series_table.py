@@ -23,7 +23,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 #: bytes of decoded columns a table keeps for re-reads
-CACHE_BYTES = 32_000_000
+CACHE_BYTES = 16_000_000
 
 
 class SeriesTable:

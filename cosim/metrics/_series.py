@@ -116,7 +116,12 @@ def cumulative_integral(
     t, v = as_array(t_s), np.nan_to_num(as_array(x))
     dur = durations_s(t, t_end_s)
     knots = np.append(t, t[-1] + dur[-1]) if t.size else t
-    c = np.concatenate([[0.0], np.cumsum(v * dur)]) if t.size else t
+    if not t.size:
+        return knots, t
+    c = np.empty(t.size + 1)
+    c[0] = 0.0
+    np.multiply(v, dur, out=v)
+    np.cumsum(v, out=c[1:])
     return knots, c
 
 

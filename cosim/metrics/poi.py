@@ -180,10 +180,8 @@ def power_factor(
     )
 
 
-def _ramp_at(
-    t: np.ndarray, p: np.ndarray, te: np.ndarray, window_s: float, t_end_s: float | None
-) -> np.ndarray:
-    knots, c = cumulative_integral(t, p, t_end_s)
+def _ramp_at(knots: np.ndarray, c: np.ndarray, te: np.ndarray, window_s: float) -> np.ndarray:
+    """The ramp at the window ends ``te`` from the running integral ``(knots, c)`` of P."""
     out = np.empty(te.size)
     for i0 in range(0, te.size, _CHUNK):  # in chunks: a long series at 50 ms is millions
         e = te[i0 : i0 + _CHUNK]
@@ -195,6 +193,11 @@ def _ramp_at(
 
 #: instants evaluated at once by the ramp functions (bounds their memory)
 _CHUNK = 1 << 18
+
+
+def _ramp_grid(t: np.ndarray, window_s: float, end: float, dt_s: float | None) -> np.ndarray:
+    step = dt_s or min(float(np.median(np.diff(t))), window_s)
+    return np.arange(t[0] + 2 * window_s, end + 1e-9, step)
 
 
 def ramp_series(
@@ -230,12 +233,10 @@ def ramp_series(
     t, p = as_array(t_s), as_array(p_mw)
     if t.size < 2:
         return np.empty(0), np.empty(0)
-    end = end_time_s(t, t_end_s)
-    step = dt_s or min(float(np.median(np.diff(t))), window_s)
-    te = np.arange(t[0] + 2 * window_s, end + 1e-9, step)
+    te = _ramp_grid(t, window_s, end_time_s(t, t_end_s), dt_s)
     if te.size == 0:
         return te, te.copy()
-    return te, _ramp_at(t, p, te, window_s, t_end_s)
+    return te, _ramp_at(*cumulative_integral(t, p, t_end_s), te, window_s)
 
 
 @dataclass(frozen=True)
@@ -285,20 +286,30 @@ def ramp_rates(
         all fields None when the series is shorter than ``2 * window_s``.
     """
     t, p = as_array(t_s), as_array(p_mw)
-    te, r = ramp_series(t, p, window_s, t_end_s)
-    if te.size == 0:
+    if t.size < 2:
         return RampRates.empty()
     end = end_time_s(t, t_end_s)
-    knots = np.append(t, end)
+    te = _ramp_grid(t, window_s, end, None)
+    if te.size == 0:
+        return RampRates.empty()
+    knots, c = cumulative_integral(t, p, t_end_s)
+    r = _ramp_at(knots, c, te, window_s)
+    lo = t[0] + 2 * window_s - 1e-9
     best: tuple[float, float] | None = None  # (|ramp|, t): the first largest, grid first
-    for at in (te, knots, knots + window_s, knots + 2 * window_s):
-        if at is not te:
-            at = at[(at >= t[0] + 2 * window_s - 1e-9) & (at <= end + 1e-9)]
-        ra = np.abs(r) if at is te else np.abs(_ramp_at(t, p, at, window_s, t_end_s))
-        if np.isfinite(ra).any():
-            i = int(np.nanargmax(ra))
-            if best is None or ra[i] > best[0]:
-                best = (float(ra[i]), float(at[i]))
+    for shift in (None, 0.0, window_s, 2 * window_s):
+        base = te if shift is None else knots
+        for i0 in range(0, base.size, _CHUNK):
+            at = base[i0 : i0 + _CHUNK]
+            if shift is None:
+                ra = np.abs(r[i0 : i0 + _CHUNK])
+            else:
+                at = at + shift
+                at = at[(at >= lo) & (at <= end + 1e-9)]
+                ra = np.abs(_ramp_at(knots, c, at, window_s))
+            if ra.size and np.isfinite(ra).any():
+                i = int(np.nanargmax(ra))
+                if best is None or ra[i] > best[0]:
+                    best = (float(ra[i]), float(at[i]))
     if best is None:
         return RampRates.empty()
     p99 = float(np.nanpercentile(np.abs(r), percentile))
