@@ -17,7 +17,22 @@ NETWORKS = ("transmission", "distribution")
 
 
 def frame(results: Any, name: str) -> pd.DataFrame:
-    """A result frame sorted by ``t_s`` (one row per instant), empty when absent."""
+    """A result frame sorted by ``t_s`` (one row per instant), empty when absent.
+
+    From a :class:`cosim.engine.results.Results` it is a
+    :class:`cosim.engine.series_table.SeriesTable` (read column by column, the
+    same rows and values as the sorted DataFrame); otherwise the DataFrame of
+    ``results.frame(name)`` (or ``results.frames[name]``) sorted and deduplicated.
+    """
+    table = getattr(type(results), "table", None)
+    if callable(table):
+        try:
+            tab = results.table(name)
+        except (OSError, ValueError):
+            tab = None
+        if tab is None or not len(tab) or "t_s" not in tab:
+            return pd.DataFrame()
+        return tab
     try:
         df = results.frame(name)
     except (AttributeError, OSError, ValueError):

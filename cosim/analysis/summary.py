@@ -178,10 +178,10 @@ def build_summary(
     )
     sec.run("frequency", lambda: sections_poi.frequency(s, req, case, freq))
     sec.run("oltc", lambda: sections_grid.oltc(s, nets))
-    if ctx.net is not None and case is not None:
+    if (ctx.net is not None or ctx.loaded) and case is not None:
         if ctx.scr is not None:
             sections_grid.scr(s, case, ctx.scr, ctx.interaction)
-        if req.n1_screening:
+        if req.n1_screening and ctx.net is not None:
             sec.run("n1", lambda: sections_grid.n1(s, req, case, ctx.net, fac))
     s.setdefault("poi", {}).setdefault("scr", None)
     s["notes"] = sec.notes + s["notes"]

@@ -52,6 +52,15 @@ def site_voltage_range(case: Case) -> tuple[float, float]:
 def _voltage_range(
     grid_json: str, base_dir: str, poi_bus: int, peak_mw: float
 ) -> tuple[float, float]:
+    from cosim.engine.apart import call_apart
+
+    # in a child process: pandapower stays out of the supervising process
+    return call_apart(_solve_voltage_range, grid_json, base_dir, poi_bus, peak_mw)
+
+
+def _solve_voltage_range(
+    grid_json: str, base_dir: str, poi_bus: int, peak_mw: float
+) -> tuple[float, float]:
     import pandapower as pp
 
     from federates.grid.config import GridConfig

@@ -23,6 +23,7 @@ from typing import Any
 import pandas as pd
 
 from cosim.case import Case, load_case
+from cosim.engine.series_table import SeriesTable
 from cosim.errors import CosimError
 from federates.common.recorder import arrow_to_parquet
 
@@ -45,6 +46,7 @@ class Results:
     summary: dict[str, Any]
     info: dict[str, Any]
     _frames: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
+    _tables: dict[str, SeriesTable | None] = field(default_factory=dict, repr=False)
 
     @property
     def status(self) -> str:
@@ -58,8 +60,20 @@ class Results:
         """The series ``name`` (empty DataFrame when the run has none)."""
         if name not in self._frames:
             path = self.dir / "timeseries" / f"{name}.parquet"
-            self._frames[name] = pd.read_parquet(path) if path.is_file() else pd.DataFrame()
+            self._frames[name] = _read_frame(path) if path.is_file() else pd.DataFrame()
         return self._frames[name]
+
+    def table(self, name: str) -> SeriesTable | None:
+        """The series ``name`` read column by column (None when the run has none).
+
+        Sorted by ``t_s``, one row per instant; only the columns asked for are
+        read (:class:`cosim.engine.series_table.SeriesTable`). The summary reads
+        the series this way: its memory does not grow with whole-file copies.
+        """
+        if name not in self._tables:
+            path = self.dir / "timeseries" / f"{name}.parquet"
+            self._tables[name] = SeriesTable(path) if path.is_file() else None
+        return self._tables[name]
 
     @property
     def frames(self) -> dict[str, pd.DataFrame]:
@@ -80,6 +94,13 @@ class Results:
     def baseline(self) -> Results | None:
         b = self.dir / "baseline"
         return load_results(b) if (b / "case.toml").is_file() else None
+
+
+def _read_frame(path: Path) -> pd.DataFrame:
+    """A whole series; columns recorded as float32 come back as float64 (the same values)."""
+    df = pd.read_parquet(path)
+    f32 = [c for c, t in df.dtypes.items() if t == "float32"]
+    return df.astype(dict.fromkeys(f32, "float64")) if f32 else df
 
 
 def load_results(directory: Path | str) -> Results:

@@ -116,7 +116,12 @@ def cumulative_integral(
     t, v = as_array(t_s), np.nan_to_num(as_array(x))
     dur = durations_s(t, t_end_s)
     knots = np.append(t, t[-1] + dur[-1]) if t.size else t
-    c = np.concatenate([[0.0], np.cumsum(v * dur)]) if t.size else t
+    if not t.size:
+        return knots, t
+    c = np.empty(t.size + 1)
+    c[0] = 0.0
+    np.multiply(v, dur, out=v)
+    np.cumsum(v, out=c[1:])
     return knots, c
 
 
@@ -142,6 +147,24 @@ def window_mean(
         mean of each window, unit of ``x`` (NaN for an empty window).
     """
     knots, c = cumulative_integral(t_s, x, t_end_s)
+    return mean_between(knots, c, start_s, end_s)
+
+
+def mean_between(
+    knots: np.ndarray, c: np.ndarray, start_s: np.ndarray, end_s: np.ndarray
+) -> np.ndarray:
+    """Mean over ``[start_s, end_s)`` from the knots of a running integral.
+
+    Parameters
+    ----------
+    knots, c : :func:`cumulative_integral` of a series ([s], [unit of x * s])
+    start_s, end_s : window bounds [s] (arrays)
+
+    Returns
+    -------
+    numpy.ndarray
+        mean of each window, unit of ``x`` (NaN for an empty window).
+    """
     a, b = as_array(start_s), as_array(end_s)
     a = np.clip(a, knots[0], knots[-1])
     b = np.clip(b, knots[0], knots[-1])

@@ -9,6 +9,7 @@ intervals (step-held values, last interval to ``t_end_s``).
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -205,15 +206,40 @@ def bus_voltages(df: pd.DataFrame, buses: list[int] | None = None) -> dict[str, 
 
     Returns
     -------
-    dict
-        bus name -> voltage series [pu].
+    Mapping
+        bus name -> voltage series [pu] (each read when asked for).
     """
-    ok = valid_rows(df)
     cols = prefixed_columns(df, "vm_pu.")
     if buses is not None:
         wanted = {str(b) for b in buses}
         cols = {k: c for k, c in cols.items() if k in wanted}
-    return {k: np.where(ok, df[c].to_numpy(dtype=float), np.nan) for k, c in cols.items()}
+    return _Converged(df, cols)
+
+
+class _Converged(Mapping):
+    """element -> its column on converged rows (NaN elsewhere), read when asked for.
+
+    A mapping, not a dict of arrays: a wide network series is never held whole.
+    """
+
+    def __init__(self, df: pd.DataFrame, cols: dict[str, str]) -> None:
+        self._df, self._cols = df, cols
+        self._ok: np.ndarray | None = None
+
+    def __getitem__(self, key: str) -> np.ndarray:
+        if self._ok is None:
+            self._ok = valid_rows(self._df)
+        return np.where(self._ok, self._df[self._cols[key]].to_numpy(dtype=float), np.nan)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._cols)
+
+    def __len__(self) -> int:
+        return len(self._cols)
+
+    def subset(self, keys: set[str]) -> _Converged:
+        """The same, for the elements in ``keys`` only."""
+        return _Converged(self._df, {k: c for k, c in self._cols.items() if k in keys})
 
 
 def branch_loadings(df: pd.DataFrame) -> dict[str, np.ndarray]:
@@ -225,12 +251,11 @@ def branch_loadings(df: pd.DataFrame) -> dict[str, np.ndarray]:
 
     Returns
     -------
-    dict
-        branch (``"line.3"``, ``"trafo.1"``) -> loading series [% of rating].
+    Mapping
+        branch (``"line.3"``, ``"trafo.1"``) -> loading series [% of rating] (each read
+        when asked for).
     """
-    ok = valid_rows(df)
-    cols = prefixed_columns(df, "loading_percent.")
-    return {k: np.where(ok, df[c].to_numpy(dtype=float), np.nan) for k, c in cols.items()}
+    return _Converged(df, prefixed_columns(df, "loading_percent."))
 
 
 def voltage_band(
@@ -259,11 +284,12 @@ def voltage_band(
     t = df["t_s"].to_numpy(dtype=float) if "t_s" in df else np.arange(len(df), dtype=float)
     ext: dict[str, Any] = {}
     if volts:
-        mat = np.column_stack(list(volts.values()))
-        names = list(volts)
+        lo, hi = _extremes(volts, t)
         ext.update(
-            _extreme(mat, names, t, np.nanargmin, "v_min"),
-            **_extreme(mat, names, t, np.nanargmax, "v_max"),
+            {"v_min_pu": lo[0], "v_min_bus": lo[1], "v_min_t_s": lo[2]},
+            v_max_pu=hi[0],
+            v_max_bus=hi[1],
+            v_max_t_s=hi[2],
         )
     ep = band_episodes(t, volts, v_min_pu, v_max_pu, t_end_s)
     st = _episode_stats(ep, max_listed)
@@ -290,23 +316,47 @@ _BAND_FIELDS = (
 )
 
 
-#: voltages this close to the extreme are the same extreme [pu]: a generator bus holds its set
-#: point for hours, and which step is larger by round-off says nothing
+Extreme = tuple[float | None, str | None, float | None]
+
+#: values this close to the extreme are the same extreme [pu or %]: a generator bus holds its
+#: set point for hours, and which step is larger by round-off (or float32 rounding) says nothing
 TIE_PU = 1e-9
 
 
-def _extreme(
-    mat: np.ndarray, names: list[str], t: np.ndarray, argf: Any, key: str
-) -> dict[str, Any]:
-    """The extreme of ``mat`` (time x bus), at the first instant (then bus) within
-    :data:`TIE_PU` of it."""
-    if not np.isfinite(mat).any():
-        return {f"{key}_pu": None, f"{key}_bus": None, f"{key}_t_s": None}
-    value = float(mat.flat[argf(mat)])
-    with np.errstate(invalid="ignore"):
-        flat = int(np.argmax(np.abs(mat - value) <= TIE_PU))
-    i, j = np.unravel_index(flat, mat.shape)
-    return {f"{key}_pu": value, f"{key}_bus": names[j], f"{key}_t_s": float(t[i])}
+def _extremes(series: Mapping[str, np.ndarray], t: np.ndarray) -> tuple[Extreme, Extreme]:
+    """``(value, element, t_s)`` of the smallest and of the largest value of all the series.
+
+    One series at a time. The value is the extreme itself; its instant and element
+    are the earliest instant, then the first element, whose value is within
+    :data:`TIE_PU` of it (ties at round-off go to the first occurrence).
+    """
+    names = list(series)
+    own: dict[int, tuple[float, float]] = {}  # element -> (its min, its max)
+    for j, name in enumerate(names):
+        v = series[name]
+        if np.isfinite(v).any():
+            own[j] = (float(np.nanmin(v)), float(np.nanmax(v)))
+    if not own:
+        none: Extreme = (None, None, None)
+        return none, none
+    lo = min(m for m, _ in own.values())
+    hi = max(m for _, m in own.values())
+
+    def first(value: float, near: list[int]) -> Extreme:
+        best: tuple[int, int] | None = None  # (instant, element)
+        for j in near:
+            with np.errstate(invalid="ignore"):
+                hit = np.abs(series[names[j]] - value) <= TIE_PU
+            if hit.any():
+                cand = (int(np.argmax(hit)), j)
+                best = cand if best is None or cand < best else best
+        assert best is not None  # the element holding the extreme is among ``near``
+        return value, names[best[1]], float(t[best[0]])
+
+    return (
+        first(lo, [j for j, (m, _) in own.items() if m <= lo + TIE_PU]),
+        first(hi, [j for j, (_, m) in own.items() if m >= hi - TIE_PU]),
+    )
 
 
 def thermal_loading(
@@ -334,17 +384,11 @@ def thermal_loading(
     """
     load = branch_loadings(df)
     if branches is not None:
-        wanted = set(branches)
-        load = {k: v for k, v in load.items() if k in wanted}
+        load = load.subset(set(branches))
     t = df["t_s"].to_numpy(dtype=float) if "t_s" in df else np.arange(len(df), dtype=float)
     ext: dict[str, Any] = {}
-    if load and np.isfinite(mat := np.column_stack(list(load.values()))).any():
-        i, j = np.unravel_index(np.nanargmax(mat), mat.shape)
-        ext.update(
-            loading_max_percent=float(mat[i, j]),
-            loading_max_branch=list(load)[j],
-            loading_max_t_s=float(t[i]),
-        )
+    if load and (hi := _extremes(load, t)[1])[0] is not None:
+        ext.update(loading_max_percent=hi[0], loading_max_branch=hi[1], loading_max_t_s=hi[2])
     ep = band_episodes(t, load, -np.inf, limit_percent, t_end_s)
     st = _episode_stats(ep, max_listed)
     emergency = None

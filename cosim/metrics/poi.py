@@ -17,9 +17,10 @@ import numpy as np
 from cosim.metrics._result import MetricResult
 from cosim.metrics._series import (
     as_array,
+    cumulative_integral,
     durations_s,
     end_time_s,
-    window_mean,
+    mean_between,
 )
 from cosim.metrics.flicker_estimate import (
     FlickerEstimate,
@@ -179,12 +180,24 @@ def power_factor(
     )
 
 
-def _ramp_at(
-    t: np.ndarray, p: np.ndarray, te: np.ndarray, window_s: float, t_end_s: float | None
-) -> np.ndarray:
-    now = window_mean(t, p, te - window_s, te, t_end_s)
-    before = window_mean(t, p, te - 2 * window_s, te - window_s, t_end_s)
-    return (now - before) / window_s
+def _ramp_at(knots: np.ndarray, c: np.ndarray, te: np.ndarray, window_s: float) -> np.ndarray:
+    """The ramp at the window ends ``te`` from the running integral ``(knots, c)`` of P."""
+    out = np.empty(te.size)
+    for i0 in range(0, te.size, _CHUNK):  # in chunks: a long series at 50 ms is millions
+        e = te[i0 : i0 + _CHUNK]
+        now = mean_between(knots, c, e - window_s, e)
+        before = mean_between(knots, c, e - 2 * window_s, e - window_s)
+        out[i0 : i0 + _CHUNK] = (now - before) / window_s
+    return out
+
+
+#: instants evaluated at once by the ramp functions (bounds their memory)
+_CHUNK = 1 << 18
+
+
+def _ramp_grid(t: np.ndarray, window_s: float, end: float, dt_s: float | None) -> np.ndarray:
+    step = dt_s or min(float(np.median(np.diff(t))), window_s)
+    return np.arange(t[0] + 2 * window_s, end + 1e-9, step)
 
 
 def ramp_series(
@@ -220,12 +233,10 @@ def ramp_series(
     t, p = as_array(t_s), as_array(p_mw)
     if t.size < 2:
         return np.empty(0), np.empty(0)
-    end = end_time_s(t, t_end_s)
-    step = dt_s or min(float(np.median(np.diff(t))), window_s)
-    te = np.arange(t[0] + 2 * window_s, end + 1e-9, step)
+    te = _ramp_grid(t, window_s, end_time_s(t, t_end_s), dt_s)
     if te.size == 0:
         return te, te.copy()
-    return te, _ramp_at(t, p, te, window_s, t_end_s)
+    return te, _ramp_at(*cumulative_integral(t, p, t_end_s), te, window_s)
 
 
 @dataclass(frozen=True)
@@ -275,25 +286,39 @@ def ramp_rates(
         all fields None when the series is shorter than ``2 * window_s``.
     """
     t, p = as_array(t_s), as_array(p_mw)
-    te, r = ramp_series(t, p, window_s, t_end_s)
-    if te.size == 0:
+    if t.size < 2:
         return RampRates.empty()
     end = end_time_s(t, t_end_s)
-    knots = np.append(t, end)
-    brk = np.concatenate([knots, knots + window_s, knots + 2 * window_s])
-    brk = brk[(brk >= t[0] + 2 * window_s - 1e-9) & (brk <= end + 1e-9)]
-    rb = _ramp_at(t, p, brk, window_s, t_end_s)
-    allt, allr = np.concatenate([te, brk]), np.abs(np.concatenate([r, rb]))
-    if not np.isfinite(allr).any():
+    te = _ramp_grid(t, window_s, end, None)
+    if te.size == 0:
         return RampRates.empty()
-    i = int(np.nanargmax(allr))
+    knots, c = cumulative_integral(t, p, t_end_s)
+    r = _ramp_at(knots, c, te, window_s)
+    lo = t[0] + 2 * window_s - 1e-9
+    best: tuple[float, float] | None = None  # (|ramp|, t): the first largest, grid first
+    for shift in (None, 0.0, window_s, 2 * window_s):
+        base = te if shift is None else knots
+        for i0 in range(0, base.size, _CHUNK):
+            at = base[i0 : i0 + _CHUNK]
+            if shift is None:
+                ra = np.abs(r[i0 : i0 + _CHUNK])
+            else:
+                at = at + shift
+                at = at[(at >= lo) & (at <= end + 1e-9)]
+                ra = np.abs(_ramp_at(knots, c, at, window_s))
+            if ra.size and np.isfinite(ra).any():
+                i = int(np.nanargmax(ra))
+                if best is None or ra[i] > best[0]:
+                    best = (float(ra[i]), float(at[i]))
+    if best is None:
+        return RampRates.empty()
     p99 = float(np.nanpercentile(np.abs(r), percentile))
     return RampRates(
-        max_mw_per_s=float(allr[i]),
+        max_mw_per_s=best[0],
         p99_mw_per_s=p99,
-        max_mw_per_min=60.0 * float(allr[i]),
+        max_mw_per_min=60.0 * best[0],
         p99_mw_per_min=60.0 * p99,
-        t_max_s=float(allt[i]),
+        t_max_s=best[1],
     )
 
 

@@ -45,3 +45,47 @@ def test_blocks_and_rows_keep_their_order(tmp_path: Path) -> None:
     rec.append({"a": 3.0, "t_s": 3.0})
     df = pd.read_parquet(rec.close())
     np.testing.assert_array_equal(df["t_s"], [0.0, 1.0, 2.0, 3.0])
+
+
+def test_network_columns_float32_others_float64_row_groups_bounded(
+    tmp_path: Path, monkeypatch
+) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    import federates.common.recorder as recorder
+
+    monkeypatch.setattr(recorder, "ROW_GROUP_BYTES", 1_000)  # ~50 rows of these 5 columns
+    cols = ("t_s", "p_mw", "vm_pu.3", "loading_percent.line.1", "poi_vm_pu")
+    rec = Recorder(tmp_path, "n", flush_rows=7)
+    n = 333
+    for k in range(n):
+        v = 1.0 + 1e-9 * k
+        rec.append_array(cols, np.array([0.1 * k, 100.0 + 1e-9 * k, v, 50.0 + k, v]))
+    path = rec.close()
+    f = pq.ParquetFile(path)
+    types = {fld.name: fld.type for fld in f.schema_arrow}
+    assert types["vm_pu.3"] == types["loading_percent.line.1"] == pa.float32()
+    assert types["t_s"] == types["p_mw"] == types["poi_vm_pu"] == pa.float64()
+    assert f.metadata.num_row_groups > 1
+    assert max(f.metadata.row_group(i).num_rows for i in range(f.metadata.num_row_groups)) <= 50
+    df = pd.read_parquet(path)
+    assert len(df) == n
+    np.testing.assert_array_equal(df["t_s"], 0.1 * np.arange(n))
+    np.testing.assert_array_equal(df["p_mw"], 100.0 + 1e-9 * np.arange(n))  # float64 kept
+    np.testing.assert_array_equal(df["vm_pu.3"], (1.0 + 1e-9 * np.arange(n)).astype(np.float32))
+
+
+def test_a_truncated_stream_converts_up_to_its_last_complete_batch(tmp_path: Path) -> None:
+    from federates.common.recorder import arrow_to_parquet
+
+    rec = Recorder(tmp_path, "k", flush_rows=10)
+    for k in range(25):
+        rec.append({"t_s": float(k), "vm_pu.1": 1.0})
+    rec.flush()
+    rec._sink.flush()
+    data = rec.arrow_path.read_bytes()
+    rec.arrow_path.write_bytes(data[: len(data) - 40])  # a writer killed mid-batch
+    df = pd.read_parquet(arrow_to_parquet(rec.arrow_path))
+    assert 0 < len(df) < 25 and len(df) % 10 == 0
+    np.testing.assert_array_equal(df["t_s"], np.arange(len(df), dtype=float))
