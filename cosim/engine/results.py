@@ -60,7 +60,7 @@ class Results:
         """The series ``name`` (empty DataFrame when the run has none)."""
         if name not in self._frames:
             path = self.dir / "timeseries" / f"{name}.parquet"
-            self._frames[name] = _read_frame(path) if path.is_file() else pd.DataFrame()
+            self._frames[name] = read_series(path) if path.is_file() else pd.DataFrame()
         return self._frames[name]
 
     def table(self, name: str) -> SeriesTable | None:
@@ -96,7 +96,7 @@ class Results:
         return load_results(b) if (b / "case.toml").is_file() else None
 
 
-def _read_frame(path: Path) -> pd.DataFrame:
+def read_series(path: Path) -> pd.DataFrame:
     """A whole series; columns recorded as float32 come back as float64 (the same values)."""
     df = pd.read_parquet(path)
     f32 = [c for c, t in df.dtypes.items() if t == "float32"]

@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from cosim import load_results, run_case
+from cosim.engine.results import read_series
 from tests.integration.conftest import run_processes
 
 pytestmark = pytest.mark.integration
@@ -125,7 +126,7 @@ def test_helics_run_on_the_built_runner_gives_the_same_result(default_run, tmp_p
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     for name in ("factory", "transmission"):
-        got = pd.read_parquet(tmp_path / "built" / "timeseries" / f"{name}.parquet")
+        got = read_series(tmp_path / "built" / "timeseries" / f"{name}.parquet")
         pd.testing.assert_frame_equal(got, default_run.frame(name), check_exact=True)
 
 
