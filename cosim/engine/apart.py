@@ -18,9 +18,7 @@ import os
 import pickle
 import subprocess
 import sys
-import tempfile
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -30,36 +28,50 @@ def call_apart(fn: Callable[..., T], *args: Any) -> T:
     """``fn(*args)`` in a child Python process; in this process when the child cannot run.
 
     ``fn`` must be a module-level function and its arguments and result
-    picklable. An exception raised by ``fn`` in the child is raised here; a
-    child that cannot start or dies without an answer falls back to calling
-    ``fn`` here.
+    picklable. The job goes to the child on its standard input and the answer
+    comes back on its standard output (nothing is written to disk); what the
+    child prints goes to its standard error, which is discarded. An exception
+    raised by ``fn`` in the child is raised here; a child that cannot start or
+    dies without an answer falls back to calling ``fn`` here.
+
+    Parameters
+    ----------
+    fn : callable
+        A module-level function.
+    *args : Any
+        Its (picklable) arguments.
+
+    Returns
+    -------
+    Any
+        What ``fn(*args)`` returns.
     """
-    with tempfile.TemporaryDirectory(prefix="cosim_apart_") as tmp:
-        job, answer = Path(tmp) / "job.pkl", Path(tmp) / "answer.pkl"
-        try:
-            job.write_bytes(pickle.dumps((fn.__module__, fn.__qualname__, args)))
-        except (pickle.PicklingError, TypeError, AttributeError):
-            return fn(*args)
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
-        try:
-            subprocess.run(
-                [sys.executable, "-m", "cosim.engine.apart", str(job), str(answer)],
-                env=env,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-                check=False,
-            )
-            ok, value = pickle.loads(answer.read_bytes())
-        except (OSError, pickle.UnpicklingError, EOFError, ValueError, AttributeError):
-            return fn(*args)  # no answer from the child: compute here
+    try:
+        job = pickle.dumps((fn.__module__, fn.__qualname__, args))
+    except (pickle.PicklingError, TypeError, AttributeError):
+        return fn(*args)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", "cosim.engine.apart"],
+            input=job,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            check=False,
+        )
+        ok, value = pickle.loads(proc.stdout)
+    except (OSError, pickle.UnpicklingError, EOFError, ValueError, AttributeError):
+        return fn(*args)  # no answer from the child: compute here
     if not ok:
         raise value
     return value
 
 
-def _main(job: str, answer: str) -> None:
-    module, name, args = pickle.loads(Path(job).read_bytes())
+def _main() -> None:
+    answer = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)  # whatever the job prints must not mix with the answer
+    module, name, args = pickle.loads(sys.stdin.buffer.read())
     fn = importlib.import_module(module)
     for part in name.split("."):
         fn = getattr(fn, part)
@@ -67,8 +79,9 @@ def _main(job: str, answer: str) -> None:
         out = (True, fn(*args))
     except Exception as exc:  # noqa: BLE001 - handed back to the caller
         out = (False, exc)
-    Path(answer).write_bytes(pickle.dumps(out))
+    answer.write(pickle.dumps(out))
+    answer.close()
 
 
 if __name__ == "__main__":
-    _main(sys.argv[1], sys.argv[2])
+    _main()

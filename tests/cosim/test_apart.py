@@ -13,6 +13,7 @@ from cosim.engine.apart import call_apart
 
 def test_call_apart_returns_the_result_and_raises_the_error() -> None:
     assert call_apart(math.hypot, 3.0, 4.0) == 5.0
+    assert call_apart(print, "what the child prints does not mix with its answer") is None
     with pytest.raises(ValueError, match="invalid literal"):
         call_apart(int, "not a number")
 
