@@ -189,14 +189,16 @@ def network_context_apart(case: Any) -> NetworkContext:
     -------
     NetworkContext
     """
+    from cosim.engine.apart import call_apart, worth_apart
+
     if case is None or getattr(case, "dynamic", False) or case.requirements.n1_screening:
+        return network_context(case, cached=True)
+    if not worth_apart(case):  # a short run: in process (its memory is small)
         return network_context(case, cached=True)
     key = _context_key(case)
     key = None if key is None else "apart:" + key
     if key is not None and key in _CONTEXTS:
         return _CONTEXTS[key]
-    from cosim.engine.apart import call_apart
-
     try:
         ctx = call_apart(_context_without_network, case)
     except Exception:  # noqa: BLE001 - the child failed (not the context: it never raises)

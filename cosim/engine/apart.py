@@ -23,6 +23,28 @@ from typing import Any, TypeVar
 
 T = TypeVar("T")
 
+#: runs of at least this many grid steps keep pandapower out of the supervisor (their series
+#: fill its memory); shorter ones compute in process: a child costs a second import of
+#: pandapower and the network (about 3 s), more than a short run's memory is worth
+APART_MIN_STEPS = 3600
+
+
+def worth_apart(case: Any) -> bool:
+    """Whether a run is long enough that its supervisor's figures are computed apart.
+
+    Parameters
+    ----------
+    case : cosim.case.Case
+        The run's case (its horizon: duration and grid step [s]).
+
+    Returns
+    -------
+    bool
+        True for at least :data:`APART_MIN_STEPS` grid steps.
+    """
+    h = case.horizon
+    return h.duration_s / h.grid_dt_s >= APART_MIN_STEPS
+
 
 def call_apart(fn: Callable[..., T], *args: Any) -> T:
     """``fn(*args)`` in a child Python process; in this process when the child cannot run.

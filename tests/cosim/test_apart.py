@@ -8,7 +8,8 @@ import sys
 
 import pytest
 
-from cosim.engine.apart import call_apart
+from cosim.case import load_case
+from cosim.engine.apart import APART_MIN_STEPS, call_apart, worth_apart
 
 
 def test_call_apart_returns_the_result_and_raises_the_error() -> None:
@@ -38,3 +39,10 @@ def test_build_screen_and_network_context_leave_pandapower_out_of_this_process()
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=300
     ).stdout.split()
     assert out == ["True", "True", "[]", "False", "True", "True", "True", "True"]
+
+
+def test_only_long_runs_compute_apart() -> None:
+    """A child costs a second pandapower import; only a long run's memory is worth it."""
+    hour = load_case("ieee118_factory", ["horizon.duration_s=3600", "horizon.grid_dt_s=1"])
+    short = load_case("ieee118_factory", ["horizon.duration_s=600"])
+    assert APART_MIN_STEPS == 3600 and worth_apart(hour) and not worth_apart(short)
