@@ -67,13 +67,11 @@ def load_dynamic_case(
         raw = _resolve(case, base_dir, "dynamics.case")
         dyr_path = _resolve(dyr, base_dir, "dynamics.dyr") if dyr is not None else None
         return load_psse(raw, dyr_path, defaults=defaults)
-    if suffix in (".m", ".mat") or (
-        suffix == ".json" and _is_pandapower_json(_resolve(case, base_dir, "dynamics.case"))
-    ):
+    path = _resolve(case, base_dir, "dynamics.case") if suffix in (".m", ".mat", ".json") else None
+    if path is not None and (suffix != ".json" or _is_pandapower_json(path)):
         from federates.dynamics.from_pandapower import from_pandapower
         from federates.grid.network import load_network
 
-        path = _resolve(case, base_dir, "dynamics.case")
         net = load_network(str(path), key="dynamics.case")
         return from_pandapower(net, name=path.name, defaults=defaults)
     data = load_case(str(case_path(case, base_dir)))

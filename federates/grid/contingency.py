@@ -26,6 +26,7 @@ outage of IEEE 118 agrees to 1e-6 pu and 1e-4 % loading.
 from __future__ import annotations
 
 import contextlib
+import copy
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
@@ -219,8 +220,6 @@ def n1_solves(
     OutageSolve
         Per snapshot: the intact case (``outage == "none"``), then each outage.
     """
-    import copy
-
     work = copy.deepcopy(net)
     site = pp.create_load(work, bus=site_bus, p_mw=0.0, q_mvar=0.0, name="cosim N-1 site")
     outages = [
