@@ -40,6 +40,7 @@ import numpy as np
 import pandapower as pp
 import scipy.sparse as sp
 
+from federates.grid.nr_static import StaticNR
 from federates.grid.pf_predict import SecantPredictor
 from federates.grid.pf_qlimited import solve_q_limited
 from federates.grid.pf_results import failed_solution, solution_of
@@ -131,6 +132,10 @@ class PowerFlow:
         self.defer_branches = False  # leave branch loadings NaN (a block computes them at once)
         self._predictor = SecantPredictor()  # time series: start from the secant's prediction
         self._pred: np.ndarray | None = None
+        # Newton-Raphson with the symbolic LU kept across solves (nr_static.py); False: every
+        # solve by lightsim2grid's NRSing_KLU (the reference it is tested against)
+        self.static_nr = True
+        self._nr: StaticNR | None = None
 
     # ------------------------------------------------------------ inputs
 
@@ -349,6 +354,7 @@ class PowerFlow:
         from lightsim2grid.algorithm import NRSing_KLU
 
         self._solver = NRSing_KLU()
+        self._nr = StaticNR(self._ybus) if self.static_nr else None
         self._slack_weights = np.zeros(n)
         self._dirty = False
         self._q_prev = None  # generators held at a reactive limit by the last solve (warm start)
@@ -501,24 +507,30 @@ class PowerFlow:
         else:
             ref32, pv32, pq32 = ref.astype(np.int32), pv.astype(np.int32), pq.astype(np.int32)
         converged, iters, v = False, 0, v0
+        tol = self.tolerance_mva / self._base
+        static = self._nr if self._nr is not None and self._nr.ybus is self._ybus else None
         for _ in range(40):
             sbus = s_other - (self._cl @ (s_load * scale)) / self._base
-            self._solver.solve(
-                self._ybus,
-                v0,
-                sbus,
-                ref32,
-                self._slack_weights,
-                pv32,
-                pq32,
-                self.max_iterations,
-                self.tolerance_mva / self._base,
-            )
-            converged = bool(self._solver.converged())
-            iters += int(self._solver.get_nb_iter())
+            if static is not None:  # the kept symbolic analysis; lightsim2grid if it fails
+                converged, v, it = static.solve(v0, sbus, pv, pq, self.max_iterations, tol)
+            if static is None or not converged:
+                self._solver.solve(
+                    self._ybus,
+                    v0,
+                    sbus,
+                    ref32,
+                    self._slack_weights,
+                    pv32,
+                    pq32,
+                    self.max_iterations,
+                    tol,
+                )
+                converged = bool(self._solver.converged())
+                it = int(self._solver.get_nb_iter())
+                v = np.asarray(self._solver.get_V()) if converged else v0
+            iters += it
             if not converged:
                 break
-            v = np.asarray(self._solver.get_V())
             if self.lv_threshold_pu <= 0:
                 break
             rows = self._load_rows
