@@ -67,6 +67,24 @@ class StaticNR:
         self._ydata = np.asarray(y[rows, self._indices]).ravel().astype(complex)
         self._rows = rows
         self._patterns: dict[tuple[bytes, bytes], _Pattern | None] = {}
+        self._last: tuple[object, object, _Pattern | None] = (None, None, None)
+
+    def injections(self, v: np.ndarray) -> np.ndarray:
+        """Bus current injections ``Ybus v`` [pu] (compiled; no scipy dispatch per call).
+
+        Parameters
+        ----------
+        v : numpy.ndarray
+            Complex bus voltages [pu].
+
+        Returns
+        -------
+        numpy.ndarray
+            Complex current injection per bus [pu].
+        """
+        ibus = np.empty(len(v), dtype=np.complex128)
+        _injections(self._indptr, self._indices, self._ydata, v, ibus)
+        return ibus
 
     def solve(
         self,
@@ -125,12 +143,15 @@ class StaticNR:
         return bool(ok == 1), v, int(iters)
 
     def _pattern(self, pv: np.ndarray, pq: np.ndarray) -> _Pattern | None:
+        if pv is self._last[0] and pq is self._last[1]:  # the same arrays as the last solve
+            return self._last[2]
         key = (np.asarray(pv, np.int64).tobytes(), np.asarray(pq, np.int64).tobytes())
         if key not in self._patterns:
             if len(self._patterns) >= MAX_PATTERNS:
                 self._patterns.clear()
             self._patterns[key] = _Pattern.build(self, np.asarray(pv), np.asarray(pq))
-        return self._patterns[key]
+        self._last = (pv, pq, self._patterns[key])
+        return self._last[2]
 
 
 class _Pattern:

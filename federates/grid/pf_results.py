@@ -78,7 +78,7 @@ def solution_of(
         line, trafo, t3, imp = pf._nan_branches
     else:
         line, trafo, t3, imp = (x[0] for x in branch_loadings(pf, v[:, None]))
-    s_inj = v * np.conj(pf._ybus @ v)
+    s_inj = pf.s_injected(v)
     p_loss = float(np.sum(s_inj.real)) * base
     s_ref = s_inj[pf._ref].sum() - (pf._sbus_used[pf._ref].sum())
     # the ref gens' own set points are part of sbus: add them back

@@ -54,7 +54,7 @@ from federates.grid.pf_support import (
     build_gen_arrays,
     unsupported_reason,
 )
-from federates.grid.qlimits import QLimitSwitch, gen_q_pu
+from federates.grid.qlimits import GenQPlan, QLimitSwitch
 
 __all__ = ["PowerFlow", "PowerFlowError", "Solution", "unsupported_reason"]
 log = logging.getLogger(__name__)
@@ -136,6 +136,7 @@ class PowerFlow:
         # solve by lightsim2grid's NRSing_KLU (the reference it is tested against)
         self.static_nr = True
         self._nr: StaticNR | None = None
+        self._s_inj: tuple[np.ndarray, object, np.ndarray] | None = None
 
     # ------------------------------------------------------------ inputs
 
@@ -355,6 +356,8 @@ class PowerFlow:
 
         self._solver = NRSing_KLU()
         self._nr = StaticNR(self._ybus) if self.static_nr else None
+        self._q_plans: dict[bytes, GenQPlan] = {}  # reactive-output plans of this model
+        self._fixed = np.concatenate([self._ref, self._pv])  # buses whose |V| is set
         self._slack_weights = np.zeros(n)
         self._dirty = False
         self._q_prev = None  # generators held at a reactive limit by the last solve (warm start)
@@ -389,7 +392,7 @@ class PowerFlow:
                     m = ~known[a] & known[b]
                     v[a[m]] = v[b[m]]
                     known[a[m]] = True
-        fixed = np.concatenate([self._ref, self._pv])
+        fixed = self._fixed
         v[fixed] = self._vset[fixed] * np.exp(1j * np.angle(v[fixed]))
         v[self._ref] = self._vset[self._ref] * np.exp(1j * self._va0[self._ref])
         return v
@@ -542,13 +545,43 @@ class PowerFlow:
             v0 = v
         return converged, v, sbus, iters, scale
 
+    def s_injected(self, v: np.ndarray) -> np.ndarray:
+        """Complex power injected at every bus, ``V conj(Ybus V)`` [pu], of voltages ``v``.
+
+        The last result is kept: a solve's reactive-limit check and its results ask for the
+        same ``v`` object.
+
+        Parameters
+        ----------
+        v : numpy.ndarray
+            Complex internal bus voltages [pu].
+
+        Returns
+        -------
+        numpy.ndarray
+            Complex injection per internal bus [pu].
+        """
+        if self._s_inj is not None and self._s_inj[0] is v and self._s_inj[1] is self._ybus:
+            return self._s_inj[2]
+        static = self._nr if self._nr is not None and self._nr.ybus is self._ybus else None
+        ibus = static.injections(v) if static is not None else self._ybus @ v
+        s = v * np.conj(ibus)
+        self._s_inj = (v, self._ybus, s)
+        return s
+
     def _gen_q(self, v: np.ndarray, sbus: np.ndarray, active: np.ndarray) -> np.ndarray:
         """Reactive output of the ``active`` generators (all at PV buses) [pu], see
-        :func:`federates.grid.qlimits.gen_q_pu`."""
-        q_inj = (v * np.conj(self._ybus @ v)).imag
-        return gen_q_pu(
-            q_inj, sbus.imag, self._gen_bus, self._gen_q0, active, self._gen_qmin, self._gen_qmax
-        )
+        :func:`federates.grid.qlimits.gen_q_pu` (its plan kept per model and ``active`` set)."""
+        key = active.tobytes()
+        plan = self._q_plans.get(key)
+        if plan is None:
+            if len(self._q_plans) > 64:
+                self._q_plans.clear()
+            plan = GenQPlan(
+                self._n, self._gen_bus, self._gen_q0, active, self._gen_qmin, self._gen_qmax
+            )
+            self._q_plans[key] = plan
+        return plan.q_pu(self.s_injected(v).imag, sbus.imag)
 
     def _failed(self, iters: int) -> Solution:
         return failed_solution(self.net, iters)

@@ -72,20 +72,69 @@ def gen_q_pu(
     generators of a bus in proportion to their ranges (equally when the ranges
     are zero).
     """
-    n_bus = len(q_inj_pu)
-    b = gen_bus[active]
-    q_other = q_spec_pu - np.bincount(b, weights=gen_q_spec_pu[active], minlength=n_bus)
-    total = q_inj_pu - q_other
-    count = np.bincount(b, minlength=n_bus)
-    lo = np.bincount(b, weights=q_min_pu[active], minlength=n_bus)
-    hi = np.bincount(b, weights=q_max_pu[active], minlength=n_bus)
-    q = np.full(len(gen_bus), np.nan)
-    share = (total[b] - lo[b]) / (hi[b] - lo[b] + EPS)
-    q_prop = q_min_pu[active] + share * (q_max_pu[active] - q_min_pu[active])
-    q_eq = total[b] / count[b]
-    single_or_flat = (count[b] == 1) | (lo[b] == hi[b])
-    q[active] = np.where(single_or_flat, q_eq, q_prop)
-    return q
+    plan = GenQPlan(len(q_inj_pu), gen_bus, gen_q_spec_pu, active, q_min_pu, q_max_pu)
+    return plan.q_pu(q_inj_pu, q_spec_pu)
+
+
+class GenQPlan:
+    """What :func:`gen_q_pu` computes from the generators alone, for one ``active`` set.
+
+    A time series checks the same generators at every solve; the plan keeps their
+    buses, counts and limit sums so that each check is a few array operations.
+
+    Parameters
+    ----------
+    n_bus : int
+        Number of internal buses.
+    gen_bus, gen_q_spec_pu, active, q_min_pu, q_max_pu
+        As in :func:`gen_q_pu`.
+    """
+
+    def __init__(
+        self,
+        n_bus: int,
+        gen_bus: np.ndarray,
+        gen_q_spec_pu: np.ndarray,
+        active: np.ndarray,
+        q_min_pu: np.ndarray,
+        q_max_pu: np.ndarray,
+    ) -> None:
+        self.n_gen = len(gen_bus)
+        self.active = active
+        b = gen_bus[active]
+        self.bus = b
+        own = np.bincount(b, weights=gen_q_spec_pu[active], minlength=n_bus)
+        count = np.bincount(b, minlength=n_bus)
+        lo = np.bincount(b, weights=q_min_pu[active], minlength=n_bus)
+        hi = np.bincount(b, weights=q_max_pu[active], minlength=n_bus)
+        self.own_b = own[b]
+        self.count_b = count[b]
+        self.lo_b, self.hi_b = lo[b], hi[b]
+        self.q_min_a, self.q_max_a = q_min_pu[active], q_max_pu[active]
+        self.single_or_flat = (count[b] == 1) | (lo[b] == hi[b])
+
+    def q_pu(self, q_inj_pu: np.ndarray, q_spec_pu: np.ndarray) -> np.ndarray:
+        """Per-generator reactive output [pu] (NaN where not active), see :func:`gen_q_pu`.
+
+        Parameters
+        ----------
+        q_inj_pu : numpy.ndarray
+            Reactive injection per bus from the solution [pu].
+        q_spec_pu : numpy.ndarray
+            Reactive part of the specified ``Sbus`` per bus [pu].
+
+        Returns
+        -------
+        numpy.ndarray
+            Reactive output per generator [pu].
+        """
+        b = self.bus
+        total_b = q_inj_pu[b] - (q_spec_pu[b] - self.own_b)
+        q = np.full(self.n_gen, np.nan)
+        share = (total_b - self.lo_b) / (self.hi_b - self.lo_b + EPS)
+        q_prop = self.q_min_a + share * (self.q_max_a - self.q_min_a)
+        q[self.active] = np.where(self.single_or_flat, total_b / self.count_b, q_prop)
+        return q
 
 
 def q_violations(
