@@ -287,6 +287,8 @@ class PowerFlow:
             return r
 
         self._load_rows = rows("load")
+        self._load_live = np.flatnonzero(self._load_rows >= 0)
+        self._load_live_rows = self._load_rows[self._load_live]
         self._cl = _incidence(self._load_rows, n)
         self._cs = _incidence(rows("sgen"), n)
         self._cg = _incidence(rows("gen"), n)
@@ -512,8 +514,14 @@ class PowerFlow:
         converged, iters, v = False, 0, v0
         tol = self.tolerance_mva / self._base
         static = self._nr if self._nr is not None and self._nr.ybus is self._ybus else None
+        live = self._load_live
+        unit = not np.any(scale != 1.0)
         for _ in range(40):
-            sbus = s_other - (self._cl @ (s_load * scale)) / self._base
+            x = s_load[live] if unit else (s_load * scale)[live]
+            s_bus_load = np.bincount(self._load_live_rows, x.real, self._n) + 1j * np.bincount(
+                self._load_live_rows, x.imag, self._n
+            )
+            sbus = s_other - s_bus_load / self._base
             if static is not None:  # the kept symbolic analysis; lightsim2grid if it fails
                 converged, v, it = static.solve(v0, sbus, pv, pq, self.max_iterations, tol)
             if static is None or not converged:
@@ -536,12 +544,18 @@ class PowerFlow:
                 break
             if self.lv_threshold_pu <= 0:
                 break
+            if unit and (
+                not len(self._load_live_rows)
+                or np.abs(v[self._load_live_rows]).min() >= self.lv_threshold_pu
+            ):
+                break  # no load below the threshold: the scale stays 1 (the common case)
             rows = self._load_rows
             vl = np.where(rows >= 0, np.abs(v[np.maximum(rows, 0)]), 1.0)
             new = np.where(vl < self.lv_threshold_pu, (vl / self.lv_threshold_pu) ** 2, 1.0)
             if np.max(np.abs(new - scale)) < 1e-10:
                 break
             scale = new
+            unit = False
             v0 = v
         return converged, v, sbus, iters, scale
 
