@@ -6,9 +6,11 @@ MATPOWER-like case (``ppci``) and the admittance matrices that
 ``pandapower.runpp`` would build (``_pd2ppc`` + ``makeYbus``), so switches,
 three-winding transformers, wards, impedances and shunts are converted exactly
 as pandapower does. Per step only the bus injections change (loads, static
-generators, generator set points): ``Sbus`` is updated with sparse incidence
-matrices and solved by lightsim2grid's Newton-Raphson with the KLU sparse LU
-(``NRSing_KLU``), warm-started from the previous step. Structural changes
+generators, generator set points): ``Sbus`` is updated and solved by
+Newton-Raphson warm-started from the previous step: the compiled solver of
+:mod:`federates.grid.nr_static`, which keeps the sparse LU's symbolic analysis
+from one step to the next, with lightsim2grid's ``NRSing_KLU`` (the same method,
+its reference in the tests) wherever it fails. Structural changes
 (outages, tap moves, shunt switching) rebuild the cached model (a few ms).
 Results (bus voltages, loadings of lines, two- and three-winding transformers
 and impedances, losses) are computed from ``V`` the way ``pandapower.results``
