@@ -361,7 +361,7 @@ class PowerFlow:
         self._solver = NRSing_KLU()
         self._nr = StaticNR(self._ybus) if self.static_nr else None
         self._q_plans: dict[bytes, GenQPlan] = {}  # reactive-output plans of this model
-        self._fixed = np.concatenate([self._ref, self._pv])  # buses whose |V| is set
+        self._fixed = (self._pv, np.concatenate([self._ref, self._pv]))  # buses with |V| set
         self._slack_weights = np.zeros(n)
         self._dirty = False
         self._q_prev = None  # generators held at a reactive limit by the last solve (warm start)
@@ -396,7 +396,9 @@ class PowerFlow:
                     m = ~known[a] & known[b]
                     v[a[m]] = v[b[m]]
                     known[a[m]] = True
-        fixed = self._fixed
+        if self._fixed[0] is not self._pv:  # N-1 screening swaps the PV array
+            self._fixed = (self._pv, np.concatenate([self._ref, self._pv]))
+        fixed = self._fixed[1]
         v[fixed] = self._vset[fixed] * np.exp(1j * np.angle(v[fixed]))
         v[self._ref] = self._vset[self._ref] * np.exp(1j * self._va0[self._ref])
         return v
