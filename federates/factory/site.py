@@ -56,6 +56,14 @@ class IntervalOutput:
     hr: dict[str, np.ndarray] = field(default_factory=dict)  # internal-step rows (t_s = step start)
 
 
+_EMPTY = np.empty(0)
+_EMPTY.flags.writeable = False
+
+
+def _empty() -> np.ndarray:
+    return _EMPTY
+
+
 @dataclass
 class _Interval:
     """One call of :meth:`FactorySite.advance`: its steps and what each site step adds."""
@@ -71,20 +79,21 @@ class _Interval:
     i0: int  # internal-grid index of the first step
     idx: np.ndarray | None  # internal-grid index of every step (None: contiguous from i0)
     uniform: bool  # all steps have the nominal length
-    it: np.ndarray = field(default_factory=lambda: np.empty(0))  # IT power [MW]
+    d_sum_s: float | None = None  # d.sum() [s] when known (cached with the nominal steps)
+    it: np.ndarray = field(default_factory=_empty)  # IT power [MW]
     it_mean: float = 0.0  # interval mean IT power [MW]
     poi_cap: np.ndarray | None = None  # demand-response cap on POI import [MW]
     site_cap: np.ndarray | None = None  # demand-response cap on the site [MW]
     g: np.ndarray | None = None  # share of the load on the grid (None: all of it)
     gate: np.ndarray | None = None  # chiller gate (None: fully on)
-    cool: np.ndarray = field(default_factory=lambda: np.empty(0))  # cooling power [MW]
-    on_backup: np.ndarray = field(default_factory=lambda: np.empty(0))  # share on backup
-    p_site: np.ndarray = field(default_factory=lambda: np.empty(0))  # site P [MW]
-    q_site: np.ndarray = field(default_factory=lambda: np.empty(0))  # site Q [Mvar]
-    y: np.ndarray = field(default_factory=lambda: np.empty(0))  # POI setpoint [MW]
-    p_b: np.ndarray = field(default_factory=lambda: np.empty(0))  # BESS P [MW]
-    q_b: np.ndarray = field(default_factory=lambda: np.empty(0))  # BESS Q [Mvar]
-    soc: np.ndarray = field(default_factory=lambda: np.empty(0))  # BESS SOC at step ends
+    cool: np.ndarray = field(default_factory=_empty)  # cooling power [MW]
+    on_backup: np.ndarray = field(default_factory=_empty)  # share on backup
+    p_site: np.ndarray = field(default_factory=_empty)  # site P [MW]
+    q_site: np.ndarray = field(default_factory=_empty)  # site Q [Mvar]
+    y: np.ndarray = field(default_factory=_empty)  # POI setpoint [MW]
+    p_b: np.ndarray = field(default_factory=_empty)  # BESS P [MW]
+    q_b: np.ndarray = field(default_factory=_empty)  # BESS Q [Mvar]
+    soc: np.ndarray = field(default_factory=_empty)  # BESS SOC at step ends
     q_req: float = 0.0  # BESS Q request [Mvar]
     clipped_mw: float = 0.0  # mean refused BESS power over the interval [MW]
 
@@ -150,7 +159,7 @@ class FactorySite:
         self.bess_on = self.controls.on
         self.tan_phi = math.tan(math.acos(factory.power_factor))
         self.residual = factory.ride_through.backup_residual_fraction
-        self._offsets: dict[int, np.ndarray] = {}
+        self._offsets: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray, float]] = {}
         self._zeros: dict[int, np.ndarray] = {}
         self._snap: tuple | None = None
         self._snap_t: float | None = None
@@ -184,12 +193,14 @@ class FactorySite:
         if n >= 1 and abs(i0f - i0) < _ALIGN_TOL and abs(nf - n) < _ALIGN_TOL:
             cached = self._offsets.get(n)
             if cached is None:
+                d = _frozen(np.full(n, dt))
                 cached = self._offsets[n] = (
                     _frozen(np.arange(n) * dt),
-                    _frozen(np.full(n, dt)),
+                    d,
                     _frozen(np.full(n, 1.0 / n)),
+                    float(d.sum()),
                 )
-            off, d, _w = cached
+            off, d = cached[0], cached[1]
             a = t_s + off
             b = a + dt
             b[-1] = t_end_s
@@ -270,7 +281,9 @@ class FactorySite:
             + filter_q_mvar(1.0, self.factory.it_peak_mw, c)
         )
 
-    def advance(self, t_s: float, t_end_s: float, vm_pu: float, f_hz: float) -> IntervalOutput:
+    def advance(
+        self, t_s: float, t_end_s: float, vm_pu: float, f_hz: float, *, rerunnable: bool = True
+    ) -> IntervalOutput:
         """Run the internal steps covering ``[t_s, t_end_s)`` with ``vm_pu`` and ``f_hz`` held.
 
         The steps below run in this order, once per call, each on the interval's
@@ -286,19 +299,25 @@ class FactorySite:
             POI voltage magnitude held over the interval [pu].
         f_hz : float
             Grid frequency held over the interval [Hz].
+        rerunnable : bool, default True
+            Keep the state at ``t_s`` so that a next call with the same ``t_s`` re-runs the
+            interval. ``False`` (a caller that moves on for sure) skips that copy; a next
+            call with the same ``t_s`` is then refused as time going backwards.
 
         Returns
         -------
         IntervalOutput
             The site's outputs for the interval.
         """
-        iv = self._time_step(t_s, t_end_s, vm_pu, f_hz)
+        iv = self._time_step(t_s, t_end_s, vm_pu, f_hz, rerunnable)
         self._load_step(iv)
         self._ride_through_step(iv)
         self._bess_step(iv)
         return self._finalize_step(iv)
 
-    def _time_step(self, t_s: float, t_end_s: float, vm_pu: float, f_hz: float) -> _Interval:
+    def _time_step(
+        self, t_s: float, t_end_s: float, vm_pu: float, f_hz: float, rerunnable: bool = True
+    ) -> _Interval:
         """First, every call: check the inputs, keep (or go back to) the state at ``t_s`` for a
         re-run, cut the interval into internal steps, start the site in steady state once."""
         if not t_end_s > t_s:
@@ -313,11 +332,17 @@ class FactorySite:
                     f"time went backwards: interval starts at {t_s} "
                     f"after one ending at {self._t_end_last}"
                 )
-            self._snap, self._snap_t = self._snapshot(), t_s
+            if rerunnable:
+                self._snap, self._snap_t = self._snapshot(), t_s
+            else:
+                self._snap = self._snap_t = None
         a, b, d, i0, idx, uniform = self._steps(t_s, t_end_s)
         if self._last_p_mw is None and self.cooling.heat_mw is None:
             self._start_steady(i0)
-        w = self._offsets[len(a)][2] if uniform and idx is None else d / (t_end_s - t_s)
+        if uniform and idx is None:
+            _off, _d, w, d_sum = self._offsets[len(a)]
+            return _Interval(t_s, t_end_s, vm_pu, f_hz, a, b, d, w, i0, idx, uniform, d_sum)
+        w = d / (t_end_s - t_s)
         return _Interval(t_s, t_end_s, vm_pu, f_hz, a, b, d, w, i0, idx, uniform)
 
     def _load_step(self, iv: _Interval) -> None:
@@ -439,8 +464,10 @@ class FactorySite:
             return self.loop.run_feedback(
                 self.bess, iv.a, iv.b, iv.d, y, iv.p_site, q_req, iv.vm_pu
             )
-        req = self.loop.feedforward(iv.a, iv.b, m)
-        return self.bess.run(req, iv.d, q_req, vm_pu=iv.vm_pu, uniform=iv.uniform)
+        req = self.loop.feedforward_list(iv.a.tolist(), iv.b.tolist(), m.tolist())
+        return self.bess.run(
+            req, iv.d, q_req, vm_pu=iv.vm_pu, uniform=iv.uniform, total_s=iv.d_sum_s
+        )
 
     def _finalize_step(self, iv: _Interval) -> IntervalOutput:
         """Last, every call: interval means, the run ledger, the demand-response baseline, and the
