@@ -360,7 +360,8 @@ class Bess:
         st.clipped_mwh += clip_mwh
         st.clipped_max_mw = max(st.clipped_max_mw, clip_max)
         over = np.zeros(n, dtype=bool)
-        over[self._ov_steps] = True
+        if self._ov_steps:
+            over[self._ov_steps] = True
         q_arr = self._q(p_arr, d, q_req_mvar, vm_pu, over)
         st.soc_min_seen = min(st.soc_min_seen, min(e_out) / self.e_nom_mwh)
         st.soc_max_seen = max(st.soc_max_seen, max(e_out) / self.e_nom_mwh)

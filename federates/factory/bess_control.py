@@ -187,6 +187,23 @@ class BessControlLoop:
         j = bisect_right(st.t_s, t_s + _TOL) - 1
         return st.m_mw[j if j > 0 else 0]
 
+    def _held_values(self, t_s: list[float], lag_s: float) -> list[float]:
+        """:meth:`_held_at` of ``t - lag_s`` for every ``t`` of the increasing ``t_s`` [s]."""
+        st = self.st
+        t_hist = st.t_s
+        held = [st.m_mw[0], *st.m_mw]  # held[j]: the value once j step starts have passed
+        n = len(t_hist)
+        j = bisect_right(t_hist, t_s[0] - lag_s + _TOL)
+        t_next = t_hist[j] if j < n else math.inf
+        out = []
+        for t in t_s:
+            x = t - lag_s + _TOL
+            while t_next <= x:
+                j += 1
+                t_next = t_hist[j] if j < n else math.inf
+            out.append(held[j])
+        return out
+
     def _instants(self, t0_s: float, t1_s: float) -> list[float]:
         """Control instants in ``[t0_s, t1_s)`` [s] (multiples of the control period)."""
         p = self.period_s
@@ -245,10 +262,7 @@ class BessControlLoop:
             out = held_means([t + lat for t in st.t_s], st.m_mw, a, b)
         else:
             tc = self._instants(a[0] - p, b[-1])
-            t_hist = st.t_s
-            held = [st.m_mw[0], *st.m_mw]  # held[j]: value after the j-th step start
-            vals = [held[bisect_right(t_hist, t - lat + _TOL)] for t in tc]
-            out = held_means(tc, vals, a, b)
+            out = held_means(tc, self._held_values(tc, lat), a, b)
         self._trim(b[-1])
         return out
 

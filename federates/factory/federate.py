@@ -84,15 +84,17 @@ class FactoryAdapter:
         rows: list[list[float]] = []
         hr: list[dict[str, np.ndarray]] = []
         columns: tuple[str, ...] = ()
+        as_is = False
         for k in range(n):
             vm_pu = _finite(vm_list[k], 1.0)
             f_hz = _finite(f_list[k], NOMINAL_F_HZ) if self.f_key else NOMINAL_F_HZ
             last = k + 1 == n or t_list[k + 1] == t_list[k]
             out = advance(t_list[k], t_next[k], vm_pu, f_hz, rerunnable=last)
-            rec = self._record(out, vm_pu, f_hz)
             if not columns:
-                columns = tuple(rec)
-            rows.append(list(rec.values()))
+                columns = tuple(self._record(out, vm_pu, f_hz))
+                as_is = columns == tuple(out.record)
+            # the site's record already is the row (same keys, order and values): take it as is
+            rows.append(list((out.record if as_is else self._record(out, vm_pu, f_hz)).values()))
             if self.high_rate:
                 hr.append(out.hr)
         values = np.array(rows, dtype=float).reshape(n, len(columns))

@@ -160,6 +160,8 @@ class FactorySite:
         self.tan_phi = math.tan(math.acos(factory.power_factor))
         self.residual = factory.ride_through.backup_residual_fraction
         self._offsets: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray, float]] = {}
+        self._shares_vm = math.nan  # voltage [pu] of the cached composite-load factors
+        self._shares: tuple[float, ...] | None = None
         self._zeros: dict[int, np.ndarray] = {}
         self._snap: tuple | None = None
         self._snap_t: float | None = None
@@ -362,7 +364,7 @@ class FactorySite:
         """After :meth:`_load_step`: transfers to UPS/backup, motor trips, chiller trips and
         restarts, and the site's P and Q per step as the grid sees them."""
         g, events = self.rt.advance(iv.t_s, iv.t_end_s, iv.vm_pu, iv.f_hz, iv.a, iv.b)
-        if any(kind == "return" for kind, _ in events):
+        if events and any(kind == "return" for kind, _ in events):
             self.motors.tripped = False  # the site's return restarts its motors
         m_events = self.motors.advance(iv.t_s, iv.t_end_s, iv.vm_pu, self.rt.mode == "grid")
         if m_events:
@@ -390,6 +392,9 @@ class FactorySite:
         parts on the site's main supply (all but the chillers) leave the grid with a transfer."""
         c = self.factory.composite
         vm = iv.vm_pu
+        if iv.gate is None and isinstance(conn, float) and conn == 1.0:
+            self._composite_pq_on_grid(iv)
+            return
         it_p, it_q = it_pq_share(vm, c)
         rest_p, rest_q = rest_pq_share(vm, c)
         mot_p, mot_q = motor_pq_share(vm, c)
@@ -405,6 +410,54 @@ class FactorySite:
         if np.ndim(iv.p_site) == 0:
             iv.p_site = np.full(iv.n, float(iv.p_site))
             iv.q_site = np.full(iv.n, float(iv.q_site))
+
+    def _composite_shares(self, vm_pu: float) -> tuple[float, ...]:
+        """The voltage-dependent factors of :meth:`_composite_pq` at ``vm_pu`` [pu] with the whole
+        site on the grid and the chillers on (kept while the voltage stays the same)."""
+        if self._shares_vm == vm_pu and self._shares is not None:
+            return self._shares
+        c = self.factory.composite
+        it_p, it_q = it_pq_share(vm_pu, c)
+        rest_p, rest_q = rest_pq_share(vm_pu, c)
+        mot_p, mot_q = motor_pq_share(vm_pu, c)
+        aux_mot = c.aux_motor_share * self.aux_mw
+        aux_rest = self.aux_mw - aux_mot
+        aux_mot_on = aux_mot * 1.0  # the gate of :meth:`_composite_pq`, fully on
+        self._shares_vm = vm_pu
+        self._shares = (
+            it_p,
+            it_q,
+            mot_p,
+            mot_q,
+            rest_p * aux_rest,
+            rest_q * aux_rest,
+            mot_p * aux_mot_on,
+            mot_q * aux_mot_on,
+            filter_q_mvar(vm_pu, self.factory.it_peak_mw, c),
+        )
+        return self._shares
+
+    def _composite_pq_on_grid(self, iv: _Interval) -> None:
+        """:meth:`_composite_pq` with the whole site on the grid (``conn = 1``) and the chillers
+        on (no gate): the same operations in the same order, less the products by 1 (exact) and
+        with the sums done in place."""
+        it_p, it_q, mot_p, mot_q, rest_pw, rest_qv, aux_pw, aux_qv, filt_qv = (
+            self._composite_shares(iv.vm_pu)
+        )
+        it = iv.it
+        if it_p == 1.0:
+            p = it + rest_pw
+        else:
+            p = it_p * it
+            p += rest_pw
+        p += aux_pw
+        q = it_q * it
+        q += rest_qv
+        q += aux_qv
+        q += filt_qv
+        p += iv.cool if mot_p == 1.0 else mot_p * iv.cool
+        q += mot_q * iv.cool
+        iv.p_site, iv.q_site = p, q
 
     def _hold_mask(self, iv: _Interval) -> np.ndarray | None:
         """Steps in which ride-through support holds the POI power (None: none)."""
@@ -486,7 +539,12 @@ class FactorySite:
         p_mean = ps_mean + pb_mean  # means are linear: no need to average p_poi and q_poi again
         qs_mean = float(np.dot(iv.q_site, w))
         q_mean = qs_mean + qb_mean
-        p_max, p_min = float(p_poi.max()), float(p_poi.min())
+        p_list = p_poi.tolist()
+        total = sum(p_list)
+        if total == total:  # no NaN: the builtins give numpy's max and min
+            p_max, p_min = max(p_list), min(p_list)
+        else:
+            p_max, p_min = float(p_poi.max()), float(p_poi.min())
         span = iv.span
         self.site_energy_mwh += ps_mean * span / 3600.0
         self.poi_energy_mwh += p_mean * span / 3600.0
