@@ -90,6 +90,8 @@ class Bess:
         self._turns: list[float] = [self.e0_mwh]
         self._request = (0.0, 0.0)
         self._ov_steps: list[int] = []
+        self._p_cont_key: tuple[float, float] | None = None  # (Q [Mvar], V [pu]) of _p_cont_mw
+        self._p_cont_mw = 0.0
 
     # ------------------------------------------------------------ state views
 
@@ -376,7 +378,10 @@ class Bess:
     ) -> bool:
         """True when no limit can bind over the block: every request and the present power stay
         within the continuous limit, and the SOC window cannot be reached even at that limit."""
-        p_cont = self._p_limit(False, q_req_mvar, vm_pu)
+        if (q_req_mvar, vm_pu) != self._p_cont_key:  # the continuous limit, kept per (Q, V)
+            self._p_cont_key = (q_req_mvar, vm_pu)
+            self._p_cont_mw = self._p_limit(False, q_req_mvar, vm_pu)
+        p_cont = self._p_cont_mw
         e = self.st.e_mwh
         req = req_mw if isinstance(req_mw, list) else np.asarray(req_mw, dtype=float).tolist()
         total = sum(req)

@@ -74,11 +74,11 @@ def piecewise_constant_means(
 
 
 def held_means(
-    knots_s: list[float], values: list[float], a: list[float], b: list[float]
-) -> list[float]:
-    """:func:`piecewise_constant_means` on lists, by the same floating-point operations (numpy's
-    sequential ``cumsum`` and the slope form of ``interp``): the same result bit for bit, at a
-    fraction of the cost for the few tens of values of a grid step.
+    knots_s: list[float], values: list[float], a: np.ndarray, b: np.ndarray
+) -> np.ndarray:
+    """:func:`piecewise_constant_means` with the knots and values as lists: the integral's
+    running sum in plain floats (the sequential sum numpy's ``cumsum`` does, so the result is
+    the same bit for bit), the rest as there; cheaper for the few tens of values of a grid step.
 
     Parameters
     ----------
@@ -86,43 +86,22 @@ def held_means(
         Increasing breakpoints [s]; ``knots_s[0] <= a[0]`` (``-inf``: held since for ever).
     values : list of float
         Value on each segment (any unit), one per knot.
-    a, b : list of float
+    a, b : numpy.ndarray
         Step starts and ends [s], ``b > a``.
 
     Returns
     -------
-    list of float
+    numpy.ndarray
         Step means (unit of ``values``).
     """
     kk = list(knots_s)
     if not math.isfinite(kk[0]):
-        kk[0] = min(a[0], kk[1] if len(kk) > 1 else a[0]) - 1.0
-    kk.append(max(b[-1], kk[-1]) + 1.0)
-    cum = [0.0, *accumulate(map(mul, values, map(sub, kk[1:], kk)))]
-    last = len(kk) - 1
-
-    def at(x: float) -> float:  # np.interp(x, kk, cum)
-        j = bisect_right(kk, x) - 1
-        if j < 0:
-            return cum[0] if x == x else x
-        if j == last or kk[j] == x:
-            return cum[j]
-        c0, c1, k0 = cum[j], cum[j + 1], kk[j]
-        slope = (c1 - c0) / (kk[j + 1] - k0)
-        r = slope * (x - k0) + c0
-        if r != r:  # as numpy: try from the other end, then a flat segment
-            r = slope * (x - kk[j + 1]) + c1
-            if r != r and c0 == c1:
-                r = c0
-        return r
-
-    out: list[float] = []
-    x_prev = r_prev = math.nan
-    for ak, bk in zip(a, b, strict=True):
-        ra = r_prev if ak == x_prev else at(ak)  # a step usually starts where the last ended
-        r_prev, x_prev = at(bk), bk
-        out.append((r_prev - ra) / (bk - ak))
-    return out
+        a0 = float(a[0])
+        kk[0] = min(a0, kk[1] if len(kk) > 1 else a0) - 1.0
+    kk.append(max(float(b[-1]), kk[-1]) + 1.0)
+    cum = np.array([0.0, *accumulate(map(mul, values, map(sub, kk[1:], kk)))])
+    k_arr = np.array(kk)
+    return (np.interp(b, k_arr, cum) - np.interp(a, k_arr, cum)) / (b - a)
 
 
 @dataclass
@@ -228,42 +207,23 @@ class BessControlLoop:
         numpy.ndarray
             Step means of the held, delayed command [MW].
         """
-        return np.array(
-            self.feedforward_list(
-                np.asarray(a, dtype=float).tolist(),
-                np.asarray(b, dtype=float).tolist(),
-                np.asarray(m_mw, dtype=float).tolist(),
-            )
-        )
-
-    def feedforward_list(self, a: list[float], b: list[float], m_mw: list[float]) -> list[float]:
-        """:meth:`feedforward` on lists (what the site calls once per grid step).
-
-        Parameters
-        ----------
-        a, b : list of float
-            Step starts and ends [s].
-        m_mw : list of float
-            Setpoint minus site load per step [MW].
-
-        Returns
-        -------
-        list of float
-            Step means of the held, delayed command [MW].
-        """
+        a = np.asarray(a, dtype=float)
+        b = np.asarray(b, dtype=float)
+        a_list = a.tolist()
+        m_list = np.asarray(m_mw, dtype=float).tolist()
         if self.st is None:
-            self.start_from(a[0], m_mw[0])
-        self._append(a, m_mw)
+            self.start_from(a_list[0], m_list[0])
+        self._append(a_list, m_list)
         st = self.st
         lat, p = self.latency_s, self.period_s
         if p <= 0 and lat <= 0:
-            out = list(m_mw)
+            out = np.array(m_list)
         elif p <= 0:
             out = held_means([t + lat for t in st.t_s], st.m_mw, a, b)
         else:
-            tc = self._instants(a[0] - p, b[-1])
+            tc = self._instants(a_list[0] - p, float(b[-1]))
             out = held_means(tc, self._held_values(tc, lat), a, b)
-        self._trim(b[-1])
+        self._trim(float(b[-1]))
         return out
 
     # ------------------------------------------------------------ feedback

@@ -64,7 +64,7 @@ def _empty() -> np.ndarray:
     return _EMPTY
 
 
-@dataclass
+@dataclass(slots=True)
 class _Interval:
     """One call of :meth:`FactorySite.advance`: its steps and what each site step adds."""
 
@@ -517,7 +517,7 @@ class FactorySite:
             return self.loop.run_feedback(
                 self.bess, iv.a, iv.b, iv.d, y, iv.p_site, q_req, iv.vm_pu
             )
-        req = self.loop.feedforward_list(iv.a.tolist(), iv.b.tolist(), m.tolist())
+        req = self.loop.feedforward(iv.a, iv.b, m)
         return self.bess.run(
             req, iv.d, q_req, vm_pu=iv.vm_pu, uniform=iv.uniform, total_s=iv.d_sum_s
         )
