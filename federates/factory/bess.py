@@ -90,8 +90,6 @@ class Bess:
         self._turns: list[float] = [self.e0_mwh]
         self._request = (0.0, 0.0)
         self._ov_steps: list[int] = []
-        self._p_cont_key: tuple[float, float] | None = None  # (Q [Mvar], V [pu]) of _p_cont_mw
-        self._p_cont_mw = 0.0
 
     # ------------------------------------------------------------ state views
 
@@ -331,8 +329,7 @@ class Bess:
         if n == 0:
             return BessBlock(np.empty(0), np.empty(0), np.empty(0), 0.0, 0.0, False)
         if self.e_nom_mwh <= 0 or self.p_rated_mw <= 0:  # an empty BESS refuses everything
-            r = np.array(req)
-            clip = float(np.dot(np.abs(r), d)) / 3600.0
+            clip = float(np.dot(np.abs(req), d)) / 3600.0
             st.clipped_mwh += clip
             z = np.zeros(n)
             return BessBlock(
@@ -340,7 +337,7 @@ class Bess:
                 z.copy(),
                 np.full(n, st.e_mwh),
                 clip,
-                float(np.max(np.abs(r))),
+                float(np.max(np.abs(req))),
                 bool(req[-1] != 0),
             )
         if uniform is None:
@@ -370,20 +367,12 @@ class Bess:
         return BessBlock(p_arr, q_arr, e_arr, clip_mwh, clip_max, clip_last, over)
 
     def _nothing_binds(
-        self,
-        req_mw: np.ndarray | list[float],
-        total_s: float,
-        q_req_mvar: float,
-        vm_pu: float = 1.0,
+        self, req: list[float], total_s: float, q_req_mvar: float, vm_pu: float = 1.0
     ) -> bool:
         """True when no limit can bind over the block: every request and the present power stay
         within the continuous limit, and the SOC window cannot be reached even at that limit."""
-        if (q_req_mvar, vm_pu) != self._p_cont_key:  # the continuous limit, kept per (Q, V)
-            self._p_cont_key = (q_req_mvar, vm_pu)
-            self._p_cont_mw = self._p_limit(False, q_req_mvar, vm_pu)
-        p_cont = self._p_cont_mw
+        p_cont = self._p_limit(False, q_req_mvar, vm_pu)
         e = self.st.e_mwh
-        req = req_mw if isinstance(req_mw, list) else np.asarray(req_mw, dtype=float).tolist()
         total = sum(req)
         if total != total:  # a NaN (or +inf and -inf): something binds, as with numpy's min/max
             return False

@@ -33,6 +33,8 @@ from federates.factory.composite import (
     filter_q_mvar,
     it_pq_share,
     motor_pq_share,
+    on_grid_factors,
+    on_grid_pq,
     rest_pq_share,
 )
 from federates.factory.config import BessConfig, ControlsConfig, FactoryConfig
@@ -392,8 +394,11 @@ class FactorySite:
         parts on the site's main supply (all but the chillers) leave the grid with a transfer."""
         c = self.factory.composite
         vm = iv.vm_pu
-        if iv.gate is None and isinstance(conn, float) and conn == 1.0:
-            self._composite_pq_on_grid(iv)
+        if iv.gate is None and isinstance(conn, float) and conn == 1.0:  # all on the grid
+            if self._shares is None or self._shares_vm != vm:
+                self._shares_vm = vm
+                self._shares = on_grid_factors(vm, c, self.aux_mw, self.factory.it_peak_mw)
+            iv.p_site, iv.q_site = on_grid_pq(iv.it, iv.cool, self._shares)
             return
         it_p, it_q = it_pq_share(vm, c)
         rest_p, rest_q = rest_pq_share(vm, c)
@@ -410,54 +415,6 @@ class FactorySite:
         if np.ndim(iv.p_site) == 0:
             iv.p_site = np.full(iv.n, float(iv.p_site))
             iv.q_site = np.full(iv.n, float(iv.q_site))
-
-    def _composite_shares(self, vm_pu: float) -> tuple[float, ...]:
-        """The voltage-dependent factors of :meth:`_composite_pq` at ``vm_pu`` [pu] with the whole
-        site on the grid and the chillers on (kept while the voltage stays the same)."""
-        if self._shares_vm == vm_pu and self._shares is not None:
-            return self._shares
-        c = self.factory.composite
-        it_p, it_q = it_pq_share(vm_pu, c)
-        rest_p, rest_q = rest_pq_share(vm_pu, c)
-        mot_p, mot_q = motor_pq_share(vm_pu, c)
-        aux_mot = c.aux_motor_share * self.aux_mw
-        aux_rest = self.aux_mw - aux_mot
-        aux_mot_on = aux_mot * 1.0  # the gate of :meth:`_composite_pq`, fully on
-        self._shares_vm = vm_pu
-        self._shares = (
-            it_p,
-            it_q,
-            mot_p,
-            mot_q,
-            rest_p * aux_rest,
-            rest_q * aux_rest,
-            mot_p * aux_mot_on,
-            mot_q * aux_mot_on,
-            filter_q_mvar(vm_pu, self.factory.it_peak_mw, c),
-        )
-        return self._shares
-
-    def _composite_pq_on_grid(self, iv: _Interval) -> None:
-        """:meth:`_composite_pq` with the whole site on the grid (``conn = 1``) and the chillers
-        on (no gate): the same operations in the same order, less the products by 1 (exact) and
-        with the sums done in place."""
-        it_p, it_q, mot_p, mot_q, rest_pw, rest_qv, aux_pw, aux_qv, filt_qv = (
-            self._composite_shares(iv.vm_pu)
-        )
-        it = iv.it
-        if it_p == 1.0:
-            p = it + rest_pw
-        else:
-            p = it_p * it
-            p += rest_pw
-        p += aux_pw
-        q = it_q * it
-        q += rest_qv
-        q += aux_qv
-        q += filt_qv
-        p += iv.cool if mot_p == 1.0 else mot_p * iv.cool
-        q += mot_q * iv.cool
-        iv.p_site, iv.q_site = p, q
 
     def _hold_mask(self, iv: _Interval) -> np.ndarray | None:
         """Steps in which ride-through support holds the POI power (None: none)."""
