@@ -286,6 +286,22 @@ class MotorProtection:
                 events.append(("return", t_s))
         return events
 
+    def quiet(self, vm_pu: float) -> bool:
+        """An interval at ``vm_pu`` [pu] brings no event: the motors are connected and V is at or
+        above the trip voltage (:meth:`advance` then only resets the time below it).
+
+        Parameters
+        ----------
+        vm_pu : float
+            Voltage magnitude [pu].
+
+        Returns
+        -------
+        bool
+            True when :meth:`advance` at ``vm_pu`` returns no event.
+        """
+        return not self.cfg.enabled or (not self.tripped and vm_pu >= self.cfg.motor_trip_v_pu)
+
     def snapshot(self) -> tuple[bool, float, int]:
         """State to :meth:`restore` (a re-run of the same interval)."""
         return (self.tripped, self.below_s, self.trips)

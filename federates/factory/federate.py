@@ -80,16 +80,15 @@ class FactoryAdapter:
         fk = inputs.get(self.f_key) if self.f_key else None
         vm_list = [None] * n if vm is None else list(vm)
         f_list = [NOMINAL_F_HZ] * n if fk is None else list(fk)
-        advance = self.site.advance
+        vm_in = [_finite(v, 1.0) for v in vm_list]
+        f_in = [_finite(f, NOMINAL_F_HZ) if self.f_key else NOMINAL_F_HZ for f in f_list]
         rows: list[list[float]] = []
         hr: list[dict[str, np.ndarray]] = []
         columns: tuple[str, ...] = ()
         as_is = False
-        for k in range(n):
-            vm_pu = _finite(vm_list[k], 1.0)
-            f_hz = _finite(f_list[k], NOMINAL_F_HZ) if self.f_key else NOMINAL_F_HZ
-            last = k + 1 == n or t_list[k + 1] == t_list[k]
-            out = advance(t_list[k], t_next[k], vm_pu, f_hz, rerunnable=last)
+        for vm_pu, f_hz, out in zip(
+            vm_in, f_in, self.site.advance_block(t_list, t_next, vm_in, f_in), strict=True
+        ):
             if not columns:
                 columns = tuple(self._record(out, vm_pu, f_hz))
                 as_is = columns == tuple(out.record)
