@@ -97,12 +97,18 @@ def held_means(
         a0 = float(a[0])
         kk[0] = min(a0, kk[1] if len(kk) > 1 else a0) - 1.0
     kk.append(max(float(b[-1]), kk[-1]) + 1.0)
-    k_arr = np.array(kk)
+    return _means_on_knots(np.array(kk), values, a, b)
+
+
+def _means_on_knots(
+    k_arr: np.ndarray, values: list[float], a: np.ndarray, b: np.ndarray
+) -> np.ndarray:
+    """:func:`held_means` from its knots [s] as an array, the end after the last value included."""
     seg = np.array(values, dtype=float)
     seg *= k_arr[1:] - k_arr[:-1]  # value x segment length
-    cum = np.empty(len(kk))
+    cum = np.empty(len(k_arr))
     cum[0] = 0.0
-    np.cumsum(seg, out=cum[1:])
+    np.add.accumulate(seg, out=cum[1:])  # np.cumsum without its Python wrapper
     return (np.interp(b, k_arr, cum) - np.interp(a, k_arr, cum)) / (b - a)
 
 
@@ -223,8 +229,13 @@ class BessControlLoop:
         elif p <= 0:
             out = held_means([t + lat for t in st.t_s], st.m_mw, a, b)
         else:
-            tc = self._instants(a_list[0] - p, float(b[-1]))
-            out = held_means(tc, self._held_values(tc, lat), a, b)
+            b_end = float(b[-1])  # the knots: control instants (as _instants), then the end
+            c0 = math.ceil((a_list[0] - p) / p - _TOL)
+            k_arr = np.empty(math.ceil(b_end / p - _TOL) - c0 + 1)
+            np.multiply(np.arange(c0, c0 + len(k_arr) - 1), p, out=k_arr[:-1])
+            tc = k_arr[:-1].tolist()
+            k_arr[-1] = max(b_end, tc[-1]) + 1.0
+            out = _means_on_knots(k_arr, self._held_values(tc, lat), a, b)
         self._trim(float(b[-1]))
         return out
 
