@@ -52,7 +52,6 @@ runs a block of requests in one tight loop (what the site uses).
 
 from __future__ import annotations
 
-import copy
 import math
 
 import numpy as np
@@ -284,7 +283,7 @@ class Bess:
 
     def state(self) -> BessState:
         """A copy of the current state."""
-        snap = copy.copy(self.st)
+        snap = self.st.copy()
         snap.n_turns = len(self._turns)
         return snap
 
@@ -292,18 +291,19 @@ class Bess:
 
     def run(
         self,
-        req_mw: np.ndarray,
+        req_mw: np.ndarray | list[float],
         dt_s: np.ndarray,
         q_req_mvar: float = 0.0,
         *,
         vm_pu: float = 1.0,
         uniform: bool | None = None,
+        total_s: float | None = None,
     ) -> BessBlock:
         """Run a block of steps: request ``req_mw[k]`` [MW] for ``dt_s[k]`` [s].
 
         Parameters
         ----------
-        req_mw : numpy.ndarray
+        req_mw : numpy.ndarray or list of float
             Requested active power per step [MW] (+ charging).
         dt_s : numpy.ndarray
             Step lengths [s].
@@ -314,19 +314,22 @@ class Bess:
             Voltage at the PCS, held over the block [pu].
         uniform : bool, optional
             All steps equally long; worked out when not given.
+        total_s : float, optional
+            ``dt_s.sum()`` [s] when the caller has it; worked out when not given.
 
         Returns
         -------
         BessBlock
             Actual P and Q per step and the stored energy after each step.
         """
-        n = len(req_mw)
+        req = req_mw if isinstance(req_mw, list) else np.asarray(req_mw, dtype=float).tolist()
+        n = len(req)
         d = np.asarray(dt_s, dtype=float)
         st = self.st
         if n == 0:
             return BessBlock(np.empty(0), np.empty(0), np.empty(0), 0.0, 0.0, False)
         if self.e_nom_mwh <= 0 or self.p_rated_mw <= 0:  # an empty BESS refuses everything
-            clip = float(np.dot(np.abs(req_mw), d)) / 3600.0
+            clip = float(np.dot(np.abs(req), d)) / 3600.0
             st.clipped_mwh += clip
             z = np.zeros(n)
             return BessBlock(
@@ -334,42 +337,48 @@ class Bess:
                 z.copy(),
                 np.full(n, st.e_mwh),
                 clip,
-                float(np.max(np.abs(req_mw))),
-                bool(req_mw[-1] != 0),
+                float(np.max(np.abs(req))),
+                bool(req[-1] != 0),
             )
         if uniform is None:
             uniform = bool(d[0] == d[-1] and (n < 3 or d.min() == d.max()))
         if self.in_fault(vm_pu):
             q_req_mvar = self.fault_q_mvar(vm_pu)
-        if uniform and self._nothing_binds(req_mw, float(d.sum()), q_req_mvar, vm_pu):
-            p_out, e_out = self._run_free(req_mw.tolist(), float(d[0]))
+        if total_s is None:
+            total_s = float(d.sum())
+        if uniform and self._nothing_binds(req, total_s, q_req_mvar, vm_pu):
+            p_out, e_out = self._run_free(req, float(d[0]))
             clip_mwh, clip_max, clip_last = 0.0, 0.0, False
             self._ov_steps = []
         else:
             p_out, e_out, clip_mwh, clip_max, clip_last = self._run_full(
-                req_mw.tolist(), d.tolist(), q_req_mvar, vm_pu
+                req, d.tolist(), q_req_mvar, vm_pu
             )
         p_arr = np.array(p_out)
         e_arr = np.array(e_out)
         st.clipped_mwh += clip_mwh
         st.clipped_max_mw = max(st.clipped_max_mw, clip_max)
         over = np.zeros(n, dtype=bool)
-        over[self._ov_steps] = True
+        if self._ov_steps:
+            over[self._ov_steps] = True
         q_arr = self._q(p_arr, d, q_req_mvar, vm_pu, over)
         st.soc_min_seen = min(st.soc_min_seen, min(e_out) / self.e_nom_mwh)
         st.soc_max_seen = max(st.soc_max_seen, max(e_out) / self.e_nom_mwh)
         return BessBlock(p_arr, q_arr, e_arr, clip_mwh, clip_max, clip_last, over)
 
     def _nothing_binds(
-        self, req_mw: np.ndarray, total_s: float, q_req_mvar: float, vm_pu: float = 1.0
+        self, req: list[float], total_s: float, q_req_mvar: float, vm_pu: float = 1.0
     ) -> bool:
         """True when no limit can bind over the block: every request and the present power stay
         within the continuous limit, and the SOC window cannot be reached even at that limit."""
         p_cont = self._p_limit(False, q_req_mvar, vm_pu)
         e = self.st.e_mwh
+        total = sum(req)
+        if total != total:  # a NaN (or +inf and -inf): something binds, as with numpy's min/max
+            return False
         return (
-            -p_cont <= float(req_mw.min())
-            and float(req_mw.max()) <= p_cont
+            -p_cont <= min(req)
+            and max(req) <= p_cont
             and abs(self.st.p_actual_mw) <= p_cont
             and e + p_cont * self.eta_c * total_s / 3600.0 <= self.e_max_mwh
             and e - (p_cont / self.eta_d + self.p_sd_mw) * total_s / 3600.0 >= self.e_min_mwh
@@ -581,5 +590,5 @@ class Bess:
         snap : BessState
             State returned by :meth:`snapshot`.
         """
-        self.st = copy.copy(snap)
+        self.st = snap.copy()
         del self._turns[snap.n_turns :]

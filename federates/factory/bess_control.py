@@ -29,6 +29,8 @@ state of its first inputs (causal: nothing from the future).
 
 from __future__ import annotations
 
+import math
+from bisect import bisect_right
 from dataclasses import dataclass
 
 import numpy as np
@@ -69,13 +71,58 @@ def piecewise_constant_means(
     return (np.interp(b, kk, cum) - np.interp(a, kk, cum)) / (b - a)
 
 
+def held_means(
+    knots_s: list[float], values: list[float], a: np.ndarray, b: np.ndarray
+) -> np.ndarray:
+    """:func:`piecewise_constant_means` with the knots and values given as lists: the same
+    operations (the products, numpy's sequential ``cumsum``, ``interp``), so the same result bit
+    for bit, with fewer numpy calls for the few tens of values of a grid step.
+
+    Parameters
+    ----------
+    knots_s : list of float
+        Increasing breakpoints [s]; ``knots_s[0] <= a[0]`` (``-inf``: held since for ever).
+    values : list of float
+        Value on each segment (any unit), one per knot.
+    a, b : numpy.ndarray
+        Step starts and ends [s], ``b > a``.
+
+    Returns
+    -------
+    numpy.ndarray
+        Step means (unit of ``values``).
+    """
+    kk = list(knots_s)
+    if not math.isfinite(kk[0]):
+        a0 = float(a[0])
+        kk[0] = min(a0, kk[1] if len(kk) > 1 else a0) - 1.0
+    kk.append(max(float(b[-1]), kk[-1]) + 1.0)
+    return _means_on_knots(np.array(kk), values, a, b)
+
+
+def _means_on_knots(
+    k_arr: np.ndarray, values: list[float], a: np.ndarray, b: np.ndarray
+) -> np.ndarray:
+    """:func:`held_means` from its knots [s] as an array, the end after the last value included."""
+    seg = np.array(values, dtype=float)
+    seg *= k_arr[1:] - k_arr[:-1]  # value x segment length
+    cum = np.empty(len(k_arr))
+    cum[0] = 0.0
+    np.add.accumulate(seg, out=cum[1:])  # np.cumsum without its Python wrapper
+    return (np.interp(b, k_arr, cum) - np.interp(a, k_arr, cum)) / (b - a)
+
+
 @dataclass
 class ControlLoopState:
-    """History the controller keeps between intervals (step starts and step-held signals)."""
+    """History the controller keeps between intervals: step starts and the step-held signal.
 
-    t_s: np.ndarray  # step starts [s]
-    m_mw: np.ndarray  # feedforward measurement y - p_site [MW]; feedback: y - p_poi [MW]
-    complete: np.ndarray  # the step's value is known (feedback: the step has been run)
+    Only steps that have run are appended, so every value is known (feedback: the step still
+    running is not in the history yet). The lists are replaced, never changed in place, so a
+    snapshot may share them.
+    """
+
+    t_s: list[float]  # step starts [s]
+    m_mw: list[float]  # feedforward measurement y - p_site [MW]; feedback: y - p_poi [MW]
     cmd_mw: float = 0.0  # feedback: last command [MW]
     t_cmd_s: float = float("nan")  # feedback: time of the last command [s]
 
@@ -103,42 +150,53 @@ class BessControlLoop:
         cmd_mw : float, default 0.0
             Steady command [MW].
         """
-        self.st = ControlLoopState(
-            np.array([-np.inf]), np.array([float(m_mw)]), np.array([True]), float(cmd_mw), t_s
-        )
+        self.st = ControlLoopState([-math.inf], [float(m_mw)], float(cmd_mw), t_s)
 
     # ------------------------------------------------------------ history
 
-    def _append(self, a: np.ndarray, m: np.ndarray, complete: bool) -> None:
+    def _append(self, a: list[float], m: list[float]) -> None:
         st = self.st
-        st.t_s = np.concatenate([st.t_s, a])
-        st.m_mw = np.concatenate([st.m_mw, m])
-        st.complete = np.concatenate([st.complete, np.full(len(a), complete)])
+        st.t_s = st.t_s + a
+        st.m_mw = st.m_mw + m
 
     def _trim(self, t_now_s: float) -> None:
         """Forget steps that no future lookup can reach."""
         st = self.st
         keep_from = t_now_s - self.latency_s - self.period_s - 1.0
-        j = int(np.searchsorted(st.t_s, keep_from, side="right")) - 1
+        j = bisect_right(st.t_s, keep_from) - 1
         if j > 0:
-            st.t_s, st.m_mw, st.complete = st.t_s[j:], st.m_mw[j:], st.complete[j:]
+            st.t_s, st.m_mw = st.t_s[j:], st.m_mw[j:]
 
-    def _lookup(self, t_s: np.ndarray, known_only: bool) -> np.ndarray:
-        """Step-held measurement at the instants ``t_s`` [s]."""
+    def _held_at(self, t_s: float) -> float:
+        """Step-held measurement at the instant ``t_s`` [s] (the first value before the
+        history starts)."""
         st = self.st
-        j = np.searchsorted(st.t_s, np.asarray(t_s) + _TOL, side="right") - 1
-        j = np.clip(j, 0, len(st.t_s) - 1)
-        if known_only:
-            last = int(np.flatnonzero(st.complete)[-1])
-            j = np.minimum(j, last)
-        return st.m_mw[j]
+        j = bisect_right(st.t_s, t_s + _TOL) - 1
+        return st.m_mw[j if j > 0 else 0]
 
-    def _instants(self, t0_s: float, t1_s: float) -> np.ndarray:
+    def _held_values(self, t_s: list[float], lag_s: float) -> list[float]:
+        """:meth:`_held_at` of ``t - lag_s`` for every ``t`` of the increasing ``t_s`` [s]."""
+        st = self.st
+        t_hist = st.t_s
+        held = [st.m_mw[0], *st.m_mw]  # held[j]: the value once j step starts have passed
+        n = len(t_hist)
+        j = bisect_right(t_hist, t_s[0] - lag_s + _TOL)
+        t_next = t_hist[j] if j < n else math.inf
+        out = []
+        for t in t_s:
+            x = t - lag_s + _TOL
+            while t_next <= x:
+                j += 1
+                t_next = t_hist[j] if j < n else math.inf
+            out.append(held[j])
+        return out
+
+    def _instants(self, t0_s: float, t1_s: float) -> list[float]:
         """Control instants in ``[t0_s, t1_s)`` [s] (multiples of the control period)."""
         p = self.period_s
-        c0 = int(np.ceil(t0_s / p - _TOL))
-        c1 = int(np.ceil(t1_s / p - _TOL))
-        return np.arange(c0, c1) * p
+        c0 = math.ceil(t0_s / p - _TOL)
+        c1 = math.ceil(t1_s / p - _TOL)
+        return [c * p for c in range(c0, c1)]
 
     # ------------------------------------------------------------ feedforward
 
@@ -157,20 +215,27 @@ class BessControlLoop:
         numpy.ndarray
             Step means of the held, delayed command [MW].
         """
+        a = np.asarray(a, dtype=float)
+        b = np.asarray(b, dtype=float)
+        a_list = a.tolist()
+        m_list = np.asarray(m_mw, dtype=float).tolist()
         if self.st is None:
-            self.start_from(float(a[0]), float(m_mw[0]))
-        self._append(a, m_mw, True)
+            self.start_from(a_list[0], m_list[0])
+        self._append(a_list, m_list)
+        st = self.st
         lat, p = self.latency_s, self.period_s
-        if p <= 0:
-            if lat <= 0:
-                out = np.asarray(m_mw, dtype=float)
-            else:
-                st = self.st
-                out = piecewise_constant_means(st.t_s + lat, st.m_mw, a, b)
+        if p <= 0 and lat <= 0:
+            out = np.array(m_list)
+        elif p <= 0:
+            out = held_means([t + lat for t in st.t_s], st.m_mw, a, b)
         else:
-            tc = self._instants(float(a[0]) - p, float(b[-1]))
-            vals = self._lookup(tc - lat, known_only=False)
-            out = piecewise_constant_means(tc, vals, a, b)
+            b_end = float(b[-1])  # the knots: control instants (as _instants), then the end
+            c0 = math.ceil((a_list[0] - p) / p - _TOL)
+            k_arr = np.empty(math.ceil(b_end / p - _TOL) - c0 + 1)
+            np.multiply(np.arange(c0, c0 + len(k_arr) - 1), p, out=k_arr[:-1])
+            tc = k_arr[:-1].tolist()
+            k_arr[-1] = max(b_end, tc[-1]) + 1.0
+            out = _means_on_knots(k_arr, self._held_values(tc, lat), a, b)
         self._trim(float(b[-1]))
         return out
 
@@ -217,7 +282,7 @@ class BessControlLoop:
         if period <= 0:
             starts = list(range(n))
         else:
-            tc = self._instants(float(a[0]), float(b[-1]))
+            tc = np.array(self._instants(float(a[0]), float(b[-1])))
             starts = sorted(set(np.searchsorted(a, tc - _TOL, side="left").tolist()))
             starts = [k for k in starts if k < n]
             if not starts or starts[0] != 0:
@@ -228,7 +293,7 @@ class BessControlLoop:
             t_c = float(a[k0])
             on_instant = period <= 0 or abs(t_c / period - round(t_c / period)) < 1e-6
             if on_instant:
-                e = float(self._lookup(np.array([t_c - self.latency_s]), known_only=True)[0])
+                e = self._held_at(t_c - self.latency_s)
                 dt_c = t_c - st.t_cmd_s if np.isfinite(st.t_cmd_s) else float(d[k0])
                 st.cmd_mw = min(max(st.cmd_mw + dt_c / self.cfg.feedback_ti_s * e, -p_lim), p_lim)
                 st.t_cmd_s = t_c
@@ -237,18 +302,18 @@ class BessControlLoop:
             )
             blocks.append(blk)
             err = y_mw[k0:k1] - (p_site_mw[k0:k1] + blk.p_actual_mw)
-            self._append(a[k0:k1], err, True)
+            self._append(a[k0:k1].tolist(), err.tolist())
         self._trim(float(b[-1]))
         return _join(blocks)
 
     # ------------------------------------------------------------ re-run support
 
     def snapshot(self) -> ControlLoopState | None:
-        """A copy of the history (arrays are replaced, never written in place)."""
+        """A copy of the history (its lists are replaced, never changed in place)."""
         if self.st is None:
             return None
         s = self.st
-        return ControlLoopState(s.t_s, s.m_mw, s.complete, s.cmd_mw, s.t_cmd_s)
+        return ControlLoopState(s.t_s, s.m_mw, s.cmd_mw, s.t_cmd_s)
 
     def restore(self, snap: ControlLoopState | None) -> None:
         """Go back to a :meth:`snapshot`.
@@ -261,7 +326,7 @@ class BessControlLoop:
         if snap is None:
             self.st = None
             return
-        self.st = ControlLoopState(snap.t_s, snap.m_mw, snap.complete, snap.cmd_mw, snap.t_cmd_s)
+        self.st = ControlLoopState(snap.t_s, snap.m_mw, snap.cmd_mw, snap.t_cmd_s)
 
 
 def _join(blocks: list[BessBlock]) -> BessBlock:

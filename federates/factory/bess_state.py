@@ -37,6 +37,12 @@ class BessState:
     soc_max_seen: float = math.nan
     n_turns: int = 0
 
+    def copy(self) -> BessState:
+        """A shallow copy (every field is a number; cheaper than :func:`copy.copy`)."""
+        new = object.__new__(BessState)
+        new.__dict__.update(self.__dict__)
+        return new
+
 
 @dataclass
 class BessBlock:

@@ -4,7 +4,8 @@ Pure functions of the POI voltage ``V`` [pu] (held over a grid interval) give
 the share of each part's nominal power the grid sees, and its reactive power;
 :class:`MotorProtection` is the motors' contactor state machine. The parts,
 their defaults and sources are in :class:`.config_site.CompositeLoadConfig`;
-the site (:mod:`.site`) adds them up, so the grid sees the sum.
+the site (:mod:`.site`) adds them up, so the grid sees the sum
+(:func:`on_grid_pq` is that sum while the whole site is on the grid).
 
 Simplified (quasi-static): no motor dynamics (a motor runs or is stalled, as V
 is above or below its stall voltage; no re-acceleration current); no PSU
@@ -15,6 +16,8 @@ V is held over each interval.
 from __future__ import annotations
 
 import math
+
+import numpy as np
 
 from federates.factory.config_site import CompositeLoadConfig
 
@@ -150,6 +153,85 @@ def filter_q_mvar(vm_pu: float, it_peak_mw: float, cfg: CompositeLoadConfig) -> 
     return -cfg.filter_mvar_per_mw_it * it_peak_mw * vm_pu * vm_pu
 
 
+def on_grid_factors(
+    vm_pu: float, cfg: CompositeLoadConfig, aux_mw: float, it_peak_mw: float
+) -> tuple[float, ...]:
+    """The voltage-dependent factors of the site's sum of the parts with the whole site on the
+    grid and the chillers on, for :func:`on_grid_pq`.
+
+    Parameters
+    ----------
+    vm_pu : float
+        Voltage magnitude [pu].
+    cfg : CompositeLoadConfig
+        The composite load.
+    aux_mw : float
+        Auxiliary load [MW] (its motors and its ZIP rest).
+    it_peak_mw : float
+        IT peak power [MW] (sizes the filters).
+
+    Returns
+    -------
+    tuple of float
+        IT and motor ``P / P_nom`` and ``Q / P_nom`` [-], the ZIP rest's P [MW] and Q [Mvar],
+        the auxiliary motors' P [MW] and Q [Mvar], the filters' Q [Mvar].
+    """
+    it_p, it_q = it_pq_share(vm_pu, cfg)
+    rest_p, rest_q = rest_pq_share(vm_pu, cfg)
+    mot_p, mot_q = motor_pq_share(vm_pu, cfg)
+    aux_mot = cfg.aux_motor_share * aux_mw
+    aux_rest = aux_mw - aux_mot
+    aux_mot_on = aux_mot * 1.0  # the site multiplies by the chillers' gate, here fully on
+    return (
+        it_p,
+        it_q,
+        mot_p,
+        mot_q,
+        rest_p * aux_rest,
+        rest_q * aux_rest,
+        mot_p * aux_mot_on,
+        mot_q * aux_mot_on,
+        filter_q_mvar(vm_pu, it_peak_mw, cfg),
+    )
+
+
+def on_grid_pq(
+    it_mw: np.ndarray, cool_mw: np.ndarray, factors: tuple[float, ...]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Site P and Q per step with the whole site on the grid and the chillers on: the sum of
+    ``FactorySite._composite_pq`` by the same operations in the same order (so the same result
+    bit for bit), less its products by 1 (exact) and with the sums done in place.
+
+    Parameters
+    ----------
+    it_mw : numpy.ndarray
+        IT power per step [MW].
+    cool_mw : numpy.ndarray
+        Cooling power per step [MW].
+    factors : tuple of float
+        :func:`on_grid_factors` at the interval's voltage.
+
+    Returns
+    -------
+    p_mw, q_mvar : numpy.ndarray
+        Site active [MW] and reactive [Mvar] power per step, load convention.
+    """
+    it_p, it_q, mot_p, mot_q, rest_pw, rest_qv, aux_pw, aux_qv, filt_qv = factors
+    if it_p == 1.0:
+        p = it_mw + rest_pw
+    else:
+        p = it_p * it_mw
+        p += rest_pw
+    p += aux_pw
+    q = it_q * it_mw
+    q += rest_qv
+    q += aux_qv
+    q += filt_qv
+    p += cool_mw if mot_p == 1.0 else mot_p * cool_mw
+    q += mot_q * cool_mw
+    return p, q
+
+
 class MotorProtection:
     """Contactor drop-out and reconnection of the motor load, advanced per interval.
 
@@ -203,6 +285,22 @@ class MotorProtection:
                 self.tripped = False
                 events.append(("return", t_s))
         return events
+
+    def quiet(self, vm_pu: float) -> bool:
+        """An interval at ``vm_pu`` [pu] brings no event: the motors are connected and V is at or
+        above the trip voltage (:meth:`advance` then only resets the time below it).
+
+        Parameters
+        ----------
+        vm_pu : float
+            Voltage magnitude [pu].
+
+        Returns
+        -------
+        bool
+            True when :meth:`advance` at ``vm_pu`` returns no event.
+        """
+        return not self.cfg.enabled or (not self.tripped and vm_pu >= self.cfg.motor_trip_v_pu)
 
     def snapshot(self) -> tuple[bool, float, int]:
         """State to :meth:`restore` (a re-run of the same interval)."""

@@ -250,6 +250,8 @@ class ControlChain:
         self._big_r = self.rate_mw_s * dt_s
         self._band: BlockFilter | None = None
         self._zi = None
+        self._vv_dt_s = math.nan  # step length [s] of the volt-var lag gain below
+        self._vv_gain = 0.0
         if cfg.damping.enabled:
             nyq = 0.5 / dt_s
             hi = min(cfg.damping.f_high_hz, 0.95 * nyq)
@@ -377,7 +379,10 @@ class ControlChain:
         if self.q_vv is None or t90 <= 0:
             self.q_vv = target
         else:
-            self.q_vv += (target - self.q_vv) * (1.0 - math.exp(-dt_s * math.log(10.0) / t90))
+            if dt_s != self._vv_dt_s:  # the lag's gain for this step length, kept
+                self._vv_dt_s = dt_s
+                self._vv_gain = 1.0 - math.exp(-dt_s * math.log(10.0) / t90)
+            self.q_vv += (target - self.q_vv) * self._vv_gain
         return self.q_vv
 
     def q_request(self, vm_pu: float) -> float:

@@ -91,9 +91,14 @@ class Cooling:
         h0 = it_mean_mw if self.heat_mw is None else self.heat_mw
         h1 = it_mean_mw + (h0 - it_mean_mw) * math.exp(-span / self.cfg.tau_s)
         self.heat_mw = h1
-        mid = 0.5 * (a + b)
-        heat = h0 + (h1 - h0) * ((mid - t_s) / span)
-        cool = self.cfg.fraction * heat
+        # cool = fraction * (h0 + (h1 - h0) * ((0.5 * (a + b) - t_s) / span)), in place
+        cool = a + b
+        cool *= 0.5
+        cool -= t_s
+        cool /= span
+        cool *= h1 - h0
+        cool += h0
+        cool *= self.cfg.fraction
         if self.mode == "on" and not events:
             return cool, None
         # piecewise-linear gate over the interval

@@ -20,7 +20,7 @@ from federates.common.loop import StepOutput
 from federates.factory.config import BessConfig, ControlsConfig, FactoryConfig
 
 if TYPE_CHECKING:
-    from federates.factory.site import FactorySite
+    from federates.factory.site import FactorySite, IntervalOutput
 
 NAME = "factory"
 NOMINAL_F_HZ = 60.0
@@ -41,7 +41,16 @@ class FactoryAdapter:
         vm_pu = _finite(inputs.get(self.vm_key), 1.0)
         f_hz = _finite(inputs.get(self.f_key), NOMINAL_F_HZ) if self.f_key else NOMINAL_F_HZ
         out = self.site.advance(t_s, t_next_s, vm_pu, f_hz)
-        record = {
+        return StepOutput(
+            publish={f"{NAME}/p_mw": out.p_mw, f"{NAME}/q_mvar": out.q_mvar},
+            record=self._record(out, vm_pu, f_hz),
+            block=out.hr if self.high_rate else None,
+        )
+
+    @staticmethod
+    def _record(out: IntervalOutput, vm_pu: float, f_hz: float) -> dict[str, float]:
+        """The grid-step row: the interval's POI power [MW, Mvar], its record, the inputs."""
+        return {
             "p_mw": out.p_mw,
             "q_mvar": out.q_mvar,
             "p_max_mw": out.p_max_mw,
@@ -50,11 +59,6 @@ class FactoryAdapter:
             "vm_pu": vm_pu,
             "f_hz": f_hz,
         }
-        return StepOutput(
-            publish={f"{NAME}/p_mw": out.p_mw, f"{NAME}/q_mvar": out.q_mvar},
-            record=record,
-            block=out.hr if self.high_rate else None,
-        )
 
     def step_block(
         self,
@@ -66,32 +70,40 @@ class FactoryAdapter:
         """A whole sync block: the per-step :meth:`step` over ``t_s`` [s], stacked.
 
         ``inputs`` holds per-step arrays (site voltage [pu], frequency [Hz]); the
-        result equals the per-step path's (same rows, same order).
+        result equals the per-step path's (same rows, same order). Only the block's
+        last step keeps the state for a re-run (no call re-runs the others).
         """
         n = len(t_s)
+        t_list = np.asarray(t_s, dtype=float).tolist()
+        t_next = np.asarray(t_next_s, dtype=float).tolist()
         vm = inputs.get(self.vm_key)
         fk = inputs.get(self.f_key) if self.f_key else None
-        cols: dict[str, list[float]] = {}
-        hr: dict[str, list[np.ndarray]] = {}
-        for k in range(n):
-            out = self.step(
-                float(t_s[k]),
-                float(t_next_s[k]),
-                {
-                    self.vm_key: None if vm is None else vm[k],
-                    **({self.f_key: fk[k]} if fk is not None else {}),
-                },
-                iteration,
-            )
-            for c, v in out.record.items():
-                cols.setdefault(c, []).append(v)
-            for c, v in (out.block or {}).items():
-                hr.setdefault(c, []).append(v)
-        record = {c: np.asarray(v, dtype=float) for c, v in cols.items()}
+        vm_list = [None] * n if vm is None else list(vm)
+        f_list = [NOMINAL_F_HZ] * n if fk is None else list(fk)
+        vm_in = [_finite(v, 1.0) for v in vm_list]
+        f_in = [_finite(f, NOMINAL_F_HZ) if self.f_key else NOMINAL_F_HZ for f in f_list]
+        rows: list[list[float]] = []
+        hr: list[dict[str, np.ndarray]] = []
+        columns: tuple[str, ...] = ()
+        as_is = False
+        for vm_pu, f_hz, out in zip(
+            vm_in, f_in, self.site.advance_block(t_list, t_next, vm_in, f_in), strict=True
+        ):
+            if not columns:
+                columns = tuple(self._record(out, vm_pu, f_hz))
+                as_is = columns == tuple(out.record)
+            # the site's record already is the row (same keys, order and values): take it as is
+            rows.append(list((out.record if as_is else self._record(out, vm_pu, f_hz)).values()))
+            if self.high_rate:
+                hr.append(out.hr)
+        values = np.array(rows, dtype=float).reshape(n, len(columns))
         return BlockOutput(
-            publish={f"{NAME}/p_mw": record["p_mw"], f"{NAME}/q_mvar": record["q_mvar"]},
-            record=record,
-            block={c: np.concatenate(v) for c, v in hr.items()} if hr else None,
+            publish={
+                f"{NAME}/p_mw": values[:, columns.index("p_mw")].copy(),
+                f"{NAME}/q_mvar": values[:, columns.index("q_mvar")].copy(),
+            },
+            record=(columns, values),
+            block={c: np.concatenate([h[c] for h in hr]) for c in hr[0]} if hr else None,
         )
 
     def finalize(self) -> dict[str, Any]:

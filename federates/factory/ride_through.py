@@ -127,6 +127,34 @@ class RideThrough:
         lo, hi = c.f_continuous_hz
         return c.v_min_pu <= vm_pu <= c.v_max_pu and lo <= f_hz <= hi
 
+    def quiet(self, vm_pu: float, f_hz: float) -> bool:
+        """Nothing to do at ``vm_pu`` [pu] and ``f_hz`` [Hz]: the site is on the grid with V and f
+        in the continuous band and no timer running (:meth:`advance` then changes no state and
+        returns no connection profile and no events).
+
+        Parameters
+        ----------
+        vm_pu : float
+            Voltage magnitude [pu].
+        f_hz : float
+            Frequency [Hz].
+
+        Returns
+        -------
+        bool
+            True when an interval at ``vm_pu`` and ``f_hz`` is a no-op.
+        """
+        c = self.cfg
+        return not c.enabled or (
+            self.mode == "grid"
+            and self._normal(vm_pu, f_hz)
+            and not self.below_dip
+            and vm_pu >= c.disturbance_v_pu
+            and not any(self.acc_lv)
+            and not any(self.acc_hv)
+            and self.acc_f == 0.0
+        )
+
     def _trip_time(
         self, t_s: float, t_end_s: float, vm_pu: float, f_hz: float
     ) -> tuple[float, TransferCause] | None:
@@ -200,19 +228,9 @@ class RideThrough:
             Events ``("trip" | "return", time [s])``.
         """
         c = self.cfg
-        if not c.enabled:
+        if self.quiet(vm_pu, f_hz):
             return None, []
         normal = self._normal(vm_pu, f_hz)
-        if (
-            self.mode == "grid"
-            and normal
-            and not self.below_dip
-            and vm_pu >= c.disturbance_v_pu
-            and not any(self.acc_lv)
-            and not any(self.acc_hv)
-            and self.acc_f == 0.0
-        ):
-            return None, []
         start_mode, start_ret = self.mode, self.t_ret_s
         events: list[tuple[str, float]] = []
         t_trip = None

@@ -21,7 +21,6 @@ intervals is not simulated.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -33,6 +32,8 @@ from federates.factory.composite import (
     filter_q_mvar,
     it_pq_share,
     motor_pq_share,
+    on_grid_factors,
+    on_grid_pq,
     rest_pq_share,
 )
 from federates.factory.config import BessConfig, ControlsConfig, FactoryConfig
@@ -40,79 +41,19 @@ from federates.factory.controls import ControlChain
 from federates.factory.cooling import Cooling
 from federates.factory.load import ItLoad
 from federates.factory.ride_through import RideThrough
+from federates.factory.site_block import QuietSiteSide
+from federates.factory.site_interval import (
+    ALIGN_TOL,
+    Interval,
+    IntervalOutput,
+    finite_min,
+    frozen,
+)
 
-_ALIGN_TOL = 1e-6  # of a step
-
-
-@dataclass
-class IntervalOutput:
-    """What :meth:`FactorySite.advance` returns for one grid step."""
-
-    p_mw: float  # interval mean POI active power (load convention, + = import)
-    q_mvar: float  # interval mean POI reactive power
-    p_max_mw: float  # max of the internal-step POI power in the interval
-    p_min_mw: float  # min of the internal-step POI power in the interval
-    record: dict[str, float] = field(default_factory=dict)  # grid-step row
-    hr: dict[str, np.ndarray] = field(default_factory=dict)  # internal-step rows (t_s = step start)
+__all__ = ["FactorySite", "IntervalOutput"]
 
 
-@dataclass
-class _Interval:
-    """One call of :meth:`FactorySite.advance`: its steps and what each site step adds."""
-
-    t_s: float
-    t_end_s: float
-    vm_pu: float
-    f_hz: float
-    a: np.ndarray  # step starts [s]
-    b: np.ndarray  # step ends [s]
-    d: np.ndarray  # step lengths [s]
-    w: np.ndarray  # step weights of the interval mean (d / span)
-    i0: int  # internal-grid index of the first step
-    idx: np.ndarray | None  # internal-grid index of every step (None: contiguous from i0)
-    uniform: bool  # all steps have the nominal length
-    it: np.ndarray = field(default_factory=lambda: np.empty(0))  # IT power [MW]
-    it_mean: float = 0.0  # interval mean IT power [MW]
-    poi_cap: np.ndarray | None = None  # demand-response cap on POI import [MW]
-    site_cap: np.ndarray | None = None  # demand-response cap on the site [MW]
-    g: np.ndarray | None = None  # share of the load on the grid (None: all of it)
-    gate: np.ndarray | None = None  # chiller gate (None: fully on)
-    cool: np.ndarray = field(default_factory=lambda: np.empty(0))  # cooling power [MW]
-    on_backup: np.ndarray = field(default_factory=lambda: np.empty(0))  # share on backup
-    p_site: np.ndarray = field(default_factory=lambda: np.empty(0))  # site P [MW]
-    q_site: np.ndarray = field(default_factory=lambda: np.empty(0))  # site Q [Mvar]
-    y: np.ndarray = field(default_factory=lambda: np.empty(0))  # POI setpoint [MW]
-    p_b: np.ndarray = field(default_factory=lambda: np.empty(0))  # BESS P [MW]
-    q_b: np.ndarray = field(default_factory=lambda: np.empty(0))  # BESS Q [Mvar]
-    soc: np.ndarray = field(default_factory=lambda: np.empty(0))  # BESS SOC at step ends
-    q_req: float = 0.0  # BESS Q request [Mvar]
-    clipped_mw: float = 0.0  # mean refused BESS power over the interval [MW]
-
-    @property
-    def n(self) -> int:
-        """Number of internal steps."""
-        return len(self.a)
-
-    @property
-    def span(self) -> float:
-        """Interval length [s]."""
-        return self.t_end_s - self.t_s
-
-
-def _finite_min(a: np.ndarray | None) -> float:
-    """Smallest finite value (NaN when none): the active demand-response cap of an interval."""
-    if a is None:
-        return math.nan
-    v = float(np.min(a))
-    return v if math.isfinite(v) else math.nan
-
-
-def _frozen(a: np.ndarray) -> np.ndarray:
-    a.flags.writeable = False
-    return a
-
-
-class FactorySite:
+class FactorySite(QuietSiteSide):
     """An AI factory and its BESS at one POI, advanced interval by interval."""
 
     def __init__(
@@ -150,7 +91,9 @@ class FactorySite:
         self.bess_on = self.controls.on
         self.tan_phi = math.tan(math.acos(factory.power_factor))
         self.residual = factory.ride_through.backup_residual_fraction
-        self._offsets: dict[int, np.ndarray] = {}
+        self._offsets: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray, float]] = {}
+        self._shares_vm = math.nan  # voltage [pu] of the cached composite-load factors
+        self._shares: tuple[float, ...] | None = None
         self._zeros: dict[int, np.ndarray] = {}
         self._snap: tuple | None = None
         self._snap_t: float | None = None
@@ -168,7 +111,7 @@ class FactorySite:
     def _zeros_n(self, n: int) -> np.ndarray:
         z = self._zeros.get(n)
         if z is None:
-            z = self._zeros[n] = _frozen(np.zeros(n))
+            z = self._zeros[n] = frozen(np.zeros(n))
         return z
 
     def _steps(
@@ -181,27 +124,29 @@ class FactorySite:
         i0 = round(i0f)
         nf = (t_end_s - t_s) / dt
         n = round(nf)
-        if n >= 1 and abs(i0f - i0) < _ALIGN_TOL and abs(nf - n) < _ALIGN_TOL:
+        if n >= 1 and abs(i0f - i0) < ALIGN_TOL and abs(nf - n) < ALIGN_TOL:
             cached = self._offsets.get(n)
             if cached is None:
+                d = frozen(np.full(n, dt))
                 cached = self._offsets[n] = (
-                    _frozen(np.arange(n) * dt),
-                    _frozen(np.full(n, dt)),
-                    _frozen(np.full(n, 1.0 / n)),
+                    frozen(np.arange(n) * dt),
+                    d,
+                    frozen(np.full(n, 1.0 / n)),
+                    float(d.sum()),
                 )
-            off, d, _w = cached
+            off, d = cached[0], cached[1]
             a = t_s + off
             b = a + dt
             b[-1] = t_end_s
             return a, b, d, i0, None, True
-        k0 = math.floor(i0f + _ALIGN_TOL) + 1
-        k1 = math.ceil(t_end_s / dt - _ALIGN_TOL) - 1
+        k0 = math.floor(i0f + ALIGN_TOL) + 1
+        k1 = math.ceil(t_end_s / dt - ALIGN_TOL) - 1
         inner = np.arange(k0, k1 + 1) * dt
         a = np.concatenate([[t_s], inner])
         b = np.concatenate([inner, [t_end_s]])
         d = b - a
-        idx = np.floor(a / dt + _ALIGN_TOL).astype(np.int64)
-        uniform = bool(len(d) > 1 and np.allclose(d, dt, rtol=0, atol=dt * _ALIGN_TOL))
+        idx = np.floor(a / dt + ALIGN_TOL).astype(np.int64)
+        uniform = bool(len(d) > 1 and np.allclose(d, dt, rtol=0, atol=dt * ALIGN_TOL))
         return a, b, d, int(idx[0]), idx, uniform
 
     # ------------------------------------------------------------ snapshots
@@ -270,11 +215,13 @@ class FactorySite:
             + filter_q_mvar(1.0, self.factory.it_peak_mw, c)
         )
 
-    def advance(self, t_s: float, t_end_s: float, vm_pu: float, f_hz: float) -> IntervalOutput:
+    def advance(
+        self, t_s: float, t_end_s: float, vm_pu: float, f_hz: float, *, rerunnable: bool = True
+    ) -> IntervalOutput:
         """Run the internal steps covering ``[t_s, t_end_s)`` with ``vm_pu`` and ``f_hz`` held.
 
         The steps below run in this order, once per call, each on the interval's
-        record :class:`_Interval`.
+        record :class:`Interval`.
 
         Parameters
         ----------
@@ -286,19 +233,59 @@ class FactorySite:
             POI voltage magnitude held over the interval [pu].
         f_hz : float
             Grid frequency held over the interval [Hz].
+        rerunnable : bool, default True
+            Keep the state at ``t_s`` so that a next call with the same ``t_s`` re-runs the
+            interval. ``False`` (a caller that moves on for sure) skips that copy; a next
+            call with the same ``t_s`` is then refused as time going backwards.
 
         Returns
         -------
         IntervalOutput
             The site's outputs for the interval.
         """
-        iv = self._time_step(t_s, t_end_s, vm_pu, f_hz)
+        iv = self._time_step(t_s, t_end_s, vm_pu, f_hz, rerunnable)
         self._load_step(iv)
         self._ride_through_step(iv)
         self._bess_step(iv)
         return self._finalize_step(iv)
 
-    def _time_step(self, t_s: float, t_end_s: float, vm_pu: float, f_hz: float) -> _Interval:
+    def advance_block(
+        self, t_s: list[float], t_end_s: list[float], vm_pu: list[float], f_hz: list[float]
+    ) -> list[IntervalOutput]:
+        """:meth:`advance` over consecutive intervals (a sync block); only the last one is kept
+        for a re-run. Quiet intervals (:mod:`.site_block`) have their site side worked out
+        together; the results are those of one :meth:`advance` per interval.
+
+        Parameters
+        ----------
+        t_s, t_end_s : list of float
+            Interval starts and ends [s].
+        vm_pu : list of float
+            POI voltage magnitude per interval [pu].
+        f_hz : list of float
+            Grid frequency per interval [Hz].
+
+        Returns
+        -------
+        list of IntervalOutput
+            The site's outputs, one per interval.
+        """
+        m = len(t_s)
+        ivs = self._quiet_site_side(t_s[:-1], t_end_s[:-1], vm_pu[:-1], f_hz[:-1])
+        outs = []
+        if ivs is not None:
+            self._snap = self._snap_t = None
+            for iv in ivs:
+                self._bess_step(iv)
+                outs.append(self._finalize_step(iv))
+        for k in range(len(outs), m):
+            keep = k + 1 == m or t_s[k + 1] == t_s[k]
+            outs.append(self.advance(t_s[k], t_end_s[k], vm_pu[k], f_hz[k], rerunnable=keep))
+        return outs
+
+    def _time_step(
+        self, t_s: float, t_end_s: float, vm_pu: float, f_hz: float, rerunnable: bool = True
+    ) -> Interval:
         """First, every call: check the inputs, keep (or go back to) the state at ``t_s`` for a
         re-run, cut the interval into internal steps, start the site in steady state once."""
         if not t_end_s > t_s:
@@ -308,19 +295,25 @@ class FactorySite:
         if self._snap_t is not None and t_s == self._snap_t:
             self._restore(self._snap)  # re-run of the same interval
         else:
-            if self._t_end_last is not None and t_s < self._t_end_last - self.dt_s * _ALIGN_TOL:
+            if self._t_end_last is not None and t_s < self._t_end_last - self.dt_s * ALIGN_TOL:
                 raise ValueError(
                     f"time went backwards: interval starts at {t_s} "
                     f"after one ending at {self._t_end_last}"
                 )
-            self._snap, self._snap_t = self._snapshot(), t_s
+            if rerunnable:
+                self._snap, self._snap_t = self._snapshot(), t_s
+            else:
+                self._snap = self._snap_t = None
         a, b, d, i0, idx, uniform = self._steps(t_s, t_end_s)
         if self._last_p_mw is None and self.cooling.heat_mw is None:
             self._start_steady(i0)
-        w = self._offsets[len(a)][2] if uniform and idx is None else d / (t_end_s - t_s)
-        return _Interval(t_s, t_end_s, vm_pu, f_hz, a, b, d, w, i0, idx, uniform)
+        if uniform and idx is None:
+            _off, _d, w, d_sum = self._offsets[len(a)]
+            return Interval(t_s, t_end_s, vm_pu, f_hz, a, b, d, w, i0, idx, uniform, d_sum)
+        w = d / (t_end_s - t_s)
+        return Interval(t_s, t_end_s, vm_pu, f_hz, a, b, d, w, i0, idx, uniform)
 
-    def _load_step(self, iv: _Interval) -> None:
+    def _load_step(self, iv: Interval) -> None:
         """After :meth:`_time_step`: the IT load of each step, capped by a demand-response call
         that curtails the site (GPU power caps), and the POI cap of a call on the BESS."""
         iv.it = self.load.window(iv.i0, iv.n) if iv.idx is None else self.load.at(iv.idx)
@@ -333,11 +326,11 @@ class FactorySite:
             cool_now = self.cooling.cfg.fraction * heat * self.cooling.gate_value(iv.t_s)
             iv.it = np.minimum(iv.it, np.maximum(iv.site_cap - cool_now - self.aux_mw, 0.0))
 
-    def _ride_through_step(self, iv: _Interval) -> None:
+    def _ride_through_step(self, iv: Interval) -> None:
         """After :meth:`_load_step`: transfers to UPS/backup, motor trips, chiller trips and
         restarts, and the site's P and Q per step as the grid sees them."""
         g, events = self.rt.advance(iv.t_s, iv.t_end_s, iv.vm_pu, iv.f_hz, iv.a, iv.b)
-        if any(kind == "return" for kind, _ in events):
+        if events and any(kind == "return" for kind, _ in events):
             self.motors.tripped = False  # the site's return restarts its motors
         m_events = self.motors.advance(iv.t_s, iv.t_end_s, iv.vm_pu, self.rt.mode == "grid")
         if m_events:
@@ -359,12 +352,18 @@ class FactorySite:
         iv.p_site = p_site
         iv.q_site = p_site * self.tan_phi
 
-    def _composite_pq(self, iv: _Interval, conn: np.ndarray | float) -> None:
+    def _composite_pq(self, iv: Interval, conn: np.ndarray | float) -> None:
         """Site P and Q from its parts at the interval's voltage: IT (PSUs), motors (cooling and
         a share of the auxiliaries, gated by the chillers' state), the ZIP rest, filters. The
         parts on the site's main supply (all but the chillers) leave the grid with a transfer."""
         c = self.factory.composite
         vm = iv.vm_pu
+        if iv.gate is None and isinstance(conn, float) and conn == 1.0:  # all on the grid
+            if self._shares is None or self._shares_vm != vm:
+                self._shares_vm = vm
+                self._shares = on_grid_factors(vm, c, self.aux_mw, self.factory.it_peak_mw)
+            iv.p_site, iv.q_site = on_grid_pq(iv.it, iv.cool, self._shares)
+            return
         it_p, it_q = it_pq_share(vm, c)
         rest_p, rest_q = rest_pq_share(vm, c)
         mot_p, mot_q = motor_pq_share(vm, c)
@@ -381,7 +380,7 @@ class FactorySite:
             iv.p_site = np.full(iv.n, float(iv.p_site))
             iv.q_site = np.full(iv.n, float(iv.q_site))
 
-    def _hold_mask(self, iv: _Interval) -> np.ndarray | None:
+    def _hold_mask(self, iv: Interval) -> np.ndarray | None:
         """Steps in which ride-through support holds the POI power (None: none)."""
         if not self.controls.cfg.ride_through_support.enabled:
             return None
@@ -397,7 +396,7 @@ class FactorySite:
             m |= iv.gate < 1.0 - 1e-12
         return m if m.any() else None
 
-    def _bess_step(self, iv: _Interval) -> None:
+    def _bess_step(self, iv: Interval) -> None:
         """After :meth:`_ride_through_step`: the controls' POI setpoint, the BESS request and
         what the BESS delivers (P and Q per step). Nothing when the BESS is off."""
         if not self.bess_on:
@@ -427,7 +426,7 @@ class FactorySite:
         controls.settle(p_reached, capped or blk.clipped_last)
         iv.clipped_mw = blk.clipped_mwh * 3600.0 / iv.span
 
-    def _run_bess(self, iv: _Interval, y: np.ndarray, q_req: float) -> BessBlock:
+    def _run_bess(self, iv: Interval, y: np.ndarray, q_req: float) -> BessBlock:
         """The BESS controller (feedforward or feedback, with its delay and period) and the BESS
         over the interval's steps."""
         m = y - iv.p_site
@@ -440,9 +439,11 @@ class FactorySite:
                 self.bess, iv.a, iv.b, iv.d, y, iv.p_site, q_req, iv.vm_pu
             )
         req = self.loop.feedforward(iv.a, iv.b, m)
-        return self.bess.run(req, iv.d, q_req, vm_pu=iv.vm_pu, uniform=iv.uniform)
+        return self.bess.run(
+            req, iv.d, q_req, vm_pu=iv.vm_pu, uniform=iv.uniform, total_s=iv.d_sum_s
+        )
 
-    def _finalize_step(self, iv: _Interval) -> IntervalOutput:
+    def _finalize_step(self, iv: Interval) -> IntervalOutput:
         """Last, every call: interval means, the run ledger, the demand-response baseline, and the
         grid-step and internal-step records."""
         w = iv.w
@@ -459,7 +460,12 @@ class FactorySite:
         p_mean = ps_mean + pb_mean  # means are linear: no need to average p_poi and q_poi again
         qs_mean = float(np.dot(iv.q_site, w))
         q_mean = qs_mean + qb_mean
-        p_max, p_min = float(p_poi.max()), float(p_poi.min())
+        p_list = p_poi.tolist()
+        total = sum(p_list)
+        if total == total:  # no NaN: the builtins give numpy's max and min
+            p_max, p_min = max(p_list), min(p_list)
+        else:
+            p_max, p_min = float(p_poi.max()), float(p_poi.min())
         span = iv.span
         self.site_energy_mwh += ps_mean * span / 3600.0
         self.poi_energy_mwh += p_mean * span / 3600.0
@@ -485,7 +491,7 @@ class FactorySite:
             "p_setpoint_mw": y_mean,
             "p_it_mw": iv.it_mean,
             "p_cooling_mw": float(np.dot(iv.cool, w)),
-            "dr_cap_mw": _finite_min(iv.poi_cap if iv.poi_cap is not None else iv.site_cap),
+            "dr_cap_mw": finite_min(iv.poi_cap if iv.poi_cap is not None else iv.site_cap),
             "vm_pu": float(iv.vm_pu),
             "f_hz": float(iv.f_hz),
         }

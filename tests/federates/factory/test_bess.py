@@ -252,7 +252,7 @@ def test_fast_kernel_equals_full_kernel(
         b.start_at(min(max(p0, -b._p_limit(False, q)), b._p_limit(False, q)))
     req = np.clip(np.array(reqs), -fast._p_limit(False, q), fast._p_limit(False, q))
     d = np.full(len(req), dt)
-    assert fast._nothing_binds(req, float(d.sum()), q)
+    assert fast._nothing_binds(req.tolist(), float(d.sum()), q)
     a = fast.run(req, d, q, uniform=True)
     full._nothing_binds = lambda *_a: False  # force the per-step limit checks
     b = full.run(req, d, q, uniform=True)
