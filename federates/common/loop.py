@@ -57,11 +57,24 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from federates.common.block import PartialBlock, block_inputs, record_columns
+from federates.common.block import PartialBlock, block_inputs, record_block
 from federates.common.interface import join_init_string, route_interface
 from federates.common.recorder import ArrayRow, Recorder
 from federates.common.timegrid import TIME_OFFSET_S, sync_blocks
-from federates.common.units import UnitError, unit_scale
+from federates.common.values import Inputs, MissingInputError, Outputs, input_scales
+
+__all__ = [
+    "FATAL_PREFIX",
+    "Adapter",
+    "FederationJoinError",
+    "MissingInputError",
+    "StepOutput",
+    "input_scales",
+    "join_init_string",
+    "main",
+    "route_interface",
+    "run_federate",
+]
 
 FATAL_PREFIX = "FATAL: "  # the one line the supervisor quotes when a federate fails
 log = logging.getLogger("federates.loop")
@@ -299,34 +312,14 @@ def run_federate(
         float(opts.get("sync_interval_s", 0.0)),
     )
     ends = np.append(times_s[1:], duration_s)
-    sub_items = list(subs.items())
     row_columns: tuple[str, ...] | None = None
-    tols = {
-        key: float(v) for key, v in opts.get("tolerances", {}).items()
-    }  # per-publication tolerance
-    last_pub: dict[str, np.ndarray] = {}
+    inputs = Inputs(h, subs, name, time_offset_s)  # converted to the subscriber's units
+    outputs = Outputs(  # per-publication tolerances
+        h, pubs, name, tol, {key: float(v) for key, v in opts.get("tolerances", {}).items()}
+    )
     info: dict[str, Any] = {}
     t_wall = time.monotonic()
     t_progress = 0.0
-
-    scales: dict[str, float] = {}
-
-    def read_inputs() -> dict[str, np.ndarray]:
-        if not scales:  # publishers' units are known once executing: convert vectors ourselves
-            scales.update(input_scales(h, sub_items, name))
-        return {
-            key: np.asarray(h.helicsInputGetVector(sub), dtype=float) * scales[key]
-            for key, sub in sub_items
-        }
-
-    def check_received() -> None:
-        # after two exchanges every input must have received a value from its publisher
-        missing = [k for k, sub in sub_items if h.helicsInputLastUpdateTime(sub) < time_offset_s]
-        if missing:
-            raise MissingInputError(
-                f"{name}: input {missing[0]!r} never received a value "
-                f"(no publication from {missing[0].split('/')[0]!r})"
-            )
 
     def step_inputs(vectors: dict[str, np.ndarray], j: int, n_block: int) -> dict[str, float]:
         # same-block values for a federate that waits for the current time; else the latest held
@@ -334,17 +327,6 @@ def run_federate(
             key: float(v[j] if aligned and len(v) == n_block else v[-1]) if len(v) else math.nan
             for key, v in vectors.items()
         }
-
-    def publish(values: dict[str, list[float]], force: bool) -> None:
-        for key, seq in values.items():
-            pub = pubs.get(key)
-            if pub is None:
-                raise KeyError(f"{name}: adapter published unknown key {key!r}")
-            arr = np.asarray(seq, dtype=float)
-            if not force and key in last_pub and _close(last_pub[key], arr, tols.get(key, tol)):
-                continue
-            h.helicsPublicationPublishVector(pub, arr.tolist())
-            last_pub[key] = arr
 
     def helics_wait(call: Callable[..., Any], *args: Any) -> Any:
         # a time request: phase "wait" for the heartbeat; SIGTERM makes it raise, then stop
@@ -385,15 +367,15 @@ def run_federate(
         for b, (i0, i1) in enumerate(blocks):
             if b == 0:
                 helics_wait(h.helicsFederateRequestTime, fed, float(times_s[0]) + time_offset_s)
-            elif b == 2:
-                check_received()
+            elif b == 2:  # after two exchanges every input must have received a value
+                inputs.check_received()
             request = (float(times_s[i1]) if i1 < len(times_s) else duration_s) + time_offset_s
             iteration = 0
             watch.t_s = float(times_s[i0])
             if awaited:
                 await_current(float(times_s[i0]), request)
             while True:
-                vectors = read_inputs()
+                vectors = inputs.read()
                 if hasattr(adapter, "step_block"):  # the whole block in one call, arrays in and out
                     try:
                         bout = adapter.step_block(
@@ -405,12 +387,11 @@ def run_federate(
                     except PartialBlock as exc:  # record the steps done before the failing one
                         k = len(exc.output.record[1])
                         if k:
-                            rec.extend(
-                                record_columns(
-                                    exc.output.record,
-                                    times_s[i0 : i0 + k],
-                                    iteration + 1 if iterative else None,
-                                )
+                            record_block(
+                                rec,
+                                exc.output.record,
+                                times_s[i0 : i0 + k],
+                                iteration + 1 if iterative else None,
                             )
                             n_done = i0 + k
                         raise exc.cause from None
@@ -431,7 +412,7 @@ def run_federate(
                     for out in outs:
                         for key, value in out.publish.items():
                             published.setdefault(key, []).append(float(value))
-                publish(published, force=iteration == 0)
+                outputs.publish(published, force=iteration == 0)
                 if iterative and iteration < max_iter:
                     granted, state = helics_wait(
                         h.helicsFederateRequestTimeIterative,
@@ -448,11 +429,7 @@ def run_federate(
                     helics_wait(h.helicsFederateRequestTime, fed, request)
                 break
             if bout is not None:
-                rec.extend(
-                    record_columns(
-                        bout.record, times_s[i0:i1], iteration + 1 if iterative else None
-                    )
-                )
+                record_block(rec, bout.record, times_s[i0:i1], iteration + 1 if iterative else None)
                 if bout.block:
                     rec_hr.extend(bout.block)
             for i, out in zip(range(i0, i1) if bout is None else (), outs, strict=True):
@@ -510,28 +487,8 @@ def run_federate(
     return info
 
 
-class MissingInputError(RuntimeError):
-    """A subscribed input that never received a value from its publisher."""
-
-
-def input_scales(h: Any, sub_items: list[tuple[str, Any]], name: str) -> dict[str, float]:
-    """Factor per input from its publisher's unit to its own (HELICS does not convert vectors)."""
-    scales = {}
-    for key, sub in sub_items:
-        src, dst = h.helicsInputGetInjectionUnits(sub), h.helicsInputGetExtractionUnits(sub)
-        try:
-            scales[key] = unit_scale(src, dst)
-        except UnitError as exc:
-            raise UnitError(f"{name}: input {key!r}: {exc}") from None
-    return scales
-
-
 class FederationJoinError(RuntimeError):
     """The federate could not be created or join its broker (infrastructure, not the model)."""
-
-
-def _close(a: np.ndarray, b: np.ndarray, tol: float) -> bool:
-    return a.shape == b.shape and bool(np.all(np.abs(a - b) <= tol))
 
 
 def main(argv: list[str] | None = None) -> int:
