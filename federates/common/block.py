@@ -88,15 +88,27 @@ def _timed_columns(columns: tuple[str, ...], iterative: bool) -> tuple[str, ...]
     return hit[1]
 
 
-def record_block(
-    sink: BlockSink, record: BlockRecord, t_s: np.ndarray, iterations: float | None
-) -> None:
-    """Record a block's rows as :func:`record_columns` lays them out, cheaply when it can.
+def block_rows(
+    record: BlockRecord, t_s: np.ndarray, iterations: float | None
+) -> tuple[tuple[str, ...], np.ndarray] | dict[str, np.ndarray]:
+    """A block's rows as :func:`record_columns` lays them out, in fresh arrays (safe to keep).
 
-    A ``(columns, values)`` record of float64 values goes in as one 2-D array
-    (the adapter's columns, then ``t_s`` and ``iterations``): a block of one
-    step of hundreds of columns costs one copy instead of an array per column.
-    Other records go in column by column. The values recorded are the same.
+    A ``(columns, values)`` record of float64 values becomes one 2-D array (the
+    adapter's columns, then ``t_s`` and ``iterations``) with its columns: a
+    block of one step of hundreds of columns costs one copy instead of an array
+    per column. Other records become copied columns. The values are the same.
+
+    Parameters
+    ----------
+    record : the adapter's record of the block
+    t_s : the block's step times [s]
+    iterations : the iteration count to record (iterative federates), else None
+
+    Returns
+    -------
+    tuple or dict
+        ``(columns, values)`` for :meth:`Recorder.append_rows`, or columns for
+        :meth:`Recorder.extend`.
     """
     if isinstance(record, tuple):
         columns, values = record
@@ -105,12 +117,30 @@ def record_block(
             extra = [np.asarray(t_s, dtype=float)]
             if iterations is not None:
                 extra.append(np.full(len(t_s), float(iterations)))
-            sink.append_rows(
+            return (
                 _timed_columns(tuple(columns), iterations is not None),
                 np.column_stack((values, *extra)),
             )
-            return
-    sink.extend(record_columns(record, t_s, iterations))
+    return {c: np.array(v) for c, v in record_columns(record, t_s, iterations).items()}
+
+
+def record_block(
+    sink: BlockSink, record: BlockRecord, t_s: np.ndarray, iterations: float | None
+) -> None:
+    """Record a block's rows (:func:`block_rows`) into ``sink``.
+
+    Parameters
+    ----------
+    sink : the recorder
+    record : the adapter's record of the block
+    t_s : the block's step times [s]
+    iterations : the iteration count to record (iterative federates), else None
+    """
+    rows = block_rows(record, t_s, iterations)
+    if isinstance(rows, tuple):
+        sink.append_rows(*rows)
+    else:
+        sink.extend(rows)
 
 
 class PartialBlock(Exception):

@@ -57,11 +57,12 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from federates.common.block import PartialBlock, block_inputs, record_block
+from federates.common.block import PartialBlock, block_inputs
 from federates.common.interface import join_init_string, route_interface
-from federates.common.recorder import ArrayRow, Recorder
+from federates.common.recorder import ArrayRow
 from federates.common.timegrid import TIME_OFFSET_S, sync_blocks
 from federates.common.values import Inputs, MissingInputError, Outputs, input_scales
+from federates.common.writer import SeriesWriter
 
 __all__ = [
     "FATAL_PREFIX",
@@ -269,8 +270,7 @@ def run_federate(
         )
 
     ts_dir = out_dir / "timeseries"
-    rec = Recorder(ts_dir, name)
-    rec_hr = Recorder(ts_dir, f"{name}_hr")
+    series = SeriesWriter(ts_dir, name, iterative)  # records on its thread while we wait
     progress = out_dir / "logs" / f"{name}.progress"
     progress.parent.mkdir(parents=True, exist_ok=True)
     watch = _Watch(out_dir / "logs" / f"{name}.heartbeat", h)
@@ -312,7 +312,6 @@ def run_federate(
         float(opts.get("sync_interval_s", 0.0)),
     )
     ends = np.append(times_s[1:], duration_s)
-    row_columns: tuple[str, ...] | None = None
     inputs = Inputs(h, subs, name, time_offset_s)  # converted to the subscriber's units
     outputs = Outputs(  # per-publication tolerances
         h, pubs, name, tol, {key: float(v) for key, v in opts.get("tolerances", {}).items()}
@@ -361,7 +360,12 @@ def run_federate(
             "(cosim.await_inputs: its publisher must publish every step)"
         )
 
-    n_done = 0
+    def record(bout: Any, outs: list[StepOutput], i0: int, i1: int, iters: float | None) -> None:
+        if bout is not None:
+            series.block(bout.record, bout.block, times_s[i0:i1], iters, i1)
+        else:
+            series.rows(outs, times_s[i0:i1], iters, i1)
+
     try:
         helics_wait(h.helicsFederateEnterExecutingMode, fed)
         for b, (i0, i1) in enumerate(blocks):
@@ -387,13 +391,13 @@ def run_federate(
                     except PartialBlock as exc:  # record the steps done before the failing one
                         k = len(exc.output.record[1])
                         if k:
-                            record_block(
-                                rec,
+                            series.block(
                                 exc.output.record,
+                                None,
                                 times_s[i0 : i0 + k],
                                 iteration + 1 if iterative else None,
+                                i0 + k,
                             )
-                            n_done = i0 + k
                         raise exc.cause from None
                     outs = []
                     published = dict(bout.publish)
@@ -425,57 +429,36 @@ def run_federate(
                     if state == h.HELICS_ITERATION_RESULT_ITERATING or granted < request - 1e-9:
                         iteration += 1
                         continue
-                elif b + 1 < len(blocks):
-                    helics_wait(h.helicsFederateRequestTime, fed, request)
-                break
-            if bout is not None:
-                record_block(rec, bout.record, times_s[i0:i1], iteration + 1 if iterative else None)
-                if bout.block:
-                    rec_hr.extend(bout.block)
-            for i, out in zip(range(i0, i1) if bout is None else (), outs, strict=True):
-                if isinstance(out.record, ArrayRow):
-                    if row_columns is None:
-                        row_columns = (
-                            *out.record.columns,
-                            "t_s",
-                            *(("iterations",) if iterative else ()),
-                        )
-                    tail = (
-                        (float(times_s[i]), float(iteration + 1))
-                        if iterative
-                        else (float(times_s[i]),)
-                    )
-                    rec.append_array(row_columns, np.concatenate((out.record.values, tail)))
+                    record(bout, outs, i0, i1, float(iteration + 1))  # settled
                 else:
-                    row = dict(out.record)
-                    row["t_s"] = float(times_s[i])
-                    if iterative:
-                        row["iterations"] = iteration + 1
-                    rec.append(row)
-                if out.block:
-                    rec_hr.extend(out.block)
-            n_done = i1
+                    # the block is recorded (on the writer's thread) while we wait for the others
+                    record(bout, outs, i0, i1, float(iteration + 1) if iterative else None)
+                    if b + 1 < len(blocks):
+                        helics_wait(h.helicsFederateRequestTime, fed, request)
+                break
             now = time.monotonic()
             if now - t_progress >= progress_every_s or i1 == len(times_s):
                 progress.write_text(f"{float(ends[i1 - 1]):.6f}\n")
                 t_progress = now
-        k = n_done
+        series.drain()
         info = adapter.finalize() or {}
-        info.update(steps=k, wall_s=round(time.monotonic() - t_wall, 3), status="ok")
+        info.update(steps=series.steps, wall_s=round(time.monotonic() - t_wall, 3), status="ok")
     except (_Stop, h.HelicsException) as exc:
         if not watch.stop.is_set() and not isinstance(exc, _Stop):
             raise
         # SIGTERM: its local error may surface in any HELICS call (a publication too)
-        info = {"status": "stopped", "reason": watch.reason or str(exc), "steps": n_done}
+        info = {"status": "stopped", "reason": watch.reason or str(exc)}
         raise _Stop(info["reason"]) from None
     except Exception as exc:
         # what was flushed stays readable: the info says how far the series go
-        info = {"status": "failed", "reason": f"{type(exc).__name__}: {exc}", "steps": n_done}
+        info = {"status": "failed", "reason": f"{type(exc).__name__}: {exc}"}
         raise
     finally:
         watch.close({"ok": "done", "stopped": "stopped"}.get(info.get("status", ""), "failed"))
-        rec.close()
-        rec_hr.close()
+        try:
+            series.close()
+        finally:
+            info.setdefault("steps", series.steps)
         (ts_dir / f"{name}.info.json").write_text(json.dumps(info, indent=1, default=float))
         watch.flushed.set()
         try:
