@@ -91,12 +91,12 @@ def _timed_columns(columns: tuple[str, ...], iterative: bool) -> tuple[str, ...]
 def block_rows(
     record: BlockRecord, t_s: np.ndarray, iterations: float | None
 ) -> tuple[tuple[str, ...], np.ndarray] | dict[str, np.ndarray]:
-    """A block's rows as :func:`record_columns` lays them out, in fresh arrays (safe to keep).
+    """A block's rows as :func:`record_columns` lays them out.
 
     A ``(columns, values)`` record of float64 values becomes one 2-D array (the
     adapter's columns, then ``t_s`` and ``iterations``) with its columns: a
     block of one step of hundreds of columns costs one copy instead of an array
-    per column. Other records become copied columns. The values are the same.
+    per column. Other records become columns. The values are the same.
 
     Parameters
     ----------
@@ -121,7 +121,7 @@ def block_rows(
                 _timed_columns(tuple(columns), iterations is not None),
                 np.column_stack((values, *extra)),
             )
-    return {c: np.array(v) for c, v in record_columns(record, t_s, iterations).items()}
+    return record_columns(record, t_s, iterations)
 
 
 def record_block(

@@ -270,7 +270,7 @@ def run_federate(
         )
 
     ts_dir = out_dir / "timeseries"
-    series = SeriesWriter(ts_dir, name, iterative)  # records on its thread while we wait
+    series = SeriesWriter(ts_dir, name)
     progress = out_dir / "logs" / f"{name}.progress"
     progress.parent.mkdir(parents=True, exist_ok=True)
     watch = _Watch(out_dir / "logs" / f"{name}.heartbeat", h)
@@ -360,12 +360,6 @@ def run_federate(
             "(cosim.await_inputs: its publisher must publish every step)"
         )
 
-    def record(bout: Any, outs: list[StepOutput], i0: int, i1: int, iters: float | None) -> None:
-        if bout is not None:
-            series.block(bout.record, bout.block, times_s[i0:i1], iters, i1)
-        else:
-            series.rows(outs, times_s[i0:i1], iters, i1)
-
     try:
         helics_wait(h.helicsFederateEnterExecutingMode, fed)
         for b, (i0, i1) in enumerate(blocks):
@@ -429,18 +423,18 @@ def run_federate(
                     if state == h.HELICS_ITERATION_RESULT_ITERATING or granted < request - 1e-9:
                         iteration += 1
                         continue
-                    record(bout, outs, i0, i1, float(iteration + 1))  # settled
-                else:
-                    # the block is recorded (on the writer's thread) while we wait for the others
-                    record(bout, outs, i0, i1, float(iteration + 1) if iterative else None)
-                    if b + 1 < len(blocks):
-                        helics_wait(h.helicsFederateRequestTime, fed, request)
+                elif b + 1 < len(blocks):
+                    helics_wait(h.helicsFederateRequestTime, fed, request)
                 break
+            iters = float(iteration + 1) if iterative else None
+            if bout is not None:
+                series.block(bout.record, bout.block, times_s[i0:i1], iters, i1)
+            else:
+                series.rows(outs, times_s[i0:i1], iters, i1)
             now = time.monotonic()
             if now - t_progress >= progress_every_s or i1 == len(times_s):
                 progress.write_text(f"{float(ends[i1 - 1]):.6f}\n")
                 t_progress = now
-        series.drain()
         info = adapter.finalize() or {}
         info.update(steps=series.steps, wall_s=round(time.monotonic() - t_wall, 3), status="ok")
     except (_Stop, h.HelicsException) as exc:
