@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 
@@ -63,6 +64,83 @@ def record_columns(
     if iterations is not None:
         cols["iterations"] = np.full(len(t_s), float(iterations))
     return cols
+
+
+class BlockSink(Protocol):
+    """Where a block's rows go (a :class:`~federates.common.recorder.Recorder`)."""
+
+    def append_rows(self, columns: tuple[str, ...], values: np.ndarray) -> None: ...
+
+    def extend(self, block: Mapping[str, np.ndarray]) -> None: ...
+
+
+#: id of an adapter's column tuple -> (that tuple, its columns with ``t_s`` (and ``iterations``))
+_TIMED_COLUMNS: dict[tuple[int, bool], tuple[tuple[str, ...], tuple[str, ...]]] = {}
+
+
+def _timed_columns(columns: tuple[str, ...], iterative: bool) -> tuple[str, ...]:
+    """``columns`` + ``t_s`` (+ ``iterations``): one tuple object per adapter tuple (the schema)."""
+    key = (id(columns), iterative)
+    hit = _TIMED_COLUMNS.get(key)
+    if hit is None or hit[0] is not columns:
+        hit = (columns, (*columns, "t_s", *(("iterations",) if iterative else ())))
+        _TIMED_COLUMNS[key] = hit
+    return hit[1]
+
+
+def block_rows(
+    record: BlockRecord, t_s: np.ndarray, iterations: float | None
+) -> tuple[tuple[str, ...], np.ndarray] | dict[str, np.ndarray]:
+    """A block's rows as :func:`record_columns` lays them out.
+
+    A ``(columns, values)`` record of float64 values becomes one 2-D array (the
+    adapter's columns, then ``t_s`` and ``iterations``) with its columns: a
+    block of one step of hundreds of columns costs one copy instead of an array
+    per column. Other records become columns. The values are the same.
+
+    Parameters
+    ----------
+    record : the adapter's record of the block
+    t_s : the block's step times [s]
+    iterations : the iteration count to record (iterative federates), else None
+
+    Returns
+    -------
+    tuple or dict
+        ``(columns, values)`` for :meth:`Recorder.append_rows`, or columns for
+        :meth:`Recorder.extend`.
+    """
+    if isinstance(record, tuple):
+        columns, values = record
+        values = np.asarray(values)
+        if values.dtype == np.float64 and values.ndim == 2 and values.shape[0] == len(t_s):
+            extra = [np.asarray(t_s, dtype=float)]
+            if iterations is not None:
+                extra.append(np.full(len(t_s), float(iterations)))
+            return (
+                _timed_columns(tuple(columns), iterations is not None),
+                np.column_stack((values, *extra)),
+            )
+    return record_columns(record, t_s, iterations)
+
+
+def record_block(
+    sink: BlockSink, record: BlockRecord, t_s: np.ndarray, iterations: float | None
+) -> None:
+    """Record a block's rows (:func:`block_rows`) into ``sink``.
+
+    Parameters
+    ----------
+    sink : the recorder
+    record : the adapter's record of the block
+    t_s : the block's step times [s]
+    iterations : the iteration count to record (iterative federates), else None
+    """
+    rows = block_rows(record, t_s, iterations)
+    if isinstance(rows, tuple):
+        sink.append_rows(*rows)
+    else:
+        sink.extend(rows)
 
 
 class PartialBlock(Exception):

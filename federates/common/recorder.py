@@ -107,6 +107,7 @@ class Recorder:
         self._last_flush = time.monotonic()
         self.rows = 0
         self._array_rows: list[np.ndarray] = []
+        self._array_n = 0  # rows held in _array_rows
         self._array_columns: tuple[str, ...] | None = None
         self._row_columns: tuple[str, ...] | None = None  # column order of dict rows
         self._row_set: frozenset[str] = frozenset()
@@ -140,19 +141,41 @@ class Recorder:
         elif columns is not self._array_columns and columns != self._array_columns:
             raise KeyError(f"recorder {self.name}: array row columns changed")
         self._array_rows.append(np.array(values, dtype=float))
+        self._array_n += 1
         self.rows += 1
-        if (
-            len(self._array_rows) >= self.flush_rows
-            or time.monotonic() - self._last_flush >= self.flush_s
-        ):
+        if self._array_n >= self.flush_rows or time.monotonic() - self._last_flush >= self.flush_s:
+            self.flush()
+
+    def append_rows(self, columns: tuple[str, ...], values: np.ndarray) -> None:
+        """Append a block of rows given as a 2-D float array ``(n, len(columns))``.
+
+        Kept as one array, like :meth:`append_array`'s rows (columns are built
+        at flush): a block of a few rows of hundreds of columns costs one copy,
+        not an array per column.
+        """
+        block = np.array(values, dtype=float, ndmin=2)
+        if block.ndim != 2 or block.shape[1] != len(columns):
+            raise ValueError(
+                f"recorder {self.name}: rows of shape {block.shape} for {len(columns)} columns"
+            )
+        if not len(block):
+            return
+        if self._array_columns is None:
+            self._array_columns = columns
+        elif columns is not self._array_columns and columns != self._array_columns:
+            raise KeyError(f"recorder {self.name}: array row columns changed")
+        self._array_rows.append(block)
+        self._array_n += len(block)
+        self.rows += len(block)
+        if self._array_n >= self.flush_rows or time.monotonic() - self._last_flush >= self.flush_s:
             self.flush()
 
     def _drain_array_rows(self) -> None:
         if not self._array_rows:
             return
-        rows, self._array_rows = self._array_rows, []
-        self.rows -= len(rows)  # extend() counts them again
+        rows, self._array_rows, self._array_n = self._array_rows, [], 0
         block = np.vstack(rows)
+        self.rows -= len(block)  # extend() counts them again
         self.extend({c: block[:, j] for j, c in enumerate(self._array_columns)})
 
     def extend(self, block: Mapping[str, np.ndarray]) -> None:
