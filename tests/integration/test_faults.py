@@ -113,7 +113,10 @@ def test_wall_clock_limit_stops_the_run(tmp_path: Path) -> None:
 
     with pytest.raises(RunError, match="wall-clock limit"):
         run_case(
-            "ieee118_factory", tmp_path / "slow", {"run.wall_limit_s": 6, "outputs.report": False}
+            "ieee118_factory",
+            tmp_path / "slow",
+            # 24 h: well over 6 s of wall time (the default case's hour now runs in about 5 s)
+            {"run.wall_limit_s": 6, "outputs.report": False, "horizon.duration_s": 86400.0},
         )
     assert run_processes(tmp_path / "slow") == []
     assert json.loads((tmp_path / "slow" / "summary.json").read_text())["status"] == "failed"
