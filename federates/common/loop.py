@@ -185,9 +185,8 @@ class _Watch:
                 break
         self.reason = self.reason or f"signal {int(signal.SIGTERM)} (SIGTERM)"
         self.stop.set()
-        if self.fed is not None:
-            with contextlib.suppress(Exception):  # the federate may be gone already
-                self._h.helicsFederateLocalError(self.fed, -3, "stopped by SIGTERM")
+        if self.fed is not None:  # on its own thread: the call can block inside HELICS
+            threading.Thread(target=self._local_error, name="local-error", daemon=True).start()
         # Nobody may be left to SIGKILL this process (the supervisor died: parent-death
         # signal), and leaving HELICS can block on a broker that is gone. Once the series
         # are flushed nothing is lost by leaving at once; a main thread stuck in a C call
@@ -195,6 +194,13 @@ class _Watch:
         if self.flushed.wait(STOP_FLUSH_S):
             time.sleep(STOP_LEAVE_S)
         os._exit(128 + int(signal.SIGTERM))
+
+    def _local_error(self) -> None:  # pragma: no cover - runs in its thread
+        # the pending time request returns at once; the federate may be gone already. Seen
+        # blocking for good (main thread inside another HELICS call, broker gone): then only
+        # the exit deadline below ends the process
+        with contextlib.suppress(Exception):
+            self._h.helicsFederateLocalError(self.fed, -3, "stopped by SIGTERM")
 
     def _beat(self) -> None:  # pragma: no cover - runs in its thread
         while not self._done.is_set():

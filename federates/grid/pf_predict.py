@@ -15,6 +15,8 @@ the solution is the same to the solver's tolerance, in fewer iterations.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 #: largest secant step, in multiples of the last change (a wild guess is worse than none)
@@ -77,3 +79,50 @@ class SecantPredictor:
         else:
             self._dx = self._dv = None
         self._model, self._x, self._v = model, x.copy(), v.copy()
+
+
+def warm_start(pf: Any) -> np.ndarray:
+    """Start voltages of a solve of :class:`~federates.grid.powerflow.PowerFlow` ``pf`` [pu].
+
+    The last solution mapped onto the current ppci (plus the secant's step on a
+    solve's first attempt), set points at PV / ref buses. Internal buses pandapower
+    adds (open switches, three-winding star points) have no pandapower bus; they
+    take the voltage of a neighbour, so that transformer phase shifts (e.g. Dyn5,
+    150 deg) do not leave them far off.
+
+    Parameters
+    ----------
+    pf : PowerFlow
+        The solver (its last solution, prediction and cached model).
+
+    Returns
+    -------
+    numpy.ndarray
+        Complex start voltage per internal bus [pu].
+    """
+    if pf._v_last is not None and pf._v_pp is pf._v_last_pp:
+        v = pf._v_last.copy()  # same model, continuing from the last solution
+        if pf._pred is not None:  # plus the secant's step (first attempt of a solve)
+            v += pf._pred
+    else:
+        v = pf._vset * np.exp(1j * pf._va0)
+    if pf._v_pp is not None and pf._v_pp is not pf._v_last_pp:
+        ok = pf._pp2i >= 0
+        prev = pf._v_pp[ok]
+        good = np.isfinite(prev)
+        v[pf._pp2i[ok][good]] = prev[good]
+        known = np.zeros(len(v), dtype=bool)
+        known[pf._pp2i[ok][good]] = True
+        for _ in range(4):
+            if known.all():
+                break
+            for a, b in ((pf._fbus, pf._tbus), (pf._tbus, pf._fbus)):
+                m = ~known[a] & known[b]
+                v[a[m]] = v[b[m]]
+                known[a[m]] = True
+    if pf._fixed[0] is not pf._pv:  # N-1 screening swaps the PV array
+        pf._fixed = (pf._pv, np.concatenate([pf._ref, pf._pv]))
+    fixed = pf._fixed[1]
+    v[fixed] = pf._vset[fixed] * np.exp(1j * np.angle(v[fixed]))
+    v[pf._ref] = pf._vset[pf._ref] * np.exp(1j * pf._va0[pf._ref])
+    return v

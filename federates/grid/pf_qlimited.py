@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from federates.grid.pf_predict import warm_start
 from federates.grid.pf_support import Solution
 from federates.grid.qlimits import QLimitSwitch, q_violations
 
@@ -54,7 +55,7 @@ def solve_q_limited(pf: Any, clamps: dict[int, float], *, warm: bool) -> Solutio
         cbus = np.asarray(cb, dtype=np.int64)
         pq = pq[~np.isin(pq, cbus)]
         pv = np.union1d(pv, cbus[~np.isin(cbus, ref)]).astype(np.int64)
-    v0 = pf._v_init()  # set points already at PV / ref buses
+    v0 = warm_start(pf)  # set points already at PV / ref buses
     if clamps:
         fixed = np.concatenate([ref, pv])
         v0[fixed] = vset[fixed] * np.exp(1j * np.angle(v0[fixed]))

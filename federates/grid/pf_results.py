@@ -78,7 +78,7 @@ def solution_of(
         line, trafo, t3, imp = pf._nan_branches
     else:
         line, trafo, t3, imp = (x[0] for x in branch_loadings(pf, v[:, None]))
-    s_inj = pf.s_injected(v)
+    s_inj = s_injected(pf, v)
     p_loss = float(np.sum(s_inj.real)) * base
     s_ref = s_inj[pf._ref].sum() - (pf._sbus_used[pf._ref].sum())
     # the ref gens' own set points are part of sbus: add them back
@@ -97,3 +97,30 @@ def solution_of(
         imp,
         q_limited,
     )
+
+
+def s_injected(pf: Any, v: np.ndarray) -> np.ndarray:
+    """Complex power injected at every bus, ``V conj(Ybus V)`` [pu], of voltages ``v``.
+
+    The last result is kept on ``pf``: a solve's reactive-limit check and its results
+    ask for the same ``v`` object.
+
+    Parameters
+    ----------
+    pf : PowerFlow
+        The solver (its admittance matrix and compiled Newton-Raphson).
+    v : numpy.ndarray
+        Complex internal bus voltages [pu].
+
+    Returns
+    -------
+    numpy.ndarray
+        Complex injection per internal bus [pu].
+    """
+    if pf._s_inj is not None and pf._s_inj[0] is v and pf._s_inj[1] is pf._ybus:
+        return pf._s_inj[2]
+    static = pf._nr if pf._nr is not None and pf._nr.ybus is pf._ybus else None
+    ibus = static.injections(v) if static is not None else pf._ybus @ v
+    s = v * np.conj(ibus)
+    pf._s_inj = (v, pf._ybus, s)
+    return s

@@ -45,7 +45,7 @@ import scipy.sparse as sp
 from federates.grid.nr_static import StaticNR
 from federates.grid.pf_predict import SecantPredictor
 from federates.grid.pf_qlimited import solve_q_limited
-from federates.grid.pf_results import failed_solution, solution_of
+from federates.grid.pf_results import failed_solution, s_injected, solution_of
 from federates.grid.pf_support import (
     SQRT3,
     PowerFlowError,
@@ -369,40 +369,6 @@ class PowerFlow:
         self._v_last = None  # last solution in this ppci's order (fast warm start)
         self.rebuilds += 1
 
-    def _v_init(self) -> np.ndarray:
-        """Warm start: the last solution mapped onto the current ppci, set points at PV / ref buses.
-
-        Internal buses pandapower adds (open switches, three-winding star points) have no
-        pandapower bus; they take the voltage of a neighbour, so that transformer phase
-        shifts (e.g. Dyn5, 150 deg) do not leave them far off.
-        """
-        if self._v_last is not None and self._v_pp is self._v_last_pp:
-            v = self._v_last.copy()  # same model, continuing from the last solution
-            if self._pred is not None:  # plus the secant's step (first attempt of a solve)
-                v += self._pred
-        else:
-            v = self._vset * np.exp(1j * self._va0)
-        if self._v_pp is not None and self._v_pp is not self._v_last_pp:
-            ok = self._pp2i >= 0
-            prev = self._v_pp[ok]
-            good = np.isfinite(prev)
-            v[self._pp2i[ok][good]] = prev[good]
-            known = np.zeros(len(v), dtype=bool)
-            known[self._pp2i[ok][good]] = True
-            for _ in range(4):
-                if known.all():
-                    break
-                for a, b in ((self._fbus, self._tbus), (self._tbus, self._fbus)):
-                    m = ~known[a] & known[b]
-                    v[a[m]] = v[b[m]]
-                    known[a[m]] = True
-        if self._fixed[0] is not self._pv:  # N-1 screening swaps the PV array
-            self._fixed = (self._pv, np.concatenate([self._ref, self._pv]))
-        fixed = self._fixed[1]
-        v[fixed] = self._vset[fixed] * np.exp(1j * np.angle(v[fixed]))
-        v[self._ref] = self._vset[self._ref] * np.exp(1j * self._va0[self._ref])
-        return v
-
     # ------------------------------------------------------------ solve
 
     def solve(self, clamps: dict[int, float] | None = None) -> Solution:
@@ -563,30 +529,6 @@ class PowerFlow:
             v0 = v
         return converged, v, sbus, iters, scale
 
-    def s_injected(self, v: np.ndarray) -> np.ndarray:
-        """Complex power injected at every bus, ``V conj(Ybus V)`` [pu], of voltages ``v``.
-
-        The last result is kept: a solve's reactive-limit check and its results ask for the
-        same ``v`` object.
-
-        Parameters
-        ----------
-        v : numpy.ndarray
-            Complex internal bus voltages [pu].
-
-        Returns
-        -------
-        numpy.ndarray
-            Complex injection per internal bus [pu].
-        """
-        if self._s_inj is not None and self._s_inj[0] is v and self._s_inj[1] is self._ybus:
-            return self._s_inj[2]
-        static = self._nr if self._nr is not None and self._nr.ybus is self._ybus else None
-        ibus = static.injections(v) if static is not None else self._ybus @ v
-        s = v * np.conj(ibus)
-        self._s_inj = (v, self._ybus, s)
-        return s
-
     def _gen_q(self, v: np.ndarray, sbus: np.ndarray, active: np.ndarray) -> np.ndarray:
         """Reactive output of the ``active`` generators (all at PV buses) [pu], see
         :func:`federates.grid.qlimits.gen_q_pu` (its plan kept per model and ``active`` set)."""
@@ -599,7 +541,7 @@ class PowerFlow:
                 self._n, self._gen_bus, self._gen_q0, active, self._gen_qmin, self._gen_qmax
             )
             self._q_plans[key] = plan
-        return plan.q_pu(self.s_injected(v).imag, sbus.imag)
+        return plan.q_pu(s_injected(self, v).imag, sbus.imag)
 
     def _failed(self, iters: int) -> Solution:
         return failed_solution(self.net, iters)

@@ -24,6 +24,9 @@ STUCK = textwrap.dedent(
     class FakeHelics:
         def helicsFederateLocalError(self, fed, code, text):
             print("local error", code, flush=True)
+            if sys.argv[3] == "blocking":  # the call itself hangs inside HELICS
+                while True:
+                    time.sleep(0.05)
 
     loop.STOP_FLUSH_S = float(sys.argv[2])
     loop.STOP_LEAVE_S = 0.2
@@ -66,4 +69,12 @@ def test_stuck_after_flush_leaves_after_the_leave_deadline(tmp_path: Path) -> No
 def test_stuck_before_flush_leaves_after_the_flush_deadline(tmp_path: Path) -> None:
     rc, elapsed_s, _ = _run(tmp_path, 1.0, "stuck")
     assert rc == 143
+    assert 1.0 <= elapsed_s < 15.0
+
+
+def test_a_hanging_local_error_does_not_hold_the_exit(tmp_path: Path) -> None:
+    """Seen in CI: the SIGTERM thread's HELICS call blocked for good; the deadline still ends it."""
+    rc, elapsed_s, out = _run(tmp_path, 1.0, "blocking")
+    assert rc == 143
+    assert "local error -3" in out
     assert 1.0 <= elapsed_s < 15.0
