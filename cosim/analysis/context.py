@@ -17,6 +17,7 @@ once per network / POI / rating / requirements, what no run series can give:
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -67,7 +68,8 @@ class NetworkContext:
     interaction : ESCR / WSCR with the inverter plants near the POI, or None
     notes : one line per part that failed
     remarks : one line per simplification the summary should state (not a failure)
-    loaded : the network loaded
+    loaded : the network loaded (``net`` may still be None: a context computed in a
+        child process, :func:`network_context_apart`, does not carry the network)
     """
 
     net: Any = None
@@ -167,6 +169,49 @@ def network_context(case: Any, net: Any = None, *, cached: bool = False) -> Netw
             _CONTEXTS.pop(next(iter(_CONTEXTS)))
         _CONTEXTS[key] = ctx
     return ctx
+
+
+def network_context_apart(case: Any) -> NetworkContext:
+    """:func:`network_context` computed in a child process, without the network itself.
+
+    Loading pandapower and the network costs the supervising process ~200 MB
+    that it would keep for the rest of the run; a child process returns only
+    the figures (``net`` None, ``loaded`` True). When the summary needs the
+    network afterwards (``requirements.n1_screening``), for a dynamic case, or
+    when no child process can be started, it is computed here
+    (``network_context(case, cached=True)``). Kept in the in-process cache too.
+
+    Parameters
+    ----------
+    case : the run's :class:`cosim.case.Case`, or None
+
+    Returns
+    -------
+    NetworkContext
+    """
+    from cosim.engine.apart import call_apart, worth_apart
+
+    if case is None or getattr(case, "dynamic", False) or case.requirements.n1_screening:
+        return network_context(case, cached=True)
+    if not worth_apart(case):  # a short run: in process (its memory is small)
+        return network_context(case, cached=True)
+    key = _context_key(case)
+    key = None if key is None else "apart:" + key
+    if key is not None and key in _CONTEXTS:
+        return _CONTEXTS[key]
+    try:
+        ctx = call_apart(_context_without_network, case)
+    except Exception:  # noqa: BLE001 - the child failed (not the context: it never raises)
+        return network_context(case, cached=True)
+    if key is not None and ctx.loaded and not ctx.notes:
+        while len(_CONTEXTS) >= _CONTEXTS_MAX:
+            _CONTEXTS.pop(next(iter(_CONTEXTS)))
+        _CONTEXTS[key] = ctx
+    return ctx
+
+
+def _context_without_network(case: Any) -> NetworkContext:
+    return dataclasses.replace(network_context(case), net=None)
 
 
 def _compute_network_context(case: Any, net: Any) -> NetworkContext:

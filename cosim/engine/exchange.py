@@ -41,8 +41,9 @@ def site_voltage_range(case: Case) -> tuple[float, float]:
     Cached per network and site within a process.
 
     Solved in this process, also for long runs: the case check has already imported
-    pandapower here and the two solves add about 50 MB; a child process held up the
-    start of every long run by about 5 s (its own pandapower import), measured.
+    pandapower here, the two solves add about 50 MB, and a child process
+    (:mod:`cosim.engine.apart`) would hold up the start of every long run by about 5 s
+    (its own pandapower import), measured.
     """
     peak = case.factory.it_peak_mw * case.factory.pue + (
         case.bess.p_mw if case.bess.enabled else 0.0

@@ -116,13 +116,12 @@ def _run_claimed(
     c: Case, out: Path, *, baseline: bool, progress: bool, report: bool | None, interface: str
 ) -> Results:
     # the network-only part of the summary (network load, pre-connection power flow, SCR)
-    # is computed while the federation runs: the supervisor's process is idle meanwhile (in
-    # process: the case check has imported pandapower; a child process would import it again,
-    # ~4 s of CPU taken from the federates, to save ~3 MB, measured)
-    from cosim.analysis.context import network_context
+    # is computed while the federation runs: the supervisor's process is idle meanwhile;
+    # in a child process, so that pandapower never loads in the supervisor (unless N-1 needs it)
+    from cosim.analysis.context import network_context_apart
 
     with ThreadPoolExecutor(1, thread_name_prefix="network-context") as pool:
-        context = pool.submit(network_context, c, cached=True)
+        context = pool.submit(network_context_apart, c)
         outcome = run_federation(c, out, progress=progress, interface=interface)
         write_summary(out, outcome, context)
         if outcome.status != "ok":

@@ -1,0 +1,43 @@
+"""Figures that need pandapower are computed in a child process: the supervisor never loads it."""
+
+from __future__ import annotations
+
+import math
+import subprocess
+import sys
+
+import pytest
+
+from cosim.case import load_case
+from cosim.engine.apart import APART_MIN_STEPS, call_apart, worth_apart
+
+
+def test_call_apart_returns_the_result_and_raises_the_error() -> None:
+    assert call_apart(math.hypot, 3.0, 4.0) == 5.0
+    assert call_apart(print, "what the child prints does not mix with its answer") is None
+    with pytest.raises(ValueError, match="invalid literal"):
+        call_apart(int, "not a number")
+
+
+def test_network_context_leaves_pandapower_out_of_this_process() -> None:
+    code = (
+        "import sys\n"
+        "from cosim.case import load_case\n"
+        "from cosim.analysis.context import network_context, network_context_apart\n"
+        "c = load_case('ieee118_factory')\n"
+        "ctx = network_context_apart(c)\n"
+        "print(ctx.loaded, ctx.net is None, ctx.notes, 'pandapower' in sys.modules)\n"
+        "here = network_context(c)\n"
+        "print(here.scr == ctx.scr, here.ratings == ctx.ratings, here.loaded)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=300
+    ).stdout.split()
+    assert out == ["True", "True", "[]", "False", "True", "True", "True"]
+
+
+def test_only_long_runs_compute_apart() -> None:
+    """A child costs a second pandapower import; only a long run's memory is worth it."""
+    hour = load_case("ieee118_factory", ["horizon.duration_s=3600", "horizon.grid_dt_s=1"])
+    short = load_case("ieee118_factory", ["horizon.duration_s=600"])
+    assert APART_MIN_STEPS == 3600 and worth_apart(hour) and not worth_apart(short)
