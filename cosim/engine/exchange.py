@@ -39,25 +39,31 @@ def site_voltage_range(case: Case) -> tuple[float, float]:
     Solved with ``pandapower.runpp`` (Q limits as the case's grid) at 0 MW and at
     ``it_peak_mw * pue + bess.p_mw`` (reactive power 0); returns ``(lowest, highest)``.
     Cached per network and site within a process.
-
-    Solved in this process, also for long runs: the case check has already imported
-    pandapower here, the two solves add about 50 MB, and a child process
-    (:mod:`cosim.engine.apart`) would hold up the start of every long run by about 5 s
-    (its own pandapower import), measured.
     """
     peak = case.factory.it_peak_mw * case.factory.pue + (
         case.bess.p_mw if case.bess.enabled else 0.0
     )
+    from cosim.engine.apart import worth_apart
+
     return _voltage_range(
-        case.grid.model_dump_json(), str(case.base_dir), case.factory.poi_bus, float(peak)
+        case.grid.model_dump_json(),
+        str(case.base_dir),
+        case.factory.poi_bus,
+        float(peak),
+        worth_apart(case),
     )
 
 
 @functools.lru_cache(maxsize=32)
 def _voltage_range(
-    grid_json: str, base_dir: str, poi_bus: int, peak_mw: float
+    grid_json: str, base_dir: str, poi_bus: int, peak_mw: float, apart: bool = True
 ) -> tuple[float, float]:
-    return _solve_voltage_range(grid_json, base_dir, poi_bus, peak_mw)
+    from cosim.engine.apart import call_apart
+
+    if not apart:
+        return _solve_voltage_range(grid_json, base_dir, poi_bus, peak_mw)
+    # in a child process: pandapower stays out of the supervising process
+    return call_apart(_solve_voltage_range, grid_json, base_dir, poi_bus, peak_mw)
 
 
 def _solve_voltage_range(

@@ -19,21 +19,26 @@ def test_call_apart_returns_the_result_and_raises_the_error() -> None:
         call_apart(int, "not a number")
 
 
-def test_network_context_leaves_pandapower_out_of_this_process() -> None:
+def test_build_screen_and_network_context_leave_pandapower_out_of_this_process() -> None:
     code = (
         "import sys\n"
         "from cosim.case import load_case\n"
+        "from cosim.engine import exchange\n"
         "from cosim.analysis.context import network_context, network_context_apart\n"
         "c = load_case('ieee118_factory')\n"
+        "apart = exchange.site_voltage_range(c)\n"
         "ctx = network_context_apart(c)\n"
         "print(ctx.loaded, ctx.net is None, ctx.notes, 'pandapower' in sys.modules)\n"
         "here = network_context(c)\n"
         "print(here.scr == ctx.scr, here.ratings == ctx.ratings, here.loaded)\n"
+        "exchange._voltage_range.cache_clear()\n"
+        "print(exchange._solve_voltage_range(c.grid.model_dump_json(), str(c.base_dir),\n"
+        "      c.factory.poi_bus, c.factory.it_peak_mw * c.factory.pue + c.bess.p_mw) == apart)\n"
     )
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=300
     ).stdout.split()
-    assert out == ["True", "True", "[]", "False", "True", "True", "True"]
+    assert out == ["True", "True", "[]", "False", "True", "True", "True", "True"]
 
 
 def test_only_long_runs_compute_apart() -> None:
