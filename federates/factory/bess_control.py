@@ -47,6 +47,9 @@ def piecewise_constant_means(
     """Mean over each ``[a_k, b_k)`` of the function equal to ``values[i]`` on
     ``[knots_s[i], knots_s[i + 1])`` (the last value holds on).
 
+    The plain statement of what the controller computes with :func:`held_means`
+    (its per-step form on lists), which is tested against it bit for bit.
+
     Parameters
     ----------
     knots_s : numpy.ndarray

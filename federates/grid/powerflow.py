@@ -531,7 +531,7 @@ class PowerFlow:
 
     def _gen_q(self, v: np.ndarray, sbus: np.ndarray, active: np.ndarray) -> np.ndarray:
         """Reactive output of the ``active`` generators (all at PV buses) [pu], see
-        :func:`federates.grid.qlimits.gen_q_pu` (its plan kept per model and ``active`` set)."""
+        :class:`federates.grid.qlimits.GenQPlan` (kept per model and ``active`` set)."""
         key = active.tobytes()
         plan = self._q_plans.get(key)
         if plan is None:

@@ -3,7 +3,7 @@ helics).
 
 A PV bus holds its voltage with whatever reactive power it takes; a real
 machine cannot go past its capability ``[min_q_mvar, max_q_mvar]``. After a
-converged solve, :func:`gen_q_pu` gives each generator's reactive output and
+converged solve, :class:`GenQPlan` gives each generator's reactive output and
 :func:`q_violations` the generators outside their limits; the caller fixes
 those at the violated limit (their bus becomes PQ) and solves again, until no
 PV generator is outside its limits. This is the scheme of
@@ -44,50 +44,27 @@ class QLimitSwitch:
     q_mvar: float
 
 
-def gen_q_pu(
-    q_inj_pu: np.ndarray,
-    q_spec_pu: np.ndarray,
-    gen_bus: np.ndarray,
-    gen_q_spec_pu: np.ndarray,
-    active: np.ndarray,
-    q_min_pu: np.ndarray,
-    q_max_pu: np.ndarray,
-) -> np.ndarray:
-    """Reactive output of each generator after a solve [pu] (NaN where not ``active``).
-
-    Parameters
-    ----------
-    q_inj_pu : reactive injection at every bus from the solution, ``Im(V conj(Ybus V))`` [pu]
-    q_spec_pu : reactive part of the specified ``Sbus`` at every bus [pu]; it counts
-        the generators' own specified ``gen_q_spec_pu``
-    gen_bus : bus (internal index) of each generator
-    gen_q_spec_pu : reactive power each generator contributes to ``q_spec_pu`` [pu]
-    active : generators whose output is free (in service at a PV or slack bus)
-    q_min_pu, q_max_pu : reactive limits [pu]
-
-    Returns
-    -------
-    Per-generator reactive output [pu]: the bus's generator total ``q_inj -
-    (q_spec - sum of the active generators' q_spec)``, split among the active
-    generators of a bus in proportion to their ranges (equally when the ranges
-    are zero).
-    """
-    plan = GenQPlan(len(q_inj_pu), gen_bus, gen_q_spec_pu, active, q_min_pu, q_max_pu)
-    return plan.q_pu(q_inj_pu, q_spec_pu)
-
-
 class GenQPlan:
-    """What :func:`gen_q_pu` computes from the generators alone, for one ``active`` set.
+    """Reactive output of the generators after a solve, planned for one ``active`` set.
 
-    A time series checks the same generators at every solve; the plan keeps their
+    A generator's output is its bus's generator total ``q_inj - (q_spec - sum of
+    the active generators' q_spec)``, split among the active generators of the bus
+    in proportion to their reactive ranges (equally when the ranges are zero). A
+    time series checks the same generators at every solve; the plan keeps their
     buses, counts and limit sums so that each check is a few array operations.
 
     Parameters
     ----------
     n_bus : int
         Number of internal buses.
-    gen_bus, gen_q_spec_pu, active, q_min_pu, q_max_pu
-        As in :func:`gen_q_pu`.
+    gen_bus : numpy.ndarray
+        Bus (internal index) of each generator.
+    gen_q_spec_pu : numpy.ndarray
+        Reactive power each generator contributes to the specified ``Sbus`` [pu].
+    active : numpy.ndarray
+        Generators whose output is free (in service at a PV or slack bus), boolean.
+    q_min_pu, q_max_pu : numpy.ndarray
+        Reactive limits [pu].
     """
 
     def __init__(
@@ -114,14 +91,15 @@ class GenQPlan:
         self.single_or_flat = (count[b] == 1) | (lo[b] == hi[b])
 
     def q_pu(self, q_inj_pu: np.ndarray, q_spec_pu: np.ndarray) -> np.ndarray:
-        """Per-generator reactive output [pu] (NaN where not active), see :func:`gen_q_pu`.
+        """Per-generator reactive output [pu] (NaN where not active).
 
         Parameters
         ----------
         q_inj_pu : numpy.ndarray
-            Reactive injection per bus from the solution [pu].
+            Reactive injection per bus from the solution, ``Im(V conj(Ybus V))`` [pu].
         q_spec_pu : numpy.ndarray
-            Reactive part of the specified ``Sbus`` per bus [pu].
+            Reactive part of the specified ``Sbus`` per bus [pu]; it counts the
+            generators' own ``gen_q_spec_pu``.
 
         Returns
         -------
