@@ -128,6 +128,9 @@ HEARTBEAT_S = 0.5
 STOP_FLUSH_S = 60.0
 STOP_LEAVE_S = 5.0
 
+#: set by :mod:`federates.common.parent`: the pid of the supervisor this federate dies with
+SUPERVISOR_ENV = "COSIM_SUPERVISOR_PID"
+
 
 class _Watch:
     """SIGTERM and the heartbeat of a running federate, each on its own thread.
@@ -148,6 +151,12 @@ class _Watch:
     or frozen stops beating; one stuck in its model beats with ``step`` and a
     ``t_s`` that no longer moves. The supervisor tells a hung federate from the
     ones waiting for it by these.
+
+    A federate started by the supervisor through :mod:`federates.common.parent`
+    (environment ``COSIM_SUPERVISOR_PID``) also leaves as on SIGTERM when the
+    heartbeat thread sees its parent gone, whether or not the parent-death
+    signal got through (twice in full test suites the transmission outlived a
+    SIGKILLed supervisor by more than the exit deadline, heartbeat at ``step``).
     """
 
     def __init__(self, heartbeat: Path, helics: Any) -> None:
@@ -161,6 +170,9 @@ class _Watch:
         self._seq = 0
         self._done = threading.Event()
         self.flushed = threading.Event()  # set once the series and the info are on disk
+        self._leaving = threading.Lock()
+        supervisor = os.environ.get(SUPERVISOR_ENV, "")
+        self._supervisor = int(supervisor) if supervisor.isdigit() else None
         if threading.current_thread() is threading.main_thread():
             r, w = os.pipe()
             os.set_blocking(w, False)
@@ -183,7 +195,13 @@ class _Watch:
                 return
             if signal.SIGTERM in data:
                 break
-        self.reason = self.reason or f"signal {int(signal.SIGTERM)} (SIGTERM)"
+        self._leave(f"signal {int(signal.SIGTERM)} (SIGTERM)")
+
+    def _leave(self, reason: str) -> None:  # pragma: no cover - runs in its thread
+        """Stop the loop, make a pending HELICS request return, and exit by a deadline."""
+        if not self._leaving.acquire(blocking=False):
+            return  # already leaving (the signal and the orphan check both saw it)
+        self.reason = self.reason or reason
         self.stop.set()
         if self.fed is not None:  # on its own thread: the call can block inside HELICS
             threading.Thread(target=self._local_error, name="local-error", daemon=True).start()
@@ -205,6 +223,11 @@ class _Watch:
     def _beat(self) -> None:  # pragma: no cover - runs in its thread
         while not self._done.is_set():
             self.write()
+            if self._supervisor is not None and os.getppid() != self._supervisor:
+                self._supervisor = None  # once: the supervisor is gone
+                threading.Thread(
+                    target=self._leave, args=("supervisor gone",), name="orphan", daemon=True
+                ).start()
             self._done.wait(HEARTBEAT_S)
 
     def write(self) -> None:

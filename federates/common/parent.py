@@ -6,7 +6,9 @@ that its parent is still ``PID`` (the supervisor may have died before the
 supervisor sees the program's own exit status and signals; the parent-death
 signal survives the ``exec``). When the supervisor dies, even by SIGKILL, the
 kernel sends SIGTERM to the program: a federate flushes its series and exits,
-the broker exits. Elsewhere than Linux the program just runs.
+the broker exits. The program also gets ``COSIM_SUPERVISOR_PID``: a federate's
+loop leaves the same way when it sees its parent gone, in case the signal does
+not get through. Elsewhere than Linux the program just runs.
 
 Used by :mod:`cosim.engine.supervisor` for the broker and every federate.
 """
@@ -42,6 +44,8 @@ def main(argv: list[str] | None = None) -> int:
     die_with_parent()
     if os.getppid() != parent:  # the supervisor is already gone
         return 143
+    # a federate's loop also watches its parent itself (federates.common.loop.SUPERVISOR_ENV)
+    os.environ["COSIM_SUPERVISOR_PID"] = str(parent)
     os.execv(cmd[0], cmd)
     return 127  # pragma: no cover - execv does not return
 

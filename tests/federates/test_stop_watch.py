@@ -6,12 +6,15 @@ leaving HELICS can block on a broker that is gone, so nobody would end the proce
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
 import textwrap
 import time
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -78,3 +81,45 @@ def test_a_hanging_local_error_does_not_hold_the_exit(tmp_path: Path) -> None:
     assert rc == 143
     assert "local error -3" in out
     assert 1.0 <= elapsed_s < 15.0
+
+
+def test_a_federate_whose_supervisor_is_gone_leaves_without_the_signal(tmp_path: Path) -> None:
+    """Started through federates.common.parent, the loop watches its parent itself: with no
+    SIGTERM at all, a parent other than the supervisor named makes it leave by the deadline."""
+    env = {**os.environ, "COSIM_SUPERVISOR_PID": str(os.getpid() + 1_000_000)}  # not the parent
+    proc = subprocess.Popen(
+        [sys.executable, "-c", STUCK, str(tmp_path / "hb"), "1.0", "stuck"],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    assert proc.stdout is not None
+    assert proc.stdout.readline().strip() == "ready"
+    t0 = time.monotonic()
+    try:
+        rc = proc.wait(timeout=30)
+    finally:
+        proc.kill()
+    assert rc == 143
+    assert "local error -3" in proc.stdout.read()
+    assert time.monotonic() - t0 < 15.0
+
+
+def test_a_federate_with_its_supervisor_alive_keeps_running(tmp_path: Path) -> None:
+    env = {**os.environ, "COSIM_SUPERVISOR_PID": str(os.getpid())}  # this test is the parent
+    proc = subprocess.Popen(
+        [sys.executable, "-c", STUCK, str(tmp_path / "hb"), "1.0", "stuck"],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    assert proc.stdout is not None
+    assert proc.stdout.readline().strip() == "ready"
+    try:
+        with pytest.raises(subprocess.TimeoutExpired):
+            proc.wait(timeout=3.0)  # several heartbeats: no orphan check fired
+    finally:
+        proc.kill()
+        proc.wait()
