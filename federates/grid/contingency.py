@@ -236,6 +236,7 @@ def n1_solves(
         pf.set_load(pos, p_mw, q_mvar)
         with contextlib.suppress(AttributeError):
             pf._q_prev = None  # a new snapshot starts from every generator PV
+            pf._q_memory.reset()
         solver = OutageSolver(pf)
         yield OutageSolve(name, "none", solver.intact, "fast" if pf.engine == "fast" else "runpp")
         for table, idx in outages:

@@ -81,6 +81,72 @@ class SecantPredictor:
         self._model, self._x, self._v = model, x.copy(), v.copy()
 
 
+class QLimitMemory:
+    """The sets of generators held at a reactive limit that recent solves of one network
+    model found, each with the injections it was last found at.
+
+    A site that swings (training steps) moves a generator near its reactive limit
+    across it and back with every swing, so the last solve's set is the wrong warm start
+    every other step. :meth:`recall` returns, of the sets found in the last
+    :attr:`RECENT` solves, the one found at the injections nearest to the coming ones
+    (None while only one is known: the caller keeps the last set). Older sets are
+    forgotten: the rest of the network drifts (load profiles), so that a set found at
+    the same site power an hour ago says little about now. It is a starting guess
+    only: :func:`federates.grid.pf_qlimited.solve_q_limited` keeps it only when it is
+    consistent, and otherwise solves from every generator PV as ``runpp`` does.
+    """
+
+    #: sets found within this many solves are candidates
+    RECENT = 8
+
+    def __init__(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget every set (a new model, a sag, a new N-1 snapshot)."""
+        self._model: int | None = None
+        self._count = 0  # solves recorded
+        self._sets: dict[bytes, tuple[int, np.ndarray, np.ndarray, np.ndarray]] = {}
+
+    def recall(self, model: int, x: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+        """``(limited, q_fix)`` found at the injections nearest to ``x``, or None.
+
+        Parameters
+        ----------
+        model : int
+            Identity of the network model.
+        x : numpy.ndarray
+            Specified element powers of the coming solve [MW, Mvar].
+        """
+        if model != self._model or len(self._sets) < 2:
+            return None
+        best = min(self._sets.values(), key=lambda e: float(np.abs(e[1] - x).sum()))
+        return best[2], best[3]
+
+    def record(self, model: int, x: np.ndarray, limited: np.ndarray, q_fix: np.ndarray) -> None:
+        """Remember the set a converged solve at ``x`` found.
+
+        Parameters
+        ----------
+        model : int
+            Identity of the network model.
+        x : numpy.ndarray
+            Specified element powers it was solved for [MW, Mvar].
+        limited, q_fix : numpy.ndarray
+            Generators held at a limit (bool) and their reactive output [pu].
+        """
+        if model != self._model:
+            self.reset()
+            self._model = model
+        self._count += 1
+        key = limited.tobytes() + q_fix[limited].tobytes()
+        self._sets.pop(key, None)
+        self._sets[key] = (self._count, x.copy(), limited, q_fix)
+        oldest = next(iter(self._sets.values()))[0]  # the dict is in order of last finding
+        if oldest <= self._count - self.RECENT:
+            self._sets = {k: e for k, e in self._sets.items() if e[0] > self._count - self.RECENT}
+
+
 def warm_start(pf: Any) -> np.ndarray:
     """Start voltages of a solve of :class:`~federates.grid.powerflow.PowerFlow` ``pf`` [pu].
 

@@ -15,6 +15,11 @@ from federates.grid.pf_predict import warm_start
 from federates.grid.pf_support import Solution
 from federates.grid.qlimits import QLimitSwitch, q_violations
 
+#: a warm-started generator whose bus voltage is within this of its set point [pu] is at the
+#: boundary, where runpp (from every generator PV) may find it just inside its limit: the
+#: warm start is then not kept
+WARM_MARGIN_PU = 1e-9
+
 
 def solve_q_limited(pf: Any, clamps: dict[int, float], *, warm: bool) -> Solution | None:
     """Newton-Raphson of :class:`~federates.grid.powerflow.PowerFlow` ``pf`` with PV-to-PQ
@@ -74,7 +79,7 @@ def solve_q_limited(pf: Any, clamps: dict[int, float], *, warm: bool) -> Solutio
     s_other = pf._s_other
     # per-model memo (no held voltages): what depends only on the PV set and on which
     # generators a warm start holds at which limit; rebuilt when the model's PV array changes
-    memo = None if clamps else _memo(pf, pv)
+    memo = None if clamps else qlimit_memo(pf, pv)
     # generators free to switch to PQ at a reactive limit: PV ones, not at a held (sag) bus
     if memo is not None:
         eligible, in_pv = memo["eligible"], memo["in_pv"]
@@ -143,12 +148,37 @@ def solve_q_limited(pf: Any, clamps: dict[int, float], *, warm: bool) -> Solutio
         vm_gen = np.abs(v[pf._gen_bus[warm_set]])
         vset_gen = pf._vset[pf._gen_bus[warm_set]]
         at_max = q_fix[warm_set] == pf._gen_qmax[warm_set]
-        tol = 1e-9
-        if np.any(np.where(at_max, vm_gen > vset_gen + tol, vm_gen < vset_gen - tol)):
+        margin = WARM_MARGIN_PU  # clearly on its side, not at the boundary
+        if np.any(np.where(at_max, vm_gen > vset_gen - margin, vm_gen < vset_gen + margin)):
             return None
     if not clamps and pf.enforce_q_lims:
         pf._q_prev = (limited.copy(), q_fix.copy())
     pf._sbus_used = sbus
+    switches = q_limit_switches(pf, memo, limited, q_fix)
+    return pf._results(v, iters, switches)
+
+
+def q_limit_switches(
+    pf: Any, memo: dict[str, Any] | None, limited: np.ndarray, q_fix: np.ndarray
+) -> tuple[QLimitSwitch, ...]:
+    """The generators ``limited`` held at ``q_fix`` [pu] as switches (memoised per model).
+
+    Parameters
+    ----------
+    pf : PowerFlow
+        The solver (its generators).
+    memo : dict or None
+        The model's memo (:func:`qlimit_memo`); None: not memoised.
+    limited : numpy.ndarray
+        Generators held at a reactive limit (bool).
+    q_fix : numpy.ndarray
+        Their reactive output [pu].
+
+    Returns
+    -------
+    tuple of QLimitSwitch
+        One per held generator of the pandapower ``gen`` table.
+    """
     key = (limited.tobytes(), q_fix[limited].tobytes())
     switches = memo["switches"].get(key) if memo is not None else None
     if switches is None:
@@ -165,10 +195,10 @@ def solve_q_limited(pf: Any, clamps: dict[int, float], *, warm: bool) -> Solutio
             if len(memo["switches"]) > 64:
                 memo["switches"].clear()
             memo["switches"][key] = switches
-    return pf._results(v, iters, switches)
+    return switches
 
 
-def _memo(pf: Any, pv: np.ndarray) -> dict[str, Any]:
+def qlimit_memo(pf: Any, pv: np.ndarray) -> dict[str, Any]:
     """The solver's memo for its current model: valid while its PV array is ``pv`` itself."""
     memo = getattr(pf, "_qlim_memo", None)
     if memo is None or memo["pv"] is not pv:

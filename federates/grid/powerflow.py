@@ -43,9 +43,10 @@ import pandapower as pp
 import scipy.sparse as sp
 
 from federates.grid.nr_static import StaticNR
-from federates.grid.pf_predict import SecantPredictor
+from federates.grid.pf_predict import QLimitMemory, SecantPredictor
 from federates.grid.pf_qlimited import solve_q_limited
 from federates.grid.pf_results import failed_solution, s_injected, solution_of
+from federates.grid.pf_steady import steady_solve
 from federates.grid.pf_support import (
     SQRT3,
     PowerFlowError,
@@ -130,13 +131,17 @@ class PowerFlow:
         self._had_clamps = False
         self.rebuilds = 0
         self.solves = 0
+        self.nr_solves = 0  # Newton-Raphson runs of the fast path (Q-limit switching adds some)
         self.pandapower_rescues = 0  # fast-path steps solved by pandapower.runpp instead
         self.defer_branches = False  # leave branch loadings NaN (a block computes them at once)
         self._predictor = SecantPredictor()  # time series: start from the secant's prediction
+        self._q_memory = QLimitMemory()  # and from the reactive-limit set found nearest
         self._pred: np.ndarray | None = None
         # Newton-Raphson with the symbolic LU kept across solves (nr_static.py); False: every
         # solve by lightsim2grid's NRSing_KLU (the reference it is tested against)
         self.static_nr = True
+        # the common step in one compiled call (pf_steady.py); False: always the general path
+        self.steady_lane = True
         self._nr: StaticNR | None = None
         self._s_inj: tuple[np.ndarray, object, np.ndarray] | None = None
 
@@ -391,19 +396,27 @@ class PowerFlow:
             self._build()
         if clamps:
             self._predictor.reset()
+            self._q_memory.reset()
             return self._solve_fast(clamps)
         x = np.concatenate(
             (self.load_p_mw, self.load_q_mvar, self.sgen_p_mw, self.sgen_q_mvar, self.gen_p_mw)
         )
         self._pred = self._predictor.predict(self.rebuilds, x)
+        if self.enforce_q_lims:
+            recalled = self._q_memory.recall(self.rebuilds, x)
+            if recalled is not None:
+                self._q_prev = recalled
         try:
             sol = self._solve_fast({})
         finally:
             self._pred = None
         if sol.converged and self._v_pp is self._v_last_pp and self._v_last is not None:
             self._predictor.record(self.rebuilds, x, self._v_last)
+            if self.enforce_q_lims and self._q_prev is not None:
+                self._q_memory.record(self.rebuilds, x, *self._q_prev)
         else:
             self._predictor.reset()
+            self._q_memory.reset()
         return sol
 
     def _solve_fast(self, clamps: dict[int, float]) -> Solution:
@@ -453,6 +466,10 @@ class PowerFlow:
         )  # fmin skips NaN (de-energised buses)
 
     def _solve_fast_from(self, clamps: dict[int, float]) -> Solution:
+        if not clamps and self.steady_lane:
+            sol = steady_solve(self, warm=self._q_prev is not None)
+            if sol is not None:
+                return sol
         sol = solve_q_limited(self, clamps, warm=not clamps and self._q_prev is not None)
         if sol is None:  # the warm-started set of limited generators no longer holds
             sol = solve_q_limited(self, clamps, warm=False)
@@ -487,6 +504,7 @@ class PowerFlow:
         live = self._load_live
         unit = not np.any(scale != 1.0)
         for _ in range(40):
+            self.nr_solves += 1
             x = s_load[live] if unit else (s_load * scale)[live]
             s_bus_load = np.bincount(self._load_live_rows, x.real, self._n) + 1j * np.bincount(
                 self._load_live_rows, x.imag, self._n
@@ -532,6 +550,10 @@ class PowerFlow:
     def _gen_q(self, v: np.ndarray, sbus: np.ndarray, active: np.ndarray) -> np.ndarray:
         """Reactive output of the ``active`` generators (all at PV buses) [pu], see
         :class:`federates.grid.qlimits.GenQPlan` (kept per model and ``active`` set)."""
+        return self._q_plan(active).q_pu(s_injected(self, v).imag, sbus.imag)
+
+    def _q_plan(self, active: np.ndarray) -> GenQPlan:
+        """The reactive-output plan of the ``active`` generators (kept per model)."""
         key = active.tobytes()
         plan = self._q_plans.get(key)
         if plan is None:
@@ -541,7 +563,7 @@ class PowerFlow:
                 self._n, self._gen_bus, self._gen_q0, active, self._gen_qmin, self._gen_qmax
             )
             self._q_plans[key] = plan
-        return plan.q_pu(s_injected(self, v).imag, sbus.imag)
+        return plan
 
     def _failed(self, iters: int) -> Solution:
         return failed_solution(self.net, iters)

@@ -185,3 +185,32 @@ def test_reactive_limits_lower_the_largest_site_that_converges() -> None:
     with_limits = _max_converging_mw(59, True)
     without = _max_converging_mw(59, False)
     assert 300.0 < with_limits < without
+
+
+def test_a_site_swinging_across_a_reactive_limit_keeps_runpp_state_in_one_solve_per_step() -> None:
+    """A site swinging across the power at which PGLib 118's generator 27 reaches its Q limit
+    (about 275 MW at bus 80): every step holds the generators runpp holds, and the warm
+    start recalled from the nearest recent injections (QLimitMemory) needs no second solve
+    once both sets are known (the last step's set would be wrong every step)."""
+    net, pf, pos = _pglib_with_site(80, 0.0)
+    ref = copy.deepcopy(net)
+    held_per_step = []
+    for k in range(24):
+        p_mw = (250.0 if k % 2 else 300.0) + 0.5 * k
+        pf.set_load(pos, p_mw, 0.1 * p_mw)
+        if k == 4:
+            nr_before = pf.nr_solves
+        sol = pf.solve()
+        ref.load["p_mw"], ref.load["q_mvar"] = pf.load_p_mw, pf.load_q_mvar
+        out = _runpp(ref)
+        np.testing.assert_allclose(sol.vm_pu, out.res_bus.vm_pu.to_numpy(), atol=TOL_PU)
+        q_ref, gen = out.res_gen.q_mvar, net.gen
+        at_limit = {
+            int(i)
+            for i in gen.index
+            if min(abs(q_ref[i] - gen.max_q_mvar[i]), abs(q_ref[i] - gen.min_q_mvar[i])) < 1e-6
+        }
+        assert {s.gen for s in sol.q_limited} == at_limit, f"step {k}"
+        held_per_step.append(27 in at_limit)
+    assert held_per_step[::2] == [True] * 12 and not any(held_per_step[1::2])
+    assert pf.nr_solves - nr_before <= 21  # 20 steps, one Newton-Raphson each (+1 slack)
