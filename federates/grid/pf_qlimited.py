@@ -199,7 +199,21 @@ def q_limit_switches(
 
 
 def qlimit_memo(pf: Any, pv: np.ndarray) -> dict[str, Any]:
-    """The solver's memo for its current model: valid while its PV array is ``pv`` itself."""
+    """The solver's memo for its current model: valid while its PV array is ``pv`` itself.
+
+    Parameters
+    ----------
+    pf : PowerFlow
+        The solver (the memo lives on it).
+    pv : numpy.ndarray
+        The model's PV bus array (its identity keys the memo).
+
+    Returns
+    -------
+    dict
+        ``in_pv`` and ``eligible`` generator masks, and the per-model caches: warm starts
+        (``warm``), switch tuples (``switches``), compiled-lane sets (``lanes``).
+    """
     memo = getattr(pf, "_qlim_memo", None)
     if memo is None or memo["pv"] is not pv:
         in_pv = np.isin(pf._gen_bus, pv)
