@@ -67,6 +67,10 @@ class StaticNR:
         self._ydata = np.asarray(y[rows, self._indices]).ravel().astype(complex)
         self._rows = rows
         self._patterns: dict[tuple[bytes, bytes], _Pattern | None] = {}
+        #: start each solve with a chord step on the last factorisation of its PV / PQ set
+        #: (see :func:`_newton`); False: the plain Newton-Raphson of NRSing_KLU, iteration for
+        #: iteration
+        self.chord = True
         self._last: tuple[object, object, _Pattern | None] = (None, None, None)
 
     def injections(self, v: np.ndarray) -> np.ndarray:
@@ -139,6 +143,9 @@ class StaticNR:
             int(max_iter),
             float(tol),
             PIVOT_REL_TOL,
+            pat.lu,
+            pat.lu_state,
+            self.chord,
         )
         return bool(ok == 1), v, int(iters)
 
@@ -167,6 +174,8 @@ class _Pattern:
     lu_indptr: np.ndarray  # CSC of L + U of the permuted matrix (rows sorted)
     lu_rows: np.ndarray
     lu_diag: np.ndarray  # position of each column's diagonal in lu_rows
+    lu: np.ndarray  # values of the last factorisation on this pattern (the chord step's)
+    lu_state: np.ndarray  # [1] once ``lu`` holds a complete factorisation
 
     @classmethod
     def build(cls, nr: StaticNR, pv: np.ndarray, pq: np.ndarray) -> _Pattern | None:
@@ -217,6 +226,8 @@ class _Pattern:
             rows = inv_r[self.j_indices[self.j_indptr[a_col] : self.j_indptr[a_col + 1]]]
             cols.append(rows)
         self.lu_indptr, self.lu_rows, self.lu_diag = _symbolic_lu(m, cols)
+        self.lu = np.empty(len(self.lu_rows))  # the last factorisation (values)
+        self.lu_state = np.zeros(1, dtype=np.int64)  # 1 while ``lu`` holds a valid one
         return self
 
 
@@ -308,6 +319,41 @@ def _mismatch(v, ibus, sbus, pvpq, pq, f):  # noqa: ANN001, ANN202
 
 
 @numba.njit(cache=True)
+def _lu_solve(lu, lu_indptr, lu_rows, lu_diag, perm_r, f):  # noqa: ANN001, ANN202
+    """``y`` with ``L U y = Pr (-f)`` (column-oriented triangular solves)."""
+    m = len(f)
+    y = np.empty(m)
+    for i in range(m):
+        y[i] = -f[perm_r[i]]
+    for jj in range(m):  # L, unit diagonal
+        yj = y[jj]
+        if yj != 0.0:
+            for q in range(lu_diag[jj] + 1, lu_indptr[jj + 1]):
+                y[lu_rows[q]] -= lu[q] * yj
+    for jj in range(m - 1, -1, -1):  # U
+        y[jj] /= lu[lu_diag[jj]]
+        yj = y[jj]
+        if yj != 0.0:
+            for q in range(lu_indptr[jj], lu_diag[jj]):
+                y[lu_rows[q]] -= lu[q] * yj
+    return y
+
+
+@numba.njit(cache=True)
+def _update(y, perm_c, pvpq, pq, va, vm, v):  # noqa: ANN001, ANN202
+    """Apply the step ``y`` (permuted unknowns) to the angles and magnitudes, then ``v``."""
+    npvpq = len(pvpq)
+    for jj in range(len(y)):
+        a = perm_c[jj]
+        if a < npvpq:
+            va[pvpq[a]] += y[jj]
+        else:
+            vm[pq[a - npvpq]] += y[jj]
+    for i in range(len(v)):
+        v[i] = vm[i] * np.exp(1j * va[i])
+
+
+@numba.njit(cache=True)
 def _newton(  # noqa: ANN201, PLR0913
     indptr,  # noqa: ANN001
     indices,  # noqa: ANN001
@@ -327,27 +373,54 @@ def _newton(  # noqa: ANN201, PLR0913
     max_iter,  # noqa: ANN001
     tol,  # noqa: ANN001
     piv_tol,  # noqa: ANN001
+    lu,  # noqa: ANN001
+    lu_state,  # noqa: ANN001
+    chord,  # noqa: ANN001
 ):
-    """Newton-Raphson in place on ``v``: (1 converged, 0 not, -1 pivot failed; iterations)."""
-    npvpq = len(pvpq)
-    m = npvpq + len(pq)
+    """Newton-Raphson in place on ``v``: (1 converged, 0 not, -1 pivot failed; iterations).
+
+    ``lu`` holds the pattern's last factorisation (``lu_state[0] == 1``) and
+    receives this solve's. With ``chord``, a solve first takes one chord step
+    with that factorisation (the Jacobian of the last solution of the same PV /
+    PQ set: a quasi-Newton step, no refactorisation) and keeps it only where it
+    lowers the largest mismatch; Newton-Raphson iterations follow as usual, so
+    the solution meets the same tolerance. The chord step is not counted as an
+    iteration.
+    """
+    m = len(pvpq) + len(pq)
     f = np.empty(m)
     jdata = np.empty(len(j_indices))
     inv_r = np.empty(m, dtype=np.int64)  # Jacobian row -> permuted row
     for i in range(m):
         inv_r[perm_r[i]] = i
-    lu = np.empty(len(lu_rows))
     x = np.zeros(m)
     va = np.angle(v)
     vm = np.abs(v)
     ibus = np.empty(len(v), dtype=np.complex128)
     it = 0
     _injections(indptr, indices, ydata, v, ibus)
-    if _mismatch(v, ibus, sbus, pvpq, pq, f) < tol:
+    worst = _mismatch(v, ibus, sbus, pvpq, pq, f)
+    if worst < tol:
         return 1, 0
+    if chord and lu_state[0] == 1:
+        v0 = v.copy()
+        va0 = va.copy()
+        vm0 = vm.copy()
+        _update(_lu_solve(lu, lu_indptr, lu_rows, lu_diag, perm_r, f), perm_c, pvpq, pq, va, vm, v)
+        _injections(indptr, indices, ydata, v, ibus)
+        after = _mismatch(v, ibus, sbus, pvpq, pq, f)
+        if after < tol:
+            return 1, 0
+        if not after < worst:  # no better (or not finite): back to the start
+            v[:] = v0
+            va[:] = va0
+            vm[:] = vm0
+            _injections(indptr, indices, ydata, v, ibus)
+            _mismatch(v, ibus, sbus, pvpq, pq, f)
     while it < max_iter:
         it += 1
         _jacobian(indptr, indices, ydata, v, ibus, j_slot, jdata)
+        lu_state[0] = 0
         # left-looking LU of B = Pr J Pc on the static pattern
         for jj in range(m):
             c = perm_c[jj]
@@ -370,29 +443,9 @@ def _newton(  # noqa: ANN201, PLR0913
                 lu[p] = x[lu_rows[p]]
             for p in range(lu_diag[jj] + 1, lu_indptr[jj + 1]):
                 lu[p] = x[lu_rows[p]] / piv
+        lu_state[0] = 1
         # solve J dx = -f: L U y = Pr (-f), dx = Pc y
-        y = np.empty(m)
-        for i in range(m):
-            y[i] = -f[perm_r[i]]
-        for jj in range(m):  # L, unit diagonal, column-oriented
-            yj = y[jj]
-            if yj != 0.0:
-                for q in range(lu_diag[jj] + 1, lu_indptr[jj + 1]):
-                    y[lu_rows[q]] -= lu[q] * yj
-        for jj in range(m - 1, -1, -1):  # U, column-oriented
-            y[jj] /= lu[lu_diag[jj]]
-            yj = y[jj]
-            if yj != 0.0:
-                for q in range(lu_indptr[jj], lu_diag[jj]):
-                    y[lu_rows[q]] -= lu[q] * yj
-        for jj in range(m):
-            a = perm_c[jj]
-            if a < npvpq:
-                va[pvpq[a]] += y[jj]
-            else:
-                vm[pq[a - npvpq]] += y[jj]
-        for i in range(len(v)):
-            v[i] = vm[i] * np.exp(1j * va[i])
+        _update(_lu_solve(lu, lu_indptr, lu_rows, lu_diag, perm_r, f), perm_c, pvpq, pq, va, vm, v)
         _injections(indptr, indices, ydata, v, ibus)
         if _mismatch(v, ibus, sbus, pvpq, pq, f) < tol:
             return 1, it

@@ -155,6 +155,9 @@ def steady_solve(pf: Any, warm: bool) -> Solution | None:
         WARM_MARGIN_PU,
         sbus,
         s_inj,
+        pat.lu,
+        pat.lu_state,
+        nr.chord,
     )
     if status != 1:
         pf.nr_solves -= 1  # the general path counts its own
@@ -207,6 +210,9 @@ def _steady(  # noqa: ANN201, PLR0913
     margin,  # noqa: ANN001
     sbus,  # noqa: ANN001
     s_inj,  # noqa: ANN001
+    lu,  # noqa: ANN001
+    lu_state,  # noqa: ANN001
+    chord,  # noqa: ANN001
 ):
     """The lane's step (1 done; 0 the general path must solve it; iterations)."""
     n = len(v)
@@ -239,6 +245,9 @@ def _steady(  # noqa: ANN201, PLR0913
         max_iter,
         tol,
         piv_tol,
+        lu,
+        lu_state,
+        chord,
     )
     if ok != 1:
         return 0, iters

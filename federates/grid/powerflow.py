@@ -142,6 +142,8 @@ class PowerFlow:
         self.static_nr = True
         # the common step in one compiled call (pf_steady.py); False: always the general path
         self.steady_lane = True
+        # each solve starts with a chord step on the last factorisation (nr_static.py)
+        self.nr_chord = True
         self._nr: StaticNR | None = None
         self._s_inj: tuple[np.ndarray, object, np.ndarray] | None = None
 
@@ -365,6 +367,8 @@ class PowerFlow:
 
         self._solver = NRSing_KLU()
         self._nr = StaticNR(self._ybus) if self.static_nr else None
+        if self._nr is not None:
+            self._nr.chord = self.nr_chord
         self._q_plans: dict[bytes, GenQPlan] = {}  # reactive-output plans of this model
         self._fixed = (self._pv, np.concatenate([self._ref, self._pv]))  # buses with |V| set
         self._slack_weights = np.zeros(n)
