@@ -426,7 +426,7 @@ def run_federate(
                         if k:
                             series.block(
                                 exc.output.record,
-                                None,
+                                exc.output.block,
                                 times_s[i0 : i0 + k],
                                 iteration + 1 if iterative else None,
                                 i0 + k,

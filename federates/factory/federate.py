@@ -15,7 +15,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict
 
 from federates.common.adapter import params_of, timing
-from federates.common.block import BlockOutput
+from federates.common.block import BlockOutput, PartialBlock
 from federates.common.loop import StepOutput
 from federates.factory.config import BessConfig, ControlsConfig, FactoryConfig
 
@@ -86,28 +86,43 @@ class FactoryAdapter:
         hr: list[dict[str, np.ndarray]] = []
         columns: tuple[str, ...] = ()
         as_is = False
-        for vm_pu, f_hz, out in zip(
-            vm_in, f_in, self.site.advance_block(t_list, t_next, vm_in, f_in), strict=True
-        ):
-            if not columns:
-                columns = tuple(self._record(out, vm_pu, f_hz))
-                as_is = columns == tuple(out.record)
-            # the site's record already is the row (same keys, order and values): take it as is
-            rows.append(list((out.record if as_is else self._record(out, vm_pu, f_hz)).values()))
-            if self.high_rate:
-                hr.append(out.hr)
-        values = np.array(rows, dtype=float).reshape(n, len(columns))
-        return BlockOutput(
-            publish={
-                f"{NAME}/p_mw": values[:, columns.index("p_mw")].copy(),
-                f"{NAME}/q_mvar": values[:, columns.index("q_mvar")].copy(),
-            },
-            record=(columns, values),
-            block={c: np.concatenate([h[c] for h in hr]) for c in hr[0]} if hr else None,
-        )
+        try:
+            for vm_pu, f_hz, out in zip(
+                vm_in, f_in, self.site.advance_block(t_list, t_next, vm_in, f_in), strict=True
+            ):
+                if not columns:
+                    columns = tuple(self._record(out, vm_pu, f_hz))
+                    as_is = columns == tuple(out.record)
+                # the site's record already is the row (same keys, order and values): as is
+                rows.append(
+                    list((out.record if as_is else self._record(out, vm_pu, f_hz)).values())
+                )
+                if self.high_rate:
+                    hr.append(out.hr)
+        except Exception as exc:  # keep the steps computed before the failing one
+            if not rows:
+                raise
+            raise PartialBlock(_block_output(columns, rows, hr), exc) from exc
+        return _block_output(columns, rows, hr)
 
     def finalize(self) -> dict[str, Any]:
         return self.site.summary()
+
+
+def _block_output(
+    columns: tuple[str, ...], rows: list[list[float]], hr: list[dict[str, np.ndarray]]
+) -> BlockOutput:
+    """The factory's block output of ``rows`` (one per step, in ``columns``) and their
+    high-rate series ``hr``."""
+    values = np.array(rows, dtype=float).reshape(len(rows), len(columns))
+    return BlockOutput(
+        publish={
+            f"{NAME}/p_mw": values[:, columns.index("p_mw")].copy(),
+            f"{NAME}/q_mvar": values[:, columns.index("q_mvar")].copy(),
+        },
+        record=(columns, values),
+        block={c: np.concatenate([h[c] for h in hr]) for c in hr[0]} if hr else None,
+    )
 
 
 def _finite(value: Any, default: float) -> float:

@@ -12,6 +12,7 @@ from bisect import bisect_right
 import numpy as np
 import pytest
 
+from federates.common.block import PartialBlock
 from federates.factory.bess import Bess
 from federates.factory.bess_control import (
     BessControlLoop,
@@ -174,6 +175,36 @@ def test_block_keeps_only_its_last_step_for_a_rerun() -> None:
     assert rows[-1].record != again_steps.record  # the re-run did change something
     with pytest.raises(ValueError, match="backwards"):
         block.step(18.0, 19.0, inputs, 1)
+
+
+def test_a_block_failing_at_a_step_keeps_the_steps_before_it() -> None:
+    """The site raising at step 3 of a 5-step block: PartialBlock carries steps 0-2, the same
+    rows (and high-rate series) as a block that did not fail; the cause is the site's error."""
+    t = np.arange(5.0)
+    vm, f = np.full(5, 1.0), np.full(5, 60.0)
+    clean, failing = _adapter(), _adapter()
+    whole = clean.step_block(t, t + 1, {VM_KEY: vm, F_KEY: f}, 0)
+    real = failing.site.advance_block
+
+    def breaks_at_3(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        for k, out in enumerate(real(*args, **kwargs)):
+            if k == 3:
+                raise RuntimeError("site model failed")
+            yield out
+
+    failing.site.advance_block = breaks_at_3
+    with pytest.raises(PartialBlock) as info:
+        failing.step_block(t, t + 1, {VM_KEY: vm, F_KEY: f}, 0)
+    done = info.value.output
+    assert str(info.value.cause) == "site model failed"
+    assert done.record[0] == whole.record[0]
+    assert _bits_equal(done.record[1], whole.record[1][:3])
+    for key, arr in done.publish.items():
+        assert _bits_equal(arr, whole.publish[key][:3])
+    n_hr = len(done.block["t_s"]) if "t_s" in done.block else len(next(iter(done.block.values())))
+    for c in done.block:
+        assert _bits_equal(done.block[c], whole.block[c][:n_hr])
+    assert 0 < n_hr < len(next(iter(whole.block.values())))
 
 
 def test_site_without_snapshot_gives_the_same_run() -> None:
