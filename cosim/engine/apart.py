@@ -1,10 +1,17 @@
-"""Run one function in a short-lived child process, so that what it imports stays out of this one.
+"""Run a function in a child process, so that what it imports stays out of this one.
 
 The supervising process of a run needs pandapower only for figures computed
 once (the exchange screen of the build, the network context of the summary).
 Importing pandapower (with numba, matplotlib, ...) costs a process ~200 MB that
 it keeps for the rest of the run; :func:`call_apart` computes such figures in a
 child ``python -m cosim.engine.apart`` and returns its (picklable) result.
+
+One child serves every call of a process, one call at a time: pandapower is
+imported once (about 2 s of CPU) for a run's exchange screen and its network
+context alike, and once for all the runs of a sweep worker. The child leaves
+when this process does (its standard input closes) or after
+:data:`IDLE_EXIT_S` without a call (its memory is not kept for nothing); the
+next call starts another.
 
 A plain child process, not :mod:`multiprocessing`: a spawned worker re-imports
 the caller's ``__main__``, which would re-run a user's script without a
@@ -16,10 +23,12 @@ from __future__ import annotations
 import importlib
 import os
 import pickle
+import select
 import subprocess
 import sys
+import threading
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import IO, Any, TypeVar
 
 T = TypeVar("T")
 
@@ -27,6 +36,9 @@ T = TypeVar("T")
 #: fill its memory); shorter ones compute in process: a child costs a second import of
 #: pandapower and the network (about 3 s), more than a short run's memory is worth
 APART_MIN_STEPS = 3600
+
+#: the child leaves after this long without a call [s]
+IDLE_EXIT_S = 120.0
 
 
 def worth_apart(case: Any) -> bool:
@@ -47,14 +59,14 @@ def worth_apart(case: Any) -> bool:
 
 
 def call_apart(fn: Callable[..., T], *args: Any) -> T:
-    """``fn(*args)`` in a child Python process; in this process when the child cannot run.
+    """``fn(*args)`` in the child process; in this process when no child can run.
 
     ``fn`` must be a module-level function and its arguments and result
     picklable. The job goes to the child on its standard input and the answer
     comes back on its standard output (nothing is written to disk); what the
     child prints goes to its standard error, which is discarded. An exception
     raised by ``fn`` in the child is raised here; a child that cannot start or
-    dies without an answer falls back to calling ``fn`` here.
+    dies without an answer is replaced once, then ``fn`` is called here.
 
     Parameters
     ----------
@@ -72,37 +84,101 @@ def call_apart(fn: Callable[..., T], *args: Any) -> T:
         job = pickle.dumps((fn.__module__, fn.__qualname__, args))
     except (pickle.PicklingError, TypeError, AttributeError):
         return fn(*args)
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
-    try:
-        proc = subprocess.run(
-            [sys.executable, "-m", "cosim.engine.apart"],
-            input=job,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            check=False,
-        )
-        ok, value = pickle.loads(proc.stdout)
-    except (OSError, pickle.UnpicklingError, EOFError, ValueError, AttributeError):
-        return fn(*args)  # no answer from the child: compute here
+    with _LOCK:
+        for _ in range(2):
+            try:
+                ok, value = _child().ask(job)
+                break
+            except (OSError, pickle.UnpicklingError, EOFError, ValueError, AttributeError):
+                _drop_child()
+        else:
+            return fn(*args)  # no answer from a child: compute here
     if not ok:
         raise value
     return value
 
 
+class _Child:
+    """The serving child process and its two pipes."""
+
+    def __init__(self) -> None:
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+        self.pid = os.getpid()  # the process that started it (a fork must not share it)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "cosim.engine.apart", "--idle-exit-s", str(IDLE_EXIT_S)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            env=env,
+        )
+
+    def ask(self, job: bytes) -> tuple[bool, Any]:
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self.proc.stdin.write(job)
+        self.proc.stdin.flush()
+        return pickle.load(self.proc.stdout)
+
+    def close(self) -> None:
+        for f in (self.proc.stdin, self.proc.stdout):
+            if f is not None:
+                f.close()
+        try:
+            self.proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
+_LOCK = threading.Lock()
+_CHILD: _Child | None = None
+
+
+def _child() -> _Child:
+    global _CHILD
+    if _CHILD is None or _CHILD.pid != os.getpid() or _CHILD.proc.poll() is not None:
+        if _CHILD is not None and _CHILD.pid == os.getpid():
+            _CHILD.close()
+        _CHILD = _Child()
+    return _CHILD
+
+
+def _drop_child() -> None:
+    global _CHILD
+    if _CHILD is not None and _CHILD.pid == os.getpid():
+        _CHILD.close()
+    _CHILD = None
+
+
+def _serve(jobs: IO[bytes], answer: IO[bytes], idle_exit_s: float) -> None:
+    """Answer jobs until the standard input closes or none came for ``idle_exit_s`` [s]."""
+    while True:
+        ready, _, _ = select.select([jobs], [], [], idle_exit_s)
+        if not ready:
+            return
+        try:
+            module, name, args = pickle.load(jobs)
+        except EOFError:
+            return
+        fn: Any = importlib.import_module(module)
+        for part in name.split("."):
+            fn = getattr(fn, part)
+        try:
+            out = (True, fn(*args))
+        except Exception as exc:  # noqa: BLE001 - handed back to the caller
+            out = (False, exc)
+        try:
+            data = pickle.dumps(out)
+        except Exception as exc:  # noqa: BLE001 - an answer that does not pickle
+            data = pickle.dumps((False, RuntimeError(f"{type(exc).__name__}: {exc}")))
+        answer.write(data)
+        answer.flush()
+
+
 def _main() -> None:
     answer = os.fdopen(os.dup(1), "wb")
-    os.dup2(2, 1)  # whatever the job prints must not mix with the answer
-    module, name, args = pickle.loads(sys.stdin.buffer.read())
-    fn = importlib.import_module(module)
-    for part in name.split("."):
-        fn = getattr(fn, part)
-    try:
-        out = (True, fn(*args))
-    except Exception as exc:  # noqa: BLE001 - handed back to the caller
-        out = (False, exc)
-    answer.write(pickle.dumps(out))
-    answer.close()
+    os.dup2(2, 1)  # whatever a job prints must not mix with the answers
+    idle = float(sys.argv[2]) if sys.argv[1:2] == ["--idle-exit-s"] else IDLE_EXIT_S
+    _serve(sys.stdin.buffer, answer, idle)
 
 
 if __name__ == "__main__":

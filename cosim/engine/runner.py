@@ -119,7 +119,11 @@ def _run_claimed(
     # is computed while the federation runs: the supervisor's process is idle meanwhile;
     # in a child process, so that pandapower never loads in the supervisor (unless N-1 needs it)
     from cosim.analysis.context import network_context_apart
+    from cosim.engine.exchange import exchange_interval
 
+    # the build's exchange screen first (kept for the build): the network context then
+    # follows it in the same child process (cosim.engine.apart), during the federation
+    exchange_interval(c)
     with ThreadPoolExecutor(1, thread_name_prefix="network-context") as pool:
         context = pool.submit(network_context_apart, c)
         outcome = run_federation(c, out, progress=progress, interface=interface)

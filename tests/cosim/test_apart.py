@@ -26,9 +26,12 @@ def test_build_screen_and_network_context_leave_pandapower_out_of_this_process()
         "from cosim.engine import exchange\n"
         "from cosim.analysis.context import network_context, network_context_apart\n"
         "c = load_case('ieee118_factory')\n"
+        "from cosim.engine import apart as a\n"
         "apart = exchange.site_voltage_range(c)\n"
+        "child = a._CHILD\n"
         "ctx = network_context_apart(c)\n"
         "print(ctx.loaded, ctx.net is None, ctx.notes, 'pandapower' in sys.modules)\n"
+        "print(child is not None and a._CHILD is child)\n"
         "here = network_context(c)\n"
         "print(here.scr == ctx.scr, here.ratings == ctx.ratings, here.loaded)\n"
         "exchange._voltage_range.cache_clear()\n"
@@ -38,7 +41,24 @@ def test_build_screen_and_network_context_leave_pandapower_out_of_this_process()
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=300
     ).stdout.split()
-    assert out == ["True", "True", "[]", "False", "True", "True", "True", "True"]
+    # one child computed the screen and the context (pandapower imported once)
+    assert out == ["True", "True", "[]", "False", "True", "True", "True", "True", "True"]
+
+
+def test_one_child_serves_every_call_and_leaves_when_idle(monkeypatch) -> None:  # noqa: ANN001
+    from cosim.engine import apart
+
+    apart._drop_child()
+    monkeypatch.setattr(apart, "IDLE_EXIT_S", 1.0)
+    assert call_apart(math.hypot, 3.0, 4.0) == 5.0
+    first = apart._CHILD
+    assert first is not None
+    assert call_apart(math.gcd, 12, 18) == 6
+    assert apart._CHILD is first  # the same process answered both
+    assert first.proc.wait(timeout=30) == 0  # left on its own after 1 s without a call
+    assert call_apart(math.hypot, 6.0, 8.0) == 10.0  # a new child takes over
+    assert apart._CHILD is not first
+    apart._drop_child()
 
 
 def test_only_long_runs_compute_apart() -> None:
