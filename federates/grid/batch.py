@@ -12,13 +12,16 @@ network. Steps solved by ``pandapower.runpp`` (the fallback engine, or a
 rescue) carry their own results.
 
 The per-step path (:meth:`GridModel.step`) uses the same formulas (one column),
-so the two agree to round-off (``tests/federates/grid/test_batch.py``).
+so the two agree to round-off (``tests/federates/test_block_stepping.py``); the compiled
+loadings agree with their numpy reference to round-off
+(``tests/federates/grid/test_branch_loadings.py``).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+import numba
 import numpy as np
 
 from federates.grid.events import state_at
@@ -48,7 +51,147 @@ def branch_loadings(
     ``net.<table>`` row order (0 where an element is out of service), as pandapower computes
     them: line ``max(I_from, I_to) / (max_i_ka df parallel)``, transformer the larger side
     current over its rating, three-winding transformer the largest winding, impedance
-    ``max(|S_from|, |S_to|) / sn_mva``.
+    ``max(|S_from|, |S_to|) / sn_mva``. Computed in one compiled call
+    (:func:`_loadings`; :func:`branch_loadings_numpy` is the same in numpy, its reference).
+    """
+    pos = _positions(pf)
+    k = v.shape[1]
+    yft = pf._yft
+    line = np.zeros((k, len(pf._line_live)))
+    trafo = np.zeros((k, len(pf._tr_live)))
+    t3 = np.zeros((k, pf._t3_rows.shape[1]))
+    imp = np.zeros((k, len(pf._imp_rows)))
+    _loadings(
+        yft.indptr.astype(np.int64, copy=False),
+        yft.indices.astype(np.int64, copy=False),
+        yft.data.astype(np.complex128, copy=False),
+        np.ascontiguousarray(v, dtype=np.complex128),
+        pf._k_f,
+        pf._k_t,
+        pos[0],
+        pf._line_idx,
+        pf._line_scale,
+        pos[1],
+        pf._tr_idx,
+        pf._tr_scale_hv,
+        pf._tr_scale_lv,
+        pos[2],
+        pf._t3_rows,
+        pf._t3_scale,
+        pos[3],
+        pf._imp_rows,
+        pf._fbus,
+        pf._tbus,
+        float(pf._base),
+        pf._imp_sn,
+        line,
+        trafo,
+        t3,
+        imp,
+    )
+    return line, trafo, t3, imp
+
+
+def _positions(pf: PowerFlow) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Output columns of the live lines, transformers, three-winding transformers and
+    impedances (kept while the model's arrays are the same objects)."""
+    key = (pf._line_live, pf._tr_live, pf._t3_rows, pf._imp_rows)
+    kept = getattr(pf, "_branch_positions", None)
+    if kept is not None and all(a is b for a, b in zip(kept[0], key, strict=True)):
+        return kept[1]
+    pos = (
+        np.flatnonzero(pf._line_live).astype(np.int64),
+        np.flatnonzero(pf._tr_live).astype(np.int64),
+        np.flatnonzero((pf._t3_rows >= 0).all(axis=0)).astype(np.int64),
+        np.flatnonzero(pf._imp_rows >= 0).astype(np.int64),
+    )
+    pf._branch_positions = (key, pos)
+    return pos
+
+
+@numba.njit(cache=True)
+def _max2(a, b):  # noqa: ANN001, ANN202
+    """``numpy.maximum`` of two floats (NaN if either is NaN)."""
+    if a != a or b != b:
+        return np.nan
+    return a if a >= b else b
+
+
+@numba.njit(cache=True, error_model="numpy")  # a zero rating divides as numpy does: inf
+def _loadings(  # noqa: ANN201, PLR0913
+    indptr,  # noqa: ANN001
+    indices,  # noqa: ANN001
+    data,  # noqa: ANN001
+    v,  # noqa: ANN001
+    k_f,  # noqa: ANN001
+    k_t,  # noqa: ANN001
+    line_pos,  # noqa: ANN001
+    line_idx,  # noqa: ANN001
+    line_scale,  # noqa: ANN001
+    tr_pos,  # noqa: ANN001
+    tr_idx,  # noqa: ANN001
+    tr_hv,  # noqa: ANN001
+    tr_lv,  # noqa: ANN001
+    t3_pos,  # noqa: ANN001
+    t3_rows,  # noqa: ANN001
+    t3_scale,  # noqa: ANN001
+    imp_pos,  # noqa: ANN001
+    imp_rows,  # noqa: ANN001
+    fbus,  # noqa: ANN001
+    tbus,  # noqa: ANN001
+    base,  # noqa: ANN001
+    imp_sn,  # noqa: ANN001
+    line,  # noqa: ANN001
+    trafo,  # noqa: ANN001
+    t3,  # noqa: ANN001
+    imp,  # noqa: ANN001
+):
+    """:func:`branch_loadings_numpy`'s arithmetic, column by column, into the outputs."""
+    nbr = len(k_f)
+    k = v.shape[1]
+    i_ft = np.empty(2 * nbr)
+    for c in range(k):
+        for r in range(2 * nbr):  # |Y_ft V|, CSR rows in order (as scipy's matvec)
+            acc = 0j
+            for e in range(indptr[r], indptr[r + 1]):
+                acc += data[e] * v[indices[e], c]
+            i_ft[r] = abs(acc)
+        for j in range(len(line_pos)):
+            b = line_idx[j]
+            line[c, line_pos[j]] = _max2(i_ft[b] * k_f[b], i_ft[nbr + b] * k_t[b]) * line_scale[j]
+        for j in range(len(tr_pos)):
+            b = tr_idx[j]
+            trafo[c, tr_pos[j]] = max(
+                i_ft[b] * k_f[b] * tr_hv[j], i_ft[nbr + b] * k_t[b] * tr_lv[j]
+            )
+        for w in t3_pos:
+            r0, r1, r2 = t3_rows[0, w], t3_rows[1, w], t3_rows[2, w]
+            a = i_ft[r0] * k_f[r0] * t3_scale[0, w]
+            b1 = i_ft[nbr + r1] * k_t[r1] * t3_scale[1, w]
+            b2 = i_ft[nbr + r2] * k_t[r2] * t3_scale[2, w]
+            t3[c, w] = _max2(_max2(a, b1), b2)
+        for w in imp_pos:
+            rr = imp_rows[w]
+            s_f = abs(v[fbus[rr], c]) * i_ft[rr]
+            s_t = abs(v[tbus[rr], c]) * i_ft[nbr + rr]
+            imp[c, w] = _max2(s_f, s_t) * base / imp_sn[w] * 100.0
+
+
+def branch_loadings_numpy(
+    pf: PowerFlow, v: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`branch_loadings` in numpy (the reference its compiled version is tested against).
+
+    Parameters
+    ----------
+    pf : PowerFlow
+        The solver (branch admittances and ratings).
+    v : numpy.ndarray
+        Complex internal bus voltages [pu], shape ``(n_bus, k)``.
+
+    Returns
+    -------
+    ``(line, trafo, trafo3w, impedance)`` loadings [%], as :func:`branch_loadings`.
     """
     k = v.shape[1]
     i_ft = np.abs(np.asarray(pf._yft @ v))
