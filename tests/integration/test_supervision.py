@@ -206,7 +206,9 @@ def test_killed_broker_is_reported_as_killed_by_sigkill(tmp_path: Path) -> None:
         stop(proc, out)
     assert proc.returncode == 1
     assert "federate 'broker' failed: killed by SIGKILL" in err, err
-    assert "247" not in err
+    # not as the exit status 247 a wrapper around the broker once reported; the run
+    # directory's path may hold those digits (pytest numbers its base directories)
+    assert "247" not in err.replace(str(out), "<run>"), err
 
 
 def test_stopped_federate_is_named_hung_and_survivors_flush(tmp_path: Path) -> None:
