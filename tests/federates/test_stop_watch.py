@@ -83,10 +83,9 @@ def test_a_hanging_local_error_does_not_hold_the_exit(tmp_path: Path) -> None:
     assert 1.0 <= elapsed_s < 15.0
 
 
-def test_a_federate_whose_supervisor_is_gone_leaves_without_the_signal(tmp_path: Path) -> None:
-    """Started through federates.common.parent, the loop watches its parent itself: with no
-    SIGTERM at all, a parent other than the supervisor named makes it leave by the deadline."""
-    env = {**os.environ, "COSIM_SUPERVISOR_PID": str(os.getpid() + 1_000_000)}  # not the parent
+def _stuck_with_supervisor(tmp_path: Path, supervisor_pid: int) -> subprocess.Popen:
+    """A loop stuck in its model, told that its supervisor is ``supervisor_pid``; once ready."""
+    env = {**os.environ, "COSIM_SUPERVISOR_PID": str(supervisor_pid)}
     proc = subprocess.Popen(
         [sys.executable, "-c", STUCK, str(tmp_path / "hb"), "1.0", "stuck"],
         cwd=ROOT,
@@ -96,6 +95,13 @@ def test_a_federate_whose_supervisor_is_gone_leaves_without_the_signal(tmp_path:
     )
     assert proc.stdout is not None
     assert proc.stdout.readline().strip() == "ready"
+    return proc
+
+
+def test_a_federate_whose_supervisor_is_gone_leaves_without_the_signal(tmp_path: Path) -> None:
+    """Started through federates.common.parent, the loop watches its parent itself: with no
+    SIGTERM at all, a parent other than the supervisor named makes it leave by the deadline."""
+    proc = _stuck_with_supervisor(tmp_path, os.getpid() + 1_000_000)  # not the parent
     t0 = time.monotonic()
     try:
         rc = proc.wait(timeout=30)
@@ -107,16 +113,7 @@ def test_a_federate_whose_supervisor_is_gone_leaves_without_the_signal(tmp_path:
 
 
 def test_a_federate_with_its_supervisor_alive_keeps_running(tmp_path: Path) -> None:
-    env = {**os.environ, "COSIM_SUPERVISOR_PID": str(os.getpid())}  # this test is the parent
-    proc = subprocess.Popen(
-        [sys.executable, "-c", STUCK, str(tmp_path / "hb"), "1.0", "stuck"],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        text=True,
-        env=env,
-    )
-    assert proc.stdout is not None
-    assert proc.stdout.readline().strip() == "ready"
+    proc = _stuck_with_supervisor(tmp_path, os.getpid())  # this test is the parent
     try:
         with pytest.raises(subprocess.TimeoutExpired):
             proc.wait(timeout=3.0)  # several heartbeats: no orphan check fired
