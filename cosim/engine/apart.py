@@ -15,7 +15,10 @@ next call starts another.
 
 A plain child process, not :mod:`multiprocessing`: a spawned worker re-imports
 the caller's ``__main__``, which would re-run a user's script without a
-``if __name__ == "__main__"`` guard.
+``if __name__ == "__main__"`` guard. A process that runs many federations (a
+sweep's worker, :func:`cosim.engine.warm_start.enable`) forks the child from its
+warm server instead, where pandapower is imported already; the server imports
+``__main__`` once, as any process pool does.
 """
 
 from __future__ import annotations
@@ -29,6 +32,8 @@ import sys
 import threading
 from collections.abc import Callable
 from typing import IO, Any, TypeVar
+
+from cosim.engine import warm_start
 
 T = TypeVar("T")
 
@@ -129,16 +134,39 @@ class _Child:
             self.proc.wait()
 
 
+class _WarmChild:
+    """The serving child forked from this process's warm server (:mod:`cosim.engine.warm_start`)."""
+
+    def __init__(self) -> None:
+        self.pid = os.getpid()
+        ctx = warm_start.context()
+        self.conn, theirs = ctx.Pipe()
+        self.proc = warm_start.fork_helper(_serve_warm, (theirs, IDLE_EXIT_S), "apart")
+        theirs.close()
+
+    def ask(self, job: bytes) -> tuple[bool, Any]:
+        self.conn.send_bytes(job)
+        return pickle.loads(self.conn.recv_bytes())
+
+    def close(self) -> None:
+        self.conn.close()
+        try:
+            self.proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
 _LOCK = threading.Lock()
-_CHILD: _Child | None = None
+_CHILD: _Child | _WarmChild | None = None
 
 
-def _child() -> _Child:
+def _child() -> _Child | _WarmChild:
     global _CHILD
     if _CHILD is None or _CHILD.pid != os.getpid() or _CHILD.proc.poll() is not None:
         if _CHILD is not None and _CHILD.pid == os.getpid():
             _CHILD.close()
-        _CHILD = _Child()
+        _CHILD = _WarmChild() if warm_start.enabled() else _Child()
     return _CHILD
 
 
@@ -156,22 +184,41 @@ def _serve(jobs: IO[bytes], answer: IO[bytes], idle_exit_s: float) -> None:
         if not ready:
             return
         try:
-            module, name, args = pickle.load(jobs)
+            job = pickle.load(jobs)
         except EOFError:
             return
-        fn: Any = importlib.import_module(module)
-        for part in name.split("."):
-            fn = getattr(fn, part)
-        try:
-            out = (True, fn(*args))
-        except Exception as exc:  # noqa: BLE001 - handed back to the caller
-            out = (False, exc)
-        try:
-            data = pickle.dumps(out)
-        except Exception as exc:  # noqa: BLE001 - an answer that does not pickle
-            data = pickle.dumps((False, RuntimeError(f"{type(exc).__name__}: {exc}")))
-        answer.write(data)
+        answer.write(_answer(job))
         answer.flush()
+
+
+def _serve_warm(conn: Any, idle_exit_s: float) -> None:  # pragma: no cover - in the child
+    """:func:`_serve` over a :mod:`multiprocessing` pipe, in a fork of the warm server."""
+    null = os.open(os.devnull, os.O_RDWR)
+    os.dup2(null, 1)  # whatever a job prints goes nowhere, as from the plain child
+    os.dup2(null, 2)
+    os.close(null)
+    while conn.poll(idle_exit_s):
+        try:
+            job = pickle.loads(conn.recv_bytes())
+        except EOFError:
+            return
+        conn.send_bytes(_answer(job))
+
+
+def _answer(job: tuple[str, str, tuple[Any, ...]]) -> bytes:
+    """One job ``(module, qualname, args)``: pickled ``(True, result)`` or ``(False, error)``."""
+    module, name, args = job
+    fn: Any = importlib.import_module(module)
+    for part in name.split("."):
+        fn = getattr(fn, part)
+    try:
+        out = (True, fn(*args))
+    except Exception as exc:  # noqa: BLE001 - handed back to the caller
+        out = (False, exc)
+    try:
+        return pickle.dumps(out)
+    except Exception as exc:  # noqa: BLE001 - an answer that does not pickle
+        return pickle.dumps((False, RuntimeError(f"{type(exc).__name__}: {exc}")))
 
 
 def _main() -> None:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from cosim.case import Case, load_case
+from cosim.engine import warm_start
 from cosim.engine.build import LOOPBACK, build
 from cosim.engine.outdir import claim_out_dir, prepare_out_dir
 from cosim.engine.results import Results, finalize_timeseries, load_results
@@ -34,6 +35,8 @@ def run_federation(
     """Build and supervise one federation; a broker that dies at start-up (its port
     taken between the pick and the bind) is retried on a new port. Every process
     listens on ``interface`` only (loopback by default)."""
+    # a process that runs many federations (a sweep's worker) forks its federates warm
+    warm = warm_start.enabled()
     for attempt in range(BROKER_START_RETRIES + 1):
         prepare_out_dir(out)
         b = build(case, out, host=interface)
@@ -43,6 +46,7 @@ def run_federation(
             wall_limit_s=case.run.wall_limit_s,
             progress=progress,
             hang_timeout_s=case.run.hang_timeout_s,
+            warm=warm,
         )
         started = any((out / "logs").glob("*.progress"))
         if outcome.failed == "broker" and not started and attempt < BROKER_START_RETRIES:
@@ -50,6 +54,7 @@ def run_federation(
             continue
         break
     finalize_timeseries(out)
+    outcome.warm_start = warm
     return outcome
 
 
@@ -67,6 +72,8 @@ def write_summary(out: Path, outcome: Outcome, context: Any = None) -> dict[str,
         # where the run was supervised (a sweep on a Dask cluster: which worker)
         "host": socket.gethostname(),
         "host_pid": os.getpid(),
+        # federates forked from the host's warm process (cosim.engine.warm_start), or new ones
+        "warm_start": outcome.warm_start,
     }
     summary: dict[str, Any] = {"status": outcome.status, "wall_s": run_info["wall_s"]}
     try:

@@ -37,6 +37,7 @@ from typing import Any
 
 import federates
 from cosim.engine.build import Build
+from cosim.engine.warm_start import WarmProcess, available, start_warm
 from federates.common.loop import FATAL_PREFIX
 
 POLL_S = 0.05
@@ -60,6 +61,7 @@ class Outcome:
     returncodes: dict[str, int | None] = field(default_factory=dict)
     fatal: str | None = None  # the failed federate's own FATAL line ("ExceptionType: message")
     hung: bool = False  # the failed federate was named as hung
+    warm_start: bool = False  # the federates were forked warm (cosim.engine.warm_start)
 
     @property
     def cause(self) -> str:
@@ -87,7 +89,7 @@ DIVERGED = ("NonConvergence",)
 @dataclass
 class _Proc:
     name: str
-    popen: subprocess.Popen
+    popen: subprocess.Popen | WarmProcess  # a new process, or forked warm (cosim.engine.warm_start)
     log: Path
 
 
@@ -249,8 +251,13 @@ def supervise(
     wall_limit_s: float | None = None,
     progress: bool = False,
     hang_timeout_s: float = HANG_TIMEOUT_S,
+    warm: bool = False,
 ) -> Outcome:
     """Run the federation of ``build`` to its end or its first failure.
+
+    With ``warm``, the federates are forked from this process's warm fork server
+    (:mod:`cosim.engine.warm_start`; for a process that runs many federations)
+    instead of started as new processes (where it can: :func:`cosim.engine.warm_start.available`).
 
     SIGTERM to this process is handled like Ctrl-C (in the main thread): every
     process is stopped and the outcome is ``interrupted``.
@@ -268,13 +275,17 @@ def supervise(
         previous = signal.signal(signal.SIGTERM, _interrupt)
     hangs = HangWatch(logs, list(build.configs), hang_timeout_s)
     last_hang_check = 0.0
+    warm = warm and available()
     try:
         broker = start_process("broker", build.broker_cmd, logs / "broker.log", build.dir)
         procs.append(broker)
         for name in build.configs:
-            procs.append(
-                start_process(name, build.federate_cmd(name), logs / f"{name}.log", build.dir)
-            )
+            log_path = logs / f"{name}.log"
+            if warm:
+                proc = _Proc(name, start_warm(build.configs[name], log_path, build.dir), log_path)
+            else:
+                proc = start_process(name, build.federate_cmd(name), log_path, build.dir)
+            procs.append(proc)
         feds = procs[1:]
         if progress and sys.stderr.isatty():
             from tqdm import tqdm

@@ -5,7 +5,8 @@ record ``{status, error, summary}`` (it never raises); a finished run is read
 back instead (:func:`is_finished`, :func:`finished_record`). :class:`RunPool`
 executes many: a local process pool of ``workers`` processes (by default one
 per CPU; each run starts its own federation processes, so ``N`` workers mean
-``N`` concurrent federations), or with ``scheduler="tcp://HOST:PORT"`` one task
+``N`` concurrent federations; a worker forks them from its warm process,
+:mod:`cosim.engine.warm_start`), or with ``scheduler="tcp://HOST:PORT"`` one task
 per run on that Dask distributed cluster. Sweeps (:mod:`cosim.studies.sweep`)
 and hosting-capacity studies (:mod:`cosim.studies.hosting`) use it.
 """
@@ -21,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from cosim.case import Case, load_case
+from cosim.engine import warm_start
 from cosim.errors import CosimError, RunError
 
 
@@ -101,7 +103,10 @@ class RunPool:
         else:
             methods = multiprocessing.get_all_start_methods()
             ctx = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
-            self._pool = cf.ProcessPoolExecutor(max_workers=self.workers, mp_context=ctx)
+            # each worker runs many federations: its federates fork from a warm process
+            self._pool = cf.ProcessPoolExecutor(
+                max_workers=self.workers, mp_context=ctx, initializer=warm_start.enable
+            )
         return self
 
     def __exit__(self, *exc: object) -> None:

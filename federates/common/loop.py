@@ -478,6 +478,8 @@ def run_federate(
         info.update(steps=series.steps, wall_s=round(time.monotonic() - t_wall, 3), status="ok")
     except (_Stop, h.HelicsException) as exc:
         if not watch.stop.is_set() and not isinstance(exc, _Stop):
+            # a HELICS failure of its own (a lost broker): as any other failure below
+            info = {"status": "failed", "reason": f"{type(exc).__name__}: {exc}"}
             raise
         # SIGTERM: its local error may surface in any HELICS call (a publication too)
         info = {"status": "stopped", "reason": watch.reason or str(exc)}

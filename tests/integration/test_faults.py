@@ -120,3 +120,38 @@ def test_wall_clock_limit_stops_the_run(tmp_path: Path) -> None:
         )
     assert run_processes(tmp_path / "slow") == []
     assert json.loads((tmp_path / "slow" / "summary.json").read_text())["status"] == "failed"
+
+
+def test_a_federate_that_loses_its_broker_says_so_in_its_info(tmp_path: Path) -> None:
+    """Started by hand, no supervisor stops it: the broker's loss is the federate's own failure.
+
+    Its info names it (it once held only the step count) and its flushed series read back.
+    """
+    import pyarrow.parquet as pq
+
+    case = load_case("ieee118_factory", ["horizon.duration_s=86400", "outputs.report=false"])
+    b = build(case, tmp_path / "lost")
+    for path in b.configs.values():  # HELICS declares the broker lost in 3 s, not 30 s
+        config = json.loads(path.read_text())
+        init = config.get("coreInitString", "--federates=1")
+        config["coreInitString"] = f"{init} --tick=200ms --timeout=2s"
+        path.write_text(json.dumps(config))
+    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL, "cwd": b.dir}
+    broker = subprocess.Popen(b.broker_cmd, **quiet)
+    feds = {name: subprocess.Popen(b.federate_cmd(name), **quiet) for name in b.configs}
+    try:
+        for name in feds:
+            _wait_for_progress(b.dir, name, 20.0)
+        broker.kill()
+        codes = {name: p.wait(timeout=120) for name, p in feds.items()}  # HELICS's own timeout
+    finally:
+        for p in [broker, *feds.values()]:
+            p.kill()
+            p.wait()
+    for name, code in codes.items():
+        assert code == 1, name
+        info = json.loads((b.dir / "timeseries" / f"{name}.info.json").read_text())
+        assert info["status"] == "failed", info
+        assert info["reason"].startswith("HelicsException"), info
+        rows = pq.ParquetFile(b.dir / "timeseries" / f"{name}.parquet").metadata.num_rows
+        assert rows == info["steps"] > 0, name

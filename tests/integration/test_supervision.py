@@ -209,6 +209,9 @@ def test_killed_broker_is_reported_as_killed_by_sigkill(tmp_path: Path) -> None:
     # not as the exit status 247 a wrapper around the broker once reported; the run
     # directory's path may hold those digits (pytest numbers its base directories)
     assert "247" not in err.replace(str(out), "<run>"), err
+    for name in FEDERATES:  # each says how it ended and how far its flushed series go
+        assert info(out, name)["status"] in ("failed", "stopped"), name
+        assert rows(out, name) == info(out, name)["steps"] > 0, name
 
 
 def test_stopped_federate_is_named_hung_and_survivors_flush(tmp_path: Path) -> None:

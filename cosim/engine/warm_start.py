@@ -1,0 +1,210 @@
+"""Federate processes forked from a warm process: a sweep's runs skip the imports.
+
+A local sweep worker (:mod:`cosim.studies.run_pool`) runs one federation after
+another. A federate started the usual way (:func:`cosim.engine.supervisor.start_process`)
+is a new Python that imports numpy, HELICS and pandapower again: about 2 s of
+CPU in the transmission federate alone, against about 4.6 s for a whole one-hour
+run. In a process that called :func:`enable` (each worker of a local sweep or
+hosting-capacity study), the supervisor starts each federate as a fork of one
+process that has imported them once: the standard library's fork server
+(:mod:`multiprocessing`, start method ``forkserver``), started at the
+process's first warm run with :data:`PRELOAD` imported, and kept until the
+process ends. The run's apart child (:mod:`cosim.engine.apart`) is forked from
+it too. The broker is still a new process (it is HELICS's own program).
+
+A warm federate is supervised as a new one is, and behaves the same:
+
+- it runs :func:`federates.common.loop.main` on the same config, in its own
+  session (its pid is its process group), its output in ``logs/<name>.log``,
+  standard input from ``/dev/null``;
+- it dies with the supervisor's process, even on SIGKILL: it holds the reading
+  end of a pipe (its lifeline) whose only writing end the supervisor's process
+  holds; when that closes, the federate sends itself SIGTERM, as the parent-death
+  signal does to a new process (:mod:`federates.common.parent`), and flushes its
+  series. Its parent is the fork server, which stays while any fork lives (the
+  forks hold its own pipe); it also dies with the fork server;
+- its exit status reaches the supervisor through the fork server: an exit code,
+  or minus the signal that killed it, as :class:`subprocess.Popen` reports.
+
+Only a process that runs many federations gains; ``cosim run`` starts its few
+federates as new processes, in parallel, each importing only what it needs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import os
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+#: preloaded into the server: the process's main module (as :mod:`multiprocessing` does by
+#: default; a forked child would otherwise import it again, so it must guard its entry
+#: point with ``if __name__ == "__main__"``, as any user of a process pool must), HELICS,
+#: pandapower, the federate loop and every federate's module, and what the run's apart
+#: child computes (:mod:`cosim.engine.apart`): about 2.5 s, once per process
+PRELOAD = (
+    "__main__",
+    "helics",
+    "numpy",
+    "pandapower",
+    "cosim.engine.warm_start",
+    "cosim.engine.apart",
+    "cosim.engine.exchange",
+    "cosim.analysis.context",
+    "federates.common.loop",
+    "federates.grid.model",
+    "federates.grid.network",
+    "federates.grid.transmission",
+    "federates.grid.distribution",
+    "federates.grid.frequency_federate",
+    "federates.factory.federate",
+    "federates.dynamics.adapter",
+)
+
+_ENABLED = False
+
+
+def enable() -> None:
+    """From now on, this process forks its federates and its apart child from a warm server.
+
+    For a process that runs many federations: a local sweep's workers call it
+    (:class:`cosim.studies.run_pool.RunPool`).
+    """
+    global _ENABLED
+    _ENABLED = True
+
+
+def enabled() -> bool:
+    """Whether this process forks its federates warm (:func:`enable`, and :func:`available`)."""
+    return _ENABLED and available()
+
+
+def available() -> bool:
+    """Whether this process can fork from a server (Linux or macOS, and not a daemon process)."""
+    return (
+        "forkserver" in multiprocessing.get_all_start_methods()
+        and not multiprocessing.current_process().daemon
+    )
+
+
+def context() -> Any:
+    """This process's ``forkserver`` context, its server preloading :data:`PRELOAD`."""
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload(list(PRELOAD))  # takes effect when the server starts
+    return ctx
+
+
+def fork_helper(target: Callable[..., None], args: tuple[Any, ...], name: str) -> WarmProcess:
+    """Start ``target(*args)`` in a fork of the server (started on first use).
+
+    For a helper of this process (:mod:`cosim.engine.apart`): a daemon, terminated
+    when this process exits normally; it must itself leave when this process dies
+    (at the end of a pipe from it).
+    """
+    p = context().Process(target=target, args=args, name=name, daemon=True)
+    p.start()
+    return WarmProcess(p)
+
+
+class WarmProcess:
+    """A forked process seen through :class:`subprocess.Popen`'s interface.
+
+    It holds the writing end of the process's lifeline: dropping it (or the end of
+    this process) tells the process to stop.
+    """
+
+    def __init__(self, process: Any, lifeline: Any = None) -> None:
+        self._p = process
+        self._lifeline = lifeline
+
+    @property
+    def pid(self) -> int:
+        return int(self._p.pid)
+
+    @property
+    def returncode(self) -> int | None:
+        return self._p.exitcode
+
+    def poll(self) -> int | None:
+        """The exit status once the process ended (``-signal`` if killed), else ``None``."""
+        return self._p.exitcode
+
+    def wait(self, timeout: float | None = None) -> int:
+        """Wait for the end; raise :class:`subprocess.TimeoutExpired` after ``timeout`` s."""
+        self._p.join(timeout)
+        code = self._p.exitcode
+        if code is None:
+            raise subprocess.TimeoutExpired(f"process {self.pid}", timeout or 0.0)
+        return int(code)
+
+    def kill(self) -> None:
+        self._p.kill()
+
+
+def start_warm(
+    config: Path, log: Path, cwd: Path, env: dict[str, str] | None = None
+) -> WarmProcess:
+    """Fork one federate running ``config`` from this process's server.
+
+    Parameters
+    ----------
+    config : Path
+        The federate's self-contained config (as ``python -m federates.common.loop CONFIG``).
+    log : Path
+        Its standard output and error.
+    cwd : Path
+        Its working directory.
+    env : dict, optional
+        Variables added to its environment.
+    """
+    ctx = context()
+    theirs, mine = ctx.Pipe(duplex=False)  # the lifeline: only this process writes
+    args = (str(config), str(log), str(cwd), dict(env or {}), theirs)
+    p = ctx.Process(target=_federate_child, args=args, name=f"federate {Path(config).stem}")
+    p.start()
+    theirs.close()
+    return WarmProcess(p, mine)
+
+
+def _federate_child(
+    config: str, log: str, cwd: str, env: dict[str, str], lifeline: Any
+) -> None:  # pragma: no cover - runs in the forked federate (tests check its behaviour)
+    """The forked federate: its own session and log, dies with the supervisor, runs the loop."""
+    os.setsid()
+    fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    os.dup2(fd, 1)
+    os.dup2(fd, 2)
+    os.close(fd)
+    null = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(null, 0)
+    os.close(null)
+    for stream in (sys.stdout, sys.stderr):
+        if stream is not None and hasattr(stream, "reconfigure"):
+            stream.reconfigure(line_buffering=True, write_through=True)
+    os.chdir(cwd)
+    os.environ.update(env)
+    from federates.common.loop import SUPERVISOR_ENV, main
+    from federates.common.parent import die_with_parent
+
+    server = os.getppid()
+    die_with_parent()
+    if os.getppid() != server:  # the server is gone already
+        sys.exit(143)
+    os.environ[SUPERVISOR_ENV] = str(server)
+    threading.Thread(target=_watch_lifeline, args=(lifeline,), name="lifeline", daemon=True).start()
+    sys.argv = ["federate", config]
+    sys.exit(main([config]))
+
+
+def _watch_lifeline(lifeline: Any) -> None:  # pragma: no cover - runs in the forked federate
+    """SIGTERM to this process once the supervisor's end of the lifeline closes."""
+    with contextlib.suppress(EOFError, OSError):
+        while True:
+            lifeline.recv_bytes()  # nothing is ever sent: this returns at the end
+    os.kill(os.getpid(), signal.SIGTERM)

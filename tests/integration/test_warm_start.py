@@ -1,0 +1,151 @@
+"""Issue 16: a sweep's worker forks its federates from a warm process (cosim.engine.warm_start).
+
+The forks must give the same results as new processes, and be supervised as they are: named
+with their signal when killed, taken down with their worker. Every wait polls with a deadline.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import psutil
+import pytest
+
+from federates.common.loop import STOP_FLUSH_S, STOP_LEAVE_S
+from tests.integration.conftest import run_processes
+from tests.integration.test_supervision import info, poll, progress_s, rows, survivors
+
+pytestmark = pytest.mark.integration
+
+ROOT = Path(__file__).resolve().parents[2]
+ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
+FEDERATES = ("factory", "transmission")
+
+
+def start_sweep(out: Path, *sets: str) -> subprocess.Popen:
+    """``cosim sweep`` of the default case, one run (seed 3), one worker."""
+    cmd = [sys.executable, "-m", "cosim.cli", "sweep", "ieee118_factory", "--grid", "seed=3"]
+    cmd += ["-o", str(out), "--workers", "1", "-q", "--no-plots"]
+    for s in sets:
+        cmd += ["--set", s]
+    return subprocess.Popen(
+        cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT, env=ENV
+    )
+
+
+def sweep_run_dir(out: Path) -> Path:
+    """The directory of the sweep's (only) run, once its federates have started."""
+
+    def find() -> Path | None:
+        found = list(out.glob("runs/*/logs/transmission.progress"))
+        return found[0].parents[1] if found else None
+
+    return poll("the sweep's run to start", find)  # type: ignore[return-value]
+
+
+def warm_federate(run_dir: Path, name: str) -> psutil.Process:
+    """The forked federate ``name`` of a run: the process that writes ``logs/<name>.log``."""
+    log = str(run_dir / "logs" / f"{name}.log")
+
+    def find() -> psutil.Process | None:
+        for p in run_processes(run_dir):
+            with contextlib.suppress(psutil.Error):
+                if any(f.path == log for f in p.open_files()):
+                    return p
+        return None
+
+    return poll(f"the {name} process", find)  # type: ignore[return-value]
+
+
+def wait_stepping(run_dir: Path, t_min_s: float = 20.0) -> None:
+    poll(
+        f"every federate past t = {t_min_s:g} s",
+        lambda: all(progress_s(run_dir, n) >= t_min_s for n in FEDERATES),
+    )
+
+
+def finish(proc: subprocess.Popen, out: Path, timeout_s: float = 120.0) -> str:
+    """Wait for (or stop) a sweep; kill what is left of its run; return its stderr."""
+    try:
+        _, err = proc.communicate(timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        _, err = proc.communicate(timeout=30)
+    for run_dir in out.glob("runs/*"):
+        for p in run_processes(run_dir):
+            with contextlib.suppress(psutil.Error):
+                p.kill()
+    return err
+
+
+def test_a_sweep_forks_warm_federates_with_the_results_of_new_processes(tmp_path: Path) -> None:
+    sweep = start_sweep(tmp_path / "sweep", "horizon.duration_s=300")
+    err = finish(sweep, tmp_path / "sweep")
+    assert sweep.returncode == 0, err
+    warm = sweep_run_dir(tmp_path / "sweep")
+    cold = tmp_path / "run"
+    cmd = [sys.executable, "-m", "cosim.cli", "run", "ieee118_factory", "-o", str(cold), "-q"]
+    cmd += ["--no-report", "--set", "seed=3", "--set", "horizon.duration_s=300"]
+    run = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, env=ENV, timeout=300)
+    assert run.returncode == 0, run.stderr
+    runs = {d: json.loads((d / "summary.json").read_text())["run"] for d in (warm, cold)}
+    assert runs[warm]["warm_start"] is True and runs[cold]["warm_start"] is False
+    for name in FEDERATES:
+        a = pd.read_parquet(warm / "timeseries" / f"{name}.parquet")
+        b = pd.read_parquet(cold / "timeseries" / f"{name}.parquet")
+        assert len(a) == 300, name
+        pd.testing.assert_frame_equal(a, b, check_exact=True)
+        # the fork wrote its own log, as a new process does
+        assert f"federate {name} done" in (warm / "logs" / f"{name}.log").read_text()
+
+
+def test_a_killed_warm_federate_is_named_with_its_signal(tmp_path: Path) -> None:
+    out = tmp_path / "sweep"
+    sweep = start_sweep(out, "horizon.duration_s=86400")
+    try:
+        run_dir = sweep_run_dir(out)
+        wait_stepping(run_dir)
+        victim = warm_federate(run_dir, "transmission")
+        assert victim.pid != sweep.pid and victim.parent().pid != sweep.pid  # a fork, not a child
+        victim.kill()
+        err = finish(sweep, out)
+    finally:
+        finish(sweep, out, 1)
+    assert sweep.returncode == 1, err
+    run = json.loads((run_dir / "summary.json").read_text())["run"]
+    assert run["warm_start"] is True
+    assert run["failed"] == "transmission" and run["reason"] == "killed by SIGKILL", run
+    poll("no process of the run left", lambda: run_processes(run_dir) == [], 15)
+
+
+def test_sigkill_of_a_sweep_worker_takes_its_warm_federation_down(tmp_path: Path) -> None:
+    out = tmp_path / "sweep"
+    sweep = start_sweep(out, "horizon.duration_s=86400")
+    try:
+        run_dir = sweep_run_dir(out)
+        wait_stepping(run_dir)
+        server = warm_federate(run_dir, "transmission").parent()  # the worker's fork server
+        worker = server.parent()  # forked in turn by the sweep's own fork server
+        assert worker.pid != sweep.pid and worker.parent().parent().pid == sweep.pid
+        worker.kill()
+        try:
+            # the federates' own deadline after SIGTERM bounds this wait
+            poll(
+                "the federation to die with its worker",
+                lambda: not run_processes(run_dir),
+                STOP_FLUSH_S + STOP_LEAVE_S + 10.0,
+            )
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}; {survivors(run_dir)}") from None
+        poll("the fork server to leave", lambda: not server.is_running(), 15)
+    finally:
+        finish(sweep, out, 60)
+    for name in FEDERATES:  # parent-death SIGTERM through the fork server: they still flush
+        assert info(run_dir, name)["status"] == "stopped", name
+        assert rows(run_dir, name) == info(run_dir, name)["steps"] >= 20, name
