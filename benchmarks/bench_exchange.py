@@ -4,7 +4,9 @@
    exchange: 60 s sync blocks chosen at build, block stepping): the whole command's
    wall time (build, federation, summary) and the federation's grid steps/s (from the
    transmission federate's ``info.json``: its loop wall time).
-2. The same with every-step exchange forced (``horizon.sync_interval_s = 1``).
+2. The same with every-step exchange forced (``horizon.sync_interval_s = 1``), with
+   each process pinned to its core (``run.cpu_affinity = "auto"``, the default for a
+   lone run) and left to the OS (``"off"``).
 3. ``pandapower.timeseries.run_timeseries`` on the same network and factory P, Q
    (:func:`bench_e2e.run_pandapower`) for ``--pp-steps`` steps: its rate per step.
 
@@ -50,13 +52,19 @@ def main(argv: list[str] | None = None) -> int:
     out = args.out or Path(tempfile.mkdtemp(prefix="bench_exchange_"))
     shipped = cosim_run(args.hours, out / "shipped", [])
     every = cosim_run(args.hours, out / "every", ["--set", "horizon.sync_interval_s=1"])
+    unpinned = cosim_run(
+        args.hours,
+        out / "every_unpinned",
+        ["--set", "horizon.sync_interval_s=1", "--set", "run.cpu_affinity=off"],
+    )
     fac = pd.read_parquet(out / "shipped" / "timeseries" / "factory.parquet")
     n = min(args.pp_steps, len(fac))
     pp_rate = n / run_pandapower(fac["p_mw"].to_numpy(float), fac["q_mvar"].to_numpy(float), n)
     sync = json.loads((out / "shipped" / "exchange.json").read_text())
     print(f"{args.hours:g} h of ieee118_factory, {shipped[2]} grid steps   [{out}]")
     print(f"exchange as shipped: {sync['sync_interval_s']:g} s ({sync['reason']})")
-    for label, (wall, fed, steps) in (("as shipped", shipped), ("every step", every)):
+    runs = (("as shipped", shipped), ("every step", every), ("  unpinned", unpinned))
+    for label, (wall, fed, steps) in runs:
         print(
             f"{label:11s}: whole run {wall:7.1f} s, federation {fed:7.1f} s = "
             f"{steps / fed:7,.0f} steps/s = {steps / fed / pp_rate:5.1f}x run_timeseries"
@@ -66,6 +74,7 @@ def main(argv: list[str] | None = None) -> int:
         f"shipped / every step: {every[1] / shipped[1]:.2f}x federation, "
         f"{every[0] / shipped[0]:.2f}x whole run"
     )
+    print(f"every step, pinned / unpinned: {unpinned[1] / every[1]:.2f}x federation")
     return 0
 
 

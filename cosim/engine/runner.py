@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from cosim.case import Case, load_case
-from cosim.engine import warm_start
+from cosim.engine import cpu_affinity, warm_start
 from cosim.engine.build import LOOPBACK, build
 from cosim.engine.outdir import claim_out_dir, prepare_out_dir
 from cosim.engine.results import Results, finalize_timeseries, load_results
@@ -40,6 +40,7 @@ def run_federation(
     for attempt in range(BROKER_START_RETRIES + 1):
         prepare_out_dir(out)
         b = build(case, out, host=interface)
+        cpus = None if warm else cpu_affinity.plan(case.run.cpu_affinity, list(b.configs))
         outcome = supervise(
             b,
             case.horizon.duration_s,
@@ -47,6 +48,7 @@ def run_federation(
             progress=progress,
             hang_timeout_s=case.run.hang_timeout_s,
             warm=warm,
+            cpus=cpus,
         )
         started = any((out / "logs").glob("*.progress"))
         if outcome.failed == "broker" and not started and attempt < BROKER_START_RETRIES:
@@ -55,6 +57,7 @@ def run_federation(
         break
     finalize_timeseries(out)
     outcome.warm_start = warm
+    outcome.cpu_affinity = cpus
     return outcome
 
 
@@ -74,6 +77,8 @@ def write_summary(out: Path, outcome: Outcome, context: Any = None) -> dict[str,
         "host_pid": os.getpid(),
         # federates forked from the host's warm process (cosim.engine.warm_start), or new ones
         "warm_start": outcome.warm_start,
+        # the cores each process was pinned to (cosim.engine.cpu_affinity), or null
+        "cpu_affinity": outcome.cpu_affinity,
     }
     summary: dict[str, Any] = {"status": outcome.status, "wall_s": run_info["wall_s"]}
     try:

@@ -62,6 +62,7 @@ class Outcome:
     fatal: str | None = None  # the failed federate's own FATAL line ("ExceptionType: message")
     hung: bool = False  # the failed federate was named as hung
     warm_start: bool = False  # the federates were forked warm (cosim.engine.warm_start)
+    cpu_affinity: dict[str, list[int]] | None = None  # the cores each process was pinned to
 
     @property
     def cause(self) -> str:
@@ -101,8 +102,13 @@ def tail(path: Path, lines: int = 15) -> str:
     return "\n".join(text[-lines:])
 
 
-def start_process(name: str, cmd: list[str], log: Path, cwd: Path) -> _Proc:
-    """Start ``cmd`` in its own process group, logging to ``log``; it dies with this process."""
+def start_process(
+    name: str, cmd: list[str], log: Path, cwd: Path, cpus: list[int] | None = None
+) -> _Proc:
+    """Start ``cmd`` in its own process group, logging to ``log``; it dies with this process.
+
+    ``cpus``: the cores it is pinned to (Linux; :mod:`cosim.engine.cpu_affinity`).
+    """
     fh = open(log, "w")  # noqa: SIM115 - handed to the child, closed when it ends
     env = dict(os.environ, PYTHONUNBUFFERED="1")
     # the children import the same `federates` as this process, whatever the cwd
@@ -110,10 +116,9 @@ def start_process(name: str, cmd: list[str], log: Path, cwd: Path) -> _Proc:
     env["PYTHONPATH"] = os.pathsep.join([root, *filter(None, [os.environ.get("PYTHONPATH")])])
     if sys.platform.startswith("linux"):  # the parent-death signal, then exec: same process
         program = shutil.which(cmd[0]) or cmd[0]
-        cmd = [sys.executable, "-m", "federates.common.parent", str(os.getpid()), "--"] + [
-            program,
-            *cmd[1:],
-        ]
+        pin = ["--cpus", ",".join(map(str, cpus))] if cpus else []
+        shim = [sys.executable, "-m", "federates.common.parent", str(os.getpid()), *pin, "--"]
+        cmd = [*shim, program, *cmd[1:]]
     p = subprocess.Popen(
         cmd,
         cwd=cwd,
@@ -252,12 +257,15 @@ def supervise(
     progress: bool = False,
     hang_timeout_s: float = HANG_TIMEOUT_S,
     warm: bool = False,
+    cpus: dict[str, list[int]] | None = None,
 ) -> Outcome:
     """Run the federation of ``build`` to its end or its first failure.
 
     With ``warm``, the federates are forked from this process's warm fork server
     (:mod:`cosim.engine.warm_start`; for a process that runs many federations)
     instead of started as new processes (where it can: :func:`cosim.engine.warm_start.available`).
+    ``cpus`` pins the new processes (``"broker"`` and federates) to cores
+    (:func:`cosim.engine.cpu_affinity.plan`).
 
     SIGTERM to this process is handled like Ctrl-C (in the main thread): every
     process is stopped and the outcome is ``interrupted``.
@@ -277,14 +285,19 @@ def supervise(
     last_hang_check = 0.0
     warm = warm and available()
     try:
-        broker = start_process("broker", build.broker_cmd, logs / "broker.log", build.dir)
+        cpus = cpus or {}
+        broker = start_process(
+            "broker", build.broker_cmd, logs / "broker.log", build.dir, cpus.get("broker")
+        )
         procs.append(broker)
         for name in build.configs:
             log_path = logs / f"{name}.log"
             if warm:
                 proc = _Proc(name, start_warm(build.configs[name], log_path, build.dir), log_path)
             else:
-                proc = start_process(name, build.federate_cmd(name), log_path, build.dir)
+                proc = start_process(
+                    name, build.federate_cmd(name), log_path, build.dir, cpus.get(name)
+                )
             procs.append(proc)
         feds = procs[1:]
         if progress and sys.stderr.isatty():

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from cosim.case import Case, load_case
-from cosim.engine import warm_start
+from cosim.engine import cpu_affinity, warm_start
 from cosim.errors import CosimError, RunError
 
 
@@ -34,6 +34,7 @@ def execute_run(case: Case, run_dir: str) -> dict[str, Any]:
     """
     from cosim.engine.runner import run_case
 
+    cpu_affinity.share_cores()  # other runs share this machine's cores: pin none
     error = ""
     try:
         run_case(case, run_dir, report=False)

@@ -8,7 +8,9 @@ signal survives the ``exec``). When the supervisor dies, even by SIGKILL, the
 kernel sends SIGTERM to the program: a federate flushes its series and exits,
 the broker exits. The program also gets ``COSIM_SUPERVISOR_PID``: a federate's
 loop leaves the same way when it sees its parent gone, in case the signal does
-not get through. Elsewhere than Linux the program just runs.
+not get through. Elsewhere than Linux the program just runs. ``--cpus 0,1`` pins
+the program to those cores first (``sched_setaffinity``: every thread it
+creates inherits them; :mod:`cosim.engine.cpu_affinity` says when).
 
 Used by :mod:`cosim.engine.supervisor` for the broker and every federate.
 """
@@ -37,10 +39,19 @@ def die_with_parent(sig: int = signal.SIGTERM) -> bool:
 def main(argv: list[str] | None = None) -> int:
     """Set the parent-death signal and ``exec`` the program (never returns on success)."""
     args = list(sys.argv[1:] if argv is None else argv)
+    cpus = None
+    if len(args) > 2 and args[1] == "--cpus":
+        cpus = {int(c) for c in args[2].split(",")}
+        del args[1:3]
     if len(args) < 3 or args[1] != "--":
-        print("usage: python -m federates.common.parent PID -- PROGRAM [ARGS...]", file=sys.stderr)
+        print(
+            "usage: python -m federates.common.parent PID [--cpus LIST] -- PROGRAM [ARGS...]",
+            file=sys.stderr,
+        )
         return 2
     parent, cmd = int(args[0]), args[2:]
+    if cpus:
+        os.sched_setaffinity(0, cpus)
     die_with_parent()
     if os.getppid() != parent:  # the supervisor is already gone
         return 143

@@ -115,6 +115,23 @@ def test_every_socket_is_on_loopback_and_the_broker_needs_no_path(tmp_path: Path
     assert "FileNotFoundError" not in err
 
 
+def test_a_lone_run_pins_each_process_to_its_core(tmp_path: Path) -> None:
+    out = tmp_path / "pinned"
+    proc = start_cosim(out)
+    try:
+        wait_stepping(out)
+        cores = sorted(os.sched_getaffinity(0))
+        got = {name: federate_process(out, name).cpu_affinity() for name in FEDERATES}
+        got["broker"] = broker_process(out).cpu_affinity()
+        proc.send_signal(signal.SIGTERM)
+        proc.communicate(timeout=60)
+    finally:
+        stop(proc, out)
+    want = {"broker": cores[:1], "factory": cores[:1], "transmission": cores[1:2]}
+    assert len(cores) >= 2 and got == want
+    assert json.loads((out / "summary.json").read_text())["run"]["cpu_affinity"] == want
+
+
 def wait_stepping(out: Path, t_min_s: float = 20.0) -> None:
     poll(
         f"every federate past t = {t_min_s:g} s",

@@ -96,6 +96,11 @@ def test_a_sweep_forks_warm_federates_with_the_results_of_new_processes(tmp_path
     assert run.returncode == 0, run.stderr
     runs = {d: json.loads((d / "summary.json").read_text())["run"] for d in (warm, cold)}
     assert runs[warm]["warm_start"] is True and runs[cold]["warm_start"] is False
+    # a lone run pins its processes (2 cores here); a sweep's runs share the cores: never
+    cores = sorted(os.sched_getaffinity(0))
+    pinned = {"broker": cores[:1], "factory": cores[:1], "transmission": cores[1:2]}
+    assert runs[cold]["cpu_affinity"] == pinned
+    assert runs[warm]["cpu_affinity"] is None
     for name in FEDERATES:
         a = pd.read_parquet(warm / "timeseries" / f"{name}.parquet")
         b = pd.read_parquet(cold / "timeseries" / f"{name}.parquet")

@@ -1,0 +1,49 @@
+"""A lone run pins each of its processes to a core; runs that share the machine never do."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from cosim.engine import cpu_affinity
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_plan_is_round_robin_over_the_usable_cores_with_the_broker_on_the_first(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(cpu_affinity, "usable_cores", lambda: [2, 5])
+    monkeypatch.setattr(cpu_affinity, "_SHARED", False)
+    got = cpu_affinity.plan("auto", ["factory", "transmission", "distribution"])
+    want = {"broker": [2], "factory": [2], "transmission": [5], "distribution": [2]}
+    assert got == want
+    assert cpu_affinity.plan("off", ["factory", "transmission"]) is None
+
+
+def test_no_plan_on_one_core_or_when_runs_share_the_machine(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(cpu_affinity, "_SHARED", False)
+    monkeypatch.setattr(cpu_affinity, "usable_cores", lambda: [0])
+    assert cpu_affinity.plan("auto", ["factory", "transmission"]) is None
+    monkeypatch.setattr(cpu_affinity, "usable_cores", lambda: [0, 1])
+    assert cpu_affinity.plan("auto", ["factory", "transmission"]) is not None
+    cpu_affinity.share_cores()  # as each task of a sweep does
+    assert cpu_affinity.plan("auto", ["factory", "transmission"]) is None
+
+
+def test_the_parent_shim_pins_the_program_before_it_starts() -> None:
+    core = max(os.sched_getaffinity(0))
+    show = [sys.executable, "-c", "import os; print(sorted(os.sched_getaffinity(0)))"]
+    shim = [sys.executable, "-m", "federates.common.parent", str(os.getpid())]
+    out = subprocess.run(
+        [*shim, "--cpus", str(core), "--", *show], capture_output=True, text=True, cwd=ROOT
+    )
+    assert out.stdout.strip() == f"[{core}]", out.stderr
+    free = subprocess.run([*shim, "--", *show], capture_output=True, text=True, cwd=ROOT)
+    assert free.stdout.strip() == str(sorted(os.sched_getaffinity(0)))
