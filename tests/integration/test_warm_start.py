@@ -110,18 +110,26 @@ def test_a_sweep_forks_warm_federates_with_the_results_of_new_processes(tmp_path
         assert f"federate {name} done" in (warm / "logs" / f"{name}.log").read_text()
 
 
-def test_a_killed_warm_federate_is_named_with_its_signal(tmp_path: Path) -> None:
-    out = tmp_path / "sweep"
+def stepping_sweep(out: Path) -> tuple[subprocess.Popen, Path, psutil.Process]:
+    """A sweep of one 24 h run, its federates past 20 s: the sweep, the run, its transmission."""
     sweep = start_sweep(out, "horizon.duration_s=86400")
     try:
         run_dir = sweep_run_dir(out)
         wait_stepping(run_dir)
-        victim = warm_federate(run_dir, "transmission")
-        assert victim.pid != sweep.pid and victim.parent().pid != sweep.pid  # a fork, not a child
-        victim.kill()
-        err = finish(sweep, out)
-    finally:
+        return sweep, run_dir, warm_federate(run_dir, "transmission")
+    except BaseException:
         finish(sweep, out, 1)
+        raise
+
+
+def test_a_killed_warm_federate_is_named_with_its_signal(tmp_path: Path) -> None:
+    out = tmp_path / "sweep"
+    sweep, run_dir, victim = stepping_sweep(out)
+    try:
+        assert victim.parent().pid != sweep.pid  # a fork, not a child of the sweep
+        victim.kill()
+    finally:
+        err = finish(sweep, out)
     assert sweep.returncode == 1, err
     run = json.loads((run_dir / "summary.json").read_text())["run"]
     assert run["warm_start"] is True
@@ -131,11 +139,9 @@ def test_a_killed_warm_federate_is_named_with_its_signal(tmp_path: Path) -> None
 
 def test_sigkill_of_a_sweep_worker_takes_its_warm_federation_down(tmp_path: Path) -> None:
     out = tmp_path / "sweep"
-    sweep = start_sweep(out, "horizon.duration_s=86400")
+    sweep, run_dir, transmission = stepping_sweep(out)
     try:
-        run_dir = sweep_run_dir(out)
-        wait_stepping(run_dir)
-        server = warm_federate(run_dir, "transmission").parent()  # the worker's fork server
+        server = transmission.parent()  # the worker's fork server
         worker = server.parent()  # forked in turn by the sweep's own fork server
         assert worker.pid != sweep.pid and worker.parent().parent().pid == sweep.pid
         worker.kill()
@@ -151,6 +157,6 @@ def test_sigkill_of_a_sweep_worker_takes_its_warm_federation_down(tmp_path: Path
         poll("the fork server to leave", lambda: not server.is_running(), 15)
     finally:
         finish(sweep, out, 60)
-    for name in FEDERATES:  # parent-death SIGTERM through the fork server: they still flush
+    for name in FEDERATES:  # SIGTERM through the lifeline: they still flush
         assert info(run_dir, name)["status"] == "stopped", name
         assert rows(run_dir, name) == info(run_dir, name)["steps"] >= 20, name
