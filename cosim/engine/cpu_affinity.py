@@ -18,8 +18,11 @@ it creates inherits it). It never pins:
 - in a process that runs federations alongside others (each task of a sweep or
   hosting-capacity study, locally or on a Dask cluster,
   :func:`share_cores`): they would all pin to the same cores;
-- with ``run.cpu_affinity = "off"`` (say, several ``cosim run`` at once on one
-  machine).
+- while another federation runs on the machine (a process of a federate or a
+  broker is there, :func:`other_federations`): several ``cosim run`` at once
+  would all pin to the same cores. Runs started at the same instant do not see
+  each other; ``run.cpu_affinity = "off"`` is for them;
+- with ``run.cpu_affinity = "off"``.
 
 The summary's ``run.cpu_affinity`` records the cores each process got (``null``
 when none was pinned).
@@ -46,6 +49,27 @@ def usable_cores() -> list[int]:
         return []
 
 
+def other_federations() -> bool:
+    """Whether a federate or a HELICS broker of some other run is on this machine now.
+
+    A federate's command line names the shared loop (``federates.common.loop``;
+    a sweep worker's fork server preloads it by that name too).
+    """
+    import psutil
+
+    for p in psutil.process_iter(["cmdline"]):
+        try:
+            cmd = p.info["cmdline"] or []
+        except psutil.Error:  # pragma: no cover - a process that just left
+            continue
+        if p.pid != os.getpid() and (
+            any("federates.common.loop" in a for a in cmd)
+            or (cmd and os.path.basename(cmd[0]) == "helics_broker")
+        ):
+            return True
+    return False
+
+
 def plan(setting: str, federates: list[str]) -> dict[str, list[int]] | None:
     """The core of each process of a run (``"broker"`` and each federate), or ``None``.
 
@@ -63,6 +87,8 @@ def plan(setting: str, federates: list[str]) -> dict[str, list[int]] | None:
     """
     cores = usable_cores()
     if setting != "auto" or _SHARED or len(cores) < 2 or not federates:
+        return None
+    if other_federations():
         return None
     cpus = {name: [cores[i % len(cores)]] for i, name in enumerate(federates)}
     return {"broker": cpus[federates[0]], **cpus}

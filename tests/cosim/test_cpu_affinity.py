@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from cosim.engine import cpu_affinity
+from tests.integration.conftest import wait_for_no_other_federation
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -19,6 +20,7 @@ def test_plan_is_round_robin_over_the_usable_cores_with_the_broker_on_the_first(
 ) -> None:
     monkeypatch.setattr(cpu_affinity, "usable_cores", lambda: [2, 5])
     monkeypatch.setattr(cpu_affinity, "_SHARED", False)
+    monkeypatch.setattr(cpu_affinity, "other_federations", lambda: False)
     got = cpu_affinity.plan("auto", ["factory", "transmission", "distribution"])
     want = {"broker": [2], "factory": [2], "transmission": [5], "distribution": [2]}
     assert got == want
@@ -29,12 +31,32 @@ def test_no_plan_on_one_core_or_when_runs_share_the_machine(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(cpu_affinity, "_SHARED", False)
+    monkeypatch.setattr(cpu_affinity, "other_federations", lambda: False)
     monkeypatch.setattr(cpu_affinity, "usable_cores", lambda: [0])
     assert cpu_affinity.plan("auto", ["factory", "transmission"]) is None
     monkeypatch.setattr(cpu_affinity, "usable_cores", lambda: [0, 1])
     assert cpu_affinity.plan("auto", ["factory", "transmission"]) is not None
     cpu_affinity.share_cores()  # as each task of a sweep does
     assert cpu_affinity.plan("auto", ["factory", "transmission"]) is None
+
+
+def test_no_plan_while_another_federation_runs_on_the_machine(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(cpu_affinity, "_SHARED", False)
+    monkeypatch.setattr(cpu_affinity, "usable_cores", lambda: [0, 1])
+    wait_for_no_other_federation()
+    assert cpu_affinity.plan("auto", ["factory", "transmission"]) is not None
+    # a process whose command line names the federate loop, as another run's federate does
+    other = subprocess.Popen(
+        [sys.executable, "-c", "import sys; sys.stdin.read()", "federates.common.loop"],
+        stdin=subprocess.PIPE,
+    )
+    try:
+        assert cpu_affinity.other_federations()
+        assert cpu_affinity.plan("auto", ["factory", "transmission"]) is None
+    finally:
+        other.communicate(timeout=30)
 
 
 def test_the_parent_shim_pins_the_program_before_it_starts() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import psutil
@@ -24,6 +25,21 @@ def run_processes(run_dir: Path) -> list[psutil.Process]:
         except (psutil.NoSuchProcess, psutil.AccessDenied):
             continue
     return found
+
+
+def wait_for_no_other_federation(timeout_s: float = 60.0) -> None:
+    """Poll until no federate or broker of another run is left (a lone run then pins its cores).
+
+    AssertionError after ``timeout_s``: a run of an earlier test, or of the machine's user, is
+    still there.
+    """
+    from cosim.engine.cpu_affinity import other_federations
+
+    deadline = time.monotonic() + timeout_s
+    while other_federations():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"another federation still runs after {timeout_s:g} s")
+        time.sleep(0.1)
 
 
 @pytest.fixture

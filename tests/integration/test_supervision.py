@@ -21,7 +21,7 @@ import psutil
 import pytest
 
 from federates.common.loop import STOP_FLUSH_S, STOP_LEAVE_S
-from tests.integration.conftest import run_processes
+from tests.integration.conftest import run_processes, wait_for_no_other_federation
 
 pytestmark = pytest.mark.integration
 
@@ -117,6 +117,7 @@ def test_every_socket_is_on_loopback_and_the_broker_needs_no_path(tmp_path: Path
 
 def test_a_lone_run_pins_each_process_to_its_core(tmp_path: Path) -> None:
     out = tmp_path / "pinned"
+    wait_for_no_other_federation()  # else it would not pin
     proc = start_cosim(out)
     try:
         wait_stepping(out)

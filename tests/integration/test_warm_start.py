@@ -18,7 +18,7 @@ import psutil
 import pytest
 
 from federates.common.loop import STOP_FLUSH_S, STOP_LEAVE_S
-from tests.integration.conftest import run_processes
+from tests.integration.conftest import run_processes, wait_for_no_other_federation
 from tests.integration.test_supervision import info, poll, progress_s, rows, survivors
 
 pytestmark = pytest.mark.integration
@@ -90,6 +90,7 @@ def test_a_sweep_forks_warm_federates_with_the_results_of_new_processes(tmp_path
     assert sweep.returncode == 0, err
     warm = sweep_run_dir(tmp_path / "sweep")
     cold = tmp_path / "run"
+    wait_for_no_other_federation()  # a lone run pins its cores
     cmd = [sys.executable, "-m", "cosim.cli", "run", "ieee118_factory", "-o", str(cold), "-q"]
     cmd += ["--no-report", "--set", "seed=3", "--set", "horizon.duration_s=300"]
     run = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, env=ENV, timeout=300)
