@@ -18,6 +18,7 @@ import sys
 from typing import Any
 
 from cosim.cli import dynamics, qualify, run, study
+from cosim.engine import warm_start
 from cosim.errors import CosimError
 from federates.errors import ConfigError
 
@@ -47,7 +48,9 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError:  # not the main thread: leave signals alone
         previous = None
     try:
-        return int(args.func(args) or 0)
+        # a command's federates are forked from one warm process (cosim.engine.warm_start)
+        with warm_start.enabled_within():
+            return int(args.func(args) or 0)
     except (CosimError, ConfigError) as exc:
         if args.debug:
             raise

@@ -15,10 +15,10 @@ next call starts another.
 
 A plain child process, not :mod:`multiprocessing`: a spawned worker re-imports
 the caller's ``__main__``, which would re-run a user's script without a
-``if __name__ == "__main__"`` guard. A process that runs many federations (a
-sweep's worker, :func:`cosim.engine.warm_start.enable`) forks the child from its
-warm server instead, where pandapower is imported already; the server imports
-``__main__`` once, as any process pool does.
+``if __name__ == "__main__"`` guard. A process that enabled warm starts (a
+``cosim`` command, a sweep's worker: :mod:`cosim.engine.warm_start`) forks the
+child from its warm server instead, where pandapower is imported already; such a
+process's entry point is guarded.
 """
 
 from __future__ import annotations

@@ -18,9 +18,9 @@ it creates inherits it). It never pins:
 - in a process that runs federations alongside others (each task of a sweep or
   hosting-capacity study, locally or on a Dask cluster,
   :func:`share_cores`): they would all pin to the same cores;
-- while another federation runs on the machine (a process of a federate or a
-  broker is there, :func:`other_federations`): several ``cosim run`` at once
-  would all pin to the same cores. Runs started at the same instant do not see
+- while another federation runs on the machine (its HELICS broker is there,
+  :func:`other_federations`): several ``cosim run`` at once would all pin to the
+  same cores. Runs started at the same instant do not see
   each other; ``run.cpu_affinity = "off"`` is for them;
 - with ``run.cpu_affinity = "off"``.
 
@@ -50,10 +50,11 @@ def usable_cores() -> list[int]:
 
 
 def other_federations() -> bool:
-    """Whether a federate or a HELICS broker of some other run is on this machine now.
+    """Whether a HELICS broker is running on this machine now (another run's federation).
 
-    A federate's command line names the shared loop (``federates.common.loop``;
-    a sweep worker's fork server preloads it by that name too).
+    Every federation has one, started before its federates; this run's own is not
+    started yet when its cores are planned. A fork server or an idle helper does
+    not count: only a federation competes for the cores.
     """
     import psutil
 
@@ -62,10 +63,7 @@ def other_federations() -> bool:
             cmd = p.info["cmdline"] or []
         except psutil.Error:  # pragma: no cover - a process that just left
             continue
-        if p.pid != os.getpid() and (
-            any("federates.common.loop" in a for a in cmd)
-            or (cmd and os.path.basename(cmd[0]) == "helics_broker")
-        ):
+        if cmd and os.path.basename(cmd[0]) == "helics_broker":
             return True
     return False
 

@@ -40,7 +40,7 @@ def run_federation(
     for attempt in range(BROKER_START_RETRIES + 1):
         prepare_out_dir(out)
         b = build(case, out, host=interface)
-        cpus = None if warm else cpu_affinity.plan(case.run.cpu_affinity, list(b.configs))
+        cpus = cpu_affinity.plan(case.run.cpu_affinity, list(b.configs))
         outcome = supervise(
             b,
             case.horizon.duration_s,
@@ -132,6 +132,9 @@ def _run_claimed(
     # in a child process, so that pandapower never loads in the supervisor (unless N-1 needs it)
     from cosim.analysis.context import network_context_apart
     from cosim.engine.exchange import exchange_interval
+
+    if warm_start.enabled():  # its preload overlaps the exchange screen and the build
+        warm_start.start_server()
 
     # the build's exchange screen first (kept for the build): the network context then
     # follows it in the same child process (cosim.engine.apart), during the federation

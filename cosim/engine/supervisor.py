@@ -264,7 +264,7 @@ def supervise(
     With ``warm``, the federates are forked from this process's warm fork server
     (:mod:`cosim.engine.warm_start`; for a process that runs many federations)
     instead of started as new processes (where it can: :func:`cosim.engine.warm_start.available`).
-    ``cpus`` pins the new processes (``"broker"`` and federates) to cores
+    ``cpus`` pins the processes (``"broker"`` and federates) to cores
     (:func:`cosim.engine.cpu_affinity.plan`).
 
     SIGTERM to this process is handled like Ctrl-C (in the main thread): every
@@ -293,7 +293,8 @@ def supervise(
         for name in build.configs:
             log_path = logs / f"{name}.log"
             if warm:
-                proc = _Proc(name, start_warm(build.configs[name], log_path, build.dir), log_path)
+                forked = start_warm(build.configs[name], log_path, build.dir, cpus=cpus.get(name))
+                proc = _Proc(name, forked, log_path)
             else:
                 proc = start_process(
                     name, build.federate_cmd(name), log_path, build.dir, cpus.get(name)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -47,16 +48,18 @@ def test_no_plan_while_another_federation_runs_on_the_machine(
     monkeypatch.setattr(cpu_affinity, "usable_cores", lambda: [0, 1])
     wait_for_no_other_federation()
     assert cpu_affinity.plan("auto", ["factory", "transmission"]) is not None
-    # a process whose command line names the federate loop, as another run's federate does
-    other = subprocess.Popen(
-        [sys.executable, "-c", "import sys; sys.stdin.read()", "federates.common.loop"],
-        stdin=subprocess.PIPE,
+    # another run's broker (a process named helics_broker), not a child of this process
+    out = subprocess.run(
+        ["bash", "-c", "(exec -a helics_broker sleep 60) >/dev/null 2>&1 & echo $!"],
+        capture_output=True,
+        text=True,
     )
+    other = int(out.stdout)
     try:
         assert cpu_affinity.other_federations()
         assert cpu_affinity.plan("auto", ["factory", "transmission"]) is None
     finally:
-        other.communicate(timeout=30)
+        os.kill(other, signal.SIGKILL)
 
 
 def test_the_parent_shim_pins_the_program_before_it_starts() -> None:

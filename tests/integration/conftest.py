@@ -27,6 +27,25 @@ def run_processes(run_dir: Path) -> list[psutil.Process]:
     return found
 
 
+def federate_of(run_dir: Path, name: str) -> psutil.Process | None:
+    """The live process of federate ``name`` of a run, or ``None``.
+
+    A new process names its config on its command line; a fork of a warm process
+    (``cosim.engine.warm_start``) has its server's command line, and is known by the log it
+    writes (``logs/<name>.log`` on its standard output).
+    """
+    log = str(run_dir / "logs" / f"{name}.log")
+    for p in run_processes(run_dir):
+        try:
+            if f"configs/{name}.json" in " ".join(p.cmdline()) or any(
+                f.path == log for f in p.open_files()
+            ):
+                return p
+        except psutil.Error:
+            continue
+    return None
+
+
 def wait_for_no_other_federation(timeout_s: float = 60.0) -> None:
     """Poll until no federate or broker of another run is left (a lone run then pins its cores).
 

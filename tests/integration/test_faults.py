@@ -17,7 +17,7 @@ from cosim import load_results
 from cosim.case import load_case
 from cosim.engine.build import build
 from cosim.engine.supervisor import supervise
-from tests.integration.conftest import run_processes
+from tests.integration.conftest import federate_of, run_processes
 
 pytestmark = pytest.mark.integration
 
@@ -36,10 +36,10 @@ def _wait_for_progress(run_dir: Path, name: str, t_min_s: float, timeout_s: floa
 
 
 def _federate_process(run_dir: Path, name: str) -> psutil.Process:
-    for p in run_processes(run_dir):
-        if f"configs/{name}.json" in " ".join(p.cmdline()):
-            return p
-    raise AssertionError(f"no {name} process")
+    p = federate_of(run_dir, name)
+    if p is None:
+        raise AssertionError(f"no {name} process")
+    return p
 
 
 def test_kill_9_of_transmission_mid_run(tmp_path: Path) -> None:

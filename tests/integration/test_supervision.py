@@ -21,7 +21,7 @@ import psutil
 import pytest
 
 from federates.common.loop import STOP_FLUSH_S, STOP_LEAVE_S
-from tests.integration.conftest import run_processes, wait_for_no_other_federation
+from tests.integration.conftest import federate_of, run_processes, wait_for_no_other_federation
 
 pytestmark = pytest.mark.integration
 
@@ -62,13 +62,7 @@ def start_cosim(
 
 
 def federate_process(run_dir: Path, name: str) -> psutil.Process:
-    def find() -> psutil.Process | None:
-        for p in run_processes(run_dir):
-            if f"configs/{name}.json" in " ".join(p.cmdline()):
-                return p
-        return None
-
-    return poll(f"the {name} process", find)  # type: ignore[return-value]
+    return poll(f"the {name} process", lambda: federate_of(run_dir, name))  # type: ignore[return-value]
 
 
 def broker_process(run_dir: Path) -> psutil.Process:

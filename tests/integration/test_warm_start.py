@@ -19,7 +19,14 @@ import pytest
 
 from federates.common.loop import STOP_FLUSH_S, STOP_LEAVE_S
 from tests.integration.conftest import run_processes, wait_for_no_other_federation
-from tests.integration.test_supervision import info, poll, progress_s, rows, survivors
+from tests.integration.test_supervision import (
+    federate_process,
+    info,
+    poll,
+    progress_s,
+    rows,
+    survivors,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -49,20 +56,6 @@ def sweep_run_dir(out: Path) -> Path:
     return poll("the sweep's run to start", find)  # type: ignore[return-value]
 
 
-def warm_federate(run_dir: Path, name: str) -> psutil.Process:
-    """The forked federate ``name`` of a run: the process that writes ``logs/<name>.log``."""
-    log = str(run_dir / "logs" / f"{name}.log")
-
-    def find() -> psutil.Process | None:
-        for p in run_processes(run_dir):
-            with contextlib.suppress(psutil.Error):
-                if any(f.path == log for f in p.open_files()):
-                    return p
-        return None
-
-    return poll(f"the {name} process", find)  # type: ignore[return-value]
-
-
 def wait_stepping(run_dir: Path, t_min_s: float = 20.0) -> None:
     poll(
         f"every federate past t = {t_min_s:g} s",
@@ -84,31 +77,60 @@ def finish(proc: subprocess.Popen, out: Path, timeout_s: float = 120.0) -> str:
     return err
 
 
-def test_a_sweep_forks_warm_federates_with_the_results_of_new_processes(tmp_path: Path) -> None:
+def test_warm_federates_give_the_results_of_new_processes(tmp_path: Path) -> None:
+    """A sweep's worker and ``cosim run`` fork warm; ``run_case`` from a script starts new ones."""
     sweep = start_sweep(tmp_path / "sweep", "horizon.duration_s=300")
     err = finish(sweep, tmp_path / "sweep")
     assert sweep.returncode == 0, err
-    warm = sweep_run_dir(tmp_path / "sweep")
-    cold = tmp_path / "run"
+    in_sweep, by_cli, by_script = (
+        sweep_run_dir(tmp_path / "sweep"),
+        tmp_path / "cli",
+        tmp_path / "new",
+    )
     wait_for_no_other_federation()  # a lone run pins its cores
-    cmd = [sys.executable, "-m", "cosim.cli", "run", "ieee118_factory", "-o", str(cold), "-q"]
-    cmd += ["--no-report", "--set", "seed=3", "--set", "horizon.duration_s=300"]
-    run = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, env=ENV, timeout=300)
+    overrides = ["seed=3", "horizon.duration_s=300"]
+    sets = [arg for o in overrides for arg in ("--set", o)]
+    cmd = [sys.executable, "-m", "cosim.cli", "run", "ieee118_factory", "-o", str(by_cli)]
+    run = subprocess.run(
+        [*cmd, "-q", "--no-report", *sets],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=ENV,
+        timeout=300,
+    )
     assert run.returncode == 0, run.stderr
-    runs = {d: json.loads((d / "summary.json").read_text())["run"] for d in (warm, cold)}
-    assert runs[warm]["warm_start"] is True and runs[cold]["warm_start"] is False
-    # a lone run pins its processes (2 cores here); a sweep's runs share the cores: never
+    script = (
+        "from cosim.engine.runner import run_case\n"
+        f"run_case('ieee118_factory', {str(by_script)!r}, {overrides!r}, report=False)\n"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=ENV,
+        timeout=300,
+    )
+    assert run.returncode == 0, run.stderr
+    runs = {
+        d: json.loads((d / "summary.json").read_text())["run"]
+        for d in (in_sweep, by_cli, by_script)
+    }
+    assert [runs[d]["warm_start"] for d in (in_sweep, by_cli, by_script)] == [True, True, False]
+    # a lone run pins its processes (2 cores here), forked or new; a sweep's runs share the cores
     cores = sorted(os.sched_getaffinity(0))
     pinned = {"broker": cores[:1], "factory": cores[:1], "transmission": cores[1:2]}
-    assert runs[cold]["cpu_affinity"] == pinned
-    assert runs[warm]["cpu_affinity"] is None
+    assert runs[by_cli]["cpu_affinity"] == pinned and runs[by_script]["cpu_affinity"] == pinned
+    assert runs[in_sweep]["cpu_affinity"] is None
     for name in FEDERATES:
-        a = pd.read_parquet(warm / "timeseries" / f"{name}.parquet")
-        b = pd.read_parquet(cold / "timeseries" / f"{name}.parquet")
-        assert len(a) == 300, name
-        pd.testing.assert_frame_equal(a, b, check_exact=True)
-        # the fork wrote its own log, as a new process does
-        assert f"federate {name} done" in (warm / "logs" / f"{name}.log").read_text()
+        new = pd.read_parquet(by_script / "timeseries" / f"{name}.parquet")
+        assert len(new) == 300, name
+        for warm in (in_sweep, by_cli):
+            got = pd.read_parquet(warm / "timeseries" / f"{name}.parquet")
+            pd.testing.assert_frame_equal(got, new, check_exact=True)
+            # the fork wrote its own log, as a new process does
+            assert f"federate {name} done" in (warm / "logs" / f"{name}.log").read_text()
 
 
 def stepping_sweep(out: Path) -> tuple[subprocess.Popen, Path, psutil.Process]:
@@ -117,7 +139,7 @@ def stepping_sweep(out: Path) -> tuple[subprocess.Popen, Path, psutil.Process]:
     try:
         run_dir = sweep_run_dir(out)
         wait_stepping(run_dir)
-        return sweep, run_dir, warm_federate(run_dir, "transmission")
+        return sweep, run_dir, federate_process(run_dir, "transmission")
     except BaseException:
         finish(sweep, out, 1)
         raise
