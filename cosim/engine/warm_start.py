@@ -43,6 +43,7 @@ A warm federate is supervised as a new one is, and behaves the same:
 from __future__ import annotations
 
 import contextlib
+import gc
 import multiprocessing
 import os
 import signal
@@ -217,6 +218,9 @@ def _federate_child(
     config: str, log: str, cwd: str, env: dict[str, str], cpus: list[int], lifeline: Any
 ) -> None:  # pragma: no cover - runs in the forked federate (tests check its behaviour)
     """The forked federate: its own session and log, dies with the supervisor, runs the loop."""
+    # what the server imported stays out of this process's garbage collections: they
+    # would walk pandapower's whole heap (and touch its shared pages) in every federate
+    gc.freeze()
     if cpus:
         os.sched_setaffinity(0, cpus)
     os.setsid()
