@@ -17,6 +17,7 @@ from cosim import load_results
 from cosim.case import load_case
 from cosim.engine.build import build
 from cosim.engine.supervisor import supervise
+from federates.common.recorder import read_arrow_stream
 from tests.integration.conftest import federate_of, run_processes
 
 pytestmark = pytest.mark.integration
@@ -33,6 +34,15 @@ def _wait_for_progress(run_dir: Path, name: str, t_min_s: float, timeout_s: floa
             pass
         time.sleep(0.1)
     raise AssertionError(f"{name} made no progress to {t_min_s} s")
+
+
+FEDS = ("factory", "transmission")
+
+
+def _flushed_rows(run_dir: Path, name: str) -> int:
+    """Rows of a running federate's series already on disk (its Arrow stream)."""
+    path = run_dir / "timeseries" / f"{name}.arrow"
+    return read_arrow_stream(path).num_rows if path.is_file() else 0
 
 
 def _federate_process(run_dir: Path, name: str) -> psutil.Process:
@@ -55,6 +65,8 @@ def test_kill_9_of_transmission_mid_run(tmp_path: Path) -> None:
             str(out),
             "-q",
             "--no-report",
+            "--set",
+            "horizon.duration_s=86400",  # still running once rows are on disk
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -62,6 +74,11 @@ def test_kill_9_of_transmission_mid_run(tmp_path: Path) -> None:
     )
     try:
         _wait_for_progress(out, "transmission", 30.0)
+        # rows reach the disk every 0.25 s of wall time: wait until some have
+        deadline = time.monotonic() + 60.0
+        while min((flushed := {n: _flushed_rows(out, n) for n in FEDS}).values()) < 25:
+            assert time.monotonic() < deadline, f"no rows on disk: {flushed}"
+            time.sleep(0.05)
         victim = _federate_process(out, "transmission")
         t_kill = time.monotonic()
         os.kill(victim.pid, signal.SIGKILL)
@@ -83,7 +100,8 @@ def test_kill_9_of_transmission_mid_run(tmp_path: Path) -> None:
     assert summary["run"]["failed"] == "transmission"
     r = load_results(out)
     fac, tr = r.frame("factory"), r.frame("transmission")
-    assert len(tr) >= 25 and len(fac) >= 25  # every flushed step before the kill reads back
+    # every step flushed before the kill reads back
+    assert len(tr) >= flushed["transmission"] and len(fac) >= flushed["factory"]
     assert tr["t_s"].is_monotonic_increasing and tr["t_s"].iloc[-1] < 3600
     assert not list((out / "timeseries").glob("*.arrow"))
 
