@@ -46,6 +46,12 @@ def start_sweep(out: Path, *sets: str) -> subprocess.Popen:
     )
 
 
+def run_ok(cmd: list[str]) -> None:
+    """Run ``cmd`` from the repository to its end; it must succeed."""
+    out = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, env=ENV, timeout=300)
+    assert out.returncode == 0, out.stderr
+
+
 def sweep_run_dir(out: Path) -> Path:
     """The directory of the sweep's (only) run, once its federates have started."""
 
@@ -91,28 +97,12 @@ def test_warm_federates_give_the_results_of_new_processes(tmp_path: Path) -> Non
     overrides = ["seed=3", "horizon.duration_s=300"]
     sets = [arg for o in overrides for arg in ("--set", o)]
     cmd = [sys.executable, "-m", "cosim.cli", "run", "ieee118_factory", "-o", str(by_cli)]
-    run = subprocess.run(
-        [*cmd, "-q", "--no-report", *sets],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env=ENV,
-        timeout=300,
-    )
-    assert run.returncode == 0, run.stderr
+    run_ok([*cmd, "-q", "--no-report", *sets])
     script = (
         "from cosim.engine.runner import run_case\n"
         f"run_case('ieee118_factory', {str(by_script)!r}, {overrides!r}, report=False)\n"
     )
-    run = subprocess.run(
-        [sys.executable, "-c", script],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env=ENV,
-        timeout=300,
-    )
-    assert run.returncode == 0, run.stderr
+    run_ok([sys.executable, "-c", script])
     runs = {
         d: json.loads((d / "summary.json").read_text())["run"]
         for d in (in_sweep, by_cli, by_script)
