@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-import signal
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -48,18 +48,16 @@ def test_no_plan_while_another_federation_runs_on_the_machine(
     monkeypatch.setattr(cpu_affinity, "usable_cores", lambda: [0, 1])
     wait_for_no_other_federation()
     assert cpu_affinity.plan("auto", ["factory", "transmission"]) is not None
-    # another run's broker (a process named helics_broker), not a child of this process
-    out = subprocess.run(
-        ["bash", "-c", "(exec -a helics_broker sleep 60) >/dev/null 2>&1 & echo $!"],
-        capture_output=True,
-        text=True,
-    )
-    other = int(out.stdout)
+    # another run's broker: a process named helics_broker. Popen returns once the program
+    # is executed, so its name is there to see (a backgrounded shell's exec was a race).
+    other = subprocess.Popen(["helics_broker", "60"], executable=shutil.which("sleep"))
     try:
         assert cpu_affinity.other_federations()
         assert cpu_affinity.plan("auto", ["factory", "transmission"]) is None
     finally:
-        os.kill(other, signal.SIGKILL)
+        other.kill()
+        other.wait()
+    assert cpu_affinity.plan("auto", ["factory", "transmission"]) is not None
 
 
 def test_the_parent_shim_pins_the_program_before_it_starts() -> None:
