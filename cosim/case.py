@@ -123,7 +123,8 @@ class RunConfig(_Section):
         "auto",
         pattern="^(auto|off)$",
         description="auto: a lone run pins each federate to its own core (every-step exchange "
-        "+33 % on 2 cores; never inside a sweep); off: the OS places them "
+        "+33 % on 2 cores); in a local pool with no more workers than cores, each worker's "
+        "runs on its own core; off: the OS places them "
         "(cosim.engine.cpu_affinity)",
     )
 

@@ -18,8 +18,9 @@ Who enables it:
 - each command of the CLI (:func:`enabled_within`): ``cosim run`` of the default
   case, one hour, 7.8-8.0 s instead of 9.2-9.8 s;
 - each worker of a local sweep or hosting-capacity study (:func:`enable`, the
-  pool's initializer): a one-hour run 2.2 s one after another instead of 4.6 s,
-  1.4 s in a pool of 2 instead of 2.9 s.
+  pool's initializer): a one-hour run 2.2 s instead of 4.6 s. The workers are
+  forks of their study's server, and fork their federates from it too
+  (:func:`use_parent_server`): one preload per study.
 
 ``run_case`` called from a user's own script keeps new processes unless the
 script calls :func:`enable` (and guards its entry point, see :data:`PRELOAD`).
@@ -79,6 +80,7 @@ PRELOAD = (
 )
 
 _ENABLED = False
+_PARENT_SERVER = False  # this process forks from the server it was forked from
 
 
 def enable() -> None:
@@ -89,6 +91,38 @@ def enable() -> None:
     """
     global _ENABLED
     _ENABLED = True
+
+
+def use_parent_server() -> bool:
+    """Fork from the server this process was forked from, if it is warm; whether it is.
+
+    A local pool's worker is a fork of its parent's server (:class:`cosim.studies.run_pool.RunPool`
+    starts the pool from :func:`context`). That server has imported :data:`PRELOAD`
+    (this process's modules show it), so the worker's federates and apart child fork
+    from it too, instead of from a server of the worker's own: one preload per study
+    rather than one per worker, and the worker's first run need not wait for it.
+
+    :mod:`multiprocessing` lets a child of the fork server reach it (the server
+    leaves its address and its liveness pipe in each child) but would start a new
+    server on the first fork, as it only knows a server it started. This tells it
+    the server is there; False (and nothing changed) where this process is not a
+    fork of a warm server or this Python's ``forkserver`` is not the one described.
+    """
+    global _PARENT_SERVER
+    from multiprocessing import forkserver, resource_tracker
+
+    server = forkserver._forkserver  # noqa: SLF001 - the module's one server, see above
+    ours = (
+        getattr(server, "_forkserver_address", None) is not None
+        and getattr(server, "_forkserver_alive_fd", None) is not None
+        and getattr(server, "_forkserver_pid", 0) is None
+        and not hasattr(server, "_forkserver_authkey")  # Python >= 3.14 authenticates
+    )
+    if not ours or not all(name in sys.modules for name in PRELOAD):
+        return False
+    server.ensure_running = resource_tracker.ensure_running  # the server is running
+    _PARENT_SERVER = True
+    return True
 
 
 @contextlib.contextmanager
@@ -103,7 +137,12 @@ def enabled_within() -> Iterator[None]:
 
 
 def start_server() -> None:
-    """Start this process's fork server now (in the background: it takes about 2.5 s)."""
+    """Start this process's fork server now (in the background: it takes about 2.5 s).
+
+    Nothing to do in a process that forks from its parent's (:func:`use_parent_server`).
+    """
+    if _PARENT_SERVER:
+        return
 
     def start() -> None:
         from multiprocessing import forkserver

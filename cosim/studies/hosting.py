@@ -56,7 +56,13 @@ from cosim.studies.hosting_search import (
     size_grid,
     violations,
 )
-from cosim.studies.run_pool import RunPool, finished_record, future_record, is_finished
+from cosim.studies.run_pool import (
+    RunPool,
+    finished_record,
+    future_record,
+    is_finished,
+)
+from cosim.studies.run_pool import prepare as prepare_pool
 from cosim.studies.sweep import run_id_for, write_table
 from federates.errors import ConfigError
 
@@ -189,6 +195,7 @@ def hosting_capacity(
         raise CaseError("hosting capacity: nothing to do (neither with nor without BESS)")
     base = load_case(case, overrides)
     grid = size_grid(min_mw, max_mw, tol_mw)
+    prepare_pool(scheduler)  # in the background, while the buses are checked
     problems: list[str] = []
     chains: dict[tuple[int, bool], dict[str, Any]] = {}
     for bus in dict.fromkeys(int(b) for b in buses):

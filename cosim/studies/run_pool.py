@@ -5,9 +5,11 @@ record ``{status, error, summary}`` (it never raises); a finished run is read
 back instead (:func:`is_finished`, :func:`finished_record`). :class:`RunPool`
 executes many: a local process pool of ``workers`` processes (by default one
 per CPU; each run starts its own federation processes, so ``N`` workers mean
-``N`` concurrent federations; a worker forks them from its warm process,
-:mod:`cosim.engine.warm_start`), or with ``scheduler="tcp://HOST:PORT"`` one task
-per run on that Dask distributed cluster. Sweeps (:mod:`cosim.studies.sweep`)
+``N`` concurrent federations; the workers, and their federates, are forks of
+the study's warm process, :mod:`cosim.engine.warm_start`; with no more workers
+than cores, each worker's runs keep to a core of its own), or with
+``scheduler="tcp://HOST:PORT"`` one task per run on that Dask distributed
+cluster. Sweeps (:mod:`cosim.studies.sweep`)
 and hosting-capacity studies (:mod:`cosim.studies.hosting`) use it.
 """
 
@@ -82,6 +84,46 @@ def default_workers() -> int:
         return max(1, os.cpu_count() or 1)
 
 
+def prepare(scheduler: Any = None) -> None:
+    """Start what a local pool's workers fork from now, while the study checks its cases.
+
+    The study's runs go to a local pool (no ``scheduler``): this process's warm
+    server (:func:`cosim.engine.warm_start.start_server`, about 2.5 s in the
+    background) preloads what every worker and federate needs.
+    """
+    if scheduler is None and warm_start.available():
+        warm_start.start_server()
+
+
+def _start_worker(cores: Any) -> None:
+    """A local pool's worker: it forks its federates warm, from its parent's server.
+
+    ``cores``: the cores of the pool's workers, one each, in a shared counter's
+    order (None: the workers share every core).
+    """
+    warm_start.enable()
+    warm_start.use_parent_server()
+    if cores is not None:
+        with cores.get_lock():
+            k = cores[0]
+            cores[0] += 1
+        cpu_affinity.keep_runs_on([cores[1 + k % (len(cores) - 1)]])
+
+
+def worker_cores(workers: int) -> list[int] | None:
+    """The core of each worker of a local pool, or None (they share the cores).
+
+    One core each (:func:`cosim.engine.cpu_affinity.keep_runs_on`) where there are at
+    least as many usable cores as workers, more than one worker, and no other
+    federation on the machine (whose processes would not keep out of the workers'
+    cores); on Linux.
+    """
+    cores = cpu_affinity.usable_cores()
+    if not 1 < workers <= len(cores) or cpu_affinity.other_federations():
+        return None
+    return cores[:workers]
+
+
 class RunPool:
     """Where runs execute: a local process pool, or a Dask cluster (one task per run).
 
@@ -102,11 +144,18 @@ class RunPool:
             self._client = _connect(self.scheduler)
             self._own_client = isinstance(self.scheduler, str)
         else:
-            methods = multiprocessing.get_all_start_methods()
-            ctx = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
-            # each worker runs many federations: its federates fork from a warm process
+            # the workers are forks of this process's warm server (cosim.engine.warm_start),
+            # and so are their federates: one preload for the whole study
+            warm = warm_start.available()
+            ctx = warm_start.context() if warm else multiprocessing.get_context("spawn")
+            cores = worker_cores(self.workers)
+            # a shared array: the next worker's index, then the cores
+            shared = None if cores is None else ctx.Array("i", [0, *cores])
             self._pool = cf.ProcessPoolExecutor(
-                max_workers=self.workers, mp_context=ctx, initializer=warm_start.enable
+                max_workers=self.workers,
+                mp_context=ctx,
+                initializer=_start_worker,
+                initargs=(shared,),
             )
         return self
 

@@ -49,7 +49,13 @@ import pandas as pd
 from cosim.analysis.jsonio import flatten
 from cosim.case import Case, load_case, parse_override
 from cosim.errors import CaseError
-from cosim.studies.run_pool import RunPool, finished_record, future_record, is_finished
+from cosim.studies.run_pool import (
+    RunPool,
+    finished_record,
+    future_record,
+    is_finished,
+)
+from cosim.studies.run_pool import prepare as prepare_pool
 from cosim.studies.sweep_plots import describe_params, plot_sweep
 from federates.errors import ConfigError
 
@@ -324,6 +330,7 @@ def run_sweep(
     grid_map = dict(grid) if isinstance(grid, Mapping) else parse_grid(grid)
     all_cases = ([case] if case is not None else []) + list(cases)
     specs = expand(all_cases, grid_map, overrides)
+    prepare_pool(scheduler)  # in the background, while the networks are checked
     check_networks(specs)
     out = Path(out_dir).resolve()
     runs_dir = out / "runs"

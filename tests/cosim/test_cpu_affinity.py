@@ -70,3 +70,36 @@ def test_the_parent_shim_pins_the_program_before_it_starts() -> None:
     assert out.stdout.strip() == f"[{core}]", out.stderr
     free = subprocess.run([*shim, "--", *show], capture_output=True, text=True, cwd=ROOT)
     assert free.stdout.strip() == str(sorted(os.sched_getaffinity(0)))
+
+
+def test_a_pool_worker_keeps_every_process_of_its_runs_on_its_core(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(cpu_affinity, "_SHARED", True)  # a pool's task, as execute_run says
+    monkeypatch.setattr(cpu_affinity, "_KEPT", [3])  # keep_runs_on([3]) in the worker
+    names = ["factory", "transmission", "distribution"]
+    assert cpu_affinity.plan("auto", names) == {n: [3] for n in ("broker", *names)}
+    assert cpu_affinity.plan("off", names) is None
+    # keep_runs_on pins the worker itself (its threads and children inherit it)
+    core = max(os.sched_getaffinity(0))
+    code = (
+        "import os; from cosim.engine import cpu_affinity as c; "
+        f"c.keep_runs_on([{core}]); print(sorted(os.sched_getaffinity(0)), c.plan('auto', ['f']))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert out.stdout.strip() == f"[{core}] {{'broker': [{core}], 'f': [{core}]}}", out.stderr
+
+
+def test_a_pool_gives_its_workers_a_core_each_only_where_there_are_enough(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from cosim.studies.run_pool import worker_cores
+
+    monkeypatch.setattr(cpu_affinity, "usable_cores", lambda: [2, 5, 7])
+    monkeypatch.setattr(cpu_affinity, "other_federations", lambda: False)
+    assert worker_cores(2) == [2, 5]
+    assert worker_cores(3) == [2, 5, 7]
+    assert worker_cores(4) is None  # more workers than cores: they share them
+    assert worker_cores(1) is None  # one worker: nothing to keep apart
+    monkeypatch.setattr(cpu_affinity, "other_federations", lambda: True)
+    assert worker_cores(2) is None  # another federation's processes would not keep out

@@ -65,3 +65,27 @@ def test_a_fork_reports_its_end_as_popen_does() -> None:
         """
     )
     assert got == ["None", "TimeoutExpired", "-9", "-9", "3"]
+
+
+def test_a_pools_workers_and_their_forks_come_from_the_studys_one_warm_server() -> None:
+    got = run_python(
+        """
+        import functools, os, sys
+        from multiprocessing import forkserver
+        from cosim.engine import apart, warm_start
+        from cosim.studies.run_pool import RunPool, prepare
+
+        prepare()  # the study starts its server while it checks its cases
+        with RunPool(2) as pool:
+            ex = pool._pool
+            workers = {ex.submit(os.getppid).result() for _ in range(4)}
+            # a worker's apart child is a fork too: of the same server, not of one of its own
+            helper = ex.submit(functools.partial(apart.call_apart, os.getppid)).result()
+            # the server preloaded what a federate imports, and the worker knows it
+            warm = ex.submit(warm_start.use_parent_server).result()
+        server = forkserver._forkserver._forkserver_pid
+        print(workers == {server}, helper == server, warm)
+        print("pandapower" in sys.modules)  # the study's own process stays light
+        """
+    )
+    assert got == ["True", "True", "True", "False"]

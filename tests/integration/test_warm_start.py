@@ -154,9 +154,12 @@ def test_sigkill_of_a_sweep_worker_takes_its_warm_federation_down(tmp_path: Path
     out = tmp_path / "sweep"
     sweep, run_dir, transmission = stepping_sweep(out)
     try:
-        server = transmission.parent()  # the worker's fork server
-        worker = server.parent()  # forked in turn by the sweep's own fork server
-        assert worker.pid != sweep.pid and worker.parent().parent().pid == sweep.pid
+        # the sweep's one fork server: the worker and its federates are its forks
+        server = transmission.parent()
+        assert server.parent().pid == sweep.pid
+        broker = next(p for p in run_processes(run_dir) if "helics_broker" in p.name())
+        worker = broker.parent()  # the worker starts the broker
+        assert worker.pid != sweep.pid and worker.parent().pid == server.pid
         worker.kill()
         try:
             # the federates' own deadline after SIGTERM bounds this wait
@@ -167,9 +170,31 @@ def test_sigkill_of_a_sweep_worker_takes_its_warm_federation_down(tmp_path: Path
             )
         except AssertionError as exc:
             raise AssertionError(f"{exc}; {survivors(run_dir)}") from None
-        poll("the fork server to leave", lambda: not server.is_running(), 15)
     finally:
         finish(sweep, out, 60)
+    poll("the fork server to leave with its sweep", lambda: not server.is_running(), 15)
     for name in FEDERATES:  # SIGTERM through the lifeline: they still flush
         assert info(run_dir, name)["status"] == "stopped", name
         assert rows(run_dir, name) == info(run_dir, name)["steps"] >= 20, name
+
+
+def test_a_pool_of_two_keeps_each_worker_and_its_runs_on_a_core_of_its_own(
+    tmp_path: Path,
+) -> None:
+    """Two workers on (at least) 2 cores: every process of a run on its worker's one core."""
+    wait_for_no_other_federation()  # with another federation there, the workers share
+    out = tmp_path / "sweep"
+    cmd = [sys.executable, "-m", "cosim.cli", "sweep", "ieee118_factory", "--grid", "seed=1,2,3"]
+    cmd += ["-o", str(out), "--workers", "2", "-q", "--no-plots"]
+    run_ok([*cmd, "--set", "horizon.duration_s=120", "--set", "outputs.report=false"])
+    runs = [json.loads(f.read_text())["run"] for f in sorted(out.glob("runs/*/summary.json"))]
+    assert len(runs) == 3 and all(r["warm_start"] for r in runs)
+    core_of: dict[int, list[int]] = {}
+    for r in runs:
+        pinned = r["cpu_affinity"]
+        assert set(pinned) == {"broker", *FEDERATES}, r
+        (core,) = {tuple(c) for c in pinned.values()}  # one core for the whole run
+        assert len(core) == 1
+        assert core_of.setdefault(r["host_pid"], list(core)) == list(core)  # the worker's
+    assert len(core_of) == 2, "both workers ran"  # 3 runs of seconds each, 2 workers
+    assert sorted(c for (c,) in core_of.values()) == sorted(os.sched_getaffinity(0))[:2]
