@@ -55,7 +55,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-#: preloaded into the server (about 2.5 s, once per process): HELICS, pandapower, the
+#: preloaded into the server (about 3 s, once per process): HELICS, pandapower, the
 #: federate loop and every federate's module, and what the run's apart child computes
 #: (:mod:`cosim.engine.apart`). A fork also imports the process's main script (as
 #: ``__mp_main__``), as any :mod:`multiprocessing` child does: a script that enables warm
@@ -77,6 +77,7 @@ PRELOAD = (
     "federates.grid.frequency_federate",
     "federates.factory.federate",
     "federates.dynamics.adapter",
+    "federates.grid.warm_kernels",  # last: solves a few steps (the compiled kernels, 0.5 s)
 )
 
 _ENABLED = False
@@ -137,7 +138,7 @@ def enabled_within() -> Iterator[None]:
 
 
 def start_server() -> None:
-    """Start this process's fork server now (in the background: it takes about 2.5 s).
+    """Start this process's fork server now (in the background: it takes about 3 s).
 
     Nothing to do in a process that forks from its parent's (:func:`use_parent_server`).
     """

@@ -88,7 +88,7 @@ def prepare(scheduler: Any = None) -> None:
     """Start what a local pool's workers fork from now, while the study checks its cases.
 
     The study's runs go to a local pool (no ``scheduler``): this process's warm
-    server (:func:`cosim.engine.warm_start.start_server`, about 2.5 s in the
+    server (:func:`cosim.engine.warm_start.start_server`, about 3 s in the
     background) preloads what every worker and federate needs.
     """
     if scheduler is None and warm_start.available():
