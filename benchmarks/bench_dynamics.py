@@ -13,7 +13,9 @@ With ``--broker`` it runs the bundled dynamic cases ``kundur_factory`` and
 ``ieee39_factory`` as real HELICS federations (broker, factory and dynamic grid
 processes) at 20 ms and 50 ms exchange (``--sync`` adds a run exchanging 1 s sync
 blocks at 20 ms) and prints simulated seconds per wall second of the federation
-(build and summary excluded) and each federate's own busy time.
+(build and summary excluded) and each federate's own busy time: with the
+federates forked from a warm server and pinned, as ``cosim run`` starts them,
+then as new processes.
 
     python benchmarks/bench_dynamics.py [--seconds 20] [--dt-s 0.01 0.02] [--profile] [--engine]
     python benchmarks/bench_dynamics.py --broker [--seconds 20] [--sync]
@@ -83,9 +85,17 @@ def profile(case: str, exchange_s: float, dt_s: float, seconds: float, kernel: b
     print(f"    time: {shares}, rest {100 * rest / total:.0f} %")
 
 
-def run_broker(case_name: str, exchange_s: float, seconds: float, sync_s: float | None) -> str:
-    """One federation of a bundled dynamic case; a line with its speed."""
+def run_broker(
+    case_name: str, exchange_s: float, seconds: float, sync_s: float | None, warm: bool
+) -> str:
+    """One federation of a bundled dynamic case; a line with its speed.
+
+    ``warm``: the federates are forks of a warm server and pinned to cores, as ``cosim run``
+    starts them (the server's preload excluded, as the build is: in a run it overlaps the
+    build); else new processes, unpinned.
+    """
     from cosim.case import load_case as load_cosim_case
+    from cosim.engine import cpu_affinity
     from cosim.engine.build import build
     from cosim.engine.supervisor import supervise
 
@@ -95,8 +105,9 @@ def run_broker(case_name: str, exchange_s: float, seconds: float, sync_s: float 
     case = load_cosim_case(case_name, over)
     with tempfile.TemporaryDirectory() as tmp:
         b = build(case, Path(tmp))
+        cpus = cpu_affinity.plan(case.run.cpu_affinity, list(b.configs)) if warm else None
         t0 = time.perf_counter()
-        outcome = supervise(b, case.horizon.duration_s)
+        outcome = supervise(b, case.horizon.duration_s, warm=warm, cpus=cpus)
         wall_s = time.perf_counter() - t0
         busy = {}
         for name in ("factory", "transmission"):
@@ -104,11 +115,20 @@ def run_broker(case_name: str, exchange_s: float, seconds: float, sync_s: float 
             if f.is_file():
                 busy[name] = json.loads(f.read_text()).get("wall_s")
     sync = f", sync {sync_s:g} s" if sync_s else ""
+    how = "forked warm, pinned" if warm else "new processes"
     return (
-        f"  {case_name}, exchange {exchange_s * 1e3:.0f} ms{sync}: {outcome.status}, "
+        f"  {case_name}, exchange {exchange_s * 1e3:.0f} ms{sync}, {how}: {outcome.status}, "
         f"{seconds / wall_s:.1f} simulated s per wall s ({wall_s:.1f} s wall; federate loop "
         f"wall: {', '.join(f'{k} {v} s' for k, v in busy.items())})"
     )
+
+
+def warm_server_ready() -> None:
+    """Start this process's warm server (as ``cosim run`` does) and wait for its preload."""
+    from cosim.engine import warm_start
+
+    warm_start.enable()
+    warm_start.fork_helper(int, (), "ready").wait(120)
 
 
 def main() -> None:
@@ -121,11 +141,13 @@ def main() -> None:
     ap.add_argument("--sync", action="store_true", help="with --broker: also 1 s sync blocks")
     args = ap.parse_args()
     if args.broker:
+        warm_server_ready()
         for case_name in ("kundur_factory", "ieee39_factory"):
             for exchange_s in (0.02, 0.05):
-                print(run_broker(case_name, exchange_s, args.seconds, None), flush=True)
+                for warm in (True, False):
+                    print(run_broker(case_name, exchange_s, args.seconds, None, warm), flush=True)
             if args.sync:
-                print(run_broker(case_name, 0.02, args.seconds, 1.0), flush=True)
+                print(run_broker(case_name, 0.02, args.seconds, 1.0, True), flush=True)
         return
     for case in CASES:
         bus, p0 = CASES[case]

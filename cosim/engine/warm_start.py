@@ -55,7 +55,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-#: preloaded into the server (about 3 s, once per process): HELICS, pandapower, the
+#: preloaded into the server (about 2.5 s, once per process): HELICS, pandapower, the
 #: federate loop and every federate's module, and what the run's apart child computes
 #: (:mod:`cosim.engine.apart`). A fork also imports the process's main script (as
 #: ``__mp_main__``), as any :mod:`multiprocessing` child does: a script that enables warm
@@ -77,11 +77,16 @@ PRELOAD = (
     "federates.grid.frequency_federate",
     "federates.factory.federate",
     "federates.dynamics.adapter",
-    "federates.grid.warm_kernels",  # last: solves a few steps (the compiled kernels, 0.5 s)
 )
+
+#: preloaded too, last, by a study's server (:func:`for_study`), which serves many runs: the
+#: grid's compiled kernels (it solves a few steps: 0.5 s more, 0.3 s of CPU less in each warm
+#: transmission or distribution federate). A lone run's first fork would wait for it.
+STUDY_PRELOAD = ("federates.grid.warm_kernels",)
 
 _ENABLED = False
 _PARENT_SERVER = False  # this process forks from the server it was forked from
+_STUDY = False  # this process's server preloads STUDY_PRELOAD too
 
 
 def enable() -> None:
@@ -92,6 +97,13 @@ def enable() -> None:
     """
     global _ENABLED
     _ENABLED = True
+
+
+def for_study() -> None:
+    """This process's server, once started, serves a study's many runs: it preloads
+    :data:`STUDY_PRELOAD` too (no effect on a server already running)."""
+    global _STUDY
+    _STUDY = True
 
 
 def use_parent_server() -> bool:
@@ -138,7 +150,7 @@ def enabled_within() -> Iterator[None]:
 
 
 def start_server() -> None:
-    """Start this process's fork server now (in the background: it takes about 3 s).
+    """Start this process's fork server now (in the background: it takes 2.5-3 s).
 
     Nothing to do in a process that forks from its parent's (:func:`use_parent_server`).
     """
@@ -169,9 +181,11 @@ def available() -> bool:
 
 
 def context() -> Any:
-    """This process's ``forkserver`` context, its server preloading :data:`PRELOAD`."""
+    """This process's ``forkserver`` context, its server preloading :data:`PRELOAD` (and
+    :data:`STUDY_PRELOAD` after :func:`for_study`)."""
     ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload(list(PRELOAD))  # takes effect when the server starts
+    # takes effect when the server starts
+    ctx.set_forkserver_preload([*PRELOAD, *(STUDY_PRELOAD if _STUDY else ())])
     return ctx
 
 

@@ -92,17 +92,40 @@ def prepare(scheduler: Any = None) -> None:
     background) preloads what every worker and federate needs.
     """
     if scheduler is None and warm_start.available():
+        warm_start.for_study()
         warm_start.start_server()
 
 
-def _start_worker(cores: Any) -> None:
+def known_for(cases: Iterable[Case]) -> dict[str, Any]:
+    """What every run of ``cases`` computes before its federation, computed once here.
+
+    The site-voltage screens that set the exchange interval and the network
+    contexts of the summary (:func:`cosim.engine.exchange.known_voltage_ranges`,
+    :func:`cosim.analysis.context.known_contexts`), for a study's own process, which has
+    loaded the networks to check them: a local pool's workers start with them
+    (:class:`RunPool` ``known``) instead of each computing them on its first run.
+    """
+    from cosim.analysis.context import known_contexts
+    from cosim.engine.exchange import known_voltage_ranges
+
+    cases = list(cases)
+    return {"screens": known_voltage_ranges(cases), "contexts": known_contexts(cases)}
+
+
+def _start_worker(cores: Any, known: dict[str, Any] | None) -> None:
     """A local pool's worker: it forks its federates warm, from its parent's server.
 
     ``cores``: the cores of the pool's workers, one each, in a shared counter's
-    order (None: the workers share every core).
+    order (None: the workers share every core). ``known``: :func:`known_for`'s.
     """
     warm_start.enable()
     warm_start.use_parent_server()
+    if known:
+        from cosim.analysis.context import learn_contexts
+        from cosim.engine.exchange import learn_voltage_ranges
+
+        learn_voltage_ranges(known["screens"])
+        learn_contexts(known["contexts"])
     if cores is not None:
         with cores.get_lock():
             k = cores[0]
@@ -132,8 +155,11 @@ class RunPool:
     process pool of ``workers`` processes (default :func:`default_workers`).
     """
 
-    def __init__(self, workers: int | None = None, scheduler: Any = None) -> None:
+    def __init__(
+        self, workers: int | None = None, scheduler: Any = None, known: dict | None = None
+    ) -> None:
         self.scheduler = scheduler
+        self.known = known  # :func:`known_for` of the study's cases, for a local pool's workers
         self.workers = workers or default_workers()
         self._client: Any = None
         self._own_client = False
@@ -147,6 +173,8 @@ class RunPool:
             # the workers are forks of this process's warm server (cosim.engine.warm_start),
             # and so are their federates: one preload for the whole study
             warm = warm_start.available()
+            if warm:
+                warm_start.for_study()
             ctx = warm_start.context() if warm else multiprocessing.get_context("spawn")
             cores = worker_cores(self.workers)
             # a shared array: the next worker's index, then the cores
@@ -155,7 +183,7 @@ class RunPool:
                 max_workers=self.workers,
                 mp_context=ctx,
                 initializer=_start_worker,
-                initargs=(shared,),
+                initargs=(shared, self.known),
             )
         return self
 

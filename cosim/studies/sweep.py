@@ -54,6 +54,7 @@ from cosim.studies.run_pool import (
     finished_record,
     future_record,
     is_finished,
+    known_for,
 )
 from cosim.studies.run_pool import prepare as prepare_pool
 from cosim.studies.sweep_plots import describe_params, plot_sweep
@@ -332,6 +333,8 @@ def run_sweep(
     specs = expand(all_cases, grid_map, overrides)
     prepare_pool(scheduler)  # in the background, while the networks are checked
     check_networks(specs)
+    # the networks are loaded here now: what each run computes first, computed once
+    known = known_for(s.case for s in specs) if scheduler is None else None
     out = Path(out_dir).resolve()
     runs_dir = out / "runs"
     runs_dir.mkdir(parents=True, exist_ok=True)
@@ -339,7 +342,7 @@ def run_sweep(
     table = out / "sweep.parquet"
     rows: dict[str, dict[str, Any]] = {}
     try:
-        with RunPool(workers, scheduler) as pool:
+        with RunPool(workers, scheduler, known) as pool:
             reused = run_specs(specs, runs_dir, pool, rows, progress=progress)
     finally:
         done = [rows[s.run_id] for s in specs if s.run_id in rows]

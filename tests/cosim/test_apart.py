@@ -66,3 +66,44 @@ def test_only_long_runs_compute_apart() -> None:
     hour = load_case("ieee118_factory", ["horizon.duration_s=3600", "horizon.grid_dt_s=1"])
     short = load_case("ieee118_factory", ["horizon.duration_s=600"])
     assert APART_MIN_STEPS == 3600 and worth_apart(hour) and not worth_apart(short)
+
+
+def test_a_study_hands_its_workers_the_screens_and_contexts_it_computed_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A worker that learnt them gives the same figures as its own child would, and no
+    child computes anything (cosim.studies.run_pool.known_for)."""
+    from cosim.analysis import context
+    from cosim.engine import apart, exchange
+    from cosim.studies.run_pool import known_for
+
+    hour = ["horizon.duration_s=3600"]
+    cases = [load_case("ieee118_factory", [*hour, f"seed={s}"]) for s in (1, 2)]
+    short = load_case("ieee118_factory", ["horizon.duration_s=600"])  # computed in process
+    every = load_case("ieee118_factory", [*hour, "horizon.sync_interval_s=1"])  # no screen
+    known = known_for([*cases, short, every])
+    # one network, site and peak power: one screen (the every-step case needs none)
+    assert list(known["screens"]) == [exchange._screen_key(cases[0])]
+    # one network and POI: one context (the short run computes its own in process)
+    assert list(known["contexts"]) == ["apart:" + context._context_key(cases[0])]
+    (ctx,) = known["contexts"].values()
+    assert ctx.loaded and ctx.net is None and not ctx.notes
+    # what the runs' own children compute, for comparison
+    monkeypatch.setattr(context, "_CONTEXTS", {})
+    exchange._voltage_range.cache_clear()
+    own = (exchange.site_voltage_range(cases[0]), context.network_context_apart(cases[0]))
+    assert own[0] == known["screens"][exchange._screen_key(cases[0])]
+    assert (own[1].scr, own[1].ratings) == (ctx.scr, ctx.ratings)
+    # a worker that learnt them never asks a child
+    monkeypatch.setattr(context, "_CONTEXTS", {})
+    monkeypatch.setattr(exchange, "_KNOWN", {})
+    exchange._voltage_range.cache_clear()
+
+    def no_child(*args: object) -> None:
+        raise AssertionError("computed again")
+
+    monkeypatch.setattr(apart, "call_apart", no_child)
+    exchange.learn_voltage_ranges(known["screens"])
+    context.learn_contexts(known["contexts"])
+    assert exchange.site_voltage_range(cases[1]) == own[0]
+    assert context.network_context_apart(cases[1]) is ctx
