@@ -152,7 +152,8 @@ class RunPool:
 
     Use as a context manager. ``scheduler`` is a Dask scheduler address
     (``tcp://HOST:PORT``) or a ``distributed.Client``; without it, a local
-    process pool of ``workers`` processes (default :func:`default_workers`).
+    process pool of ``workers`` processes (default :func:`default_workers`),
+    each started with ``known`` (:func:`known_for` of the study's cases, or None).
     """
 
     def __init__(
