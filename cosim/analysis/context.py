@@ -190,14 +190,11 @@ def network_context_apart(case: Any) -> NetworkContext:
     -------
     NetworkContext
     """
-    from cosim.engine.apart import call_apart, worth_apart
+    from cosim.engine.apart import call_apart
 
-    if case is None or getattr(case, "dynamic", False) or case.requirements.n1_screening:
+    if not _computed_apart(case):
         return network_context(case, cached=True)
-    if not worth_apart(case):  # a short run: in process (its memory is small)
-        return network_context(case, cached=True)
-    key = _context_key(case)
-    key = None if key is None else "apart:" + key
+    key = _apart_key(case)
     if key is not None and key in _CONTEXTS:
         return _CONTEXTS[key]
     try:
@@ -209,6 +206,23 @@ def network_context_apart(case: Any) -> NetworkContext:
             _CONTEXTS.pop(next(iter(_CONTEXTS)))
         _CONTEXTS[key] = ctx
     return ctx
+
+
+def _computed_apart(case: Any) -> bool:
+    """Whether :func:`network_context_apart` computes the case's context in a child: not
+    without a case, for a dynamic case or with N-1 screening (the summary needs the
+    network), nor for a short run (in process: its memory is small)."""
+    from cosim.engine.apart import worth_apart
+
+    if case is None or getattr(case, "dynamic", False) or case.requirements.n1_screening:
+        return False
+    return worth_apart(case)
+
+
+def _apart_key(case: Any) -> str | None:
+    """The cache key of a context computed apart (None: it cannot be cached)."""
+    key = _context_key(case)
+    return None if key is None else "apart:" + key
 
 
 def _context_without_network(case: Any) -> NetworkContext:
@@ -339,18 +353,14 @@ def known_contexts(cases: Iterable[Any]) -> dict[str, NetworkContext]:
     CPU on PGLib 118). Only what :func:`network_context_apart` would compute in a
     child and keep: without the network, complete (no notes).
     """
-    from cosim.engine.apart import worth_apart
-
     known: dict[str, NetworkContext] = {}
     for case in cases:
-        if case is None or getattr(case, "dynamic", False) or case.requirements.n1_screening:
-            continue
-        key = _context_key(case) if worth_apart(case) else None
-        if key is None or "apart:" + key in known:
+        key = _apart_key(case) if _computed_apart(case) else None
+        if key is None or key in known:
             continue
         ctx = _context_without_network(case)
         if ctx.loaded and not ctx.notes:
-            known["apart:" + key] = ctx
+            known[key] = ctx
     return known
 
 

@@ -129,7 +129,7 @@ def use_parent_server() -> bool:
         getattr(server, "_forkserver_address", None) is not None
         and getattr(server, "_forkserver_alive_fd", None) is not None
         and getattr(server, "_forkserver_pid", 0) is None
-        and not hasattr(server, "_forkserver_authkey")  # Python >= 3.14 authenticates
+        and not hasattr(server, "_forkserver_authkey")  # a server that authenticates clients
     )
     if not ours or not all(name in sys.modules for name in PRELOAD):
         return False

@@ -333,11 +333,12 @@ def run_sweep(
     specs = expand(all_cases, grid_map, overrides)
     prepare_pool(scheduler)  # in the background, while the networks are checked
     check_networks(specs)
-    # the networks are loaded here now: what each run computes first, computed once
-    known = known_for(s.case for s in specs) if scheduler is None else None
     out = Path(out_dir).resolve()
     runs_dir = out / "runs"
     runs_dir.mkdir(parents=True, exist_ok=True)
+    # the networks are loaded here now: what each run to do computes first, computed once
+    todo = [s.case for s in specs if not is_finished(runs_dir / s.run_id, s.case)]
+    known = known_for(todo) if scheduler is None and todo else None
     params = (["case"] if len(all_cases) > 1 else []) + list(grid_map)
     table = out / "sweep.parquet"
     rows: dict[str, dict[str, Any]] = {}
