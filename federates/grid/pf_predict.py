@@ -15,8 +15,10 @@ the solution is the same to the solver's tolerance, in fewer iterations.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
+import numba
 import numpy as np
 
 #: largest secant step, in multiples of the last change (a wild guess is worse than none)
@@ -54,11 +56,8 @@ class SecantPredictor:
         """
         if model != self._model or self._dx is None or self._x is None:
             return None
-        den = float(self._dx @ self._dx)
-        a = float((x - self._x) @ self._dx) / den
-        if a == 0.0:
-            return None
-        return min(max(a, -MAX_STEP), MAX_STEP) * self._dv
+        a, step = _secant_step(x, self._x, self._dx, self._dv, MAX_STEP)
+        return None if a == 0.0 else step
 
     def record(self, model: int, x: np.ndarray, v: np.ndarray) -> None:
         """Remember a converged solution.
@@ -73,8 +72,8 @@ class SecantPredictor:
             Complex internal bus voltages [pu].
         """
         if model == self._model and self._x is not None and self._v is not None:
-            dx = x - self._x
-            if float(dx @ dx) > 1e-18:
+            dx, dx2 = _change(x, self._x)
+            if dx2 > 1e-18:
                 self._dx, self._dv = dx, v - self._v
         else:
             self._dx = self._dv = None
@@ -166,10 +165,20 @@ def warm_start(pf: Any) -> np.ndarray:
     numpy.ndarray
         Complex start voltage per internal bus [pu].
     """
+    if pf._fixed[0] is not pf._pv:  # N-1 screening swaps the PV array
+        pf._fixed = (pf._pv, np.concatenate([pf._ref, pf._pv]))
     if pf._v_last is not None and pf._v_pp is pf._v_last_pp:
-        v = pf._v_last.copy()  # same model, continuing from the last solution
-        if pf._pred is not None:  # plus the secant's step (first attempt of a solve)
-            v += pf._pred
+        # same model, continuing from the last solution (plus the secant's step on a solve's
+        # first attempt): one compiled pass
+        pred = pf._pred
+        return _continue(
+            pf._v_last,
+            _NO_STEP if pred is None else pred,
+            pf._fixed[1],
+            pf._ref,
+            pf._vset,
+            pf._va0,
+        )
     else:
         v = pf._vset * np.exp(1j * pf._va0)
     if pf._v_pp is not None and pf._v_pp is not pf._v_last_pp:
@@ -186,9 +195,61 @@ def warm_start(pf: Any) -> np.ndarray:
                 m = ~known[a] & known[b]
                 v[a[m]] = v[b[m]]
                 known[a[m]] = True
-    if pf._fixed[0] is not pf._pv:  # N-1 screening swaps the PV array
-        pf._fixed = (pf._pv, np.concatenate([pf._ref, pf._pv]))
     fixed = pf._fixed[1]
     v[fixed] = pf._vset[fixed] * np.exp(1j * np.angle(v[fixed]))
     v[pf._ref] = pf._vset[pf._ref] * np.exp(1j * pf._va0[pf._ref])
+    return v
+
+
+_NO_STEP = np.zeros(0, dtype=np.complex128)
+
+
+@numba.njit(cache=True)
+def _secant_step(  # noqa: ANN202
+    x: np.ndarray, x_last: np.ndarray, dx: np.ndarray, dv: np.ndarray, max_step: float
+):
+    """``a = <x - x_last, dx> / <dx, dx>`` and the step ``clip(a, +-max_step) dv`` (empty
+    when ``a`` is 0) of :meth:`SecantPredictor.predict`, in one pass."""
+    num = 0.0
+    den = 0.0
+    for k in range(len(x)):
+        num += (x[k] - x_last[k]) * dx[k]
+        den += dx[k] * dx[k]
+    a = num / den
+    if a == 0.0:
+        return a, np.zeros(0, dtype=np.complex128)
+    return a, min(max(a, -max_step), max_step) * dv
+
+
+@numba.njit(cache=True)
+def _change(x: np.ndarray, x_last: np.ndarray):  # noqa: ANN202
+    """``dx = x - x_last`` and ``<dx, dx>``."""
+    dx = x - x_last
+    dx2 = 0.0
+    for k in range(len(dx)):
+        dx2 += dx[k] * dx[k]
+    return dx, dx2
+
+
+@numba.njit(cache=True)
+def _continue(  # noqa: ANN202
+    v_last: np.ndarray,
+    step: np.ndarray,
+    fixed: np.ndarray,
+    ref: np.ndarray,
+    vset: np.ndarray,
+    va0: np.ndarray,
+):
+    """:func:`warm_start` from the last solution of the same model: ``v_last`` plus ``step``
+    (empty: none), set-point magnitudes at the ``fixed`` (ref and PV) buses with their
+    angles kept, then the ref buses' set points [pu]."""
+    v = v_last.copy()
+    if len(step):
+        v += step
+    for k in fixed:
+        z = v[k]
+        a = math.atan2(z.imag, z.real)
+        v[k] = vset[k] * complex(math.cos(a), math.sin(a))
+    for k in ref:
+        v[k] = vset[k] * complex(math.cos(va0[k]), math.sin(va0[k]))
     return v

@@ -90,7 +90,10 @@ def _grid(controls: bool, events: list[EventConfig] | None = None) -> GridModel:
     ],
     ids=["plain", "taps_and_shunts", "outage_inside_a_block"],
 )
-def test_transmission_block_agrees_with_steps(controls: bool, events: list | None) -> None:
+@pytest.mark.parametrize("size", [25, 1], ids=["blocks_of_25", "one_step_blocks"])
+def test_transmission_block_agrees_with_steps(
+    controls: bool, events: list | None, size: int
+) -> None:
     n = 60
     t = np.arange(float(n))
     ends = t + 1.0
@@ -109,8 +112,8 @@ def test_transmission_block_agrees_with_steps(controls: bool, events: list | Non
         rows.append(o.record.values)
         pubs.append(o.publish["transmission/site_vm_pu"])
     got, site = [], []
-    for i0 in range(0, n, 25):  # blocks of 25 steps
-        s = slice(i0, i0 + 25)
+    for i0 in range(0, n, size):  # blocks of 25 steps, or every-step exchange's one-step blocks
+        s = slice(i0, i0 + size)
         o = blk.step_block(t[s], ends[s], {"factory/p_mw": p[s], "factory/q_mvar": q[s]}, 0)
         cols, values = o.record
         assert cols == one.columns
