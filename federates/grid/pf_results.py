@@ -73,9 +73,10 @@ def solution_of(
     else:
         line, trafo, t3, imp = (x[0] for x in branch_loadings(pf, v[:, None]))
     s_inj = s_injected(pf, v)
-    v_pp, vm, va, p_loss, slack_p, slack_q = _bus_results(
+    v_pp, va, p_loss, slack_p, slack_q = _bus_results(
         v, pf._pp_ok, pf._pp_rows, s_inj, pf._ref, pf._sbus_used, pf._ref_gen_s, pf._base
     )
+    vm = np.abs(v_pp)  # numpy's, bit for bit (numba's complex abs differs in the last bit)
     pf._v_pp = v_pp
     pf._v_last, pf._v_last_pp = v, v_pp
     return Solution(True, vm, va, line, trafo, p_loss, slack_p, slack_q, iters, t3, imp, q_limited)
@@ -94,13 +95,13 @@ def _bus_results(  # noqa: ANN202, PLR0913
 ):
     """The bus results of :func:`solution_of` in one compiled pass (a step's fixed cost).
 
-    ``v_pp``: ``v`` per pandapower bus (NaN where not energized), its magnitude [pu] and
-    angle [degree]; the losses ``sum(Re s_inj)`` [MW]; the slack injection
-    ``s_inj - sbus`` at the ref buses plus the ref generators' own set points [MW, Mvar].
+    ``v_pp``: ``v`` per pandapower bus (NaN where not energized), its angle [degree]; the
+    losses ``sum(Re s_inj)`` [MW]; the slack injection ``s_inj - sbus`` at the ref buses
+    plus the ref generators' own set points [MW, Mvar]. The magnitudes are numpy's
+    (:func:`solution_of`).
     """
     n = len(pp_ok)
     v_pp = np.empty(n, dtype=np.complex128)
-    vm = np.empty(n)
     va = np.empty(n)
     j = 0
     for i in range(n):
@@ -108,11 +109,9 @@ def _bus_results(  # noqa: ANN202, PLR0913
             z = v[pp_rows[j]]
             j += 1
             v_pp[i] = z
-            vm[i] = abs(z)
             va[i] = math.degrees(math.atan2(z.imag, z.real))
         else:
             v_pp[i] = complex(math.nan, 0.0)
-            vm[i] = math.nan
             va[i] = math.nan
     p_loss = 0.0
     for k in range(len(s_inj)):
@@ -122,7 +121,7 @@ def _bus_results(  # noqa: ANN202, PLR0913
         s += s_inj[k] - sbus_used[k]
     for k in range(len(ref_gen_s)):  # the ref gens' own set points are part of sbus
         s += ref_gen_s[k]
-    return v_pp, vm, va, p_loss * base, s.real * base, s.imag * base
+    return v_pp, va, p_loss * base, s.real * base, s.imag * base
 
 
 def s_injected(pf: Any, v: np.ndarray) -> np.ndarray:
