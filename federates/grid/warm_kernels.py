@@ -1,7 +1,8 @@
 """Importing this module loads the grid's compiled kernels: for a fork server's preload only.
 
 The fast power flow's kernels (:mod:`federates.grid.nr_static`,
-:mod:`federates.grid.pf_steady`, :mod:`federates.grid.batch`) are compiled once
+:mod:`federates.grid.pf_steady`, :mod:`federates.grid.batch`,
+:mod:`federates.grid.pf_results`, :mod:`federates.grid.pf_predict`) are compiled once
 and cached on disk by numba, but every new process loads them again on its first
 solve: about 0.35 s of CPU in each transmission or distribution federate. A
 process forked from one that has loaded them skips that. A study's fork server

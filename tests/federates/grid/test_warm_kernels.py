@@ -14,6 +14,10 @@ KERNELS = (
     "federates.grid.nr_static._injections",
     "federates.grid.pf_steady._steady",
     "federates.grid.batch._loadings",
+    "federates.grid.pf_results._bus_results",
+    "federates.grid.pf_predict._continue",
+    "federates.grid.pf_predict._secant_step",
+    "federates.grid.pf_predict._change",
 )
 
 
