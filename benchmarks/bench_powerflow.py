@@ -4,7 +4,8 @@ A step = set the factory load, solve, read bus voltages and branch loadings
 (what the transmission federate does). The fast path is
 :class:`federates.grid.powerflow.PowerFlow` (cached Ybus + lightsim2grid KLU
 Newton-Raphson, warm-started); the reference is ``pandapower.runpp(init="results")``
-on the same net with the same load sequence. Target (issue 4): >= 20x on IEEE 118.
+on the same net with the same load sequence, generator reactive limits enforced in
+both (``enforce_q_lims``, the fast path's default). Target (issue 4): >= 20x on IEEE 118.
 
     python benchmarks/bench_powerflow.py [--network case118] [--poi 59] [--steps 2000] [--pp-steps
     100]
@@ -55,12 +56,14 @@ def main(argv: list[str] | None = None) -> int:
         _ = (sol.vm_pu, sol.line_loading_percent, sol.trafo_loading_percent)
     fast = (time.perf_counter() - t0) / args.steps
 
-    pp.runpp(ref)
+    # the same problem: generator reactive limits enforced as the fast path does
+    q_lims = pf.enforce_q_lims
+    pp.runpp(ref, enforce_q_lims=q_lims)
     t0 = time.perf_counter()
     for k in range(args.pp_steps):
         ref.load.at[site.load, "p_mw"] = p[k]
         ref.load.at[site.load, "q_mvar"] = 0.2 * p[k]
-        pp.runpp(ref, init="results")
+        pp.runpp(ref, init="results", enforce_q_lims=q_lims)
         _ = (ref.res_bus.vm_pu.to_numpy(), ref.res_line.loading_percent.to_numpy())
     slow = (time.perf_counter() - t0) / args.pp_steps
 
