@@ -58,6 +58,7 @@ import numpy as np
 
 from federates.factory.bess_state import BessBlock, BessState, p_bounds_mw
 from federates.factory.config import BessConfig
+from federates.factory.kernels import extremes, free_run
 from federates.factory.wear import RAINFLOW_BIN_EDGES, rainflow_histogram
 
 _EPS = 1e-12
@@ -322,7 +323,7 @@ class Bess:
         BessBlock
             Actual P and Q per step and the stored energy after each step.
         """
-        req = req_mw if isinstance(req_mw, list) else np.asarray(req_mw, dtype=float).tolist()
+        req = np.asarray(req_mw, dtype=float)
         n = len(req)
         d = np.asarray(dt_s, dtype=float)
         st = self.st
@@ -338,7 +339,7 @@ class Bess:
                 np.full(n, st.e_mwh),
                 clip,
                 float(np.max(np.abs(req))),
-                bool(req[-1] != 0),
+                bool(req[-1] != 0.0),
             )
         if uniform is None:
             uniform = bool(d[0] == d[-1] and (n < 3 or d.min() == d.max()))
@@ -347,38 +348,36 @@ class Bess:
         if total_s is None:
             total_s = float(d.sum())
         if uniform and self._nothing_binds(req, total_s, q_req_mvar, vm_pu):
-            p_out, e_out = self._run_free(req, float(d[0]))
+            p_arr, e_arr, e_lo, e_hi = self._run_free(req, float(d[0]))
             clip_mwh, clip_max, clip_last = 0.0, 0.0, False
             self._ov_steps = []
         else:
             p_out, e_out, clip_mwh, clip_max, clip_last = self._run_full(
-                req, d.tolist(), q_req_mvar, vm_pu
+                req.tolist(), d.tolist(), q_req_mvar, vm_pu
             )
-        p_arr = np.array(p_out)
-        e_arr = np.array(e_out)
+            p_arr, e_arr = np.array(p_out), np.array(e_out)
+            e_lo, e_hi = min(e_out), max(e_out)
         st.clipped_mwh += clip_mwh
         st.clipped_max_mw = max(st.clipped_max_mw, clip_max)
         over = np.zeros(n, dtype=bool)
         if self._ov_steps:
             over[self._ov_steps] = True
         q_arr = self._q(p_arr, d, q_req_mvar, vm_pu, over)
-        st.soc_min_seen = min(st.soc_min_seen, min(e_out) / self.e_nom_mwh)
-        st.soc_max_seen = max(st.soc_max_seen, max(e_out) / self.e_nom_mwh)
+        st.soc_min_seen = min(st.soc_min_seen, e_lo / self.e_nom_mwh)
+        st.soc_max_seen = max(st.soc_max_seen, e_hi / self.e_nom_mwh)
         return BessBlock(p_arr, q_arr, e_arr, clip_mwh, clip_max, clip_last, over)
 
     def _nothing_binds(
-        self, req: list[float], total_s: float, q_req_mvar: float, vm_pu: float = 1.0
+        self, req: np.ndarray | list[float], total_s: float, q_req_mvar: float, vm_pu: float = 1.0
     ) -> bool:
         """True when no limit can bind over the block: every request and the present power stay
         within the continuous limit, and the SOC window cannot be reached even at that limit."""
         p_cont = self._p_limit(False, q_req_mvar, vm_pu)
         e = self.st.e_mwh
-        total = sum(req)
-        if total != total:  # a NaN (or +inf and -inf): something binds, as with numpy's min/max
-            return False
+        lo, hi = extremes(np.asarray(req, dtype=float))  # NaN with a NaN: then something binds
         return (
-            -p_cont <= min(req)
-            and max(req) <= p_cont
+            -p_cont <= lo
+            and hi <= p_cont
             and abs(self.st.p_actual_mw) <= p_cont
             and e + p_cont * self.eta_c * total_s / 3600.0 <= self.e_max_mwh
             and e - (p_cont / self.eta_d + self.p_sd_mw) * total_s / 3600.0 >= self.e_min_mwh
@@ -402,47 +401,36 @@ class Bess:
     def _lag(self, dt: float) -> float:
         return 1.0 if self.tau_s <= 0 else 1.0 - math.exp(-dt / self.tau_s)
 
-    def _run_free(self, req: list[float], dt: float) -> tuple[list[float], list[float]]:
+    def _run_free(
+        self, req: list[float] | np.ndarray, dt: float
+    ) -> tuple[np.ndarray, np.ndarray, float, float]:
         """:meth:`_run_full` for a block in which no limit can bind (:meth:`_nothing_binds`):
-        lag, energy, ledger and turning points only. A test checks that both agree."""
+        lag, energy, ledger and turning points only, in one compiled pass
+        (:func:`.kernels.free_run`). A test checks that both agree. Also returns the least
+        and the most stored energy [MWh]."""
         st = self.st
-        la = self._lag(dt)
-        c_h = self.eta_c * dt / 3600.0
-        d_h = dt / (self.eta_d * 3600.0)
-        sd_h = self.p_sd_mw * dt / 3600.0
-        act, e, up = st.p_actual_mw, st.e_mwh, st.rising
-        cin = cout = 0.0
-        turns = self._turns
-        p_out = []
-        e_out = []
-        for r in req:
-            act += la * (r - act)
-            if act >= 0.0:
-                cin += act
-                de = act * c_h - sd_h
-            else:
-                cout -= act
-                de = act * d_h - sd_h
-            if de > 0.0:
-                if not up:
-                    turns.append(e)
-                    up = True
-            elif de < 0.0 and up:
-                turns.append(e)
-                up = False
-            e += de
-            p_out.append(act)
-            e_out.append(e)
-        n = len(req)
+        p_out, e_out, act, e, up, cin, cout, turns, e_lo, e_hi = free_run(
+            np.asarray(req, dtype=float),
+            self._lag(dt),
+            self.eta_c * dt / 3600.0,
+            dt / (self.eta_d * 3600.0),
+            self.p_sd_mw * dt / 3600.0,
+            st.p_actual_mw,
+            st.e_mwh,
+            st.rising,
+        )
+        if len(turns):
+            self._turns.extend(turns.tolist())
+        n = len(p_out)
         st.p_actual_mw, st.e_mwh, st.rising = act, e, up
         st.ac_in_mwh += cin * dt / 3600.0
         st.ac_out_mwh += cout * dt / 3600.0
-        st.self_discharge_mwh += sd_h * n
+        st.self_discharge_mwh += self.p_sd_mw * dt / 3600.0 * n
         total_s = n * dt
         st.budget_s = min(self.budget_max_s, st.budget_s + total_s * self.recovery_rate)
         if st.budget_s >= self.budget_max_s:
             st.overload_locked = False
-        return p_out, e_out
+        return p_out, e_out, e_lo, e_hi
 
     def _run_full(
         self, req: list[float], d: list[float], q_req: float, vm_pu: float = 1.0

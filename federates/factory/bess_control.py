@@ -37,6 +37,7 @@ import numpy as np
 
 from federates.factory.bess import Bess, BessBlock
 from federates.factory.config_bess import BessConfig
+from federates.factory.kernels import feedforward_step
 
 _TOL = 1e-9
 
@@ -121,11 +122,14 @@ class ControlLoopState:
 
     Only steps that have run are appended, so every value is known (feedback: the step still
     running is not in the history yet). The lists are replaced, never changed in place, so a
-    snapshot may share them.
+    snapshot may share them. With a control period, the feedforward keeps them as arrays
+    (:func:`.kernels.feedforward_step`), replaced as well.
     """
 
-    t_s: list[float]  # step starts [s]
-    m_mw: list[float]  # feedforward measurement y - p_site [MW]; feedback: y - p_poi [MW]
+    t_s: list[float] | np.ndarray  # step starts [s]
+    m_mw: (
+        list[float] | np.ndarray
+    )  # feedforward measurement y - p_site [MW]; feedback: y - p_poi [MW]
     cmd_mw: float = 0.0  # feedback: last command [MW]
     t_cmd_s: float = float("nan")  # feedback: time of the last command [s]
 
@@ -220,26 +224,57 @@ class BessControlLoop:
         """
         a = np.asarray(a, dtype=float)
         b = np.asarray(b, dtype=float)
+        m = np.asarray(m_mw, dtype=float)
+        if self.st is None:
+            self.start_from(float(a[0]), float(m[0]))
+        st = self.st
+        lat, p = self.latency_s, self.period_s
+        if p > 0:  # the common case, one compiled pass; the history becomes arrays
+            out, t_hist, m_hist = feedforward_step(
+                np.asarray(st.t_s, dtype=float), np.asarray(st.m_mw, dtype=float), a, b, m, lat, p
+            )
+            st.t_s, st.m_mw = t_hist, m_hist
+            return out
+        m_list = m.tolist()
+        self._append(a.tolist(), m_list)
+        out = np.array(m_list) if lat <= 0 else held_means([t + lat for t in st.t_s], st.m_mw, a, b)
+        self._trim(float(b[-1]))
+        return out
+
+    def feedforward_steps(self, a: np.ndarray, b: np.ndarray, m_mw: np.ndarray) -> np.ndarray:
+        """:meth:`feedforward` with a control period, step by step in Python: the plain form
+        of what :func:`.kernels.feedforward_step` computes, which is tested against it.
+
+        Parameters
+        ----------
+        a, b : numpy.ndarray
+            Step starts and ends [s].
+        m_mw : numpy.ndarray
+            Setpoint minus site load per step [MW].
+
+        Returns
+        -------
+        numpy.ndarray
+            Step means of the held, delayed command [MW].
+        """
+        a = np.asarray(a, dtype=float)
+        b = np.asarray(b, dtype=float)
         a_list = a.tolist()
         m_list = np.asarray(m_mw, dtype=float).tolist()
         if self.st is None:
             self.start_from(a_list[0], m_list[0])
-        self._append(a_list, m_list)
         st = self.st
+        st.t_s, st.m_mw = list(st.t_s), list(st.m_mw)
+        self._append(a_list, m_list)
         lat, p = self.latency_s, self.period_s
-        if p <= 0 and lat <= 0:
-            out = np.array(m_list)
-        elif p <= 0:
-            out = held_means([t + lat for t in st.t_s], st.m_mw, a, b)
-        else:
-            b_end = float(b[-1])  # the knots: control instants (as _instants), then the end
-            c0 = math.ceil((a_list[0] - p) / p - _TOL)
-            k_arr = np.empty(math.ceil(b_end / p - _TOL) - c0 + 1)
-            np.multiply(np.arange(c0, c0 + len(k_arr) - 1), p, out=k_arr[:-1])
-            tc = k_arr[:-1].tolist()
-            k_arr[-1] = max(b_end, tc[-1]) + 1.0
-            out = _means_on_knots(k_arr, self._held_values(tc, lat), a, b)
-        self._trim(float(b[-1]))
+        b_end = float(b[-1])  # the knots: control instants (as _instants), then the end
+        c0 = math.ceil((a_list[0] - p) / p - _TOL)
+        k_arr = np.empty(math.ceil(b_end / p - _TOL) - c0 + 1)
+        np.multiply(np.arange(c0, c0 + len(k_arr) - 1), p, out=k_arr[:-1])
+        tc = k_arr[:-1].tolist()
+        k_arr[-1] = max(b_end, tc[-1]) + 1.0
+        out = _means_on_knots(k_arr, self._held_values(tc, lat), a, b)
+        self._trim(b_end)
         return out
 
     # ------------------------------------------------------------ feedback

@@ -47,6 +47,7 @@ from federates.factory.config import (
     DemandResponseConfig,
 )
 from federates.factory.filters import BlockFilter, butter_bandpass_sos
+from federates.factory.kernels import lpf_ramp
 
 
 class DemandResponse:
@@ -159,51 +160,6 @@ class DemandResponse:
         self._hist = deque(hist)
 
 
-def _lpf_ramp_uniform(
-    u: list[float],
-    s: float,
-    r: float,
-    a: float,
-    big_r: float,
-    bias: float,
-    smooth: bool,
-    ramp: bool,
-) -> tuple[list[float], float, float]:
-    """Low-pass then ramp limit with a fixed step (scalar loop, the hot path)."""
-    out: list[float] = []
-    if smooth and ramp:
-        for x in u:
-            s += a * (x - s)
-            y = s + bias
-            hi = r + big_r
-            if y > hi:
-                y = hi
-            else:
-                lo = r - big_r
-                if y < lo:
-                    y = lo
-            r = y
-            out.append(y)
-    elif smooth:
-        for x in u:
-            s += a * (x - s)
-            out.append(s + bias)
-        r = out[-1] if out else r
-    elif ramp:
-        for x in u:
-            y = x + bias
-            if y > r + big_r:
-                y = r + big_r
-            elif y < r - big_r:
-                y = r - big_r
-            r = y
-            out.append(y)
-    else:
-        out = [x + bias for x in u]
-        r = out[-1] if out else r
-    return out, s, r
-
-
 def _lpf_ramp_general(
     u: list[float],
     d: list[float],
@@ -215,7 +171,7 @@ def _lpf_ramp_general(
     smooth: bool,
     ramp: bool,
 ) -> tuple[list[float], float, float]:
-    """Same as :func:`_lpf_ramp_uniform` with a per-step length."""
+    """:func:`.kernels.lpf_ramp` with a per-step length."""
     out: list[float] = []
     for x, dt in zip(u, d, strict=True):
         if smooth:
@@ -468,8 +424,15 @@ class ControlChain:
             u = u - self.cfg.damping.gain * band
         self.droop_mw = droop = self.droop(f_hz)
         if uniform:
-            x, self.s, self.r = _lpf_ramp_uniform(
-                u.tolist(), self.s, self.r, self._a, self._big_r, bias, self.smooth, self.ramp
+            y, self.s, self.r = lpf_ramp(
+                np.asarray(u, dtype=float),
+                self.s,
+                self.r,
+                self._a,
+                self._big_r,
+                bias,
+                self.smooth,
+                self.ramp,
             )
         else:
             x, self.s, self.r = _lpf_ramp_general(
@@ -483,7 +446,7 @@ class ControlChain:
                 self.smooth,
                 self.ramp,
             )
-        y = np.array(x)
+            y = np.array(x)
         if droop:
             y += droop
         pre_last = float(y[-1])

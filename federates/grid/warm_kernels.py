@@ -6,8 +6,9 @@ The fast power flow's kernels (:mod:`federates.grid.nr_static`,
 and cached on disk by numba, but every new process loads them again on its first
 solve: about 0.35 s of CPU in each transmission or distribution federate. A
 process forked from one that has loaded them skips that. A study's fork server
-(``STUDY_PRELOAD`` of :mod:`cosim.engine.warm_start`) imports this module last,
-after everything else it preloads: it solves a few steps
+(``STUDY_PRELOAD`` of :mod:`cosim.engine.warm_start`) imports this module after
+everything else it preloads, before the factory's kernels
+(:mod:`federates.factory.warm_kernels`): it solves a few steps
 of PGLib 118 with a site swinging across a generator's reactive limit (the
 steady lane, the general path with Q limits, branch loadings; one-step and
 multi-step blocks) and keeps nothing but what the kernels and imports left

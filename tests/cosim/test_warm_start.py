@@ -83,7 +83,7 @@ def test_a_pools_workers_and_their_forks_come_from_the_studys_one_warm_server() 
             helper = ex.submit(functools.partial(apart.call_apart, os.getppid)).result()
             # the server preloaded what a federate imports, and the worker knows it
             warm = ex.submit(warm_start.use_parent_server).result()
-            # a study's server loaded the grid's compiled kernels too (STUDY_PRELOAD)
+            # a study's server loaded the compiled kernels too (STUDY_PRELOAD)
             probe = "all(m in __import__('sys').modules for m in %r)" % (warm_start.STUDY_PRELOAD,)
             kernels = ex.submit(functools.partial(eval, probe)).result()
         server = forkserver._forkserver._forkserver_pid
