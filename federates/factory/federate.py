@@ -27,20 +27,34 @@ NOMINAL_F_HZ = 60.0
 
 
 class FactoryAdapter:
-    """Copies inputs into the site model and its interval outputs out."""
+    """Copies inputs into the site model and its interval outputs out.
 
-    def __init__(self, site: FactorySite, vm_key: str, f_key: str | None, high_rate: bool) -> None:
+    ``rerunnable`` (an iterating federate, called again at the same time) keeps the
+    site's state at the start of each call's last step for that re-run; a federate that
+    does not iterate goes without the copy (:meth:`.site.FactorySite.advance_block`).
+    """
+
+    def __init__(
+        self,
+        site: FactorySite,
+        vm_key: str,
+        f_key: str | None,
+        high_rate: bool,
+        *,
+        rerunnable: bool = True,
+    ) -> None:
         self.site = site
         self.vm_key = vm_key
         self.f_key = f_key
         self.high_rate = high_rate
+        self.rerunnable = rerunnable
 
     def step(
         self, t_s: float, t_next_s: float, inputs: Mapping[str, Any], iteration: int
     ) -> StepOutput:
         vm_pu = _finite(inputs.get(self.vm_key), 1.0)
         f_hz = _finite(inputs.get(self.f_key), NOMINAL_F_HZ) if self.f_key else NOMINAL_F_HZ
-        out = self.site.advance(t_s, t_next_s, vm_pu, f_hz)
+        out = self.site.advance(t_s, t_next_s, vm_pu, f_hz, rerunnable=self.rerunnable)
         return StepOutput(
             publish={f"{NAME}/p_mw": out.p_mw, f"{NAME}/q_mvar": out.q_mvar},
             record=self._record(out, vm_pu, f_hz),
@@ -71,7 +85,8 @@ class FactoryAdapter:
 
         ``inputs`` holds per-step arrays (site voltage [pu], frequency [Hz]); the
         result equals the per-step path's (same rows, same order). Only the block's
-        last step keeps the state for a re-run (no call re-runs the others).
+        last step keeps the state for a re-run (no call re-runs the others), and only when
+        :attr:`rerunnable`.
         """
         n = len(t_s)
         t_list = np.asarray(t_s, dtype=float).tolist()
@@ -88,7 +103,10 @@ class FactoryAdapter:
         as_is = False
         try:
             for vm_pu, f_hz, out in zip(
-                vm_in, f_in, self.site.advance_block(t_list, t_next, vm_in, f_in), strict=True
+                vm_in,
+                f_in,
+                self.site.advance_block(t_list, t_next, vm_in, f_in, keep_last=self.rerunnable),
+                strict=True,
             ):
                 if not columns:
                     columns = tuple(self._record(out, vm_pu, f_hz))
@@ -156,5 +174,6 @@ def make(config: dict[str, Any], out_dir: Path):  # noqa: ANN201 - (adapter, tim
     subs = [s["key"] for s in config.get("subscriptions", [])]
     f_key = next((k for k in subs if k.endswith("/f_hz")), None)
     vm_key = next(k for k in subs if k.endswith("_vm_pu"))
-    adapter = FactoryAdapter(site, vm_key, f_key, p.high_rate)
+    iterative = bool(config.get("cosim", {}).get("iterative", False))
+    adapter = FactoryAdapter(site, vm_key, f_key, p.high_rate, rerunnable=iterative)
     return (adapter, *timing(config))

@@ -250,11 +250,18 @@ class FactorySite(QuietSiteSide):
         return self._finalize_step(iv)
 
     def advance_block(
-        self, t_s: list[float], t_end_s: list[float], vm_pu: list[float], f_hz: list[float]
+        self,
+        t_s: list[float],
+        t_end_s: list[float],
+        vm_pu: list[float],
+        f_hz: list[float],
+        *,
+        keep_last: bool = True,
     ) -> list[IntervalOutput]:
         """:meth:`advance` over consecutive intervals (a sync block); only the last one is kept
-        for a re-run. Quiet intervals (:mod:`.site_block`) have their site side worked out
-        together; the results are those of one :meth:`advance` per interval.
+        for a re-run, and none without ``keep_last``. Quiet intervals (:mod:`.site_block`) have
+        their site side worked out together; the results are those of one :meth:`advance` per
+        interval.
 
         Parameters
         ----------
@@ -264,6 +271,11 @@ class FactorySite(QuietSiteSide):
             POI voltage magnitude per interval [pu].
         f_hz : list of float
             Grid frequency per interval [Hz].
+        keep_last : bool, default True
+            Keep the state at the last interval's start for a re-run (an iterating federate).
+            Without it the last interval of a block may take the quiet path too, and no
+            interval copies the state. (A one-step block takes the per-interval path: for one
+            interval it is the cheaper.)
 
         Returns
         -------
@@ -271,7 +283,8 @@ class FactorySite(QuietSiteSide):
             The site's outputs, one per interval.
         """
         m = len(t_s)
-        ivs = self._quiet_site_side(t_s[:-1], t_end_s[:-1], vm_pu[:-1], f_hz[:-1])
+        q = m - 1 if keep_last or m == 1 else m
+        ivs = self._quiet_site_side(t_s[:q], t_end_s[:q], vm_pu[:q], f_hz[:q])
         outs = []
         if ivs is not None:
             self._snap = self._snap_t = None
@@ -279,7 +292,7 @@ class FactorySite(QuietSiteSide):
                 self._bess_step(iv)
                 outs.append(self._finalize_step(iv))
         for k in range(len(outs), m):
-            keep = k + 1 == m or t_s[k + 1] == t_s[k]
+            keep = t_s[k + 1] == t_s[k] if k + 1 < m else keep_last
             outs.append(self.advance(t_s[k], t_end_s[k], vm_pu[k], f_hz[k], rerunnable=keep))
         return outs
 

@@ -261,3 +261,48 @@ def test_block_of_quiet_intervals_equals_one_advance_per_interval(
         assert _same_rows(r.record, outs[k].record), k
         assert _same_rows(r.hr, outs[k].hr), k
     assert _same_rows(ref.summary(), blk.summary())
+
+
+@pytest.mark.parametrize("block", [1, 7, 60])
+def test_a_federate_that_does_not_iterate_keeps_no_rerun_state_and_gives_the_same_run(
+    block: int,
+) -> None:
+    """Without a re-run to keep for, a block of quiet steps takes the quiet path whole, and
+    no step copies the state (a one-step block neither): the same rows, high-rate rows and
+    summary as the adapter that keeps the last step's state, through a sag; a re-run is then
+    refused."""
+    n = 240
+    t = np.arange(n + 1, dtype=float)
+    vm = 1.0 + 0.03 * np.sin(t / 11.0)
+    f = 60.0 + 0.04 * np.cos(t / 5.0)
+    vm[200:202] = 0.6  # a transfer to the UPS, late (the chillers' restart takes minutes)
+    keeps, lean = _adapter(), _adapter()
+    lean.rerunnable = False
+    whole_blocks_quiet = []
+    orig = FactorySite._quiet_site_side
+
+    def spy(*args: object) -> object:
+        out = orig(*args)
+        whole_blocks_quiet.append(out is not None and len(out) == len(args[1]))
+        return out
+
+    rows = {}
+    for name, ad in (("keeps", keeps), ("lean", lean)):
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr(FactorySite, "_quiet_site_side", spy)
+            rows[name] = [
+                ad.step_block(
+                    t[i : min(i + block, n)],
+                    t[i + 1 : min(i + block, n) + 1],
+                    {VM_KEY: vm[i : min(i + block, n)], F_KEY: f[i : min(i + block, n)]},
+                    0,
+                )
+                for i in range(0, n, block)
+            ]
+    for a, b in zip(rows["keeps"], rows["lean"], strict=True):
+        assert a.record[0] == b.record[0] and _bits_equal(a.record[1], b.record[1])
+        assert _same_rows(a.block, b.block)
+    assert _same_rows(keeps.site.summary(), lean.site.summary())
+    assert any(whole_blocks_quiet) == (block > 1)  # only the lean adapter's can be
+    with pytest.raises(ValueError, match="backwards"):
+        lean.step(float(n - 1), float(n), {VM_KEY: 1.0, F_KEY: 60.0}, 1)
