@@ -306,3 +306,20 @@ def test_a_federate_that_does_not_iterate_keeps_no_rerun_state_and_gives_the_sam
     assert any(whole_blocks_quiet) == (block > 1)  # only the lean adapter's can be
     with pytest.raises(ValueError, match="backwards"):
         lean.step(float(n - 1), float(n), {VM_KEY: 1.0, F_KEY: 60.0}, 1)
+
+
+def test_one_step_blocks_give_the_steps_high_rate_rows_as_their_own_arrays() -> None:
+    """A one-step block's high-rate rows are copies (a shared array of the site, such as its
+    zeros, is not handed out) with the per-step path's values."""
+    steps, blocks = _adapter(), _adapter()
+    outs = []
+    for k in range(6):
+        t = np.array([float(k)])
+        ref = steps.step(float(k), k + 1.0, {VM_KEY: 1.0, F_KEY: 60.0}, 0)
+        out = blocks.step_block(t, t + 1.0, {VM_KEY: np.ones(1), F_KEY: np.full(1, 60.0)}, 0)
+        assert _same_rows(ref.block, out.block), k
+        outs.append((ref.block, out.block))
+    arrays = [id(v) for _, blk in outs for v in blk.values()]
+    assert len(set(arrays)) == len(arrays)  # no array shared between steps or columns
+    for ref, blk in outs:  # and none changed by the steps after it
+        assert _same_rows(ref, blk)
