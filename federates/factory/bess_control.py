@@ -225,6 +225,8 @@ class BessControlLoop:
         a = np.asarray(a, dtype=float)
         b = np.asarray(b, dtype=float)
         m = np.asarray(m_mw, dtype=float)
+        if not len(a):
+            return np.empty(0)
         if self.st is None:
             self.start_from(float(a[0]), float(m[0]))
         st = self.st

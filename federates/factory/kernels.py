@@ -228,13 +228,15 @@ def extremes(x: np.ndarray) -> tuple[float, float]:
     Parameters
     ----------
     x : numpy.ndarray
-        At least one value (any unit).
+        Values (any unit).
 
     Returns
     -------
     (lo, hi) : tuple of float
-        Smallest and largest value (unit of ``x``).
+        Smallest and largest value (unit of ``x``); NaN for no value.
     """
+    if len(x) == 0:
+        return math.nan, math.nan
     lo = x[0]
     hi = x[0]
     for v in x:

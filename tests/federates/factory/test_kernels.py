@@ -79,6 +79,18 @@ def test_extremes_are_numpys_min_and_max() -> None:
     lo, hi = extremes(np.array([1.0, math.nan, -2.0]))
     assert math.isnan(lo) and math.isnan(hi)
     assert extremes(np.array([-math.inf, 3.0])) == (-math.inf, 3.0)
+    assert all(math.isnan(v) for v in extremes(np.empty(0)))
+
+
+def test_empty_blocks_change_nothing() -> None:
+    loop = BessControlLoop(BessConfig(latency_s=0.05, control_period_s=0.02))
+    a = np.arange(20) * 0.05
+    loop.feedforward(a, a + 0.05, np.ones(20))
+    before = (np.array(loop.st.t_s), np.array(loop.st.m_mw))
+    assert len(loop.feedforward(np.empty(0), np.empty(0), np.empty(0))) == 0
+    assert _bits_equal(loop.st.t_s, before[0]) and _bits_equal(loop.st.m_mw, before[1])
+    y, s, r = lpf_ramp(np.empty(0), 1.0, 2.0, 0.5, 0.1, 0.0, True, True)
+    assert len(y) == 0 and (s, r) == (1.0, 2.0)
 
 
 def _plain_free_run(
