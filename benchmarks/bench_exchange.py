@@ -6,7 +6,8 @@
    transmission federate's ``info.json``: its loop wall time).
 2. The same with every-step exchange forced (``horizon.sync_interval_s = 1``), with
    each process pinned to its core (``run.cpu_affinity = "auto"``, the default for a
-   lone run) and left to the OS (``"off"``).
+   lone run) and left to the OS (``"off"``); and with every federate as a thread of one
+   process on one core (``run.one_process = true``), as shipped and every step.
 3. ``pandapower.timeseries.run_timeseries`` on the same network and factory P, Q
    (:func:`bench_e2e.run_pandapower`) for ``--pp-steps`` steps: its rate per step.
 
@@ -57,16 +58,27 @@ def main(argv: list[str] | None = None) -> int:
         out / "every_unpinned",
         ["--set", "horizon.sync_interval_s=1", "--set", "run.cpu_affinity=off"],
     )
+    one = ["--set", "run.one_process=true"]
+    one_shipped = cosim_run(args.hours, out / "one_process", one)
+    one_every = cosim_run(
+        args.hours, out / "one_process_every", [*one, "--set", "horizon.sync_interval_s=1"]
+    )
     fac = pd.read_parquet(out / "shipped" / "timeseries" / "factory.parquet")
     n = min(args.pp_steps, len(fac))
     pp_rate = n / run_pandapower(fac["p_mw"].to_numpy(float), fac["q_mvar"].to_numpy(float), n)
     sync = json.loads((out / "shipped" / "exchange.json").read_text())
     print(f"{args.hours:g} h of ieee118_factory, {shipped[2]} grid steps   [{out}]")
     print(f"exchange as shipped: {sync['sync_interval_s']:g} s ({sync['reason']})")
-    runs = (("as shipped", shipped), ("every step", every), ("  unpinned", unpinned))
+    runs = (
+        ("as shipped", shipped),
+        ("every step", every),
+        ("  unpinned", unpinned),
+        ("one process, as shipped", one_shipped),
+        ("one process, every step", one_every),
+    )
     for label, (wall, fed, steps) in runs:
         print(
-            f"{label:11s}: whole run {wall:7.1f} s, federation {fed:7.1f} s = "
+            f"{label:23s}: whole run {wall:7.1f} s, federation {fed:7.1f} s = "
             f"{steps / fed:7,.0f} steps/s = {steps / fed / pp_rate:5.1f}x run_timeseries"
         )
     print(f"run_timeseries: {pp_rate:,.1f} steps/s ({n} steps)")
@@ -75,6 +87,10 @@ def main(argv: list[str] | None = None) -> int:
         f"{every[0] / shipped[0]:.2f}x whole run"
     )
     print(f"every step, pinned / unpinned: {unpinned[1] / every[1]:.2f}x federation")
+    print(
+        f"every step, one process / a process each: {every[1] / one_every[1]:.2f}x federation; "
+        f"as shipped: {shipped[1] / one_shipped[1]:.2f}x"
+    )
     return 0
 
 

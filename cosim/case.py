@@ -119,6 +119,13 @@ class RunConfig(_Section):
         description="stop the run and name the hung federate when no federate advanced for "
         "this long [s]",
     )
+    one_process: bool = Field(
+        False,
+        description="run every federate as a thread of one process on one core, joined "
+        "through HELICS's in-process core (no broker process, no socket): every-step "
+        "exchange about 1.7x faster; a crash of native code ends the whole run "
+        "(federates.common.together)",
+    )
     cpu_affinity: str = Field(
         "auto",
         pattern="^(auto|off)$",

@@ -37,6 +37,8 @@ from cosim.errors import CosimError
 from federates.common.timegrid import TIME_OFFSET_S
 
 LOOPBACK = "127.0.0.1"
+#: ``run.one_process``: the in-process core every federate joins (federates.common.together)
+CORE_NAME = "federation"
 VERSIONED = (
     "aifactory-cosim",
     "helics",
@@ -65,6 +67,8 @@ class Build:
     broker_address: str
     broker_cmd: list[str]
     specs: list[FederateSpec]
+    #: ``run.one_process``: ``broker_cmd`` runs every federate (federates.common.together)
+    one_process: bool = False
 
     def federate_cmd(self, name: str) -> list[str]:
         return [sys.executable, "-m", "federates.common.loop", str(self.configs[name])]
@@ -201,10 +205,16 @@ def federate_config(
     interface: str = LOOPBACK,
 ) -> dict:
     """The HELICS JSON config of one federate (its core listens on ``interface`` only)."""
+    if case.run.one_process:  # the in-process core of federates.common.together: no socket
+        core = {"coreType": "inproc", "coreName": CORE_NAME}
+    else:
+        core = {
+            "coreType": case.run.core_type,
+            "coreInitString": core_init_string(broker_address, max_message_bytes(case), interface),
+        }
     cfg = {
         "name": spec.name,
-        "coreType": case.run.core_type,
-        "coreInitString": core_init_string(broker_address, max_message_bytes(case), interface),
+        **core,
         "loglevel": case.run.log_level,
         "uninterruptible": not spec.iterative,
         "terminate_on_error": True,
@@ -256,6 +266,29 @@ def build(
         path = out / "configs" / f"{spec.name}.json"
         path.write_text(json.dumps(federate_config(spec, case, address, ports, host), indent=2))
         configs[spec.name] = path
+    if case.run.one_process:  # one process runs the broker, the core and every federate
+        broker_cmd = [
+            sys.executable,
+            "-m",
+            "federates.common.together",
+            f"--init=--maxsize={max_message_bytes(case)} --loglevel={case.run.log_level}",
+            *(f"configs/{spec.name}.json" for spec in specs),
+        ]
+        runner = {
+            "name": case.name,
+            "broker": False,
+            "federates": [
+                {
+                    "name": "federation",
+                    "directory": ".",
+                    "host": "localhost",
+                    "exec": shlex.join(broker_cmd),
+                }
+            ],
+        }
+        runner_path = out / "runner.json"
+        runner_path.write_text(json.dumps(runner, indent=2))
+        return Build(out, case_path, configs, runner_path, "", broker_cmd, specs, True)
     broker_cmd = [
         find_broker(),
         f"--coretype={case.run.core_type}",

@@ -72,7 +72,8 @@ def usable_cores() -> list[int]:
 def other_federations() -> bool:
     """Whether a HELICS broker is running on this machine now (another run's federation).
 
-    Every federation has one, started before its federates; this run's own is not
+    Every federation has one, started before its federates (in a one-process
+    federation, its process: ``federates.common.together``); this run's own is not
     started yet when its cores are planned. A fork server or an idle helper does
     not count: only a federation competes for the cores.
     """
@@ -84,6 +85,8 @@ def other_federations() -> bool:
         except psutil.Error:  # pragma: no cover - a process that just left
             continue
         if cmd and os.path.basename(cmd[0]) == "helics_broker":
+            return True
+        if "federates.common.together" in cmd[1:3]:  # python -m federates.common.together
             return True
     return False
 

@@ -39,7 +39,7 @@ from cosim.engine.build import LOOPBACK, Build, build, free_port
 from cosim.engine.federation import federation
 from cosim.engine.outdir import check_out_dir, claim_out_dir, mark_run_dir, prepare_out_dir
 from cosim.engine.supervisor import POLL_S, Outcome, start_process, stop_all, tail
-from cosim.errors import CosimError
+from cosim.errors import CosimError, UsageError
 from federates.common.recorder import arrow_to_parquet
 
 BROKER_START_S = 15.0
@@ -58,6 +58,16 @@ def parse_broker_address(address: str) -> tuple[str, int]:
 def federate_names(case: Case) -> list[str]:
     """The federates of a case, in start order."""
     return [spec.name for spec in federation(case)]
+
+
+def _apart(case: Case) -> Case:
+    """``case``, whose federates may run in processes of their own (on other hosts)."""
+    if case.run.one_process:
+        raise UsageError(
+            "run.one_process = true runs every federate in one process on this machine; "
+            "a broker or a federate alone needs run.one_process = false"
+        )
+    return case
 
 
 # ---------------------------------------------------------------- broker
@@ -120,7 +130,7 @@ def start_broker(
     / :func:`run_single_federate`, on any host) and exits when they are done.
     Nothing else is started. The caller owns the handle (``wait``/``stop``).
     """
-    c = load_case(case)
+    c = _apart(load_case(case))
     out = Path(out_dir).resolve()
     prepare_out_dir(out)
     if port is None:
@@ -315,7 +325,7 @@ def run_single_federate(
     """
     host, port = parse_broker_address(broker)
     address = f"tcp://{host}:{port}"
-    c = load_case(case)
+    c = _apart(load_case(case))
     names = federate_names(c)
     if name not in names:
         raise CosimError(

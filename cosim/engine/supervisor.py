@@ -12,7 +12,7 @@ wall-clock limit, and on Ctrl-C or SIGTERM to itself. It kills only the
 processes it started.
 
 A hung federate: each federate beats every 0.5 s into ``logs/<name>.heartbeat``
-(``<seq> <phase> <t_s>``, :class:`federates.common.loop._Watch`). When no
+(``<seq> <phase> <t_s>``, :class:`federates.common.watch.Watch`). When no
 federate's ``t_s`` has moved for ``hang_timeout_s``, the federation is stuck and
 the supervisor names the federate the others wait for: one whose heartbeat
 stopped (stopped or frozen process), else one in its model (phase ``step``)
@@ -90,8 +90,55 @@ DIVERGED = ("NonConvergence",)
 @dataclass
 class _Proc:
     name: str
-    popen: subprocess.Popen | WarmProcess  # a new process, or forked warm (cosim.engine.warm_start)
+    # a new process, forked warm (cosim.engine.warm_start), or a thread of one (Member)
+    popen: subprocess.Popen | WarmProcess | Member
     log: Path
+
+
+class Member:
+    """One federate of a one-process federation (``run.one_process``) seen through
+    :class:`subprocess.Popen`'s interface: its status is its ``logs/<name>.exit`` file
+    (:mod:`federates.common.together`), else the process's own once it ended; signals go to
+    the process."""
+
+    def __init__(self, host: subprocess.Popen, exit_file: Path) -> None:
+        self.host = host
+        self.exit_file = exit_file
+
+    @property
+    def pid(self) -> int:
+        return self.host.pid
+
+    @property
+    def returncode(self) -> int | None:
+        return self.poll()
+
+    def own(self) -> tuple[int, bool] | None:
+        """The federate's exit status and whether it failed after another one did (its
+        ``logs/<name>.exit``: ``CODE`` or ``CODE after``), or None while its thread runs."""
+        try:
+            code, *after = self.exit_file.read_text().split()
+            return int(code), bool(after)
+        except (OSError, ValueError):
+            return None
+
+    @property
+    def after(self) -> bool:
+        """It failed after another federate of the process did (not the first failure)."""
+        own = self.own()
+        return own is not None and own[1]
+
+    def poll(self) -> int | None:
+        """This federate's exit status once its thread ended, else the process's (or None)."""
+        own = self.own()
+        return own[0] if own is not None else self.host.poll()
+
+    def wait(self, timeout: float | None = None) -> int:
+        self.host.wait(timeout)
+        return int(self.poll() or 0)
+
+    def kill(self) -> None:
+        self.host.kill()
 
 
 def tail(path: Path, lines: int = 15) -> str:
@@ -272,7 +319,7 @@ def supervise(
     """
     logs = build.dir / "logs"
     logs.mkdir(parents=True, exist_ok=True)
-    for pattern in ("*.progress", "*.heartbeat"):
+    for pattern in ("*.progress", "*.heartbeat", "*.exit"):
         for f in logs.glob(pattern):
             f.unlink()
     t0 = time.monotonic()
@@ -283,14 +330,22 @@ def supervise(
         previous = signal.signal(signal.SIGTERM, _interrupt)
     hangs = HangWatch(logs, list(build.configs), hang_timeout_s)
     last_hang_check = 0.0
-    warm = warm and available()
+    warm = warm and available() and not build.one_process
     try:
         cpus = cpus or {}
         broker = start_process(
-            "broker", build.broker_cmd, logs / "broker.log", build.dir, cpus.get("broker")
+            "federation" if build.one_process else "broker",
+            build.broker_cmd,
+            logs / ("federation.log" if build.one_process else "broker.log"),
+            build.dir,
+            cpus.get("broker"),
         )
         procs.append(broker)
-        for name in build.configs:
+        for name in build.configs if build.one_process else ():
+            exit_file = logs / f"{name}.exit"
+            member = Member(broker.popen, exit_file)  # type: ignore[arg-type]
+            procs.append(_Proc(name, member, logs / f"{name}.log"))
+        for name in build.configs if not build.one_process else ():
             log_path = logs / f"{name}.log"
             if warm:
                 forked = start_warm(build.configs[name], log_path, build.dir, cpus=cpus.get(name))
@@ -320,9 +375,19 @@ def supervise(
                 bar.refresh()
                 last_bar = time.monotonic()
             # a dead broker first: the federates that lose it fail because of it
-            if broker.popen.poll() not in (None, 0) and any(p.popen.poll() != 0 for p in feds):
+            if build.one_process and broker.popen.poll() not in (None, 0):
+                # the process died with no federate's own status (a crash): it is named
+                # (its log holds every thread's stack on a fatal signal: faulthandler)
+                if not any(isinstance(p.popen, Member) and p.popen.own() for p in feds):
+                    return _fail(procs, t0, broker, _describe_exit(broker.popen.returncode))
+            elif broker.popen.poll() not in (None, 0) and any(p.popen.poll() != 0 for p in feds):
                 return _fail(procs, t0, broker, _describe_exit(broker.popen.returncode))
-            failed = next((p for p in feds if p.popen.poll() not in (None, 0)), None)
+            # (a federate of one process that failed after another one did comes last)
+            failed = min(
+                (p for p in feds if p.popen.poll() not in (None, 0)),
+                key=lambda p: getattr(p.popen, "after", False),
+                default=None,
+            )
             if failed is not None:
                 # HELICS's own timeout ("lost comms") fails the federates that waited for a
                 # stopped or frozen one: name that one, as hung

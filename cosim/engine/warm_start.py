@@ -291,8 +291,9 @@ def _federate_child(
             stream.reconfigure(line_buffering=True, write_through=True)
     os.chdir(cwd)
     os.environ.update(env)
-    from federates.common.loop import SUPERVISOR_ENV, main
+    from federates.common.loop import main
     from federates.common.parent import die_with_parent
+    from federates.common.watch import SUPERVISOR_ENV
 
     server = os.getppid()
     die_with_parent()

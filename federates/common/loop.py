@@ -40,20 +40,17 @@ step at a time and publish scalars.
 
 from __future__ import annotations
 
-import contextlib
 import importlib
 import json
 import logging
 import math
-import os
 import signal
 import sys
-import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TextIO
 
 import numpy as np
 
@@ -62,6 +59,7 @@ from federates.common.interface import join_init_string, route_interface
 from federates.common.recorder import ArrayRow
 from federates.common.timegrid import TIME_OFFSET_S, sync_blocks
 from federates.common.values import Inputs, MissingInputError, Outputs, input_scales
+from federates.common.watch import Stop, Watch, on_sigterm
 from federates.common.writer import SeriesWriter
 
 __all__ = [
@@ -74,6 +72,7 @@ __all__ = [
     "join_init_string",
     "main",
     "route_interface",
+    "run_config",
     "run_federate",
 ]
 
@@ -109,143 +108,8 @@ class Adapter(Protocol):
 
 AdapterFactory = Callable[[dict[str, Any], Path], Adapter]
 
-
-class _Stop(Exception):
-    """Raised by the SIGTERM handler so that the loop flushes what it has."""
-
-
-def _on_sigterm(signum: int, frame: Any) -> None:  # pragma: no cover - signal path
-    raise _Stop(f"signal {signum}")
-
-
 #: iteration grants an iterative federate waits for its ``cosim.await_inputs`` within one step
 AWAIT_MAX_GRANTS = 1000
-
-#: seconds between two heartbeats (``logs/<name>.heartbeat``)
-HEARTBEAT_S = 0.5
-
-#: after SIGTERM: seconds allowed to flush the series, then to leave HELICS, before ``os._exit``
-STOP_FLUSH_S = 60.0
-STOP_LEAVE_S = 5.0
-
-#: set by :mod:`federates.common.parent`: the pid of the supervisor this federate dies with
-SUPERVISOR_ENV = "COSIM_SUPERVISOR_PID"
-
-
-class _Watch:
-    """SIGTERM and the heartbeat of a running federate, each on its own thread.
-
-    HELICS blocks the main thread inside a time request (a C call), where a
-    Python signal handler never runs, and the kernel may deliver SIGTERM to any
-    of the process's threads. So the handler only sets :attr:`stop`, and the
-    signal also lands on a wake-up pipe (:func:`signal.set_wakeup_fd`, written
-    by the C-level handler whichever thread takes the signal), read by a
-    thread that raises a local error in the federate: the pending time request
-    returns at once (measured: within 1 ms of ``helicsFederateLocalError``) and
-    the loop flushes its series and writes its info.
-
-    The heartbeat thread writes ``<seq> <phase> <t_s>`` every
-    :data:`HEARTBEAT_S` to ``logs/<name>.heartbeat``: ``phase`` is ``join``,
-    ``wait`` (inside a HELICS request: waiting for the others), ``step`` (in
-    the model), ``done``, ``stopped`` or ``failed``. A federate that is stopped
-    or frozen stops beating; one stuck in its model beats with ``step`` and a
-    ``t_s`` that no longer moves. The supervisor tells a hung federate from the
-    ones waiting for it by these.
-
-    A federate started by the supervisor through :mod:`federates.common.parent`
-    (environment ``COSIM_SUPERVISOR_PID``) also leaves as on SIGTERM when the
-    heartbeat thread sees its parent gone, whether or not the parent-death
-    signal got through (twice in full test suites the transmission outlived a
-    SIGKILLed supervisor by more than the exit deadline, heartbeat at ``step``).
-    """
-
-    def __init__(self, heartbeat: Path, helics: Any) -> None:
-        self.stop = threading.Event()
-        self.reason = ""
-        self.phase = "join"
-        self.t_s = -1.0
-        self.fed: Any = None
-        self._h = helics
-        self._path = heartbeat
-        self._seq = 0
-        self._done = threading.Event()
-        self.flushed = threading.Event()  # set once the series and the info are on disk
-        self._leaving = threading.Lock()
-        supervisor = os.environ.get(SUPERVISOR_ENV, "")
-        self._supervisor = int(supervisor) if supervisor.isdigit() else None
-        if threading.current_thread() is threading.main_thread():
-            r, w = os.pipe()
-            os.set_blocking(w, False)
-            signal.set_wakeup_fd(w, warn_on_full_buffer=False)
-            signal.signal(signal.SIGTERM, self._on_signal)
-            threading.Thread(
-                target=self._wait_signal, args=(r,), name="sigterm", daemon=True
-            ).start()
-        threading.Thread(target=self._beat, name="heartbeat", daemon=True).start()
-
-    def _on_signal(self, signum: int, frame: Any) -> None:  # pragma: no cover - signal path
-        self.reason = self.reason or f"signal {signum} (SIGTERM)"
-        self.stop.set()
-
-    def _wait_signal(self, fd: int) -> None:  # pragma: no cover - runs in its thread
-        while True:
-            try:
-                data = os.read(fd, 64)
-            except OSError:
-                return
-            if signal.SIGTERM in data:
-                break
-        self._leave(f"signal {int(signal.SIGTERM)} (SIGTERM)")
-
-    def _leave(self, reason: str) -> None:  # pragma: no cover - runs in its thread
-        """Stop the loop, make a pending HELICS request return, and exit by a deadline."""
-        if not self._leaving.acquire(blocking=False):
-            return  # already leaving (the signal and the orphan check both saw it)
-        self.reason = self.reason or reason
-        self.stop.set()
-        if self.fed is not None:  # on its own thread: the call can block inside HELICS
-            threading.Thread(target=self._local_error, name="local-error", daemon=True).start()
-        # Nobody may be left to SIGKILL this process (the supervisor died: parent-death
-        # signal), and leaving HELICS can block on a broker that is gone. Once the series
-        # are flushed nothing is lost by leaving at once; a main thread stuck in a C call
-        # must not keep the process alive either.
-        if self.flushed.wait(STOP_FLUSH_S):
-            time.sleep(STOP_LEAVE_S)
-        os._exit(128 + int(signal.SIGTERM))
-
-    def _local_error(self) -> None:  # pragma: no cover - runs in its thread
-        # the pending time request returns at once; the federate may be gone already. Seen
-        # blocking for good (main thread inside another HELICS call, broker gone): then only
-        # the exit deadline below ends the process
-        with contextlib.suppress(Exception):
-            self._h.helicsFederateLocalError(self.fed, -3, "stopped by SIGTERM")
-
-    def _beat(self) -> None:  # pragma: no cover - runs in its thread
-        while not self._done.is_set():
-            self.write()
-            if self._supervisor is not None and os.getppid() != self._supervisor:
-                self._supervisor = None  # once: the supervisor is gone
-                threading.Thread(
-                    target=self._leave, args=("supervisor gone",), name="orphan", daemon=True
-                ).start()
-            self._done.wait(HEARTBEAT_S)
-
-    def write(self) -> None:
-        """Write one heartbeat now."""
-        self._seq += 1
-        with contextlib.suppress(OSError):
-            self._path.write_text(f"{self._seq} {self.phase} {self.t_s:.6f}\n")
-
-    def check(self) -> None:
-        """Raise :class:`_Stop` once SIGTERM arrived."""
-        if self.stop.is_set():
-            raise _Stop(self.reason)
-
-    def close(self, phase: str) -> None:
-        """Last heartbeat (``done`` or ``stopped``); the heartbeat thread ends."""
-        self.phase = phase
-        self._done.set()
-        self.write()
 
 
 def load_adapter_factory(spec: str) -> AdapterFactory:
@@ -264,6 +128,7 @@ def run_federate(
     broker_address: str | None = None,
     local_interface: str | None = None,
     progress_every_s: float = 0.5,
+    close_library: bool = True,
 ) -> dict[str, Any]:
     """Run one federate to the end of ``times_s``. Returns the adapter's final info.
 
@@ -274,7 +139,8 @@ def run_federate(
 
     ``broker_address`` replaces the config's broker (a federate started on
     another host); its core then listens on ``local_interface`` only, by
-    default the address of this host that routes to the broker.
+    default the address of this host that routes to the broker. ``close_library``:
+    close the HELICS library at the end (not while other federates of this process run).
     """
     import helics as h  # the only helics import of the loop
 
@@ -302,7 +168,7 @@ def run_federate(
     ts_dir.mkdir(parents=True, exist_ok=True)
     progress = out_dir / "logs" / f"{name}.progress"
     progress.parent.mkdir(parents=True, exist_ok=True)
-    watch = _Watch(out_dir / "logs" / f"{name}.heartbeat", h)
+    watch = Watch(out_dir / "logs" / f"{name}.heartbeat", h)
     watch.check()
 
     try:
@@ -476,14 +342,14 @@ def run_federate(
         series.drain()
         info = adapter.finalize() or {}
         info.update(steps=series.steps, wall_s=round(time.monotonic() - t_wall, 3), status="ok")
-    except (_Stop, h.HelicsException) as exc:
-        if not watch.stop.is_set() and not isinstance(exc, _Stop):
+    except (Stop, h.HelicsException) as exc:
+        if not watch.stop.is_set() and not isinstance(exc, Stop):
             # a HELICS failure of its own (a lost broker): as any other failure below
             info = {"status": "failed", "reason": f"{type(exc).__name__}: {exc}"}
             raise
         # SIGTERM: its local error may surface in any HELICS call (a publication too)
         info = {"status": "stopped", "reason": watch.reason or str(exc)}
-        raise _Stop(info["reason"]) from None
+        raise Stop(info["reason"]) from None
     except Exception as exc:
         # what was flushed stays readable: the info says how far the series go
         info = {"status": "failed", "reason": f"{type(exc).__name__}: {exc}"}
@@ -501,7 +367,8 @@ def run_federate(
             h.helicsFederateFree(fed)
         except Exception:  # noqa: BLE001 - the broker may already be gone
             pass
-        h.helicsCloseLibrary()
+        if close_library:
+            h.helicsCloseLibrary()
     return info
 
 
@@ -532,14 +399,26 @@ def main(argv: list[str] | None = None) -> int:
         "routes to the broker)",
     )
     args = ap.parse_args(argv)
-    signal.signal(signal.SIGTERM, _on_sigterm)  # until run_federate's watcher takes over
+    signal.signal(signal.SIGTERM, on_sigterm)  # until run_federate's watcher takes over
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    config = json.loads(args.config.read_text())
-    name = config.get("name", args.config.stem)
+    return run_config(args.config, args.out, args.broker, args.interface)
+
+
+def run_config(
+    path: Path,
+    out: Path | None = None,
+    broker: str | None = None,
+    interface: str | None = None,
+    fatal: TextIO | None = None,
+    close_library: bool = True,
+) -> int:
+    """Run the federate of the config file ``path`` to its end: its exit status (0, 1 failed,
+    143 stopped); a failure's one :data:`FATAL_PREFIX` line goes to ``fatal`` (stderr)."""
+    config = json.loads(path.read_text())
+    name = config.get("name", path.stem)
     try:
         opts = config["cosim"]
-        here = args.config.resolve().parent
-        out_dir = (args.out or (here / opts["out_dir"])).resolve()
+        out_dir = (out or (path.resolve().parent / opts["out_dir"])).resolve()
         factory = load_adapter_factory(opts["adapter"])
         adapter, times_s, duration_s = factory(config, out_dir)
         log.info("federate %s: %d steps over %.1f s", name, len(times_s), duration_s)
@@ -549,15 +428,16 @@ def main(argv: list[str] | None = None) -> int:
             times_s,
             duration_s,
             out_dir,
-            broker_address=args.broker,
-            local_interface=args.interface,
+            broker_address=broker,
+            local_interface=interface,
+            close_library=close_library,
         )
-    except _Stop as exc:
+    except Stop as exc:
         log.warning("federate %s stopped: %s", name, exc)
         return 143
     except Exception as exc:  # noqa: BLE001 - reported as one FATAL line the supervisor shows
         log.exception("federate %s failed", name)
-        print(f"{FATAL_PREFIX}{type(exc).__name__}: {exc}", file=sys.stderr, flush=True)
+        print(f"{FATAL_PREFIX}{type(exc).__name__}: {exc}", file=fatal or sys.stderr, flush=True)
         return 1
     log.info("federate %s done: %s", name, info)
     return 0

@@ -55,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
     die_with_parent()
     if os.getppid() != parent:  # the supervisor is already gone
         return 143
-    # a federate's loop also watches its parent itself (federates.common.loop.SUPERVISOR_ENV)
+    # a federate's loop also watches its parent itself (federates.common.watch.SUPERVISOR_ENV)
     os.environ["COSIM_SUPERVISOR_PID"] = str(parent)
     os.execv(cmd[0], cmd)
     return 127  # pragma: no cover - execv does not return

@@ -22,7 +22,7 @@ STUCK = textwrap.dedent(
     """
     import sys, time
     from pathlib import Path
-    import federates.common.loop as loop
+    import federates.common.watch as w
 
     class FakeHelics:
         def helicsFederateLocalError(self, fed, code, text):
@@ -31,9 +31,9 @@ STUCK = textwrap.dedent(
                 while True:
                     time.sleep(0.05)
 
-    loop.STOP_FLUSH_S = float(sys.argv[2])
-    loop.STOP_LEAVE_S = 0.2
-    watch = loop._Watch(Path(sys.argv[1]), FakeHelics())
+    w.STOP_FLUSH_S = float(sys.argv[2])
+    w.STOP_LEAVE_S = 0.2
+    watch = w.Watch(Path(sys.argv[1]), FakeHelics())
     watch.fed = object()
     if sys.argv[3] == "flushed":
         watch.flushed.set()  # series on disk, then stuck leaving HELICS

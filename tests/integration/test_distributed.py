@@ -19,7 +19,7 @@ from cosim.engine.build import free_port
 from cosim.engine.distributed import federate_names, parse_broker_address, run_single_federate
 from cosim.engine.results import load_results
 from cosim.engine.runner import run_case
-from cosim.errors import CosimError
+from cosim.errors import CosimError, UsageError
 from tests.integration.conftest import run_processes
 
 CASE_TOML = 'name = "mm"\nseed = 3\n[horizon]\nduration_s = 10\n[factory]\npoi_bus = 11\n'
@@ -47,6 +47,24 @@ def test_unknown_federate_name_is_a_one_line_error(case_file: Path, tmp_path: Pa
         match=r"federate 'grid' is not part of case mm \(federates: factory, transmission\)",
     ):
         run_single_federate("grid", case_file, "tcp://127.0.0.1:1", tmp_path / "x")
+
+
+def test_a_one_process_case_cannot_be_run_apart(case_file: Path, tmp_path: Path) -> None:
+    """``run.one_process`` runs every federate in one process: a broker or a federate alone is
+    a one-line error (exit 2) before any process starts."""
+    together = tmp_path / "together.toml"
+    together.write_text(CASE_TOML + "[run]\none_process = true\n")
+    with pytest.raises(UsageError, match=r"^run.one_process = true runs every federate"):
+        run_single_federate("factory", together, "tcp://127.0.0.1:1", tmp_path / "x")
+    out = tmp_path / "b"
+    cmd = [*COSIM, "run", str(case_file), "--broker-only", "-o", str(out)]
+    r = subprocess.run([*cmd, "--set", "run.one_process=true"], capture_output=True, text=True)
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert r.stderr.strip().splitlines() == [
+        "error: run.one_process = true runs every federate in one process on this machine; "
+        "a broker or a federate alone needs run.one_process = false"
+    ]
+    assert not (out / "logs").exists()
 
 
 @pytest.mark.integration

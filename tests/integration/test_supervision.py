@@ -20,7 +20,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from federates.common.loop import STOP_FLUSH_S, STOP_LEAVE_S
+from federates.common.watch import STOP_FLUSH_S, STOP_LEAVE_S
 from tests.integration.conftest import federate_of, run_processes, wait_for_no_other_federation
 
 pytestmark = pytest.mark.integration
@@ -160,6 +160,11 @@ def test_signal_to_cosim_stops_everything_flushes_and_exits_130(
     finally:
         stop(proc, out)
     print(f"{sig.name}: cosim ended {elapsed:.1f} s after the signal")
+    assert_interrupted_and_flushed(proc, out, err)
+
+
+def assert_interrupted_and_flushed(proc: subprocess.Popen, out: Path, err: str) -> None:
+    """``cosim run`` ended by a signal: exit 130, nothing left, each federate flushed."""
     assert proc.returncode == 130, err
     assert "interrupted" in err and "Traceback" not in err
     poll("no process of the run left", lambda: run_processes(out) == [], 15)

@@ -17,7 +17,7 @@ import pandas as pd
 import psutil
 import pytest
 
-from federates.common.loop import STOP_FLUSH_S, STOP_LEAVE_S
+from federates.common.watch import STOP_FLUSH_S, STOP_LEAVE_S
 from tests.integration.conftest import run_processes, wait_for_no_other_federation
 from tests.integration.test_supervision import (
     federate_process,

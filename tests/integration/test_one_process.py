@@ -1,0 +1,136 @@
+"""``run.one_process``: every federate as a thread of one process, on HELICS's in-process core.
+
+The same results bit for bit as one process per federate; a federate that fails is still
+named, the others stop and keep what they computed; a signal stops them all, flushed.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import time
+from pathlib import Path
+
+import pandas as pd
+import psutil
+import pytest
+
+from cosim.case import load_case
+from cosim.engine.build import build
+from cosim.engine.runner import run_case
+from cosim.engine.supervisor import supervise
+from tests.integration.conftest import run_processes
+from tests.integration.test_supervision import (
+    assert_interrupted_and_flushed,
+    rows,
+    start_cosim,
+    stop,
+    wait_stepping,
+)
+
+pytestmark = pytest.mark.integration
+
+FEDERATES = ("factory", "transmission")
+EVERY_STEP = {"horizon.duration_s": 900, "horizon.sync_interval_s": 1.0, "outputs.report": False}
+
+
+def test_one_process_gives_the_same_results_bit_for_bit(tmp_path: Path) -> None:
+    apart = run_case("ieee118_factory", tmp_path / "apart", EVERY_STEP)
+    together = run_case(
+        "ieee118_factory", tmp_path / "together", {**EVERY_STEP, "run.one_process": True}
+    )
+    for name in ("factory", "factory_hr", "transmission"):
+        a, b = apart.frame(name), together.frame(name)
+        assert len(a) > 0 and a.columns.equals(b.columns), name
+        pd.testing.assert_frame_equal(a, b, check_exact=True)
+    # the summary too, but for the wall times and how the processes ran
+    same = {k: v for k, v in apart.summary.items() if k not in ("wall_s", "run")}
+    assert same == {k: v for k, v in together.summary.items() if k not in ("wall_s", "run")}
+    # one process ran the federation: no broker process, the federates' cores in-process
+    runner = json.loads((tmp_path / "together" / "runner.json").read_text())
+    assert [f["name"] for f in runner["federates"]] == ["federation"]
+    assert "federates.common.together" in runner["federates"][0]["exec"]
+    for name in FEDERATES:
+        cfg = json.loads((tmp_path / "together" / "configs" / f"{name}.json").read_text())
+        assert cfg["coreType"] == "inproc" and "coreInitString" not in cfg
+        assert (tmp_path / "together" / "logs" / f"{name}.exit").read_text().strip() == "0"
+    assert together.summary["run"]["returncodes"] == {
+        "federation": 0,
+        "factory": 0,
+        "transmission": 0,
+    }
+
+
+def _failing(b: object, name: str, fail_at_s: float) -> None:
+    path = b.configs[name]  # type: ignore[attr-defined]
+    cfg = json.loads(path.read_text())
+    cfg["cosim"]["wrapped"] = cfg["cosim"]["adapter"]
+    cfg["cosim"]["adapter"] = "tests.integration.failing_adapter:make"
+    cfg["cosim"]["fail_at_s"] = fail_at_s
+    path.write_text(json.dumps(cfg))
+
+
+def test_a_federate_failing_mid_run_is_named_and_the_others_keep_their_rows(
+    tmp_path: Path,
+) -> None:
+    case = load_case(
+        "ieee118_factory",
+        ["horizon.duration_s=3600", "horizon.sync_interval_s=1", "run.one_process=true"],
+    )
+    b = build(case, tmp_path / "fail")
+    _failing(b, "transmission", 300.0)
+    outcome = supervise(b, 3600.0)
+    assert outcome.status == "failed"
+    assert outcome.failed == "transmission"
+    assert outcome.fatal == "RuntimeError: injected failure at t = 300 s"
+    assert outcome.reason == f"{outcome.fatal} (exited with code 1)"
+    assert "injected failure" in outcome.log_tail  # its own log: the traceback
+    assert "Traceback" not in (b.dir / "logs" / "factory.log").read_text()
+    assert run_processes(b.dir) == []
+    # each federate wrote its info, and its series on disk go as far as the info says
+    ts = b.dir / "timeseries"
+    tr = json.loads((ts / "transmission.info.json").read_text())
+    fac = json.loads((ts / "factory.info.json").read_text())
+    assert tr["status"] == "failed" and "injected failure" in tr["reason"]
+    assert fac["status"] in ("stopped", "failed")
+    assert rows(b.dir, "transmission") == tr["steps"] == 300
+    assert rows(b.dir, "factory") == fac["steps"] >= 300
+
+
+def test_a_signal_stops_every_federate_of_the_process_flushed(tmp_path: Path) -> None:
+    out = tmp_path / "sig"
+    proc = start_cosim(out, "--set", "run.one_process=true", "--set", "horizon.duration_s=86400")
+    try:
+        wait_stepping(out)
+        host = [p for p in run_processes(out) if "federates.common.together" in p.cmdline()]
+        assert len(host) == 1, run_processes(out)  # one process runs the federation
+        assert len(host[0].cpu_affinity()) == 1 or psutil.cpu_count() == 1  # on one core
+        t_sig = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=60)
+        elapsed = time.monotonic() - t_sig
+    finally:
+        stop(proc, out)
+    print(f"one process: cosim ended {elapsed:.1f} s after SIGTERM")
+    assert_interrupted_and_flushed(proc, out, err)
+
+
+def test_a_killed_process_is_named_and_every_federate_keeps_its_flushed_rows(
+    tmp_path: Path,
+) -> None:
+    out = tmp_path / "killed"
+    proc = start_cosim(out, "--set", "run.one_process=true", "--set", "horizon.duration_s=86400")
+    try:
+        wait_stepping(out)
+        host = next(p for p in run_processes(out) if "federates.common.together" in p.cmdline())
+        host.kill()  # as a crash of native code would end it
+        _, err = proc.communicate(timeout=60)
+    finally:
+        stop(proc, out)
+    assert proc.returncode == 1, err
+    assert "federate 'federation' failed: killed by SIGKILL" in err, err
+    assert "Traceback" not in err
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["run"]["failed"] == "federation"
+    for name in FEDERATES:  # what reached the disk before the kill reads back
+        assert rows(out, name) > 0, name
