@@ -101,7 +101,7 @@ class Member:
     (:mod:`federates.common.together`), else the process's own once it ended; signals go to
     the process."""
 
-    def __init__(self, host: subprocess.Popen, exit_file: Path) -> None:
+    def __init__(self, host: subprocess.Popen | WarmProcess, exit_file: Path) -> None:
         self.host = host
         self.exit_file = exit_file
 
@@ -330,16 +330,24 @@ def supervise(
         previous = signal.signal(signal.SIGTERM, _interrupt)
     hangs = HangWatch(logs, list(build.configs), hang_timeout_s)
     last_hang_check = 0.0
-    warm = warm and available() and not build.one_process
+    warm = warm and available()
     try:
         cpus = cpus or {}
-        broker = start_process(
-            "federation" if build.one_process else "broker",
-            build.broker_cmd,
-            logs / ("federation.log" if build.one_process else "broker.log"),
-            build.dir,
-            cpus.get("broker"),
-        )
+        if build.one_process and warm:  # python -m federates.common.together ARGS, forked
+            host_log = logs / "federation.log"
+            program = (build.broker_cmd[2], build.broker_cmd[3:])
+            forked = start_warm(
+                build.dir, host_log, build.dir, cpus=cpus.get("broker"), program=program
+            )
+            broker = _Proc("federation", forked, host_log)
+        else:
+            broker = start_process(
+                "federation" if build.one_process else "broker",
+                build.broker_cmd,
+                logs / ("federation.log" if build.one_process else "broker.log"),
+                build.dir,
+                cpus.get("broker"),
+            )
         procs.append(broker)
         for name in build.configs if build.one_process else ():
             exit_file = logs / f"{name}.exit"

@@ -11,7 +11,8 @@ start method ``forkserver``) with :data:`PRELOAD` imported, started at the
 beginning of the process's first run (:func:`start_server`; its import overlaps
 the case's loading and build) and kept until the process ends. The apart child
 is forked from it too. The broker is still a new process (it is HELICS's own
-program).
+program). A one-process federation (``run.one_process``:
+:mod:`federates.common.together`, broker included) is forked as a federate is.
 
 Who enables it:
 
@@ -45,6 +46,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import importlib
 import multiprocessing
 import os
 import signal
@@ -243,6 +245,8 @@ def start_warm(
     cwd: Path,
     env: dict[str, str] | None = None,
     cpus: list[int] | None = None,
+    *,
+    program: tuple[str, list[str]] | None = None,
 ) -> WarmProcess:
     """Fork one federate running ``config`` from this process's server.
 
@@ -259,10 +263,14 @@ def start_warm(
     cpus : list of int, optional
         The cores it is pinned to (:mod:`cosim.engine.cpu_affinity`), before its
         first thread starts.
+    program : (str, list of str), optional
+        Another module's ``main`` and its arguments instead of the loop's on ``config``:
+        ``("federates.common.together", [...])`` runs a one-process federation.
     """
     ctx = context()
     theirs, mine = ctx.Pipe(duplex=False)  # the lifeline: only this process writes
-    args = (str(config), str(log), str(cwd), dict(env or {}), list(cpus or []), theirs)
+    module, argv = program or ("federates.common.loop", [str(config)])
+    args = (module, argv, str(log), str(cwd), dict(env or {}), list(cpus or []), theirs)
     p = ctx.Process(target=_federate_child, args=args, name=f"federate {Path(config).stem}")
     p.start()
     theirs.close()
@@ -270,9 +278,16 @@ def start_warm(
 
 
 def _federate_child(
-    config: str, log: str, cwd: str, env: dict[str, str], cpus: list[int], lifeline: Any
+    module: str,
+    argv: list[str],
+    log: str,
+    cwd: str,
+    env: dict[str, str],
+    cpus: list[int],
+    lifeline: Any,
 ) -> None:  # pragma: no cover - runs in the forked federate (tests check its behaviour)
-    """The forked federate: its own session and log, dies with the supervisor, runs the loop."""
+    """The forked federate: its own session and log, dies with the supervisor, runs
+    ``module``'s ``main(argv)`` (the loop's on a config, or a one-process federation's)."""
     # what the server imported stays out of this process's garbage collections: they
     # would walk pandapower's whole heap (and touch its shared pages) in every federate
     gc.freeze()
@@ -291,7 +306,6 @@ def _federate_child(
             stream.reconfigure(line_buffering=True, write_through=True)
     os.chdir(cwd)
     os.environ.update(env)
-    from federates.common.loop import main
     from federates.common.parent import die_with_parent
     from federates.common.watch import SUPERVISOR_ENV
 
@@ -301,8 +315,8 @@ def _federate_child(
         sys.exit(143)
     os.environ[SUPERVISOR_ENV] = str(server)
     threading.Thread(target=_watch_lifeline, args=(lifeline,), name="lifeline", daemon=True).start()
-    sys.argv = ["federate", config]
-    sys.exit(main([config]))
+    sys.argv = [module, *argv]
+    sys.exit(importlib.import_module(module).main(argv))
 
 
 def _watch_lifeline(lifeline: Any) -> None:  # pragma: no cover - runs in the forked federate

@@ -126,11 +126,13 @@ def run_together(configs: list[Path], init: str = "") -> int:
         name = str(cfg.get("name", path.stem))
         logs = (path.resolve().parent / cfg["cosim"]["out_dir"]).resolve() / "logs"
         logs.mkdir(parents=True, exist_ok=True)
-        streams[name] = open(logs / f"{name}.log", "a", buffering=1)  # noqa: SIM115
+        streams[name] = open(logs / f"{name}.log", "w", buffering=1)  # noqa: SIM115
         exit_file = logs / f"{name}.exit"
         exit_file.unlink(missing_ok=True)
 
-        def member(path: Path = path, exit_file: Path = exit_file, fatal: TextIO = streams[name]):
+        def member(
+            path: Path = path, exit_file: Path = exit_file, fatal: TextIO = streams[name]
+        ) -> None:
             code = 1
             try:
                 code = run_config(path, fatal=fatal, close_library=False)
