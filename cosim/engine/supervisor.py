@@ -239,6 +239,11 @@ class HangWatch:
             return 0.0
         return now - max(b.moved for b in live)
 
+    def all_silent(self, now: float) -> bool:
+        """No federate has beaten for :data:`HEARTBEAT_STALE_S` (a stopped or frozen process
+        holds them all, when they share one: ``run.one_process``)."""
+        return all(b.seq < 0 or now - b.seen > HEARTBEAT_STALE_S for b in self.beats.values())
+
     def culprit(self, now: float, pids: dict[str, int] | None = None) -> tuple[str, str]:
         """The federate the others wait for, and why (one phrase)."""
         live = {n: b for n, b in self.beats.items() if b.phase not in ("done", "stopped")}
@@ -337,7 +342,7 @@ def supervise(
             host_log = logs / "federation.log"
             program = (build.broker_cmd[2], build.broker_cmd[3:])
             forked = start_warm(
-                build.dir, host_log, build.dir, cpus=cpus.get("broker"), program=program
+                Path("federation"), host_log, build.dir, cpus=cpus.get("broker"), program=program
             )
             broker = _Proc("federation", forked, host_log)
         else:
@@ -424,12 +429,15 @@ def supervise(
                     name, why = hangs.culprit(now, {p.name: p.popen.pid for p in feds})
                     culprit = next(p for p in feds if p.name == name)
                     stuck = hangs.stuck_for(now)
+                    others = f"the others wait for it: {why}"
+                    if build.one_process and hangs.all_silent(now):  # the process is frozen
+                        culprit, others = broker, f"no federate of it beats: {why}"
                     outcome = _fail(
                         procs,
                         t0,
                         culprit,
                         f"hung: no federate advanced for {stuck:.0f} s "
-                        f"(run.hang_timeout_s = {hang_timeout_s:g}); the others wait for it: {why}",
+                        f"(run.hang_timeout_s = {hang_timeout_s:g}); {others}",
                     )
                     outcome.hung = True
                     return outcome

@@ -24,7 +24,8 @@ SIGTERM (or the supervisor gone) stops every federate of the process: each
 flushes its series and writes its info, then the process leaves by a deadline
 (:func:`federates.common.watch.leave_all`). A crash of native code ends every
 federate at once: the supervisor names the process (``federation``), whose log
-holds the stack of every thread then (:mod:`faulthandler`).
+holds the stack of every thread then (:mod:`faulthandler`); so it does for a
+frozen process, in which no federate beats any more.
 """
 
 from __future__ import annotations

@@ -22,6 +22,7 @@ from cosim.engine.supervisor import supervise
 from tests.integration.conftest import run_processes
 from tests.integration.test_supervision import (
     assert_interrupted_and_flushed,
+    poll,
     rows,
     start_cosim,
     stop,
@@ -170,3 +171,24 @@ def test_a_killed_process_is_named_and_every_federate_keeps_its_flushed_rows(
     assert summary["run"]["failed"] == "federation"
     for name in FEDERATES:  # what reached the disk before the kill reads back
         assert rows(out, name) > 0, name
+
+
+def test_a_frozen_process_is_named_hung(tmp_path: Path) -> None:
+    """SIGSTOP of the one process stops every federate's heartbeat: the process is named."""
+    import threading
+
+    from cosim.errors import RunError
+
+    out = tmp_path / "frozen"
+
+    def freeze() -> None:
+        wait_stepping(out)
+        _host(out).suspend()
+
+    threading.Thread(target=freeze, daemon=True).start()
+    overrides = {**EVERY_STEP, "horizon.duration_s": 86400, "run.one_process": True}
+    with pytest.raises(RunError) as exc:
+        run_case("ieee118_factory", out, {**overrides, "run.hang_timeout_s": 6.0})
+    assert (exc.value.cause, exc.value.federate) == ("hung", "federation")
+    assert "no federate of it beats" in str(exc.value)
+    poll("no process of the run left", lambda: run_processes(out) == [], 15)
