@@ -362,6 +362,7 @@ def run_federate(
             info.setdefault("steps", series.steps)
         (ts_dir / f"{name}.info.json").write_text(json.dumps(info, indent=1, default=float))
         watch.flushed.set()
+        watch.release()  # its federate is about to be freed: leave_all no longer touches it
         try:
             h.helicsFederateDisconnect(fed)
             h.helicsFederateFree(fed)

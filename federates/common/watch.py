@@ -118,6 +118,12 @@ class Watch:
         self._done.set()
         self.write()
 
+    def release(self) -> None:
+        """Once flushed, before its federate is freed: :func:`leave_all` leaves it alone."""
+        self.fed = None
+        with contextlib.suppress(ValueError):
+            _WATCHES.remove(self)
+
 
 #: the watches of this process's federates (several in one process: federates.common.together)
 _WATCHES: list[Watch] = []

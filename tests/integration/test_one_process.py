@@ -19,7 +19,7 @@ from cosim.case import load_case
 from cosim.engine.build import build
 from cosim.engine.runner import run_case
 from cosim.engine.supervisor import supervise
-from tests.integration.conftest import run_processes
+from tests.integration.conftest import run_processes, wait_for_no_other_federation
 from tests.integration.test_supervision import (
     assert_interrupted_and_flushed,
     poll,
@@ -133,6 +133,7 @@ def _host(out: Path) -> psutil.Process:
 
 def test_a_signal_stops_every_federate_of_the_process_flushed(tmp_path: Path) -> None:
     out = tmp_path / "sig"
+    wait_for_no_other_federation()  # a lone run pins its process to one core
     proc = start_cosim(out, "--set", "run.one_process=true", "--set", "horizon.duration_s=86400")
     try:
         wait_stepping(out)
