@@ -266,7 +266,12 @@ def build(
         path = out / "configs" / f"{spec.name}.json"
         path.write_text(json.dumps(federate_config(spec, case, address, ports, host), indent=2))
         configs[spec.name] = path
+
+    def entry(name: str, cmd: list[str]) -> dict[str, str]:
+        return {"name": name, "directory": ".", "host": "localhost", "exec": shlex.join(cmd)}
+
     if case.run.one_process:  # one process runs the broker, the core and every federate
+        address = ""
         broker_cmd = [
             sys.executable,
             "-m",
@@ -274,54 +279,25 @@ def build(
             f"--init=--maxsize={max_message_bytes(case)} --loglevel={case.run.log_level}",
             *(f"configs/{spec.name}.json" for spec in specs),
         ]
-        runner = {
-            "name": case.name,
-            "broker": False,
-            "federates": [
-                {
-                    "name": "federation",
-                    "directory": ".",
-                    "host": "localhost",
-                    "exec": shlex.join(broker_cmd),
-                }
-            ],
-        }
-        runner_path = out / "runner.json"
-        runner_path.write_text(json.dumps(runner, indent=2))
-        return Build(out, case_path, configs, runner_path, "", broker_cmd, specs, True)
-    broker_cmd = [
-        find_broker(),
-        f"--coretype={case.run.core_type}",
-        f"--local_interface={host}",
-        f"--port={port}",
-        f"--federates={len(specs)}",
-        f"--loglevel={case.run.log_level}",
-        f"--name=broker_{port}",
-        f"--maxsize={max_message_bytes(case)}",
-    ]
-    runner = {
-        "name": case.name,
-        "broker": False,
-        "federates": [
-            {
-                "name": "broker",
-                "directory": ".",
-                "host": "localhost",
-                "exec": shlex.join(broker_cmd),
-            }
+        entries = [entry("federation", broker_cmd)]
+    else:
+        broker_cmd = [
+            find_broker(),
+            f"--coretype={case.run.core_type}",
+            f"--local_interface={host}",
+            f"--port={port}",
+            f"--federates={len(specs)}",
+            f"--loglevel={case.run.log_level}",
+            f"--name=broker_{port}",
+            f"--maxsize={max_message_bytes(case)}",
         ]
-        + [
-            {
-                "name": spec.name,
-                "directory": ".",
-                "host": "localhost",
-                "exec": shlex.join(
-                    [sys.executable, "-m", "federates.common.loop", f"configs/{spec.name}.json"]
-                ),
-            }
-            for spec in specs
-        ],
-    }
+        loop = [sys.executable, "-m", "federates.common.loop"]
+        entries = [entry("broker", broker_cmd)] + [
+            entry(spec.name, [*loop, f"configs/{spec.name}.json"]) for spec in specs
+        ]
+    runner = {"name": case.name, "broker": False, "federates": entries}
     runner_path = out / "runner.json"
     runner_path.write_text(json.dumps(runner, indent=2))
-    return Build(out, case_path, configs, runner_path, address, broker_cmd, specs)
+    return Build(
+        out, case_path, configs, runner_path, address, broker_cmd, specs, case.run.one_process
+    )

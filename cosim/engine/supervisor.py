@@ -354,13 +354,12 @@ def supervise(
                 cpus.get("broker"),
             )
         procs.append(broker)
-        for name in build.configs if build.one_process else ():
-            exit_file = logs / f"{name}.exit"
-            member = Member(broker.popen, exit_file)  # type: ignore[arg-type]
-            procs.append(_Proc(name, member, logs / f"{name}.log"))
-        for name in build.configs if not build.one_process else ():
+        for name in build.configs:
             log_path = logs / f"{name}.log"
-            if warm:
+            if build.one_process:  # a thread of the one process: its exit file says how it ended
+                member = Member(broker.popen, logs / f"{name}.exit")  # type: ignore[arg-type]
+                proc = _Proc(name, member, log_path)
+            elif warm:
                 forked = start_warm(build.configs[name], log_path, build.dir, cpus=cpus.get(name))
                 proc = _Proc(name, forked, log_path)
             else:
